@@ -1,0 +1,95 @@
+from rest_framework import serializers
+
+
+class ErrorSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="Stable snake_case error code to branch on.")
+    message = serializers.CharField(help_text="A sentence for people.")
+    detail = serializers.JSONField(required=False, help_text="Per-field messages for validation errors.")
+
+
+class UserSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    email = serializers.EmailField()
+    first_name = serializers.CharField(allow_blank=True)
+    last_name = serializers.CharField(allow_blank=True)
+    organization_id = serializers.CharField(allow_null=True, allow_blank=True)
+    role = serializers.CharField(allow_null=True, allow_blank=True)
+
+
+class AuthorizeQuerySerializer(serializers.Serializer):
+    redirect_uri = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+    provider = serializers.CharField(required=False, allow_blank=True, max_length=64)
+    organization_id = serializers.CharField(required=False, allow_blank=True, max_length=64)
+    connection_id = serializers.CharField(required=False, allow_blank=True, max_length=64)
+    login_hint = serializers.CharField(required=False, allow_blank=True, max_length=254)
+
+
+class AuthorizeResponseSerializer(serializers.Serializer):
+    authorization_url = serializers.URLField()
+    state = serializers.CharField()
+
+
+class CallbackRequestSerializer(serializers.Serializer):
+    code = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+    state = serializers.CharField(required=False, allow_blank=True, max_length=500)
+    redirect_uri = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+    organization_id = serializers.CharField(required=False, allow_blank=True, max_length=64)
+    error = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    error_description = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+
+    def validate(self, attrs):
+        if not attrs.get("error") and not attrs.get("code"):
+            raise serializers.ValidationError({"code": "This field is required unless `error` is given."})
+        return attrs
+
+
+class TokenPairResponseSerializer(serializers.Serializer):
+    access_token = serializers.CharField(required=False, help_text="Omitted in cookie mode.")
+    refresh_token = serializers.CharField(required=False, help_text="Omitted in cookie mode.")
+    access_expires_at = serializers.DateTimeField()
+    refresh_expires_at = serializers.DateTimeField()
+    user = UserSerializer()
+    created = serializers.BooleanField(required=False, help_text="True when this sign-in created the account.")
+
+
+class PasswordLoginSerializer(serializers.Serializer):
+    email = serializers.CharField(max_length=254, write_only=True)
+    password = serializers.CharField(max_length=1024, write_only=True, trim_whitespace=False)
+
+
+class SimplePairSerializer(serializers.Serializer):
+    access = serializers.CharField(required=False, help_text="Omitted in cookie mode.")
+    refresh = serializers.CharField(required=False, help_text="Omitted in cookie mode.")
+
+
+class RefreshSerializer(serializers.Serializer):
+    refresh = serializers.CharField(required=False, max_length=4000, help_text="Optional in cookie mode (read from the cookie).")
+
+
+class VerifySerializer(serializers.Serializer):
+    token = serializers.CharField(max_length=4000)
+
+
+class VerifyResponseSerializer(serializers.Serializer):
+    token_type = serializers.CharField()
+    expires_at = serializers.DateTimeField()
+
+
+class LogoutResponseSerializer(serializers.Serializer):
+    message = serializers.CharField()
+    workos_logout_url = serializers.CharField(allow_null=True)
+    redirect_to = serializers.CharField()
+
+
+class OIDCCodeSerializer(serializers.Serializer):
+    code = serializers.CharField(max_length=2000)
+    redirect_uri = serializers.CharField(max_length=2000)
+    code_verifier = serializers.CharField(required=False, allow_blank=True, max_length=128)
+    nonce = serializers.CharField(required=False, allow_blank=True, max_length=255)
+
+
+class SSOAuthorizeQuerySerializer(serializers.Serializer):
+    email = serializers.EmailField(required=False)
+    organization_id = serializers.CharField(required=False, allow_blank=True, max_length=64)
+    connection_id = serializers.CharField(required=False, allow_blank=True, max_length=64)
+    redirect_uri = serializers.CharField(required=False, allow_blank=True, max_length=2000)

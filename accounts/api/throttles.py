@@ -1,0 +1,23 @@
+"""Password-login throttles, counted on the shared cache (Redis when REDIS_URL is set)."""
+
+from rest_framework.throttling import SimpleRateThrottle
+
+from accounts.models import normalize_email
+
+
+class PasswordIPThrottle(SimpleRateThrottle):
+    scope = "password_ip"
+
+    def get_cache_key(self, request, view):
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
+class PasswordAccountThrottle(SimpleRateThrottle):
+    scope = "password_account"
+
+    def get_cache_key(self, request, view):
+        data = request.data if isinstance(request.data, dict) else {}
+        email = data.get("email")
+        if not isinstance(email, str) or not email.strip():
+            return None
+        return self.cache_format % {"scope": self.scope, "ident": normalize_email(email)[:254]}

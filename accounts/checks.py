@@ -1,0 +1,92 @@
+"""System checks that name a missing or unsafe setting before the first request finds it."""
+
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.checks import Error, Tags, Warning, register
+from django.utils.module_loading import import_string
+
+
+def _is_https(url):
+    return urlsplit(url).scheme == "https"
+
+
+def _is_loopback(url):
+    return urlsplit(url).hostname in {"localhost", "127.0.0.1", "::1"}
+
+
+@register(Tags.security, deploy=False)
+def check_secret_key(app_configs=None, **kwargs):
+    key = settings.SECRET_KEY or ""
+    if settings.DEBUG:
+        return []
+    if key.startswith("django-insecure") or len(key) < 32 or len(set(key)) < 5:
+        return [
+            Error(
+                "SECRET_KEY is a default or weak value while DEBUG is false.",
+                hint="Set SECRET_KEY to at least 50 random characters.",
+                id="gatehouse.E001",
+            )
+        ]
+    return []
+
+
+@register()
+def check_workos(app_configs=None, **kwargs):
+    errors = []
+    api_key, client_id = settings.WORKOS_API_KEY, settings.WORKOS_CLIENT_ID
+    if api_key and not client_id:
+        errors.append(
+            Error("WORKOS_API_KEY is set but WORKOS_CLIENT_ID is not.", hint="Copy the client id (client_...) from the WorkOS dashboard.", id="gatehouse.E002")
+        )
+    if client_id and not api_key:
+        errors.append(
+            Error("WORKOS_CLIENT_ID is set but WORKOS_API_KEY is not.", hint="Copy the API key (sk_...) from the WorkOS dashboard.", id="gatehouse.E003")
+        )
+    if api_key and client_id and not settings.WORKOS_REDIRECT_URI:
+        errors.append(Error("WORKOS_REDIRECT_URI is not set.", hint="Set it to https://<your host>/auth/callback and register it in WorkOS.", id="gatehouse.E004"))
+    if not settings.DEBUG:
+        uris = [("WORKOS_REDIRECT_URI", settings.WORKOS_REDIRECT_URI)] + [
+            ("WORKOS_ALLOWED_REDIRECT_URIS", uri) for uri in settings.WORKOS_ALLOWED_REDIRECT_URIS
+        ]
+        for name, uri in uris:
+            if uri and not _is_https(uri):
+                errors.append(Error(f"{name} contains a non-https URL ({uri}) while DEBUG is false.", hint="Authorization codes must only travel over https.", id="gatehouse.E005"))
+        base = settings.WORKOS_BASE_URL
+        if base and not _is_https(base) and not _is_loopback(base):
+            errors.append(Error(f"WORKOS_BASE_URL ({base}) is not https while DEBUG is false.", hint="API keys would travel in clear text.", id="gatehouse.E006"))
+        if api_key and not settings.WORKOS_WEBHOOK_SECRET:
+            errors.append(Warning("WORKOS_WEBHOOK_SECRET is not set: /webhooks/workos will refuse every event.", id="gatehouse.W001"))
+    return errors
+
+
+@register()
+def check_oidc_providers(app_configs=None, **kwargs):
+    errors = []
+    for name in ("GOOGLE", "OKTA"):
+        client_id = getattr(settings, f"{name}_CLIENT_ID")
+        secret = getattr(settings, f"{name}_CLIENT_SECRET")
+        uris = getattr(settings, f"{name}_ALLOWED_REDIRECT_URIS")
+        if client_id and not secret:
+            errors.append(Error(f"{name}_CLIENT_ID is set but {name}_CLIENT_SECRET is not.", id="gatehouse.E010"))
+        if client_id and not uris:
+            errors.append(Error(f"{name}_CLIENT_ID is set but {name}_ALLOWED_REDIRECT_URIS is empty.", hint="List the redirect URIs your SPA registers with the provider.", id="gatehouse.E011"))
+        if not settings.DEBUG:
+            for uri in uris:
+                if not _is_https(uri):
+                    errors.append(Error(f"{name}_ALLOWED_REDIRECT_URIS contains a non-https URL ({uri}) while DEBUG is false.", id="gatehouse.E012"))
+    if settings.OKTA_CLIENT_ID and not settings.OKTA_ISSUER:
+        errors.append(Error("OKTA_CLIENT_ID is set but OKTA_ISSUER is not.", hint="https://<your domain>.okta.com or https://<domain>/oauth2/<server id>.", id="gatehouse.E013"))
+    return errors
+
+
+@register()
+def check_dotted_paths(app_configs=None, **kwargs):
+    errors = []
+    for name in ("GATEHOUSE_PROVISIONING_ADAPTER", "CONNECT_CONSENT_OPTIONS", "CONNECT_USER_METADATA"):
+        path = getattr(settings, name)
+        try:
+            import_string(path)
+        except ImportError as exc:
+            errors.append(Error(f"{name} points at {path!r}, which cannot be imported: {exc}", id="gatehouse.E020"))
+    return errors

@@ -1,0 +1,164 @@
+import secrets
+
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+
+def normalize_email(email):
+    """The one spelling of an address we store and compare: trimmed and lower-cased."""
+    return (email or "").strip().lower()
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def get_by_natural_key(self, email):
+        return self.get(email=normalize_email(email))
+
+    def create_user(self, email, password=None, **fields):
+        if not email:
+            raise ValueError("A user needs an email address.")
+        user = self.model(email=normalize_email(email), **fields)
+        user.set_password(password)  # None -> unusable password
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email, password=None, **fields):
+        fields.setdefault("is_staff", True)
+        fields.setdefault("is_superuser", True)
+        return self.create_user(email, password, **fields)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A person. Django owns this row; WorkOS, Google and Okta only prove who is signing in."""
+
+    email = models.EmailField("email address", max_length=254, unique=True)
+    first_name = models.CharField(max_length=150, blank=True)
+    last_name = models.CharField(max_length=150, blank=True)
+    workos_user_id = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    organization_id = models.CharField(
+        "WorkOS organization id", max_length=64, blank=True, help_text="The organization the user last signed in with."
+    )
+    role = models.CharField(max_length=64, blank=True, help_text="Role slug from the WorkOS organization membership.")
+    is_active = models.BooleanField(default=True)
+    is_staff = models.BooleanField(default=False)
+    date_joined = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS = []
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="accounts_user_email_ci_unique"),
+        ]
+        ordering = ["email"]
+
+    def __str__(self):
+        return self.email
+
+    def clean(self):
+        super().clean()
+        self.email = normalize_email(self.email)
+
+    def save(self, *args, **kwargs):
+        self.email = normalize_email(self.email)
+        super().save(*args, **kwargs)
+
+    def get_full_name(self):
+        return f"{self.first_name} {self.last_name}".strip() or self.email
+
+    def get_short_name(self):
+        return self.first_name or self.email
+
+
+class Identity(models.Model):
+    """Proof that (provider, subject) is this user: how Google, Okta and WorkOS people are found."""
+
+    class Provider(models.TextChoices):
+        WORKOS = "workos", "WorkOS"
+        WORKOS_SSO = "workos_sso", "WorkOS SSO profile"
+        GOOGLE = "google", "Google"
+        OKTA = "okta", "Okta"
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="identities")
+    provider = models.CharField(max_length=32, choices=Provider.choices)
+    subject = models.CharField(max_length=255)
+    email = models.EmailField("email at link time", max_length=254, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "subject"], name="accounts_identity_provider_subject_unique"),
+        ]
+        verbose_name_plural = "identities"
+
+    def __str__(self):
+        return f"{self.get_provider_display()} {self.subject}"
+
+
+def _new_session_key():
+    return secrets.token_urlsafe(18)
+
+
+class AuthSession(models.Model):
+    """One sign-in: the refresh tokens we hand out for it, and the WorkOS session behind it."""
+
+    class Method(models.TextChoices):
+        AUTHKIT = "authkit", "WorkOS AuthKit"
+        SSO = "sso", "WorkOS SSO"
+        PASSWORD = "password", "Password"
+        GOOGLE = "google", "Google"
+        OKTA = "okta", "Okta"
+
+    id = models.CharField(primary_key=True, max_length=32, default=_new_session_key, editable=False)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="auth_sessions")
+    method = models.CharField(max_length=16, choices=Method.choices)
+    workos_session_id = models.CharField(max_length=64, blank=True, db_index=True)
+    # The WorkOS refresh token, encrypted (accounts.secretbox): our refresh rotates it so that a
+    # session WorkOS has ended stops refreshing here too.
+    workos_refresh_token = models.TextField(blank=True, editable=False)
+    organization_id = models.CharField(max_length=64, blank=True)
+    role = models.CharField(max_length=64, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_refreshed_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_reason = models.CharField(max_length=32, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.user} via {self.get_method_display()} ({self.created_at:%Y-%m-%d %H:%M})"
+
+    @property
+    def is_active(self):
+        return self.revoked_at is None
+
+
+class SignInState(models.Model):
+    """Server-side half of an OAuth `state`: which flow issued it, its PKCE verifier, where to go next.
+
+    Kept in the database (not process memory) so any app instance can finish a sign-in another
+    started; deleted when used.
+    """
+
+    class Flow(models.TextChoices):
+        AUTHKIT = "authkit", "AuthKit"
+        SSO = "sso", "SSO"
+
+    id = models.CharField(primary_key=True, max_length=64)
+    flow = models.CharField(max_length=16, choices=Flow.choices)
+    code_verifier = models.CharField(max_length=128, blank=True)
+    redirect_uri = models.CharField(max_length=2000)
+    next_url = models.CharField(max_length=2000, blank=True)
+    extra = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)

@@ -1,0 +1,170 @@
+"""From a proven external identity (WorkOS user, WorkOS SSO profile, Google, Okta) to a Django user.
+
+The three cases of the unified callback live here:
+- known here (by WorkOS user id or by (provider, subject)): sign in, refreshing name and email;
+- proven but unknown here: link the local user with the same verified email, or create one, in
+  one transaction that is safe when two first sign-ins of the same person race;
+- refused: policy (adapter), inactive user, or (Google/Okta) nobody to sign in as.
+"""
+
+import logging
+from dataclasses import dataclass
+
+from django.contrib.auth.hashers import make_password
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accounts.adapter import get_adapter
+from accounts.errors import SignInRefused
+from accounts.models import Identity, User, normalize_email
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ExternalIdentity:
+    provider: str  # an Identity.Provider value
+    subject: str
+    email: str
+    email_verified: bool
+    first_name: str = ""
+    last_name: str = ""
+    workos_user_id: str = ""
+    organization_id: str = ""
+    role: str = ""
+
+    def __post_init__(self):
+        self.email = normalize_email(self.email)
+        self.first_name = (self.first_name or "")[:150]
+        self.last_name = (self.last_name or "")[:150]
+
+
+def _check_may_sign_in(user, identity):
+    if not user.is_active:
+        raise SignInRefused("This account is disabled. Contact your administrator.", code="user_inactive")
+    if not get_adapter().may_sign_in(user, identity):
+        raise SignInRefused("This account may not sign in here.", code="sign_in_not_allowed")
+    return user
+
+
+def _refresh_profile(user, identity):
+    """Bring name, email and organization in line with what the provider says (WorkOS is the source)."""
+    changed = []
+    for field in ("first_name", "last_name"):
+        value = getattr(identity, field)
+        if value and getattr(user, field) != value:
+            setattr(user, field, value)
+            changed.append(field)
+    if identity.organization_id and user.organization_id != identity.organization_id:
+        user.organization_id = identity.organization_id
+        changed.append("organization_id")
+    if identity.role and user.role != identity.role:
+        user.role = identity.role
+        changed.append("role")
+    if identity.email and identity.email_verified and user.email != identity.email:
+        if User.objects.filter(email=identity.email).exclude(pk=user.pk).exists():
+            log.warning("Not changing %s's email to %s: another user has it", user.pk, identity.email)
+        else:
+            user.email = identity.email
+            changed.append("email")
+    if changed:
+        user.save(update_fields=changed + ["updated_at"])
+    return user
+
+
+def sign_in_workos_user(identity, *, organization_hint=""):
+    """Case 1 and 2 of the unified callback for an AuthKit user (identity.workos_user_id set)."""
+    user = User.objects.filter(workos_user_id=identity.workos_user_id).first()
+    if user is not None:
+        _check_may_sign_in(user, identity)
+        return _refresh_profile(user, identity), False
+    adapter = get_adapter()
+    existing = User.objects.filter(email=identity.email).first()
+    if existing is None and not adapter.may_provision(identity):
+        raise SignInRefused("Accounts for this email address are not created automatically.", code="provisioning_not_allowed")
+    if existing is not None and not adapter.may_link_by_email(identity):
+        raise SignInRefused("An account with this email exists but the address is not verified.", code="email_not_verified")
+    if not identity.organization_id and organization_hint:
+        identity.organization_id = organization_hint
+    try:
+        with transaction.atomic():
+            if existing is not None:
+                user = User.objects.select_for_update().get(pk=existing.pk)
+                if user.workos_user_id and user.workos_user_id != identity.workos_user_id:
+                    raise SignInRefused(
+                        "This email belongs to an account linked to another WorkOS user.", code="account_conflict"
+                    )
+                user.workos_user_id = identity.workos_user_id
+                user.save(update_fields=["workos_user_id", "updated_at"])
+                _refresh_profile(user, identity)
+                created = False
+            else:
+                user = User.objects.create(
+                    email=identity.email,
+                    first_name=identity.first_name,
+                    last_name=identity.last_name,
+                    workos_user_id=identity.workos_user_id,
+                    organization_id=identity.organization_id,
+                    role=identity.role,
+                    password=make_password(None),
+                )
+                created = True
+            Identity.objects.get_or_create(
+                provider=Identity.Provider.WORKOS,
+                subject=identity.workos_user_id,
+                defaults={"user": user, "email": identity.email, "last_used_at": timezone.now()},
+            )
+    except IntegrityError:
+        # Another callback for the same person won the race: use what it created.
+        user = User.objects.filter(workos_user_id=identity.workos_user_id).first()
+        if user is None:
+            raise SignInRefused("This email belongs to another account.", code="account_conflict") from None
+        created = False
+    _check_may_sign_in(user, identity)
+    return user, created
+
+
+def sign_in_by_identity(identity, *, may_create):
+    """SSO profiles, Google and Okta: find by (provider, subject), else by verified email.
+
+    With may_create False (Google/Okta) an unknown person is refused: those endpoints are for
+    existing users only.
+    """
+    found = Identity.objects.filter(provider=identity.provider, subject=identity.subject).select_related("user").first()
+    if found is not None:
+        Identity.objects.filter(pk=found.pk).update(last_used_at=timezone.now())
+        _check_may_sign_in(found.user, identity)
+        return _refresh_profile(found.user, identity), False
+    adapter = get_adapter()
+    if not identity.email_verified:
+        raise SignInRefused("The identity provider has not verified this email address.", code="email_not_verified")
+    user = User.objects.filter(email=identity.email).first()
+    if user is None and not may_create:
+        raise SignInRefused("There is no account for this person. Ask an administrator to invite you.", code="account_not_found")
+    if user is None and not adapter.may_provision(identity):
+        raise SignInRefused("Accounts for this email address are not created automatically.", code="provisioning_not_allowed")
+    if user is not None and not adapter.may_link_by_email(identity):
+        raise SignInRefused("An account with this email exists but the address is not verified.", code="email_not_verified")
+    created = False
+    try:
+        with transaction.atomic():
+            if user is None:
+                user = User.objects.create(
+                    email=identity.email,
+                    first_name=identity.first_name,
+                    last_name=identity.last_name,
+                    organization_id=identity.organization_id,
+                    role=identity.role,
+                    password=make_password(None),  # unusable: they sign in through their provider
+                )
+                created = True
+            Identity.objects.create(
+                user=user, provider=identity.provider, subject=identity.subject, email=identity.email, last_used_at=timezone.now()
+            )
+    except IntegrityError:
+        found = Identity.objects.filter(provider=identity.provider, subject=identity.subject).select_related("user").first()
+        if found is None:
+            raise SignInRefused("This email belongs to another account.", code="account_conflict") from None
+        user, created = found.user, False
+    _check_may_sign_in(user, identity)
+    return _refresh_profile(user, identity) if not created else user, created

@@ -1,0 +1,246 @@
+"""WorkOS sign-in, end to end: authorization URLs, the unified code exchange, logout, refresh.
+
+Called by the JSON API and by the browser views alike; it never touches HTTP requests beyond
+reading the client's IP and user agent.
+"""
+
+import logging
+import re
+from urllib.parse import urlencode
+from dataclasses import dataclass
+
+import jwt
+from django.conf import settings
+from workos.pkce import PKCE
+
+from accounts import signin_state, workos_client
+from accounts.errors import InvalidSignInRequest, ProviderError
+from accounts.models import AuthSession, Identity, SignInState, User
+from accounts.provisioning import ExternalIdentity, sign_in_by_identity, sign_in_workos_user
+
+log = logging.getLogger(__name__)
+
+_ORG_ID = re.compile(r"^org_[0-9A-Za-z]{1,60}$")
+
+
+@dataclass
+class SignInResult:
+    user: User
+    created: bool
+    method: str  # an AuthSession.Method value
+    workos_session_id: str = ""
+    workos_refresh_token: str = ""
+    organization_id: str = ""
+    role: str = ""
+    next_url: str = ""
+
+
+def allowed_redirect_uris():
+    uris = [settings.WORKOS_REDIRECT_URI, *settings.WORKOS_ALLOWED_REDIRECT_URIS]
+    return [u for u in uris if u]
+
+
+def check_redirect_uri(redirect_uri):
+    redirect_uri = redirect_uri or settings.WORKOS_REDIRECT_URI
+    if redirect_uri not in allowed_redirect_uris():
+        raise InvalidSignInRequest(
+            "redirect_uri is not one of this server's allowed redirect URIs.", code="redirect_uri_not_allowed"
+        )
+    return redirect_uri
+
+
+def authorization_url(*, flow=SignInState.Flow.AUTHKIT, redirect_uri="", next_url="", provider="", organization_id="", connection_id="", login_hint="", domain_hint=""):
+    """Start an AuthKit or SSO round trip: returns (url, state). PKCE verifier stays server-side."""
+    redirect_uri = check_redirect_uri(redirect_uri)
+    pkce = PKCE().generate()
+    state = signin_state.create(flow=flow, redirect_uri=redirect_uri, code_verifier=pkce.code_verifier, next_url=next_url)
+    common = dict(redirect_uri=redirect_uri, state=state, code_challenge=pkce.code_challenge, code_challenge_method="S256")
+    wos = workos_client.client()
+    if flow == SignInState.Flow.SSO:
+        if not (organization_id or connection_id or provider):
+            raise InvalidSignInRequest("SSO needs an organization, a connection or a provider.", code="sso_target_missing")
+        url = workos_client.call(
+            "build the SSO URL",
+            wos.sso.get_authorization_url,
+            organization=organization_id or None,
+            connection=connection_id or None,
+            provider=provider or None,
+            login_hint=login_hint or None,
+            domain_hint=domain_hint or None,
+            redirect_uri=redirect_uri,
+            state=state,
+        )
+        # The SDK's SSO URL builder has no PKCE arguments; the endpoint accepts them.
+        url += "&" + urlencode({"code_challenge": pkce.code_challenge, "code_challenge_method": "S256"})
+    else:
+        url = workos_client.call(
+            "build the AuthKit URL",
+            wos.user_management.get_authorization_url,
+            provider=provider or ("authkit" if not (organization_id or connection_id) else None),
+            organization_id=organization_id or None,
+            connection_id=connection_id or None,
+            login_hint=login_hint or None,
+            domain_hint=domain_hint or None,
+            **common,
+        )
+    return url, state
+
+
+def _unverified_claims(access_token):
+    # The token came to us directly from WorkOS over TLS in answer to our own authenticated
+    # request; verifying its signature would cost a JWKS fetch per sign-in and prove nothing more.
+    try:
+        return jwt.decode(access_token, options={"verify_signature": False})
+    except jwt.PyJWTError:
+        return {}
+
+
+def _exchange_authkit(code, verifier, request):
+    meta = request.META if request is not None else {}
+    kwargs = {"code": code, "ip_address": meta.get("REMOTE_ADDR"), "user_agent": (meta.get("HTTP_USER_AGENT") or None)}
+    if verifier:
+        kwargs["code_verifier"] = verifier
+    wos = workos_client.one_shot_client()
+    return workos_client.call("exchange the AuthKit code", wos.user_management.authenticate_with_code, **kwargs)
+
+
+def _exchange_sso(code, verifier):
+    kwargs = {"code": code}
+    if verifier:
+        kwargs["code_verifier"] = verifier
+    wos = workos_client.one_shot_client()
+    return workos_client.call("exchange the SSO code", wos.sso.get_profile_and_token, **kwargs)
+
+
+def _check_organization_hint(organization_id):
+    if not _ORG_ID.match(organization_id):
+        raise InvalidSignInRequest("organization_id must be a WorkOS organization id (org_...).", code="invalid_organization_id")
+    wos = workos_client.client()
+    try:
+        workos_client.call("look up the organization", wos.organizations.get_organization, organization_id)
+    except ProviderError as exc:
+        if exc.status == 404:
+            raise InvalidSignInRequest("organization_id names no organization.", code="organization_not_found") from None
+        raise
+
+
+def _complete_authkit(auth, organization_hint):
+    claims = _unverified_claims(auth.access_token)
+    user = auth.user
+    org_id = auth.organization_id or claims.get("org_id") or ""
+    if organization_hint and not org_id and not User.objects.filter(workos_user_id=user.id).exists():
+        _check_organization_hint(organization_hint)
+    else:
+        organization_hint = ""
+    identity = ExternalIdentity(
+        provider=Identity.Provider.WORKOS,
+        subject=user.id,
+        email=user.email,
+        email_verified=bool(user.email_verified),
+        first_name=user.first_name or "",
+        last_name=user.last_name or "",
+        workos_user_id=user.id,
+        organization_id=org_id,
+        role=claims.get("role") or "",
+    )
+    django_user, created = sign_in_workos_user(identity, organization_hint=organization_hint)
+    method = AuthSession.Method.SSO if str(getattr(auth.authentication_method, "value", auth.authentication_method)) == "SSO" else AuthSession.Method.AUTHKIT
+    return SignInResult(
+        user=django_user,
+        created=created,
+        method=method,
+        workos_session_id=claims.get("sid") or "",
+        workos_refresh_token=auth.refresh_token or "",
+        organization_id=identity.organization_id or organization_hint,
+        role=identity.role,
+    )
+
+
+def _complete_sso(result):
+    profile = result.profile
+    role = getattr(getattr(profile, "role", None), "slug", "") or ""
+    identity = ExternalIdentity(
+        provider=Identity.Provider.WORKOS_SSO,
+        subject=profile.id,
+        email=profile.email,
+        # WorkOS refuses SSO profiles outside the organization's verified domains by default, so
+        # the address is as verified as the organization's domain.
+        email_verified=bool(profile.organization_id),
+        first_name=profile.first_name or "",
+        last_name=profile.last_name or "",
+        organization_id=profile.organization_id or "",
+        role=role,
+    )
+    user, created = sign_in_by_identity(identity, may_create=True)
+    return SignInResult(user=user, created=created, method=AuthSession.Method.SSO, organization_id=identity.organization_id, role=role)
+
+
+def complete(*, code, state=None, redirect_uri=None, organization_hint="", error=None, error_description=None, request=None):
+    """The unified callback: one exchange with WorkOS, then provisioning. Returns a SignInResult."""
+    if error:
+        raise ProviderError(error_description or f"The sign-in was not completed ({error}).", code=str(error)[:64], status=400)
+    if not code or not isinstance(code, str):
+        raise InvalidSignInRequest("The authorization code is missing.", code="code_missing")
+    flow, verifier, next_url = None, "", ""
+    if state:
+        saved = signin_state.consume(state)
+        if redirect_uri and redirect_uri != saved.redirect_uri:
+            raise InvalidSignInRequest("redirect_uri differs from the one the sign-in started with.", code="redirect_uri_mismatch")
+        flow, verifier, next_url = saved.flow, saved.code_verifier, saved.next_url
+    elif redirect_uri:
+        check_redirect_uri(redirect_uri)
+
+    if flow == SignInState.Flow.SSO:
+        result = _complete_sso(_exchange_sso(code, verifier))
+    elif flow == SignInState.Flow.AUTHKIT:
+        result = _complete_authkit(_exchange_authkit(code, verifier, request), organization_hint)
+    else:
+        try:
+            result = _complete_authkit(_exchange_authkit(code, verifier, request), organization_hint)
+        except ProviderError as exc:
+            if exc.code != "invalid_grant":
+                raise
+            result = _complete_sso(_exchange_sso(code, verifier))
+    result.next_url = next_url
+    return result
+
+
+def logout_url(workos_session_id, return_to=None):
+    if not workos_session_id or not workos_client.is_configured():
+        return None
+    wos = workos_client.client()
+    return workos_client.call(
+        "build the logout URL",
+        wos.user_management.get_logout_url,
+        session_id=workos_session_id,
+        return_to=return_to or settings.WORKOS_LOGOUT_RETURN_TO or None,
+    )
+
+
+def revoke_session(workos_session_id):
+    """Best effort: end the WorkOS session server-side. Returns False when WorkOS could not."""
+    if not workos_session_id or not workos_client.is_configured():
+        return False
+    wos = workos_client.one_shot_client()
+    try:
+        workos_client.call("revoke the WorkOS session", wos.user_management.revoke_session, session_id=workos_session_id, expect_result=False)
+    except ProviderError as exc:
+        log.warning("Could not revoke WorkOS session %s: %s (%s)", workos_session_id, exc.message, exc.code)
+        return False
+    return True
+
+
+def refresh_session(session):
+    """Rotate the WorkOS refresh token behind one of our sessions (called from tokens.refresh_pair)."""
+    from accounts import secretbox
+
+    wos = workos_client.one_shot_client()
+    auth = workos_client.call(
+        "refresh the WorkOS session",
+        wos.user_management.authenticate_with_refresh_token,
+        refresh_token=secretbox.unseal(session.workos_refresh_token),
+    )
+    claims = _unverified_claims(auth.access_token)
+    session.workos_refresh_token = secretbox.seal(auth.refresh_token)
+    session.organization_id = auth.organization_id or claims.get("org_id") or session.organization_id
+    session.role = claims.get("role") or session.role

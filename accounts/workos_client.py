@@ -1,0 +1,109 @@
+"""The one place that builds WorkOS SDK clients and turns SDK failures into Gatehouse errors.
+
+Two clients, both built lazily from settings (the SDK refuses to construct without credentials,
+so nothing here runs at import time):
+- `client()` for reads and idempotent calls: the SDK's own retries are allowed.
+- `one_shot_client()` for calls that must happen at most once (code exchange, refresh-token
+  rotation, Connect completion): `max_retries=0`, because a retried code exchange burns the code.
+"""
+
+import functools
+import logging
+
+import workos
+from workos._errors import APIError, WorkOSConnectionError, WorkOSTimeoutError
+from django.conf import settings
+from django.core.signals import setting_changed
+
+from accounts.errors import NotConfigured, ProviderError, ProviderUnavailable
+
+log = logging.getLogger(__name__)
+
+
+def is_configured():
+    return bool(settings.WORKOS_API_KEY and settings.WORKOS_CLIENT_ID)
+
+
+def _build(max_retries):
+    if not is_configured():
+        raise NotConfigured("WorkOS is not configured: set WORKOS_API_KEY and WORKOS_CLIENT_ID.", code="workos_not_configured")
+    return workos.WorkOSClient(
+        api_key=settings.WORKOS_API_KEY,
+        client_id=settings.WORKOS_CLIENT_ID,
+        base_url=settings.WORKOS_BASE_URL,
+        request_timeout=settings.WORKOS_REQUEST_TIMEOUT,
+        max_retries=max_retries,
+    )
+
+
+@functools.cache
+def client():
+    return _build(max_retries=2)
+
+
+@functools.cache
+def one_shot_client():
+    return _build(max_retries=0)
+
+
+def reset_clients(**kwargs):
+    """Forget built clients (settings changed, e.g. in tests pointing at a new emulator)."""
+    for getter in (client, one_shot_client):
+        if getter.cache_info().currsize:
+            try:
+                getter().close()
+            except Exception:  # closing a half-broken HTTP pool must never mask the reset
+                pass
+        getter.cache_clear()
+
+
+setting_changed.connect(reset_clients)
+
+
+def error_code(exc):
+    """The stable code WorkOS gave for an APIError (`code` or OAuth `error`), if any."""
+    return getattr(exc, "code", None) or getattr(exc, "error", None)
+
+
+def translate(exc, *, action):
+    """Map an SDK exception to a Gatehouse error. `action` reads as 'could not <action>'."""
+    if isinstance(exc, workos.RateLimitExceededError):
+        retry_after = getattr(exc, "retry_after", None) or 30
+        return ProviderUnavailable(
+            f"WorkOS is rate limiting us; could not {action}. Try again in {int(retry_after)} seconds.",
+            code="workos_rate_limited",
+            status=429,
+            retry_after=retry_after,
+        )
+    if isinstance(exc, workos.ServerError):
+        log.warning("WorkOS server error while trying to %s: %s", action, exc)
+        return ProviderUnavailable(f"WorkOS had an error; could not {action}. Try again in a moment.", code="workos_unavailable", status=503, retry_after=5)
+    if isinstance(exc, (WorkOSConnectionError, WorkOSTimeoutError)):
+        log.warning("WorkOS unreachable while trying to %s: %s", action, exc)
+        return ProviderUnavailable(f"WorkOS could not be reached; could not {action}.", code="workos_unreachable", status=502)
+    if isinstance(exc, workos.AuthenticationError):
+        log.error("WorkOS rejected our API key while trying to %s", action)
+        return ProviderUnavailable(f"WorkOS rejected this server's credentials; could not {action}.", code="workos_misconfigured", status=502)
+    if isinstance(exc, APIError):
+        code = error_code(exc) or "workos_error"
+        description = getattr(exc, "error_description", None) or (exc.message if not str(exc.message).startswith("{") else None)
+        # 403s are AuthKit step-up requirements (email verification, MFA, organization choice).
+        status = 403 if exc.status_code == 403 else 404 if exc.status_code == 404 else 400
+        return ProviderError(description or f"WorkOS refused the request ({code}).", code=code, status=status)
+    log.warning("Unexpected WorkOS response while trying to %s: %r", action, exc)
+    return ProviderUnavailable(f"WorkOS sent a response we could not read; could not {action}.", code="workos_bad_response", status=502)
+
+
+def call(action, fn, *args, expect_result=True, **kwargs):
+    """Run one SDK call; any WorkOS failure comes out as a GatehouseError.
+
+    The SDK returns None for a 2xx body it cannot parse as JSON, so an expected result that is
+    missing is a bad response too.
+    """
+    try:
+        result = fn(*args, **kwargs)
+    except (workos.WorkOSError, ValueError, TypeError, KeyError, AttributeError) as exc:
+        raise translate(exc, action=action) from exc
+    if expect_result and result is None:
+        raise translate(workos.WorkOSError("empty or non-JSON response body"), action=action)
+    return result

@@ -1,0 +1,254 @@
+"""Gatehouse settings: one module, every value read from the environment.
+
+Defaults are for development (SQLite file, console-friendly); production must say DEBUG=false
+(the default) and then provide a real SECRET_KEY. Every variable is documented in README.md.
+"""
+
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+from config.env import env_bool, env_duration, env_int, env_list, env_str, env_url
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+DEBUG = env_bool("DEBUG", False)
+
+
+def _secret_key():
+    key = env_str("SECRET_KEY")
+    if key:
+        return key
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "SECRET_KEY is not set. Set it to a long random value (e.g. "
+            "`python -c 'import secrets; print(secrets.token_urlsafe(50))'`), "
+            "or set DEBUG=true for local development."
+        )
+    # Development only: one generated key kept beside the code so that sessions and tokens
+    # survive restarts and are shared by every worker process.
+    key_file = BASE_DIR / ".dev-secret-key"
+    if not key_file.exists():
+        key_file.write_text(secrets.token_urlsafe(50))
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()
+
+
+SECRET_KEY = _secret_key()
+
+ALLOWED_HOSTS = env_list(
+    "ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"] if DEBUG else []
+)
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework_simplejwt.token_blacklist",
+    "drf_spectacular",
+    "accounts",
+    "sso",
+    "standalone_connect",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+try:
+    DATABASES = {
+        "default": dj_database_url.parse(
+            env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
+            conn_max_age=env_int("DB_CONN_MAX_AGE", 60, minimum=0),
+            conn_health_checks=True,
+        )
+    }
+except ValueError as exc:
+    raise ImproperlyConfigured(f"DATABASE_URL is not a database URL Gatehouse understands: {exc}") from None
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Several app processes (gunicorn workers, the test server) share the file: wait for the
+    # write lock instead of failing with "database is locked".
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"timeout": 20, "transaction_mode": "IMMEDIATE"}
+    )
+
+REDIS_URL = env_url("REDIS_URL", schemes=("redis", "rediss", "unix"))
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+AUTH_USER_MODEL = "accounts.User"
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "/auth/login"
+LOGIN_REDIRECT_URL = "/"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if not DEBUG
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+SESSION_COOKIE_SECURE = not DEBUG
+CSRF_COOKIE_SECURE = not DEBUG
+SESSION_COOKIE_HTTPONLY = True
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("TRUST_X_FORWARDED_PROTO") else None
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0, minimum=0)
+
+# --- WorkOS ------------------------------------------------------------------------------------
+WORKOS_API_KEY = env_str("WORKOS_API_KEY")
+WORKOS_CLIENT_ID = env_str("WORKOS_CLIENT_ID")
+WORKOS_BASE_URL = env_url("WORKOS_BASE_URL", "https://api.workos.com")
+WORKOS_REDIRECT_URI = env_url("WORKOS_REDIRECT_URI", "http://127.0.0.1:8000/auth/callback" if DEBUG else "")
+# Redirect URIs an SPA may ask us to use for the AuthKit/SSO round trip (the browser callback is
+# always allowed).
+WORKOS_ALLOWED_REDIRECT_URIS = env_list("WORKOS_ALLOWED_REDIRECT_URIS")
+WORKOS_WEBHOOK_SECRET = env_str("WORKOS_WEBHOOK_SECRET")
+WORKOS_REQUEST_TIMEOUT = env_int("WORKOS_REQUEST_TIMEOUT", 10, minimum=1)
+WORKOS_LOGOUT_RETURN_TO = env_url("WORKOS_LOGOUT_RETURN_TO")
+WORKOS_DASHBOARD_URL = env_url("WORKOS_DASHBOARD_URL", "https://dashboard.workos.com")
+
+# --- Google and Okta (OpenID Connect code exchange for existing users) -------------------------
+GOOGLE_CLIENT_ID = env_str("GOOGLE_CLIENT_ID")
+GOOGLE_CLIENT_SECRET = env_str("GOOGLE_CLIENT_SECRET")
+GOOGLE_ALLOWED_REDIRECT_URIS = env_list("GOOGLE_ALLOWED_REDIRECT_URIS")
+GOOGLE_HOSTED_DOMAIN = env_str("GOOGLE_HOSTED_DOMAIN")
+GOOGLE_DISCOVERY_URL = env_url("GOOGLE_DISCOVERY_URL", "https://accounts.google.com/.well-known/openid-configuration")
+OKTA_ISSUER = env_url("OKTA_ISSUER")
+OKTA_CLIENT_ID = env_str("OKTA_CLIENT_ID")
+OKTA_CLIENT_SECRET = env_str("OKTA_CLIENT_SECRET")
+OKTA_ALLOWED_REDIRECT_URIS = env_list("OKTA_ALLOWED_REDIRECT_URIS")
+OIDC_JWKS_CACHE_SECONDS = env_int("OIDC_JWKS_CACHE_SECONDS", 3600, minimum=1)
+OIDC_HTTP_TIMEOUT = env_int("OIDC_HTTP_TIMEOUT", 10, minimum=1)
+
+# --- Gatehouse ---------------------------------------------------------------------------------
+GATEHOUSE_TOKEN_COOKIES = env_bool("GATEHOUSE_TOKEN_COOKIES", False)
+GATEHOUSE_ALLOWED_EMAIL_DOMAINS = [d.lower() for d in env_list("GATEHOUSE_ALLOWED_EMAIL_DOMAINS")]
+GATEHOUSE_PROVISIONING_ADAPTER = env_str("GATEHOUSE_PROVISIONING_ADAPTER", "accounts.adapter.DefaultAdapter")
+GATEHOUSE_SIGNIN_STATE_MAX_AGE = env_int("GATEHOUSE_SIGNIN_STATE_MAX_AGE", 600, minimum=30)
+GATEHOUSE_EXAMPLES_ENABLED = env_bool("GATEHOUSE_EXAMPLES_ENABLED", DEBUG)
+
+# --- Standalone Connect ------------------------------------------------------------------------
+CONNECT_LOGIN_PATH = env_str("CONNECT_LOGIN_PATH", "connect/login").strip("/")
+CONNECT_CONSENT_OPTIONS = env_str("CONNECT_CONSENT_OPTIONS", "standalone_connect.consent.default_consent_options")
+CONNECT_USER_METADATA = env_str("CONNECT_USER_METADATA", "standalone_connect.consent.default_user_metadata")
+CONNECT_ISSUER = env_url("CONNECT_ISSUER")
+CONNECT_JWKS_URL = env_url("CONNECT_JWKS_URL")
+CONNECT_AUDIENCE = env_str("CONNECT_AUDIENCE")
+
+# --- API ---------------------------------------------------------------------------------------
+THROTTLE_PASSWORD_IP = env_str("THROTTLE_PASSWORD_IP", "20/min")
+THROTTLE_PASSWORD_ACCOUNT = env_str("THROTTLE_PASSWORD_ACCOUNT", "5/min")
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["accounts.authentication.AccessTokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "accounts.api.errors.exception_handler",
+    "UNAUTHENTICATED_USER": None,
+    "DEFAULT_THROTTLE_RATES": {
+        "password_ip": THROTTLE_PASSWORD_IP,
+        "password_account": THROTTLE_PASSWORD_ACCOUNT,
+    },
+}
+if DEBUG:
+    REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"].append("rest_framework.renderers.BrowsableAPIRenderer")
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Gatehouse API",
+    "DESCRIPTION": "WorkOS-backed sign-in for SPAs: JWT pairs, refresh, logout. Errors are "
+    '`{"code": "<stable_snake_case>", "message": "<sentence>", "detail"?: {...}}`.',
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+}
+
+JWT_SIGNING_KEY = env_str("JWT_SIGNING_KEY") or SECRET_KEY
+SIMPLE_JWT = {
+    "ACCESS_TOKEN_LIFETIME": env_duration("JWT_ACCESS_LIFETIME", timedelta(minutes=5)),
+    "REFRESH_TOKEN_LIFETIME": env_duration("JWT_REFRESH_LIFETIME", timedelta(days=7)),
+    "ROTATE_REFRESH_TOKENS": True,
+    "BLACKLIST_AFTER_ROTATION": True,
+    "UPDATE_LAST_LOGIN": False,
+    "ALGORITHM": "HS256",
+    "SIGNING_KEY": JWT_SIGNING_KEY,
+    "ISSUER": env_str("JWT_ISSUER", "gatehouse"),
+    "AUDIENCE": env_str("JWT_AUDIENCE", "gatehouse"),
+    "LEEWAY": 5,
+    "USER_ID_FIELD": "id",
+    "USER_ID_CLAIM": "user_id",
+    "AUTH_HEADER_TYPES": ("Bearer",),
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "loggers": {"django.server": {"level": "WARNING"}},
+}
+CSRF_FAILURE_VIEW = "config.views.csrf_failure"

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class StandaloneConnectConfig(AppConfig):
+    name = "standalone_connect"
+    verbose_name = "Standalone Connect"
+    default_auto_field = "django.db.models.BigAutoField"

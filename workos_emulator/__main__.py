@@ -1,0 +1,43 @@
+"""python -m workos_emulator --port 4100 --seed workos_emulator/demo.yaml"""
+
+import argparse
+import sys
+from pathlib import Path
+
+import yaml
+
+from workos_emulator.server import EmulatorServer
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m workos_emulator", description="A local WorkOS API emulator.")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=4100)
+    parser.add_argument("--seed", type=Path, help="YAML or JSON seed file (users, organizations, connections...)")
+    parser.add_argument("--auto", metavar="EMAIL", help="sign in as EMAIL at once instead of showing the hosted page")
+    args = parser.parse_args(argv)
+
+    try:
+        server = EmulatorServer(args.host, args.port)
+    except OSError as exc:
+        sys.exit(f"workos_emulator: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}")
+    if args.seed:
+        try:
+            data = yaml.safe_load(args.seed.read_text()) or {}
+        except (OSError, yaml.YAMLError) as exc:
+            sys.exit(f"workos_emulator: cannot read seed file {args.seed}: {exc}")
+        server.store.seed(data)
+    if args.auto:
+        server.store.auto_login = args.auto
+    store = server.store
+    print(f"WorkOS emulator on {server.url}", flush=True)
+    print(f"  WORKOS_BASE_URL={server.url}  WORKOS_API_KEY={store.api_key}  WORKOS_CLIENT_ID={store.client_id}", flush=True)
+    print(f"  {len(store.users)} users, {len(store.organizations)} organizations, {len(store.connections)} connections", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,266 @@
+"""In-memory WorkOS state: users, organizations, connections, sessions, codes, OAuth apps.
+
+Objects are kept as plain dicts in their wire shape (plus private keys starting with `_`), so that
+serialising them is a matter of dropping the private keys.
+"""
+
+import datetime as dt
+import os
+import secrets
+import threading
+import time
+
+_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+def new_id(prefix):
+    """A WorkOS-style id: prefix + '_' + a ULID (48-bit milliseconds + 80 random bits)."""
+    value = (int(time.time() * 1000) << 80) | int.from_bytes(os.urandom(10), "big")
+    chars = []
+    for _ in range(26):
+        chars.append(_CROCKFORD[value & 31])
+        value >>= 5
+    return f"{prefix}_{''.join(reversed(chars))}"
+
+
+def public(obj):
+    return {k: v for k, v in obj.items() if not k.startswith("_")}
+
+
+DEFAULT_API_KEY = "sk_test_emulator"
+DEFAULT_CLIENT_ID = "client_emulator"
+
+
+class Store:
+    """All emulator state, guarded by one lock (requests are served from several threads)."""
+
+    def __init__(self):
+        self.lock = threading.RLock()
+        self.clock_offset = 0.0
+        self.reset()
+
+    # -- time ---------------------------------------------------------------------------------
+    def now(self):
+        return time.time() + self.clock_offset
+
+    def iso(self, ts=None):
+        moment = dt.datetime.fromtimestamp(self.now() if ts is None else ts, dt.timezone.utc)
+        return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+    # -- lifecycle ----------------------------------------------------------------------------
+    def reset(self):
+        with self.lock:
+            self.clock_offset = 0.0
+            self.api_key = DEFAULT_API_KEY
+            self.client_id = DEFAULT_CLIENT_ID
+            self.redirect_uris = []  # allowlist for AuthKit and SSO redirects; empty = loopback only
+            self.logout_redirect_uris = []
+            self.connect_login_uri = ""
+            self.auto_login = None  # an email: authorize redirects at once as that user
+            self.users = {}
+            self.organizations = {}
+            self.memberships = {}
+            self.connections = {}
+            self.sessions = {}
+            self.codes = {}
+            self.refresh_tokens = {}
+            self.sso_tokens = {}
+            self.pending_tokens = {}
+            self.oauth_apps = {}
+            self.external_auths = {}
+            self.consents = {}
+            self.webhook_endpoints = []
+            self.events = []
+            self.deliveries = []
+            self.requests = []
+            self.injections = []
+
+    # -- seeding ------------------------------------------------------------------------------
+    def seed(self, data):
+        """Merge a seed document (see workos_emulator/demo.yaml for every key)."""
+        with self.lock:
+            settings = data.get("settings") or {}
+            self.api_key = settings.get("api_key", self.api_key)
+            self.client_id = settings.get("client_id", self.client_id)
+            self.redirect_uris = list(dict.fromkeys(self.redirect_uris + list(settings.get("redirect_uris", []))))
+            self.logout_redirect_uris = list(
+                dict.fromkeys(self.logout_redirect_uris + list(settings.get("logout_redirect_uris", [])))
+            )
+            self.connect_login_uri = settings.get("connect_login_uri", self.connect_login_uri)
+            self.auto_login = settings.get("auto_login", self.auto_login)
+            created = {"organizations": [], "users": [], "connections": [], "oauth_applications": []}
+            for org in data.get("organizations", []):
+                created["organizations"].append(public(self.add_organization(**org)))
+            for user in data.get("users", []):
+                created["users"].append(public(self.add_user(**user)))
+            for conn in data.get("connections", []):
+                created["connections"].append(public(self.add_connection(**conn)))
+            for app in data.get("oauth_applications", []):
+                created["oauth_applications"].append(self.add_oauth_app(**app))
+            for endpoint in data.get("webhook_endpoints", []):
+                self.webhook_endpoints.append(
+                    {"url": endpoint["url"], "secret": endpoint["secret"], "events": endpoint.get("events") or ["*"]}
+                )
+            return created
+
+    def add_organization(self, name, domains=(), id=None, external_id=None, **_ignored):
+        now = self.iso()
+        org_id = id or new_id("org")
+        org = {
+            "object": "organization",
+            "id": org_id,
+            "name": name,
+            "allow_profiles_outside_organization": False,
+            "domains": [
+                {
+                    "object": "organization_domain",
+                    "id": new_id("org_domain"),
+                    "organization_id": org_id,
+                    "domain": domain.lower(),
+                    "state": "verified",
+                    "verification_strategy": "manual",
+                    "verification_token": None,
+                    "verification_prefix": None,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for domain in domains
+            ],
+            "metadata": {},
+            "external_id": external_id,
+            "stripe_customer_id": None,
+            "created_at": now,
+            "updated_at": now,
+        }
+        self.organizations[org_id] = org
+        return org
+
+    def add_user(
+        self,
+        email,
+        password=None,
+        first_name=None,
+        last_name=None,
+        email_verified=True,
+        id=None,
+        external_id=None,
+        organizations=(),
+        role="member",
+        mfa=False,
+        metadata=None,
+        **_ignored,
+    ):
+        now = self.iso()
+        user_id = id or new_id("user")
+        user = {
+            "object": "user",
+            "id": user_id,
+            "first_name": first_name,
+            "last_name": last_name,
+            "profile_picture_url": None,
+            "email": email.lower(),
+            "email_verified": email_verified,
+            "external_id": external_id,
+            "metadata": metadata or {},
+            "last_sign_in_at": None,
+            "locale": None,
+            "created_at": now,
+            "updated_at": now,
+            "_password": password,
+            "_mfa": mfa,
+        }
+        self.users[user_id] = user
+        for org_ref in organizations:
+            org = self.find_organization(org_ref)
+            if org:
+                self.add_membership(user_id, org["id"], role)
+        return user
+
+    def add_membership(self, user_id, organization_id, role="member"):
+        now = self.iso()
+        membership = {
+            "object": "organization_membership",
+            "id": new_id("om"),
+            "user_id": user_id,
+            "organization_id": organization_id,
+            "organization_name": self.organizations[organization_id]["name"],
+            "status": "active",
+            "directory_managed": False,
+            "custom_attributes": {},
+            "role": {"slug": role},
+            "roles": [{"slug": role}],
+            "created_at": now,
+            "updated_at": now,
+        }
+        self.memberships[membership["id"]] = membership
+        return membership
+
+    def add_connection(
+        self,
+        name,
+        organization=None,
+        connection_type="OktaSAML",
+        state="active",
+        domains=(),
+        profiles=(),
+        id=None,
+        **_ignored,
+    ):
+        now = self.iso()
+        org = self.find_organization(organization) if organization else None
+        conn_id = id or new_id("conn")
+        if not domains and org:
+            domains = [d["domain"] for d in org["domains"]]
+        conn = {
+            "object": "connection",
+            "id": conn_id,
+            "organization_id": org["id"] if org else None,
+            "connection_type": connection_type,
+            "name": name,
+            "state": state,
+            "status": "linked" if state == "active" else "unlinked",
+            "domains": [
+                {"object": "connection_domain", "id": new_id("conn_domain"), "domain": d.lower()} for d in domains
+            ],
+            "created_at": now,
+            "updated_at": now,
+            "_profiles": [dict(p) for p in profiles],
+        }
+        self.connections[conn_id] = conn
+        return conn
+
+    def add_oauth_app(self, client_id=None, client_secret=None, redirect_uris=(), name="OAuth client", **_ignored):
+        app = {
+            "client_id": client_id or new_id("client"),
+            "client_secret": client_secret,  # None: a public client that must use PKCE
+            "redirect_uris": list(redirect_uris),
+            "name": name,
+        }
+        self.oauth_apps[app["client_id"]] = app
+        return dict(app)
+
+    # -- lookups ------------------------------------------------------------------------------
+    def find_organization(self, ref):
+        if ref in self.organizations:
+            return self.organizations[ref]
+        for org in self.organizations.values():
+            if org["name"] == ref or org.get("external_id") == ref:
+                return org
+        return None
+
+    def user_by_email(self, email):
+        email = (email or "").lower()
+        return next((u for u in self.users.values() if u["email"] == email), None)
+
+    def memberships_of(self, user_id):
+        return [m for m in self.memberships.values() if m["user_id"] == user_id and m["status"] == "active"]
+
+    def organization_for_domain(self, domain):
+        domain = domain.lower()
+        for org in self.organizations.values():
+            if any(d["domain"] == domain and d["state"] == "verified" for d in org["domains"]):
+                return org
+        return None
+
+    def token(self, prefix, length=24):
+        return f"{prefix}{secrets.token_urlsafe(length)}"
