@@ -1,0 +1,9 @@
+.PHONY: run test bench ci
+run:   ## set up and run the app with the WorkOS emulator and demo data
+	./scripts/run.sh
+test:  ## set up and run the whole test suite
+	./scripts/test.sh
+bench: ## benchmarks (printed tables, saved as JSON)
+	./scripts/bench.sh
+ci:
+	bash .ci/run

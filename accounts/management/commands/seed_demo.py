@@ -1,0 +1,30 @@
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from accounts.models import User
+
+DEMO_USERS = [
+    # email, password, staff, first, last
+    ("admin@example.com", "gatehouse-demo-admin", True, "Ada", "Admin"),
+    ("pat@example.com", "gatehouse-demo-pat", False, "Pat", "Password"),
+]
+
+
+class Command(BaseCommand):
+    help = "Create the demo users (development only) and print how to sign in."
+
+    def handle(self, *args, **options):
+        if not settings.DEBUG:
+            raise CommandError("seed_demo only runs with DEBUG=true: it creates users with known passwords.")
+        for email, password, staff, first, last in DEMO_USERS:
+            user, created = User.objects.get_or_create(email=email, defaults={"first_name": first, "last_name": last})
+            if created or not user.check_password(password):
+                user.set_password(password)
+            user.is_staff = user.is_superuser = staff
+            user.is_active = True
+            user.save()
+        self.stdout.write("Demo sign-ins:")
+        self.stdout.write("  admin (superuser): admin@example.com / gatehouse-demo-admin  -> /admin/")
+        self.stdout.write("  password user:     pat@example.com / gatehouse-demo-pat")
+        self.stdout.write("  WorkOS (emulator): alice@example.com / demo-password-alice, carol@acme.test / demo-password-carol")
+        self.stdout.write("  SSO (emulator):    any @acme.test or @globex.test address on /auth/sso")

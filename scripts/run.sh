@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Set up and run Gatehouse on http://127.0.0.1:8000 with the local WorkOS emulator and demo data.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./scripts/setup.sh
+
+EMULATOR_PORT=${EMULATOR_PORT:-4100}
+APP_PORT=${APP_PORT:-8000}
+export DEBUG=${DEBUG:-true}
+export WORKOS_BASE_URL=${WORKOS_BASE_URL:-http://127.0.0.1:$EMULATOR_PORT}
+export WORKOS_API_KEY=${WORKOS_API_KEY:-sk_test_emulator}
+export WORKOS_CLIENT_ID=${WORKOS_CLIENT_ID:-client_emulator}
+export WORKOS_REDIRECT_URI=${WORKOS_REDIRECT_URI:-http://127.0.0.1:$APP_PORT/auth/callback}
+export WORKOS_ALLOWED_REDIRECT_URIS=${WORKOS_ALLOWED_REDIRECT_URIS:-http://127.0.0.1:$APP_PORT/examples/spa/callback}
+export WORKOS_WEBHOOK_SECRET=${WORKOS_WEBHOOK_SECRET:-whsec_demo_emulator}
+export WORKOS_LOGOUT_RETURN_TO=${WORKOS_LOGOUT_RETURN_TO:-http://127.0.0.1:$APP_PORT/}
+
+.venv/bin/python manage.py migrate --no-input -v0
+.venv/bin/python manage.py seed_demo
+
+pids=()
+cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; }
+trap cleanup EXIT INT TERM
+
+if [ "$WORKOS_BASE_URL" = "http://127.0.0.1:$EMULATOR_PORT" ]; then
+  .venv/bin/python -m workos_emulator --port "$EMULATOR_PORT" --seed workos_emulator/demo.yaml &
+  pids+=($!)
+  for _ in $(seq 50); do
+    curl -fsS "$WORKOS_BASE_URL/_emulator/health" >/dev/null 2>&1 && break
+    kill -0 "${pids[0]}" 2>/dev/null || { echo "The WorkOS emulator did not start (port $EMULATOR_PORT taken? set EMULATOR_PORT)." >&2; exit 1; }
+    sleep 0.2
+  done
+fi
+
+echo
+echo "Gatehouse: http://127.0.0.1:$APP_PORT   (admin: http://127.0.0.1:$APP_PORT/admin/)"
+echo
+.venv/bin/python manage.py runserver "127.0.0.1:$APP_PORT" &
+pids+=($!)
+wait "${pids[-1]}"

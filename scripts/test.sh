@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Set up and run the whole test suite (SQLite unless DATABASE_URL says otherwise).
+# Extra arguments go to pytest, e.g. scripts/test.sh -k callback -x
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./scripts/setup.sh
+
+if [ ! -x /usr/bin/chromium ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "==> installing Debian's chromium for the browser tests"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    echo "The browser tests need Debian's chromium: sudo apt-get install chromium" >&2
+    exit 1
+  fi
+fi
+
+export WORKOS_OPENAPI_SPEC=${WORKOS_OPENAPI_SPEC:-$(cd .. && pwd)/shared/workos-openapi/open-api-spec.yaml}
+echo "==> pytest on ${DATABASE_URL:-SQLite}"
+set +e
+.venv/bin/python -m pytest "$@"
+status=$?
+set -e
+if [ "$status" = 5 ]; then
+  echo "No tests ran: that is a failure." >&2
+  exit 1
+fi
+exit "$status"

@@ -1,0 +1,247 @@
+"""Settings parsing, the user model's constraints, the API's error shape, schema, health, checks."""
+
+import os
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.core.checks import run_checks
+from django.core.exceptions import ImproperlyConfigured
+from django.db import IntegrityError, connection, transaction
+
+from config import env
+from accounts.models import Identity, User
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+# --- settings --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "raw, expected", [("true", True), ("1", True), ("YES", True), ("off", False), ("0", False), ("", False)]
+)
+def test_env_bool_parses(monkeypatch, raw, expected):
+    monkeypatch.setenv("X_FLAG", raw)
+    assert env.env_bool("X_FLAG") is expected
+
+
+def test_env_bool_rejects_garbage_naming_the_variable(monkeypatch):
+    monkeypatch.setenv("X_FLAG", "maybe")
+    with pytest.raises(ImproperlyConfigured, match="X_FLAG.*'maybe'"):
+        env.env_bool("X_FLAG")
+
+
+@pytest.mark.parametrize("raw, seconds", [("300", 300), ("45s", 45), ("5m", 300), ("12h", 43200), ("7d", 604800)])
+def test_env_duration_units(monkeypatch, raw, seconds):
+    monkeypatch.setenv("X_LIFETIME", raw)
+    assert env.env_duration("X_LIFETIME", timedelta(1)) == timedelta(seconds=seconds)
+
+
+@pytest.mark.parametrize("raw", ["5 minutes", "-3", "0", "m", "3w"])
+def test_env_duration_rejects_bad_values(monkeypatch, raw):
+    monkeypatch.setenv("X_LIFETIME", raw)
+    with pytest.raises(ImproperlyConfigured, match="X_LIFETIME"):
+        env.env_duration("X_LIFETIME", timedelta(1))
+
+
+def test_env_int_and_url_and_list(monkeypatch):
+    monkeypatch.setenv("X_INT", "abc")
+    with pytest.raises(ImproperlyConfigured, match="X_INT must be an integer"):
+        env.env_int("X_INT", 1)
+    monkeypatch.setenv("X_URL", "ftp://nope")
+    with pytest.raises(ImproperlyConfigured, match="X_URL"):
+        env.env_url("X_URL")
+    monkeypatch.setenv("X_LIST", " a.com, ,b.com ")
+    assert env.env_list("X_LIST") == ["a.com", "b.com"]
+
+
+def _load_settings(**overrides):
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("WORKOS_", "SECRET_KEY", "DEBUG", "DATABASE_URL"))}
+    environment.update(overrides)
+    return subprocess.run(
+        [sys.executable, "-c", "import django, os; os.environ['DJANGO_SETTINGS_MODULE']='config.settings'; django.setup(); from django.conf import settings; print(settings.DATABASES['default']['ENGINE'])"],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_production_refuses_to_start_without_secret_key():
+    result = _load_settings(DEBUG="false")
+    assert result.returncode != 0
+    assert "SECRET_KEY is not set" in result.stderr
+
+
+def test_bad_setting_value_is_a_clear_error():
+    result = _load_settings(DEBUG="true", JWT_ACCESS_LIFETIME="five minutes")
+    assert result.returncode != 0
+    assert "JWT_ACCESS_LIFETIME must be a positive duration" in result.stderr
+
+
+def test_database_url_selects_postgres_and_defaults_to_sqlite():
+    assert "sqlite3" in _load_settings(DEBUG="true").stdout
+    assert "postgresql" in _load_settings(DEBUG="true", DATABASE_URL="postgres://u@127.0.0.1:5432/x").stdout
+    bad = _load_settings(DEBUG="true", DATABASE_URL="nosuchdb://x")
+    assert bad.returncode != 0 and "DATABASE_URL" in bad.stderr
+
+
+def test_argon2_is_the_first_password_hasher(settings):
+    assert settings.PASSWORD_HASHERS[0].endswith("Argon2PasswordHasher")
+    user = User(email="h@example.com")
+    user.set_password("a long password")
+    assert user.password.startswith("argon2")
+
+
+# --- user model --------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_email_is_stored_normalized():
+    user = User.objects.create_user("  Mixed.Case@Example.COM ", "pw-123456789")
+    user.refresh_from_db()
+    assert user.email == "mixed.case@example.com"
+    assert User.objects.get_by_natural_key("MIXED.case@example.com") == user
+
+
+@pytest.mark.django_db
+def test_email_uniqueness_is_case_insensitive_in_the_database():
+    User.objects.create_user("ann@example.com")
+    # Bypass the model's normalisation: the database constraint itself must refuse it.
+    with pytest.raises(IntegrityError), transaction.atomic():
+        User.objects.bulk_create([User(email="ANN@example.com", password="!")])
+    with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO accounts_user (email, password, first_name, last_name, organization_id, role, is_active, is_staff, is_superuser, date_joined, updated_at) "
+            "VALUES ('Ann@Example.com', '!', '', '', '', '', true, false, false, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+        )
+
+
+@pytest.mark.django_db
+def test_workos_user_id_unique_but_nullable():
+    User.objects.create_user("a@example.com")
+    User.objects.create_user("b@example.com")  # two NULL workos ids are fine
+    User.objects.create_user("c@example.com", workos_user_id="user_1")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        User.objects.create_user("d@example.com", workos_user_id="user_1")
+
+
+@pytest.mark.django_db
+def test_identity_provider_subject_unique():
+    user = User.objects.create_user("a@example.com")
+    Identity.objects.create(user=user, provider="google", subject="123")
+    Identity.objects.create(user=user, provider="okta", subject="123")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Identity.objects.create(user=user, provider="google", subject="123")
+
+
+# --- error shape, schema, health ---------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_api_400_has_code_message_and_field_detail(api):
+    response = api.post("/api/token/", {"email": "x@example.com"}, format="json")
+    assert response.status_code == 400
+    body = response.json()
+    assert body["code"] == "validation_error"
+    assert body["message"]
+    assert "password" in body["detail"]
+
+
+@pytest.mark.django_db
+def test_api_401_shape(api):
+    response = api.get("/api/auth/me")
+    assert response.status_code == 401
+    assert response.json()["code"] == "not_authenticated"
+    assert response["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_api_404_is_json(client):
+    response = client.get("/api/does-not-exist")
+    assert response.status_code == 404
+    assert response.json() == {"code": "not_found", "message": "There is nothing at this address."}
+
+
+@pytest.mark.django_db
+def test_api_405_is_json(api):
+    response = api.get("/api/token/")
+    assert response.status_code == 405
+    assert response.json()["code"] == "method_not_allowed"
+
+
+@pytest.mark.django_db
+def test_api_malformed_json_is_a_400(api):
+    response = api.post("/api/token/", data="{not json", content_type="application/json")
+    assert response.status_code == 400
+    assert response.json()["code"] == "parse_error"
+
+
+@pytest.mark.django_db
+def test_html_404_is_a_page(client):
+    response = client.get("/nowhere")
+    assert response.status_code == 404
+    assert b"Page not found" in response.content
+
+
+def test_schema_lists_the_auth_endpoints(client):
+    response = client.get("/api/schema/", HTTP_ACCEPT="application/json")
+    assert response.status_code == 200
+    paths = response.json()["paths"]
+    for path in ("/api/auth/workos/callback", "/api/token/", "/api/token/refresh/", "/api/auth/logout/", "/api/auth/me"):
+        assert path in paths
+    assert client.get("/api/docs/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_healthz_checks_the_database(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "database": "ok"}
+
+
+@pytest.mark.django_db
+def test_home_page_renders(client):
+    response = client.get("/")
+    assert response.status_code == 200
+    assert b"Sign in" in response.content
+
+
+# --- system checks -----------------------------------------------------------------------------
+
+
+def _check_ids():
+    return {message.id for message in run_checks()}
+
+
+def test_checks_clean_by_default(settings):
+    settings.DEBUG = True
+    assert not [m for m in run_checks() if m.id.startswith("gatehouse")]
+
+
+def test_check_api_key_without_client_id(settings):
+    settings.WORKOS_CLIENT_ID = ""
+    assert "gatehouse.E002" in _check_ids()
+
+
+def test_check_non_https_redirect_in_production(settings):
+    settings.DEBUG = False
+    settings.SECRET_KEY = "x" * 10 + "a-real-long-random-production-secret-value-123456"
+    settings.WORKOS_REDIRECT_URI = "http://example.com/auth/callback"
+    ids = _check_ids()
+    assert "gatehouse.E005" in ids
+    assert "gatehouse.E001" not in ids
+
+
+def test_check_default_secret_in_production(settings):
+    settings.DEBUG = False
+    settings.SECRET_KEY = "django-insecure-abc"
+    assert "gatehouse.E001" in _check_ids()
+
+
+def test_check_unimportable_adapter(settings):
+    settings.GATEHOUSE_PROVISIONING_ADAPTER = "nowhere.Adapter"
+    assert "gatehouse.E020" in _check_ids()
