@@ -118,6 +118,7 @@ class EmulatorApp:
                 Rule("/_emulator/clock", endpoint="ctl_clock", methods=["POST"]),
                 Rule("/_emulator/codes", endpoint="ctl_codes", methods=["POST"]),
                 Rule("/_emulator/events", endpoint="ctl_events", methods=["GET", "POST"]),
+                Rule("/_emulator/connections/<conn_id>/state", endpoint="ctl_connection_state", methods=["POST"]),
             ]
         )
 
@@ -641,7 +642,11 @@ class EmulatorApp:
         self.require_api_key(request)
         with self.store.lock:
             self._user_or_404(user_id)
-            sessions = [s for s in self.store.sessions.values() if s["user_id"] == user_id]
+            sessions = [
+                {k: v for k, v in s.items() if not (k in ("impersonator", "organization_id") and v is None)}
+                for s in self.store.sessions.values()
+                if s["user_id"] == user_id
+            ]
             return self._page(request, sessions)
 
     def _membership_view(self, membership):
@@ -823,9 +828,33 @@ class EmulatorApp:
             if request.method == "GET":
                 return as_json(public(conn))
             del self.store.connections[conn_id]
-            snapshot = public(conn)
+            snapshot = self._connection_event_data(conn)
         self.emit("connection.deleted", snapshot)
         return Response(status=204)
+
+    @staticmethod
+    def _connection_event_data(conn):
+        """Connections in webhook events carry `external_key` and `status` besides the REST fields."""
+        data = public(conn)
+        data["external_key"] = conn.get("_external_key") or hashlib.sha256(conn["id"].encode()).hexdigest()[:20]
+        data["status"] = "linked" if conn["state"] == "active" else "unlinked"
+        return data
+
+    def on_ctl_connection_state(self, request, conn_id):
+        """Change a connection's state as an admin would in WorkOS, emitting the webhook event."""
+        state = self.body(request).get("state")
+        if state not in ("active", "inactive"):
+            fail(422, message="state must be active or inactive.")
+        with self.store.lock:
+            conn = self.store.connections.get(conn_id)
+            if conn is None:
+                fail(404, message=f"Connection not found: '{conn_id}'.")
+            conn["state"] = state
+            conn["status"] = "linked" if state == "active" else "unlinked"
+            conn["updated_at"] = self.store.iso()
+            snapshot = self._connection_event_data(conn)
+        event = self.emit("connection.activated" if state == "active" else "connection.deactivated", snapshot, wait=True)
+        return as_json(event)
 
     # ------------------------------------------------------------------------------------------
     # Standalone Connect

@@ -119,8 +119,6 @@ class Store:
                     "domain": domain.lower(),
                     "state": "verified",
                     "verification_strategy": "manual",
-                    "verification_token": None,
-                    "verification_prefix": None,
                     "created_at": now,
                     "updated_at": now,
                 }
@@ -128,7 +126,6 @@ class Store:
             ],
             "metadata": {},
             "external_id": external_id,
-            "stripe_customer_id": None,
             "created_at": now,
             "updated_at": now,
         }

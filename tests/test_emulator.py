@@ -1,0 +1,141 @@
+"""Emulator behaviour beyond shapes: PKCE, single-use codes, rotation, keys, allowlists, control."""
+
+import base64
+import hashlib
+import secrets
+
+import jwt
+import pytest
+import requests
+import workos
+from workos._errors import AuthenticationError, BadRequestError
+
+from tests.helpers import follow_hosted_sign_in
+
+REDIRECT = "http://testserver/auth/callback"
+
+
+@pytest.fixture
+def sdk(wos):
+    client = workos.WorkOSClient(api_key=wos.store.api_key, client_id=wos.store.client_id, base_url=wos.url, max_retries=0)
+    yield client
+    client.close()
+
+
+def _pkce():
+    verifier = secrets.token_urlsafe(40)
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    return verifier, challenge
+
+
+def test_pkce_right_wrong_missing(sdk, wos):
+    wos.add_user("p@example.com", password="pw-p-123456")
+    verifier, challenge = _pkce()
+    url = sdk.user_management.get_authorization_url(redirect_uri=REDIRECT, provider="authkit", state="s", code_challenge=challenge, code_challenge_method="S256")
+    right = follow_hosted_sign_in(url, email="p@example.com", password="pw-p-123456")["code"]
+    assert sdk.user_management.authenticate_with_code(code=right, code_verifier=verifier).user.email == "p@example.com"
+    for bad_verifier in ("wrong-verifier-value-that-is-long-enough-000", None):
+        code = follow_hosted_sign_in(url, email="p@example.com", password="pw-p-123456")["code"]
+        kwargs = {"code_verifier": bad_verifier} if bad_verifier else {}
+        with pytest.raises(BadRequestError) as refused:
+            sdk.user_management.authenticate_with_code(code=code, **kwargs)
+        assert refused.value.error == "invalid_grant"
+
+
+def test_hosted_page_rejects_wrong_password_and_unknown_redirect(sdk, wos):
+    wos.add_user("p@example.com", password="pw-p-123456")
+    url = sdk.user_management.get_authorization_url(redirect_uri=REDIRECT, provider="authkit")
+    page = requests.get(url, timeout=5)
+    assert "Continue as p@example.com" in page.text
+    with pytest.raises(AssertionError):
+        follow_hosted_sign_in(url, email="p@example.com", password="wrong")
+    evil = sdk.user_management.get_authorization_url(redirect_uri="https://evil.example/cb", provider="authkit")
+    assert requests.get(evil, timeout=5).status_code == 400
+
+
+def test_auto_mode_redirects_at_once(sdk, wos):
+    wos.add_user("auto@example.com")
+    wos.store.auto_login = "auto@example.com"
+    url = sdk.user_management.get_authorization_url(redirect_uri=REDIRECT, provider="authkit", state="st")
+    response = requests.get(url, allow_redirects=False, timeout=5)
+    assert response.status_code == 302 and "code=" in response.headers["Location"] and "state=st" in response.headers["Location"]
+
+
+def test_access_token_claims_and_jwks(sdk, wos):
+    wos.seed(organizations=[{"id": "org_A", "name": "A"}], users=[{"email": "c@example.com", "organizations": ["org_A"], "role": "admin"}])
+    auth = sdk.user_management.authenticate_with_code(code=wos.code("c@example.com"))
+    key = jwt.PyJWKClient(sdk.user_management.get_jwks_url()).get_signing_key_from_jwt(auth.access_token)
+    claims = jwt.decode(auth.access_token, key.key, algorithms=["RS256"], options={"verify_aud": False})
+    assert claims["sub"] == auth.user.id
+    assert claims["sid"].startswith("session_")
+    assert (claims["org_id"], claims["role"], claims["roles"]) == ("org_A", "admin", ["admin"])
+    assert {"jti", "iat", "exp", "iss", "permissions"} <= set(claims)
+
+
+def test_refresh_rotation_and_revoked_session(sdk, wos):
+    wos.add_user("r@example.com")
+    first = sdk.user_management.authenticate_with_code(code=wos.code("r@example.com"))
+    second = sdk.user_management.authenticate_with_refresh_token(refresh_token=first.refresh_token)
+    assert second.refresh_token != first.refresh_token
+    sid = jwt.decode(second.access_token, options={"verify_signature": False})["sid"]
+    sdk.user_management.revoke_session(session_id=sid)
+    with pytest.raises(BadRequestError):
+        sdk.user_management.authenticate_with_refresh_token(refresh_token=second.refresh_token)
+
+
+def test_api_key_is_required(wos):
+    bad = workos.WorkOSClient(api_key="sk_wrong", client_id=wos.store.client_id, base_url=wos.url, max_retries=0)
+    with pytest.raises(AuthenticationError):
+        bad.sso.list_connections()
+    assert requests.get(f"{wos.url}/connections", timeout=5).status_code == 401
+
+
+def test_client_secret_is_checked(wos):
+    wos.add_user("s@example.com")
+    response = requests.post(f"{wos.url}/user_management/authenticate", json={"grant_type": "authorization_code", "code": wos.code("s@example.com"), "client_id": wos.store.client_id, "client_secret": "sk_wrong"}, timeout=5)
+    assert response.status_code == 400 and response.json()["error"] == "invalid_client"
+
+
+def test_sso_token_accepts_form_bodies(wos):
+    wos.seed(organizations=[{"id": "org_F", "name": "F"}], connections=[{"id": "conn_F", "name": "F", "organization": "org_F", "profiles": [{"email": "f@f.test"}]}])
+    code = wos.code("f@f.test", kind="sso", connection_id="conn_F")
+    response = requests.post(f"{wos.url}/sso/token", data={"grant_type": "authorization_code", "code": code, "client_id": wos.store.client_id, "client_secret": wos.store.api_key}, timeout=5)
+    assert response.status_code == 200 and response.json()["profile"]["email"] == "f@f.test"
+
+
+def test_sso_authorize_errors_come_back_on_the_redirect(sdk, wos):
+    url = sdk.sso.get_authorization_url(redirect_uri=REDIRECT, organization="org_NOPE", state="z")
+    response = requests.get(url, allow_redirects=False, timeout=5)
+    assert response.status_code == 302
+    assert "error=organization_invalid" in response.headers["Location"] and "state=z" in response.headers["Location"]
+
+
+def test_error_injection_latency_and_times(sdk, wos):
+    requests.post(f"{wos.url}/_emulator/errors", json={"path": "/connections", "status": 429, "headers": {"Retry-After": "3"}, "times": 1}, timeout=5)
+    with pytest.raises(workos.RateLimitExceededError) as limited:
+        sdk.sso.list_connections()
+    assert limited.value.retry_after == 3
+    assert sdk.sso.list_connections().data == []  # the injection was used up
+
+
+def test_reset_and_request_log(wos):
+    wos.add_user("x@example.com")
+    requests.get(f"{wos.url}/connections", headers={"Authorization": f"Bearer {wos.store.api_key}"}, timeout=5)
+    assert [e["path"] for e in wos.log()] == ["/connections"]
+    requests.post(f"{wos.url}/_emulator/reset", timeout=5)
+    assert wos.store.users == {}
+
+
+def test_cli_starts_with_the_demo_seed():
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen([sys.executable, "-m", "workos_emulator", "--port", "0", "--seed", "workos_emulator/demo.yaml"], stdout=subprocess.PIPE, text=True)
+    try:
+        line = proc.stdout.readline()
+        assert line.startswith("WorkOS emulator on http://127.0.0.1:")
+        assert "WORKOS_API_KEY=sk_test_emulator" in proc.stdout.readline()
+        assert "2 users, 2 organizations, 2 connections" in proc.stdout.readline()
+    finally:
+        proc.terminate()
+        proc.wait(5)

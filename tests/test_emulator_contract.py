@@ -1,0 +1,178 @@
+"""The emulator speaks WorkOS: the official SDK parses every response, and every response body
+validates against WorkOS's OpenAPI spec. Drift in either direction fails here."""
+
+import json
+import os
+
+import pytest
+import requests
+import workos
+from workos._errors import BadRequestError, NotFoundError, OrganizationSelectionRequiredError
+from workos.connect.models import UserConsentOption, UserConsentOptionChoice, UserObject
+
+from tests.helpers import follow_hosted_sign_in
+from tests.openapi_contract import Contract, spec_path
+
+REDIRECT = "http://testserver/auth/callback"
+
+
+@pytest.fixture(scope="module")
+def contract():
+    path = spec_path()
+    if path is None or not path.exists():
+        message = f"WorkOS OpenAPI spec not found (WORKOS_OPENAPI_SPEC={os.environ.get('WORKOS_OPENAPI_SPEC')!r})"
+        if os.environ.get("CI") or os.environ.get("WORKOS_OPENAPI_SPEC"):
+            pytest.fail(message)
+        pytest.skip(message + "; scripts/test.sh sets it")
+    return Contract(path)
+
+
+@pytest.fixture
+def sdk(wos):
+    client = workos.WorkOSClient(api_key=wos.store.api_key, client_id=wos.store.client_id, base_url=wos.url, max_retries=0)
+    yield client
+    client.close()
+
+
+def assert_conforms(contract, wos):
+    log = wos.log()
+    # /oauth2/* live on the AuthKit domain, outside the API spec; pages are HTML.
+    api_calls = [e for e in log if e["content_type"] != "text/html" and not e["path"].startswith(("/oauth2/", "/.well-known/"))]
+    assert api_calls, "nothing was recorded"
+    problems = [p for entry in api_calls for p in contract.check(entry)]
+    assert problems == [], "\n".join(problems)
+    return api_calls
+
+
+def seed(wos):
+    return wos.seed(
+        organizations=[{"id": "org_ACME", "name": "Acme", "domains": ["acme.test"]}, {"id": "org_GLOBEX", "name": "Globex"}],
+        users=[
+            {"email": "pat@example.com", "password": "pw-pat-12345", "first_name": "Pat"},
+            {"email": "multi@acme.test", "password": "pw-multi-123", "organizations": ["org_ACME", "org_GLOBEX"], "role": "admin"},
+        ],
+        connections=[{"id": "conn_ACME", "name": "Acme Okta", "organization": "org_ACME", "profiles": [{"email": "sam@acme.test", "role": "member"}]}],
+        oauth_applications=[{"client_id": "client_cli", "client_secret": "cli-secret", "redirect_uris": ["http://127.0.0.1:9/cb"], "name": "CLI"}],
+        settings={"connect_login_uri": "http://testserver/connect/login"},
+    )
+
+
+def test_user_management_through_the_sdk(sdk, wos, contract):
+    seed(wos)
+    um = sdk.user_management
+    auth = um.authenticate_with_code(code=wos.code("pat@example.com"))
+    assert auth.user.email == "pat@example.com" and auth.access_token and auth.refresh_token
+    refreshed = um.authenticate_with_refresh_token(refresh_token=auth.refresh_token)
+    with pytest.raises(BadRequestError) as reused:
+        um.authenticate_with_refresh_token(refresh_token=auth.refresh_token)
+    assert reused.value.error == "invalid_grant"
+    pw = um.authenticate_with_password(email="pat@example.com", password="pw-pat-12345")
+    with pytest.raises(BadRequestError) as wrong:
+        um.authenticate_with_password(email="pat@example.com", password="nope")
+    assert wrong.value.code == "invalid_credentials"
+    with pytest.raises(OrganizationSelectionRequiredError) as choose:
+        um.authenticate_with_code(code=wos.code("multi@acme.test"))
+    selected = um.authenticate_with_organization_selection(pending_authentication_token=choose.value.pending_authentication_token, organization_id="org_GLOBEX")
+    assert selected.organization_id == "org_GLOBEX"
+
+    jwks = um.get_jwks(sdk.client_id)
+    assert jwks.keys[0].x_5_c and jwks.keys[0].x_5_t_s_256
+    sessions = um.list_sessions(pw.user.id)
+    assert len(sessions.data) >= 2
+    um.revoke_session(session_id=refreshed_session_id(refreshed))
+    logout = requests.get(um.get_logout_url(session_id=refreshed_session_id(pw), return_to="http://testserver/"), allow_redirects=False, timeout=5)
+    assert logout.status_code == 302 and logout.headers["Location"] == "http://testserver/"
+
+    created = um.create_user(email="new@example.com", first_name="New", email_verified=True)
+    assert um.get_user(created.id).email == "new@example.com"
+    updated = um.update_user(created.id, last_name="Person", external_id="ext-1")
+    assert updated.last_name == "Person"
+    assert um.get_user_by_external_id("ext-1").id == created.id
+    assert [u.id for u in um.list_users(email="new@example.com").data] == [created.id]
+    with pytest.raises(NotFoundError):
+        um.get_user("user_missing")
+
+    orgs = sdk.organizations.list_organizations(domains=["acme.test"]).data
+    assert [o.id for o in orgs] == ["org_ACME"]
+    assert sdk.organizations.get_organization("org_ACME").name == "Acme"
+    memberships = sdk.organization_membership.list_organization_memberships(user_id=pw.user.id).data
+    assert memberships == []
+    multi = sdk.organization_membership.list_organization_memberships(organization_id="org_ACME").data
+    assert sdk.organization_membership.get_organization_membership(multi[0].id).role.slug == "admin"
+    assert_conforms(contract, wos)
+
+
+def refreshed_session_id(auth):
+    import jwt
+
+    return jwt.decode(auth.access_token, options={"verify_signature": False})["sid"]
+
+
+def test_sso_and_connections_through_the_sdk(sdk, wos, contract):
+    seed(wos)
+    url = sdk.sso.get_authorization_url(redirect_uri=REDIRECT, organization="org_ACME", state="s1")
+    back = follow_hosted_sign_in(url, email="sam@acme.test")
+    assert back["state"] == "s1"
+    token = sdk.sso.get_profile_and_token(code=back["code"])
+    assert token.profile.email == "sam@acme.test" and token.profile.organization_id == "org_ACME"
+    assert sdk.sso.get_profile(access_token=token.access_token).id == token.profile.id
+    with pytest.raises(BadRequestError) as reused:
+        sdk.sso.get_profile_and_token(code=back["code"])
+    assert reused.value.error == "invalid_grant"
+
+    for i in range(250):
+        wos.store.add_connection(f"Conn {i:03}", organization="org_GLOBEX", domains=[f"d{i}.test"])
+    seen = [c.id for c in sdk.sso.list_connections(limit=100).auto_paging_iter()]
+    assert len(seen) == len(set(seen)) == 251
+    page = sdk.sso.list_connections(limit=100, organization_id="org_ACME")
+    assert [c.id for c in page.data] == ["conn_ACME"]
+    assert sdk.sso.list_connections(domain="d7.test").data[0].name == "Conn 007"
+    assert sdk.sso.get_connection("conn_ACME").domains[0].domain == "acme.test"
+    sdk.sso.delete_connection("conn_ACME")
+    with pytest.raises(NotFoundError):
+        sdk.sso.get_connection("conn_ACME")
+    assert_conforms(contract, wos)
+
+
+def test_standalone_connect_complete_through_the_sdk(sdk, wos, contract):
+    seed(wos)
+    start = requests.get(f"{wos.url}/oauth2/authorize", params={"client_id": "client_cli", "redirect_uri": "http://127.0.0.1:9/cb", "state": "xyz", "response_type": "code"}, allow_redirects=False, timeout=5)
+    ext_id = start.headers["Location"].split("external_auth_id=")[1]
+    option = UserConsentOption(claim="urn:x:tenant", type="enum", label="Tenant", choices=[UserConsentOptionChoice(value="t1", label="One")])
+    done = sdk.connect.complete_oauth2(external_auth_id=ext_id, user=UserObject(id="42", email="c@example.com", first_name="C"), user_consent_options=[option])
+    assert "/oauth2/consent" in done.redirect_uri
+    with pytest.raises(BadRequestError) as again:
+        sdk.connect.complete_oauth2(external_auth_id=ext_id, user=UserObject(id="42", email="c@example.com"))
+    assert again.value.code == "external_auth_session_already_completed"
+    ext2 = requests.get(f"{wos.url}/oauth2/authorize", params={"client_id": "client_cli", "redirect_uri": "http://127.0.0.1:9/cb"}, allow_redirects=False, timeout=5).headers["Location"].split("external_auth_id=")[1]
+    with pytest.raises(BadRequestError) as taken:
+        sdk.connect.complete_oauth2(external_auth_id=ext2, user=UserObject(id="43", email="pat@example.com"))
+    assert taken.value.code == "email_not_available"
+    with pytest.raises(BadRequestError) as invalid:
+        sdk.connect.complete_oauth2(external_auth_id=ext2, user=UserObject(id="43", email="not-an-email"))
+    assert invalid.value.code == "invalid_email"
+    with pytest.raises(NotFoundError):
+        sdk.connect.complete_oauth2(external_auth_id="nope", user=UserObject(id="43", email="x@example.com"))
+    assert_conforms(contract, wos)
+
+
+def test_webhook_signatures_verify_with_the_sdk(sdk, wos):
+    from workos_emulator.app import EmulatorApp
+
+    seed(wos)
+    data = EmulatorApp._connection_event_data(wos.store.connections["conn_ACME"])
+    body = json.dumps({"id": "event_1", "event": "connection.activated", "data": data, "created_at": "2026-01-01T00:00:00.000Z"})
+    header = EmulatorApp.sign_webhook("whsec_x", body)
+    event = sdk.webhooks.verify_event(event_body=body, event_signature=header, secret="whsec_x")
+    assert event.id == "event_1"
+    with pytest.raises(ValueError):
+        sdk.webhooks.verify_event(event_body=body, event_signature=header, secret="other")
+
+
+def test_the_contract_check_catches_drift(contract):
+    missing_field = {"method": "GET", "path": "/connections/conn_1", "status": 200, "body": {"id": "conn_1"}}
+    assert any("'connection_type' is a required property" in p for p in contract.check(missing_field))
+    wrong_error = {"method": "POST", "path": "/sso/token", "status": 400, "body": {"error": "made_up"}}
+    assert contract.check(wrong_error)
+    undocumented = {"method": "GET", "path": "/connections", "status": 418, "body": {}}
+    assert contract.check(undocumented) == ["GET /connections -> 418: status not documented"]
