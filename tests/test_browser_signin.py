@@ -1,0 +1,47 @@
+"""A real browser signs in through the emulator's hosted AuthKit page and signs out again."""
+
+import pytest
+
+from accounts.models import User
+from tests.browser import chromium, page, site, _playwright  # noqa: F401  (fixtures)
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_authkit_sign_in_and_out_in_chromium(page, site, wos):
+    wos.add_user("browser@example.com", password="pw-browser-1", first_name="Bea")
+    page.goto(f"{site}/auth/login?next=/")
+    page.get_by_test_id("workos-signin").click()
+    page.wait_for_url(f"{wos.url}/user_management/authorize**")
+    page.fill("#email", "browser@example.com")
+    page.fill("#password", "pw-browser-1")
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    page.wait_for_url(f"{site}/")
+    assert page.get_by_test_id("signed-in-as").inner_text() == "browser@example.com"
+    assert "Welcome, Bea" in page.content()
+    user = User.objects.get(email="browser@example.com")
+    assert user.workos_user_id
+
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_url(f"{site}/")
+    assert page.get_by_test_id("signed-in-as").count() == 0
+    sessions = list(wos.store.sessions.values())
+    assert [s["status"] for s in sessions] == ["revoked"]
+
+
+def test_password_sign_in_on_our_page(page, site):
+    User.objects.create_user("local@example.com", "a-local-password-1")
+    page.goto(f"{site}/auth/login")
+    page.fill("#id_username", "local@example.com")
+    page.fill("#id_password", "wrong")
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    assert "Please enter a correct" in page.get_by_role("alert").inner_text()
+    page.fill("#id_password", "a-local-password-1")
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    page.wait_for_url(f"{site}/")
+    assert page.get_by_test_id("signed-in-as").inner_text() == "local@example.com"
+
+
+def test_tampered_callback_shows_a_page_not_a_500(page, site):
+    page.goto(f"{site}/auth/callback?code=abc&state=forged:1:x")
+    assert page.get_by_test_id("error-code").inner_text() == "state_invalid"
