@@ -7,12 +7,13 @@ from rest_framework import permissions, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts import tokens, workos_auth
+from accounts import oidc, tokens, workos_auth
 from accounts.api import serializers as s
 from accounts.api.throttles import PasswordAccountThrottle, PasswordIPThrottle
 from accounts.authentication import ACCESS_COOKIE, REFRESH_COOKIE, enforce_csrf
 from accounts.errors import SignInRefused, TokenError
 from accounts.models import AuthSession, User, normalize_email
+from accounts.provisioning import sign_in_by_identity
 
 ERRORS = {
     400: OpenApiResponse(s.ErrorSerializer, description="Invalid request"),
@@ -226,3 +227,46 @@ class MeView(APIView):
                 "role": user.role,
             }
         )
+
+
+class _OIDCCodeView(PublicAPIView):
+    provider = None
+
+    def post(self, request):
+        body = s.OIDCCodeSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        identity = oidc.authenticate(
+            self.provider,
+            code=data["code"],
+            redirect_uri=data["redirect_uri"],
+            code_verifier=data.get("code_verifier", ""),
+            nonce=data.get("nonce", ""),
+        )
+        user, _created = sign_in_by_identity(identity, may_create=False)
+        pair = tokens.issue_pair(user, method=self.provider, request=request)
+        return signin_response(pair, user)
+
+
+_OIDC_SCHEMA = dict(
+    request=s.OIDCCodeSerializer,
+    responses={200: s.TokenPairResponseSerializer, **_errors(400, 401, 403, 502, 503), 501: OpenApiResponse(s.ErrorSerializer, description="Provider not configured")},
+    description="For existing users only: the person is found by their provider identity, or by "
+    "verified email (the identity is then linked). Unknown people get 403 `account_not_found`.",
+)
+
+
+class GoogleView(_OIDCCodeView):
+    provider = "google"
+
+    @extend_schema(operation_id="google_login", summary="Google authorization code -> JWT pair", **_OIDC_SCHEMA)
+    def post(self, request):
+        return super().post(request)
+
+
+class OktaView(_OIDCCodeView):
+    provider = "okta"
+
+    @extend_schema(operation_id="okta_login", summary="Okta authorization code -> JWT pair", **_OIDC_SCHEMA)
+    def post(self, request):
+        return super().post(request)

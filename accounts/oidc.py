@@ -1,0 +1,221 @@
+"""One OpenID Connect client; Google and Okta are two configurations of it.
+
+For SPAs that got an authorization code from the provider themselves: we exchange the code at
+the provider's token endpoint (once, no retry: a code is single-use), verify the ID token
+(signature with the provider's cached keys, pinned algorithms, issuer, audience, expiry, nonce,
+verified email, optional hosted domain) and return the proven identity.
+"""
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+
+import jwt
+import requests
+from django.conf import settings
+from django.core.signals import setting_changed
+
+from accounts.errors import InvalidSignInRequest, NotConfigured, ProviderError, ProviderUnavailable, SignInRefused
+from accounts.provisioning import ExternalIdentity
+
+log = logging.getLogger(__name__)
+
+ALGORITHMS = ["RS256"]
+LEEWAY_SECONDS = 30
+GOOGLE_ISSUERS = ("https://accounts.google.com", "accounts.google.com")
+
+
+@dataclass(frozen=True)
+class ProviderConfig:
+    name: str
+    client_id: str
+    client_secret: str
+    discovery_url: str
+    allowed_redirect_uris: tuple
+    extra_issuers: tuple = ()
+    hosted_domain: str = ""
+    token_auth_method: str = "client_secret_post"
+
+
+@dataclass
+class _Metadata:
+    issuer: str
+    token_endpoint: str
+    jwks_client: jwt.PyJWKClient
+    fetched_at: float = field(default_factory=time.monotonic)
+
+
+def provider_config(name):
+    """The configuration for `google` or `okta`, or NotConfigured (501) when it is not set up."""
+    if name == "google" and settings.GOOGLE_CLIENT_ID:
+        return ProviderConfig(
+            name="google",
+            client_id=settings.GOOGLE_CLIENT_ID,
+            client_secret=settings.GOOGLE_CLIENT_SECRET,
+            discovery_url=settings.GOOGLE_DISCOVERY_URL,
+            allowed_redirect_uris=tuple(settings.GOOGLE_ALLOWED_REDIRECT_URIS),
+            extra_issuers=GOOGLE_ISSUERS,
+            hosted_domain=settings.GOOGLE_HOSTED_DOMAIN.lower(),
+        )
+    if name == "okta" and settings.OKTA_CLIENT_ID and settings.OKTA_ISSUER:
+        issuer = settings.OKTA_ISSUER.rstrip("/")
+        return ProviderConfig(
+            name="okta",
+            client_id=settings.OKTA_CLIENT_ID,
+            client_secret=settings.OKTA_CLIENT_SECRET,
+            discovery_url=f"{issuer}/.well-known/openid-configuration",
+            allowed_redirect_uris=tuple(settings.OKTA_ALLOWED_REDIRECT_URIS),
+            token_auth_method="client_secret_basic",
+        )
+    raise NotConfigured(f"{name.title()} sign-in is not configured on this server.", code="provider_not_configured")
+
+
+class _MetadataCache:
+    """Discovery documents and JWKS clients, one per provider, refreshed after the cache period."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._entries = {}
+
+    def get(self, config):
+        ttl = settings.OIDC_JWKS_CACHE_SECONDS
+        entry = self._entries.get(config.discovery_url)
+        if entry is not None and time.monotonic() - entry.fetched_at < ttl:
+            return entry
+        with self._lock:
+            entry = self._entries.get(config.discovery_url)
+            if entry is None or time.monotonic() - entry.fetched_at >= ttl:
+                entry = self._discover(config, ttl)
+                self._entries[config.discovery_url] = entry
+        return entry
+
+    def _discover(self, config, ttl):
+        try:
+            response = requests.get(config.discovery_url, timeout=settings.OIDC_HTTP_TIMEOUT)
+            response.raise_for_status()
+            document = response.json()
+            issuer, token_endpoint, jwks_uri = document["issuer"], document["token_endpoint"], document["jwks_uri"]
+        except (requests.RequestException, ValueError, KeyError, TypeError) as exc:
+            log.warning("%s discovery failed: %s", config.name, exc)
+            raise ProviderUnavailable(f"{config.name.title()} could not be reached. Try again in a moment.", code="provider_unavailable") from None
+        client = jwt.PyJWKClient(jwks_uri, cache_jwk_set=True, lifespan=ttl, timeout=settings.OIDC_HTTP_TIMEOUT)
+        return _Metadata(issuer=issuer, token_endpoint=token_endpoint, jwks_client=client)
+
+    def clear(self):
+        with self._lock:
+            self._entries.clear()
+
+
+metadata_cache = _MetadataCache()
+setting_changed.connect(lambda **kwargs: metadata_cache.clear())
+
+
+def exchange_code(config, meta, *, code, redirect_uri, code_verifier=""):
+    data = {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri}
+    if code_verifier:
+        data["code_verifier"] = code_verifier
+    auth = None
+    if config.token_auth_method == "client_secret_basic":
+        auth = (config.client_id, config.client_secret)
+    else:
+        data.update(client_id=config.client_id, client_secret=config.client_secret)
+    try:
+        response = requests.post(meta.token_endpoint, data=data, auth=auth, timeout=settings.OIDC_HTTP_TIMEOUT, headers={"Accept": "application/json"})
+    except requests.RequestException as exc:
+        log.warning("%s token endpoint unreachable: %s", config.name, exc)
+        raise ProviderUnavailable(f"{config.name.title()} could not be reached. Try again in a moment.", code="provider_unavailable") from None
+    try:
+        body = response.json()
+    except ValueError:
+        body = {}
+    if response.status_code >= 500:
+        raise ProviderUnavailable(f"{config.name.title()} had an error. Try again in a moment.", code="provider_unavailable")
+    if response.status_code != 200:
+        error = body.get("error") if isinstance(body, dict) else None
+        if error == "invalid_grant":
+            raise ProviderError(f"{config.name.title()} rejected the code: it is invalid, expired, already used, or for another redirect_uri.", code="invalid_grant")
+        log.warning("%s token endpoint refused the exchange: %s %s", config.name, response.status_code, error)
+        raise ProviderError(f"{config.name.title()} refused the code exchange ({error or response.status_code}).", code="provider_rejected", status=400)
+    if not isinstance(body, dict) or not isinstance(body.get("id_token"), str):
+        raise ProviderUnavailable(f"{config.name.title()} sent no ID token.", code="provider_bad_response", status=502)
+    return body
+
+
+_TOKEN_ERRORS = (
+    (jwt.ExpiredSignatureError, "id_token_expired", "The ID token has expired."),
+    (jwt.ImmatureSignatureError, "id_token_not_yet_valid", "The ID token is not valid yet."),
+    (jwt.InvalidAudienceError, "id_token_wrong_audience", "The ID token was issued to another application."),
+    (jwt.InvalidIssuerError, "id_token_wrong_issuer", "The ID token was issued by an unexpected issuer."),
+    (jwt.InvalidSignatureError, "id_token_invalid_signature", "The ID token's signature is invalid."),
+    (jwt.InvalidAlgorithmError, "id_token_invalid_signature", "The ID token is signed with an algorithm we do not accept."),
+    (jwt.MissingRequiredClaimError, "id_token_invalid", "The ID token lacks a required claim."),
+)
+
+
+def verify_id_token(config, meta, id_token, *, nonce=""):
+    try:
+        header = jwt.get_unverified_header(id_token)
+    except jwt.PyJWTError:
+        raise ProviderError("The ID token is malformed.", code="id_token_invalid", status=401) from None
+    if header.get("alg") not in ALGORITHMS:
+        raise ProviderError("The ID token is signed with an algorithm we do not accept.", code="id_token_invalid_signature", status=401)
+    try:
+        if header.get("kid"):
+            key = meta.jwks_client.get_signing_key_from_jwt(id_token)
+        else:
+            # OpenID Connect Core 10.1: without `kid`, the provider must publish exactly one key.
+            keys = meta.jwks_client.get_signing_keys()
+            if len(keys) != 1:
+                raise jwt.PyJWKClientError("no kid and several keys")
+            key = keys[0]
+    except jwt.PyJWKClientConnectionError:
+        raise ProviderUnavailable(f"{config.name.title()}'s signing keys could not be fetched.", code="provider_unavailable") from None
+    except jwt.PyJWKClientError:
+        raise ProviderError("The ID token is signed with a key the provider does not publish.", code="id_token_invalid_signature", status=401) from None
+    issuers = list(dict.fromkeys((meta.issuer, *config.extra_issuers)))
+    try:
+        claims = jwt.decode(
+            id_token,
+            key.key,
+            algorithms=ALGORITHMS,
+            audience=config.client_id,
+            issuer=issuers,
+            leeway=LEEWAY_SECONDS,
+            options={"require": ["exp", "iat", "iss", "aud", "sub"]},
+        )
+    except jwt.PyJWTError as exc:
+        for kind, code, message in _TOKEN_ERRORS:
+            if isinstance(exc, kind):
+                raise ProviderError(message, code=code, status=401) from None
+        raise ProviderError("The ID token is invalid.", code="id_token_invalid", status=401) from None
+    if claims["iat"] > time.time() + LEEWAY_SECONDS:
+        raise ProviderError("The ID token is not valid yet.", code="id_token_not_yet_valid", status=401)
+    if isinstance(claims["aud"], list) and len(claims["aud"]) > 1 and claims.get("azp") != config.client_id:
+        raise ProviderError("The ID token was issued to another application.", code="id_token_wrong_audience", status=401)
+    if nonce and claims.get("nonce") != nonce:
+        raise ProviderError("The ID token's nonce does not match this sign-in.", code="id_token_nonce_mismatch", status=401)
+    return claims
+
+
+def authenticate(name, *, code, redirect_uri, code_verifier="", nonce=""):
+    """Exchange a Google/Okta code and return the verified ExternalIdentity."""
+    config = provider_config(name)
+    if redirect_uri not in config.allowed_redirect_uris:
+        raise InvalidSignInRequest("redirect_uri is not one of this server's allowed redirect URIs for this provider.", code="redirect_uri_not_allowed")
+    meta = metadata_cache.get(config)
+    tokens = exchange_code(config, meta, code=code, redirect_uri=redirect_uri, code_verifier=code_verifier)
+    claims = verify_id_token(config, meta, tokens["id_token"], nonce=nonce)
+    email = claims.get("email") or ""
+    if not email or claims.get("email_verified") not in (True, "true"):
+        raise SignInRefused(f"{config.name.title()} has not verified this email address.", code="email_not_verified")
+    if config.hosted_domain and (claims.get("hd") or "").lower() != config.hosted_domain:
+        raise SignInRefused("This Google account is not part of the allowed Workspace domain.", code="domain_not_allowed")
+    return ExternalIdentity(
+        provider=name,
+        subject=str(claims["sub"]),
+        email=email,
+        email_verified=True,
+        first_name=claims.get("given_name") or "",
+        last_name=claims.get("family_name") or "",
+    )
