@@ -32,6 +32,8 @@ if [ "$WORKOS_BASE_URL" = "http://127.0.0.1:$EMULATOR_PORT" ]; then
   done
 fi
 
+.venv/bin/python manage.py sync_sso || echo "(SSO mirror not synced; use Sync now in the admin)"
+
 echo
 echo "Gatehouse: http://127.0.0.1:$APP_PORT   (admin: http://127.0.0.1:$APP_PORT/admin/)"
 echo

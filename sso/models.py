@@ -1,0 +1,60 @@
+"""A local mirror of WorkOS organizations and SSO connections. WorkOS is the source of truth:
+these rows are written only by sync (sso.sync) and webhooks (sso.webhooks)."""
+
+from django.db import models
+
+
+def domain_index(domains):
+    """` a.test b.test ` so that one domain can be matched exactly with a `contains` lookup."""
+    return " " + " ".join(sorted({d.lower() for d in domains})) + " " if domains else ""
+
+
+class Organization(models.Model):
+    workos_id = models.CharField("WorkOS id", max_length=64, unique=True)
+    name = models.CharField(max_length=255)
+    domains = models.JSONField(default=list, blank=True, help_text="Verified domains.")
+    domain_index = models.CharField(max_length=2000, blank=True, db_index=True, editable=False)
+    workos_created_at = models.DateTimeField(null=True)
+    workos_updated_at = models.DateTimeField(null=True)
+    last_synced_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Connection(models.Model):
+    workos_id = models.CharField("WorkOS id", max_length=64, unique=True)
+    name = models.CharField(max_length=255)
+    connection_type = models.CharField("type", max_length=64)
+    state = models.CharField(max_length=32)
+    organization = models.ForeignKey(Organization, null=True, blank=True, on_delete=models.SET_NULL, related_name="connections")
+    organization_workos_id = models.CharField("WorkOS organization id", max_length=64, blank=True)
+    domains = models.JSONField(default=list, blank=True)
+    domain_index = models.CharField(max_length=2000, blank=True, db_index=True, editable=False)
+    workos_created_at = models.DateTimeField(null=True)
+    workos_updated_at = models.DateTimeField(null=True)
+    last_synced_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["name"]
+        permissions = [("sync_connections", "Can sync SSO connections from WorkOS")]
+
+    def __str__(self):
+        return f"{self.name} ({self.connection_type})"
+
+
+class WebhookEvent(models.Model):
+    """Events already processed, so a redelivered event changes nothing."""
+
+    event_id = models.CharField(max_length=64, unique=True)
+    event = models.CharField(max_length=100)
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-received_at"]
+
+    def __str__(self):
+        return f"{self.event} {self.event_id}"

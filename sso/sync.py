@@ -1,0 +1,129 @@
+"""Bring the local mirror in line with WorkOS: page through organizations and connections (100 a
+page, the SDK's auto-pagination), upsert each page in bulk, then remove what WorkOS no longer has.
+
+Safe to run twice at once: each run stamps the rows it saw with its start time and, only after
+it has seen every page, deletes rows stamped before that time. A run that fails part way deletes
+nothing.
+"""
+
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.utils import timezone
+
+from accounts import workos_client
+from sso.models import Connection, Organization, domain_index
+
+PAGE_SIZE = 100
+
+
+@dataclass
+class Counts:
+    created: int = 0
+    updated: int = 0
+    removed: int = 0
+
+
+@dataclass
+class SyncReport:
+    organizations: Counts = field(default_factory=Counts)
+    connections: Counts = field(default_factory=Counts)
+
+    def __str__(self):
+        o, c = self.organizations, self.connections
+        return (
+            f"connections: {c.created} created, {c.updated} updated, {c.removed} removed; "
+            f"organizations: {o.created} created, {o.updated} updated, {o.removed} removed"
+        )
+
+
+def organization_fields(org, now):
+    domains = [d.domain for d in (org.domains or []) if str(getattr(d.state, "value", d.state)) == "verified"]
+    return dict(
+        workos_id=org.id,
+        name=org.name,
+        domains=domains,
+        domain_index=domain_index(domains),
+        workos_created_at=org.created_at,
+        workos_updated_at=org.updated_at,
+        last_synced_at=now,
+    )
+
+
+def connection_fields(conn, now, org_pks):
+    domains = [d.domain for d in conn.domains or []]
+    return dict(
+        workos_id=conn.id,
+        name=conn.name,
+        connection_type=str(getattr(conn.connection_type, "value", conn.connection_type)),
+        state=str(getattr(conn.state, "value", conn.state)),
+        organization_id=org_pks.get(conn.organization_id),
+        organization_workos_id=conn.organization_id or "",
+        domains=domains,
+        domain_index=domain_index(domains),
+        workos_created_at=conn.created_at,
+        workos_updated_at=conn.updated_at,
+        last_synced_at=now,
+    )
+
+
+def _upsert(model, rows, counts):
+    if not rows:
+        return
+    ids = [row["workos_id"] for row in rows]
+    with transaction.atomic():
+        existing = set(model.objects.filter(workos_id__in=ids).values_list("workos_id", flat=True))
+        fields = [name for name in rows[0] if name != "workos_id"]
+        model.objects.bulk_create(
+            [model(**row) for row in rows], update_conflicts=True, unique_fields=["workos_id"], update_fields=fields
+        )
+    counts.created += len(set(ids) - existing)
+    counts.updated += len(existing)
+
+
+def _pages(iterator, size=PAGE_SIZE):
+    page = []
+    for item in iterator:
+        page.append(item)
+        if len(page) == size:
+            yield page
+            page = []
+    if page:
+        yield page
+
+
+def sync_all(progress=None):
+    """Mirror every organization and connection. `progress(kind, seen)` is called after each page."""
+    report = SyncReport()
+    started = timezone.now()
+    wos = workos_client.client()
+    orgs = workos_client.call("list organizations", wos.organizations.list_organizations, limit=PAGE_SIZE)
+    seen = 0
+    for page in _pages(_guarded(orgs.auto_paging_iter(), "list organizations")):
+        _upsert(Organization, [organization_fields(o, started) for o in page], report.organizations)
+        seen += len(page)
+        if progress:
+            progress("organizations", seen)
+    org_pks = dict(Organization.objects.values_list("workos_id", "pk"))
+    conns = workos_client.call("list connections", wos.sso.list_connections, limit=PAGE_SIZE)
+    seen = 0
+    for page in _pages(_guarded(conns.auto_paging_iter(), "list connections")):
+        _upsert(Connection, [connection_fields(c, started, org_pks) for c in page], report.connections)
+        seen += len(page)
+        if progress:
+            progress("connections", seen)
+    report.connections.removed = Connection.objects.filter(last_synced_at__lt=started).delete()[0]
+    report.organizations.removed = Organization.objects.filter(last_synced_at__lt=started).delete()[0]
+    return report
+
+
+def _guarded(iterator, action):
+    """Auto-pagination fetches later pages lazily: map their failures too."""
+    while True:
+        try:
+            item = next(iterator)
+        except StopIteration:
+            return
+        except Exception as exc:  # noqa: BLE001 -- translated below, never swallowed
+            raise workos_client.translate(exc, action=action) from exc
+        yield item

@@ -1,0 +1,83 @@
+"""SSO sign-in by work email (home-realm discovery), the SPA variant, and the webhook receiver."""
+
+from django.contrib import messages
+from django.http import JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods, require_POST
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework.response import Response
+
+from accounts import workos_auth
+from accounts.api.serializers import AuthorizeResponseSerializer, ErrorSerializer, SSOAuthorizeQuerySerializer
+from accounts.api.views import PublicAPIView
+from accounts.errors import GatehouseError, InvalidSignInRequest
+from accounts.web.views import error_page, safe_next
+from sso import webhooks
+from sso.models import Organization
+
+
+def organization_for_email(email):
+    domain = (email or "").rsplit("@", 1)[-1].strip().lower()
+    if not domain or "@" not in (email or ""):
+        raise InvalidSignInRequest("Enter your work email address.", code="invalid_email")
+    org = Organization.objects.filter(domain_index__contains=f" {domain} ").first()
+    if org is None:
+        raise InvalidSignInRequest("Single sign-on is not set up for this email domain.", code="sso_not_available", status=404)
+    return org
+
+
+def _sso_url(*, email="", organization_id="", connection_id="", redirect_uri="", next_url=""):
+    if not organization_id and not connection_id:
+        organization_id = organization_for_email(email).workos_id
+    return workos_auth.authorization_url(
+        flow="sso", redirect_uri=redirect_uri, next_url=next_url, organization_id=organization_id, connection_id=connection_id, login_hint=email
+    )
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def sso_sign_in(request):
+    source = request.POST if request.method == "POST" else request.GET
+    next_url = safe_next(request, source.get("next"))
+    email = (source.get("email") or "").strip()[:254]
+    organization_id = (source.get("organization_id") or "")[:64]
+    connection_id = (source.get("connection_id") or "")[:64]
+    if request.method == "GET" and not (organization_id or connection_id):
+        return render(request, "sso/sign_in.html", {"next": next_url})
+    try:
+        url, _state = _sso_url(email=email, organization_id=organization_id, connection_id=connection_id, next_url=next_url)
+    except InvalidSignInRequest as exc:
+        return render(request, "sso/sign_in.html", {"next": next_url, "email": email, "error": exc.message}, status=400 if exc.status == 400 else 404)
+    except GatehouseError as exc:
+        return error_page(request, exc, title="Single sign-on could not start")
+    return redirect(url)
+
+
+class SSOAuthorizeView(PublicAPIView):
+    @extend_schema(
+        operation_id="sso_authorize",
+        parameters=[SSOAuthorizeQuerySerializer],
+        responses={200: AuthorizeResponseSerializer, 400: ErrorSerializer, 404: OpenApiResponse(ErrorSerializer, description="No SSO for this domain"), 503: ErrorSerializer},
+        summary="SSO URL for a work email (or an organization/connection id)",
+    )
+    def get(self, request):
+        query = SSOAuthorizeQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        data = query.validated_data
+        if not any(data.get(k) for k in ("email", "organization_id", "connection_id")):
+            raise InvalidSignInRequest("Give an email, an organization_id or a connection_id.", code="sso_target_missing")
+        url, state = _sso_url(**data)
+        return Response({"authorization_url": url, "state": state})
+
+
+@csrf_exempt
+@require_POST
+def webhook(request):
+    try:
+        event = webhooks.verify(request.body, request.headers.get("WorkOS-Signature", ""))
+        outcome = webhooks.process(event)
+    except GatehouseError as exc:
+        return JsonResponse(exc.as_dict(), status=exc.status)
+    return JsonResponse({"status": outcome})
