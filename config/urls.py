@@ -12,6 +12,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include("accounts.urls")),
     path("", include("sso.urls")),
+    path("", include("standalone_connect.urls")),
 ]
 
 handler400 = "config.views.handler400"
