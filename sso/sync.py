@@ -1,9 +1,9 @@
 """Bring the local mirror in line with WorkOS: page through organizations and connections (100 a
 page, the SDK's auto-pagination), upsert each page in bulk, then remove what WorkOS no longer has.
 
-Safe to run twice at once: each run stamps the rows it saw with its start time and, only after
-it has seen every page, deletes rows stamped before that time. A run that fails part way deletes
-nothing.
+Safe to run twice at once: only after a run has seen every page does it delete, and then only
+rows it did not see that nobody stamped after it started (a concurrent run or a webhook may
+have written them since). A run that fails part way deletes nothing.
 """
 
 from dataclasses import dataclass, field
@@ -67,7 +67,8 @@ def connection_fields(conn, now, org_pks):
     )
 
 
-def _upsert(model, rows, counts):
+def _upsert(model, rows, counts, seen):
+    seen.update(row["workos_id"] for row in rows)
     if not rows:
         return
     ids = [row["workos_id"] for row in rows]
@@ -98,23 +99,28 @@ def sync_all(progress=None):
     started = timezone.now()
     wos = workos_client.client()
     orgs = workos_client.call("list organizations", wos.organizations.list_organizations, limit=PAGE_SIZE)
-    seen = 0
+    seen_orgs, seen_conns = set(), set()
     for page in _pages(_guarded(orgs.auto_paging_iter(), "list organizations")):
-        _upsert(Organization, [organization_fields(o, started) for o in page], report.organizations)
-        seen += len(page)
+        _upsert(Organization, [organization_fields(o, started) for o in page], report.organizations, seen_orgs)
         if progress:
-            progress("organizations", seen)
+            progress("organizations", len(seen_orgs))
     org_pks = dict(Organization.objects.values_list("workos_id", "pk"))
     conns = workos_client.call("list connections", wos.sso.list_connections, limit=PAGE_SIZE)
-    seen = 0
     for page in _pages(_guarded(conns.auto_paging_iter(), "list connections")):
-        _upsert(Connection, [connection_fields(c, started, org_pks) for c in page], report.connections)
-        seen += len(page)
+        _upsert(Connection, [connection_fields(c, started, org_pks) for c in page], report.connections, seen_conns)
         if progress:
-            progress("connections", seen)
-    report.connections.removed = Connection.objects.filter(last_synced_at__lt=started).delete()[0]
-    report.organizations.removed = Organization.objects.filter(last_synced_at__lt=started).delete()[0]
+            progress("connections", len(seen_conns))
+    report.connections.removed = _remove_unseen(Connection, started, seen_conns)
+    report.organizations.removed = _remove_unseen(Organization, started, seen_orgs)
     return report
+
+
+def _remove_unseen(model, started, seen):
+    gone = [pk for pk, workos_id in model.objects.filter(last_synced_at__lt=started).values_list("pk", "workos_id") if workos_id not in seen]
+    removed = 0
+    for start in range(0, len(gone), 500):
+        removed += model.objects.filter(pk__in=gone[start : start + 500], last_synced_at__lt=started).delete()[0]
+    return removed
 
 
 def _guarded(iterator, action):

@@ -4,7 +4,6 @@ import pytest
 from playwright.sync_api import expect
 
 from accounts.models import User
-from tests.browser import _playwright, chromium, page, site  # noqa: F401  (fixtures)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -7,7 +7,6 @@ from playwright.sync_api import expect
 
 from accounts.models import User
 from standalone_connect.models import ConnectAttempt
-from tests.browser import _playwright, chromium, page, site  # noqa: F401  (fixtures)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -3,7 +3,6 @@
 import pytest
 
 from accounts.models import User
-from tests.browser import chromium, page, site, _playwright  # noqa: F401  (fixtures)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
