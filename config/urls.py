@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from config import views
+from config import examples, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -10,6 +10,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("examples/spa/", examples.spa, name="example-spa"),
+    path("examples/spa/callback", examples.spa, name="example-spa-callback"),
     path("", include("accounts.urls")),
     path("", include("sso.urls")),
     path("", include("standalone_connect.urls")),

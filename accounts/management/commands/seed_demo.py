@@ -27,4 +27,4 @@ class Command(BaseCommand):
         self.stdout.write("  admin (superuser): admin@example.com / gatehouse-demo-admin  -> /admin/")
         self.stdout.write("  password user:     pat@example.com / gatehouse-demo-pat")
         self.stdout.write("  WorkOS (emulator): alice@example.com / demo-password-alice, carol@acme.test / demo-password-carol")
-        self.stdout.write("  SSO (emulator):    any @acme.test or @globex.test address on /auth/sso")
+        self.stdout.write("  SSO (emulator):    dave@acme.test, carol@acme.test or erin@globex.test on /auth/sso")

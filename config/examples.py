@@ -1,0 +1,13 @@
+"""The example single-page client, served when GATEHOUSE_EXAMPLES_ENABLED is on."""
+
+from django.conf import settings
+from django.http import Http404
+from django.shortcuts import render
+from django.views.decorators.csrf import ensure_csrf_cookie
+
+
+@ensure_csrf_cookie
+def spa(request):
+    if not settings.GATEHOUSE_EXAMPLES_ENABLED:
+        raise Http404
+    return render(request, "examples/spa.html", {"base": "/examples/spa/"})

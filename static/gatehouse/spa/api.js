@@ -1,0 +1,95 @@
+// A small client for Gatehouse's JSON API, as a customer's front end would write it.
+// Tokens live in memory only (never localStorage); in cookie mode the server keeps them in
+// HttpOnly cookies and this client sends the CSRF token instead.
+
+export class ApiError extends Error {
+  constructor(status, body) {
+    super(body?.message || `Request failed (${status})`);
+    this.status = status;
+    this.code = body?.code || "network_error";
+  }
+}
+
+function csrfToken() {
+  const match = document.cookie.match(/(?:^|; )csrftoken=([^;]+)/);
+  return match ? decodeURIComponent(match[1]) : "";
+}
+
+export class Gatehouse {
+  constructor() {
+    this.access = null;
+    this.refresh = null;
+    this.cookieMode = false;
+    this.onChange = () => {};
+  }
+
+  async request(method, path, body, { retry = true } = {}) {
+    const headers = { Accept: "application/json" };
+    if (body !== undefined) headers["Content-Type"] = "application/json";
+    if (this.access) headers.Authorization = `Bearer ${this.access}`;
+    if (method !== "GET") headers["X-CSRFToken"] = csrfToken();
+    let response;
+    try {
+      response = await fetch(path, { method, headers, credentials: "same-origin", body: body === undefined ? undefined : JSON.stringify(body) });
+    } catch (err) {
+      throw new ApiError(0, { code: "network_error", message: "The server could not be reached. Check your connection and try again." });
+    }
+    const data = await response.json().catch(() => ({}));
+    // An expired access token: refresh once (from memory, or from the HttpOnly cookie) and retry.
+    if (response.status === 401 && retry && path !== "/api/token/refresh/") {
+      await this.refreshTokens();
+      return this.request(method, path, body, { retry: false });
+    }
+    if (!response.ok) throw new ApiError(response.status, data);
+    return data;
+  }
+
+  keep(pair) {
+    // Body mode returns tokens; cookie mode returns none (they are in HttpOnly cookies).
+    const access = pair.access_token || pair.access;
+    const refresh = pair.refresh_token || pair.refresh;
+    this.cookieMode = !access;
+    this.access = access || null;
+    this.refresh = refresh || null;
+    this.onChange();
+  }
+
+  forget() {
+    this.access = this.refresh = null;
+    this.cookieMode = false;
+    this.onChange();
+  }
+
+  authorizeUrl(redirectUri) {
+    return this.request("GET", `/api/auth/workos/authorize?redirect_uri=${encodeURIComponent(redirectUri)}`);
+  }
+
+  async exchange(code, state, redirectUri) {
+    this.keep(await this.request("POST", "/api/auth/workos/callback", { code, state, redirect_uri: redirectUri }, { retry: false }));
+  }
+
+  async password(email, password) {
+    this.keep(await this.request("POST", "/api/token/", { email, password }, { retry: false }));
+  }
+
+  async refreshTokens() {
+    const body = this.refresh ? { refresh: this.refresh } : {};
+    try {
+      this.keep(await this.request("POST", "/api/token/refresh/", body, { retry: false }));
+      document.dispatchEvent(new CustomEvent("gatehouse:refreshed"));
+    } catch (err) {
+      this.forget();
+      throw err;
+    }
+  }
+
+  me() {
+    return this.request("GET", "/api/auth/me");
+  }
+
+  async logout() {
+    const result = await this.request("POST", "/api/auth/logout/", undefined);
+    this.forget();
+    return result;
+  }
+}

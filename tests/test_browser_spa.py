@@ -1,0 +1,76 @@
+"""The example SPA in headless Chromium, in both token modes, against the emulator."""
+
+from datetime import timedelta
+
+import pytest
+from playwright.sync_api import expect
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def spa(site, wos, settings):
+    settings.WORKOS_ALLOWED_REDIRECT_URIS = [f"{site}/examples/spa/callback"]
+    settings.WORKOS_LOGOUT_RETURN_TO = f"{site}/examples/spa/"
+    settings.GATEHOUSE_EXAMPLES_ENABLED = True
+    settings.SIMPLE_JWT = {**settings.SIMPLE_JWT, "ACCESS_TOKEN_LIFETIME": timedelta(seconds=2), "LEEWAY": 0}
+    wos.store.seed({"settings": {"redirect_uris": [f"{site}/examples/spa/callback"], "logout_redirect_uris": [f"{site}/examples/spa/"]}})
+    wos.add_user("spa@example.com", password="pw-spa-12345", first_name="Sia")
+    return f"{site}/examples/spa/"
+
+
+@pytest.mark.parametrize("cookie_mode", [False, True], ids=["body-tokens", "cookie-tokens"])
+def test_spa_sign_in_refresh_and_logout(page, spa, wos, settings, cookie_mode):
+    settings.GATEHOUSE_TOKEN_COOKIES = cookie_mode
+    refreshes = []
+    page.on("request", lambda r: refreshes.append(r.url) if r.url.endswith("/api/token/refresh/") else None)
+    page.goto(spa)
+    page.get_by_role("button", name="Continue with WorkOS").click()
+    page.wait_for_url(f"{wos.url}/user_management/authorize**")
+    page.fill("#email", "spa@example.com")
+    page.fill("#password", "pw-spa-12345")
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    expect(page.locator("#user-email")).to_have_text("spa@example.com")
+    expect(page.locator("#mode")).to_have_text("HttpOnly cookies" if cookie_mode else "memory (response body)")
+    assert page.evaluate("Object.keys(localStorage).length") == 0
+    if cookie_mode:
+        cookies = {c["name"]: c for c in page.context.cookies()}
+        assert cookies["gatehouse_access"]["httpOnly"]
+
+    refreshes.clear()  # (a signed-out page probes the refresh cookie once on load)
+    page.wait_for_timeout(2500)  # the access token expires
+    page.get_by_role("button", name="Reload profile").click()
+    expect(page.locator("#refreshes")).to_have_text("1")
+    expect(page.locator("#user-email")).to_have_text("spa@example.com")
+    assert len(refreshes) == 1
+
+    page.get_by_role("button", name="Log out").click()
+    page.wait_for_url(spa)
+    expect(page.get_by_role("button", name="Continue with WorkOS")).to_be_visible()
+    assert [s["status"] for s in wos.store.sessions.values()] == ["revoked"]
+
+
+def test_spa_refused_sign_in_shows_the_message(page, spa, wos, settings):
+    settings.GATEHOUSE_ALLOWED_EMAIL_DOMAINS = ["corp.test"]
+    page.goto(spa)
+    page.get_by_role("button", name="Continue with WorkOS").click()
+    page.wait_for_url(f"{wos.url}/user_management/authorize**")
+    page.fill("#email", "spa@example.com")
+    page.fill("#password", "pw-spa-12345")
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    expect(page.locator("#error")).to_have_text("Your account cannot be created automatically. Ask an administrator to invite you.")
+    assert page.locator("#error").get_attribute("data-code") == "provisioning_not_allowed"
+
+
+def test_spa_password_form_and_wrong_password(page, spa):
+    from accounts.models import User
+
+    User.objects.create_user("pw@example.com", "a-good-password-1")
+    page.goto(spa)
+    page.fill("#password-form #email", "pw@example.com")
+    page.fill("#password-form #password", "wrong")
+    page.locator("#password-form button").click()
+    expect(page.locator("#error")).to_have_text("That email and password do not match an account.")
+    page.fill("#password-form #password", "a-good-password-1")
+    page.locator("#password-form button").click()
+    expect(page.locator("#user-email")).to_have_text("pw@example.com")
