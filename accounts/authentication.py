@@ -5,7 +5,12 @@ sid/org/role). Revocation therefore takes effect when the short-lived access tok
 (JWT_ACCESS_LIFETIME, 5 minutes by default); refresh checks the session every time.
 """
 
+import functools
+import time
+
+import jwt
 from django.conf import settings
+from django.core.signals import setting_changed
 from django.middleware.csrf import CsrfViewMiddleware
 from rest_framework import authentication, exceptions
 from rest_framework_simplejwt.exceptions import TokenBackendError
@@ -44,6 +49,40 @@ class TokenUser:
         return self.email
 
 
+@functools.lru_cache(maxsize=4096)
+def _verified_claims(raw):
+    """Signature, issuer and audience of one token string, checked once per process.
+
+    The result depends only on the exact string (a changed byte is another cache key); expiry
+    is time-dependent and checked on every use by `decode_access_token`.
+    """
+    return jwt.decode(
+        raw,
+        token_backend.get_verifying_key(raw),
+        algorithms=[token_backend.algorithm],
+        audience=token_backend.audience,
+        issuer=token_backend.issuer,
+        options={"verify_aud": token_backend.audience is not None, "verify_exp": False, "require": ["exp"]},
+    )
+
+
+setting_changed.connect(lambda **kwargs: _verified_claims.cache_clear())
+
+
+def decode_access_token(raw):
+    """Claims of a valid, unexpired Gatehouse access token, or AuthenticationFailed."""
+    try:
+        claims = _verified_claims(raw)
+    except (jwt.PyJWTError, TokenBackendError):
+        raise exceptions.AuthenticationFailed({"code": "token_invalid", "detail": "The access token is invalid or expired."}) from None
+    leeway = jwt_settings.LEEWAY.total_seconds() if hasattr(jwt_settings.LEEWAY, "total_seconds") else jwt_settings.LEEWAY
+    if not isinstance(claims["exp"], (int, float)) or claims["exp"] + leeway < time.time():
+        raise exceptions.AuthenticationFailed({"code": "token_invalid", "detail": "The access token is invalid or expired."})
+    if claims.get(jwt_settings.TOKEN_TYPE_CLAIM) != "access" or not claims.get("sess") or not str(claims.get(jwt_settings.USER_ID_CLAIM, "")).isdigit():
+        raise exceptions.AuthenticationFailed({"code": "token_invalid", "detail": "This is not a Gatehouse access token."})
+    return claims
+
+
 class _CSRFCheck(CsrfViewMiddleware):
     def _reject(self, request, reason):
         return reason
@@ -67,12 +106,7 @@ class AccessTokenAuthentication(authentication.BaseAuthentication):
             from_cookie = True
         else:
             return None
-        try:
-            claims = token_backend.decode(raw, verify=True)
-        except TokenBackendError:
-            raise exceptions.AuthenticationFailed({"code": "token_invalid", "detail": "The access token is invalid or expired."}) from None
-        if claims.get(jwt_settings.TOKEN_TYPE_CLAIM) != "access" or not claims.get("sess") or not str(claims.get(jwt_settings.USER_ID_CLAIM, "")).isdigit():
-            raise exceptions.AuthenticationFailed({"code": "token_invalid", "detail": "This is not a Gatehouse access token."})
+        claims = decode_access_token(raw)
         if from_cookie:
             enforce_csrf(request)
         return TokenUser(claims), claims

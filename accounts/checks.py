@@ -50,7 +50,7 @@ def check_workos(app_configs=None, **kwargs):
             ("WORKOS_ALLOWED_REDIRECT_URIS", uri) for uri in settings.WORKOS_ALLOWED_REDIRECT_URIS
         ]
         for name, uri in uris:
-            if uri and not _is_https(uri):
+            if uri and not _is_https(uri) and not _is_loopback(uri):
                 errors.append(Error(f"{name} contains a non-https URL ({uri}) while DEBUG is false.", hint="Authorization codes must only travel over https.", id="gatehouse.E005"))
         base = settings.WORKOS_BASE_URL
         if base and not _is_https(base) and not _is_loopback(base):

@@ -510,3 +510,16 @@ def test_concurrent_first_sign_ins_leave_one_user(wos):
     assert sum(1 for _, created in results if created) == 1
     assert User.objects.count() == 1
     assert Identity.objects.count() == 1
+
+
+def test_an_access_token_seen_before_still_expires(api, wos, settings):
+    settings.SIMPLE_JWT = {**settings.SIMPLE_JWT, "ACCESS_TOKEN_LIFETIME": timedelta(seconds=1), "LEEWAY": 0}
+    body = _signed_in(api, wos)
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {body['access_token']}")
+    assert api.get("/api/auth/me").status_code == 200  # verified and remembered
+    import time
+
+    time.sleep(2.1)
+    expired = api.get("/api/auth/me")
+    assert expired.status_code == 401
+    assert expired.json()["code"] == "token_invalid"

@@ -15,10 +15,11 @@ def main(argv=None):
     parser.add_argument("--port", type=int, default=4100)
     parser.add_argument("--seed", type=Path, help="YAML or JSON seed file (users, organizations, connections...)")
     parser.add_argument("--auto", metavar="EMAIL", help="sign in as EMAIL at once instead of showing the hosted page")
+    parser.add_argument("--quiet", action="store_true", help="do not log each request")
     args = parser.parse_args(argv)
 
     try:
-        server = EmulatorServer(args.host, args.port)
+        server = EmulatorServer(args.host, args.port, quiet=args.quiet)
     except OSError as exc:
         sys.exit(f"workos_emulator: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}")
     if args.seed:

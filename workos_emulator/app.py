@@ -131,6 +131,7 @@ class EmulatorApp:
         return response(environ, start_response)
 
     def dispatch(self, request):
+        started = time.perf_counter()
         if not self.public_url:
             self.public_url = request.host_url.rstrip("/")
         path = request.path
@@ -152,10 +153,10 @@ class EmulatorApp:
             except HTTPException as exc:
                 response = as_json({"message": exc.description}, exc.code or 400)
         if not control:
-            self._log(request, response)
+            self._log(request, response, time.perf_counter() - started)
         return response
 
-    def _log(self, request, response):
+    def _log(self, request, response, seconds):
         body = None
         if response.mimetype == "application/json":
             raw = response.get_data(as_text=True)
@@ -171,6 +172,7 @@ class EmulatorApp:
             "content_type": response.mimetype,
             "body": body,
             "at": self.store.now(),
+            "duration_ms": round(seconds * 1000, 3),
         }
         with self.store.lock:
             self.store.requests.append(entry)

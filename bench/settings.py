@@ -1,0 +1,7 @@
+"""Settings for benchmark runs: the app's settings plus comparison views (never deployed)."""
+
+from config.settings import *  # noqa: F401,F403
+
+ROOT_URLCONF = "bench.urls"
+LOGGING = {"version": 1, "disable_existing_loggers": True, "root": {"level": "ERROR"}}
+REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]}  # noqa: F405

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Benchmarks: gunicorn + the emulator on loopback, load from wrk; prints a table, saves JSON in
+# bench-results/. Uses PostgreSQL when DATABASE_URL is set, SQLite otherwise.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./scripts/setup.sh
+if ! command -v wrk >/dev/null; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
+  else
+    echo "The benchmarks need wrk: sudo apt-get install wrk" >&2
+    exit 1
+  fi
+fi
+exec .venv/bin/python -m bench "$@"
