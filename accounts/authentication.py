@@ -14,7 +14,7 @@ from django.core.signals import setting_changed
 from django.middleware.csrf import CsrfViewMiddleware
 from rest_framework import authentication, exceptions
 from rest_framework_simplejwt.exceptions import TokenBackendError
-from rest_framework_simplejwt.settings import api_settings as jwt_settings
+from rest_framework_simplejwt import settings as simplejwt_settings
 from rest_framework_simplejwt.state import token_backend
 
 ACCESS_COOKIE = "gatehouse_access"
@@ -30,7 +30,7 @@ class TokenUser:
 
     def __init__(self, claims):
         self.claims = claims
-        self.id = self.pk = int(claims[jwt_settings.USER_ID_CLAIM])
+        self.id = self.pk = int(claims[simplejwt_settings.api_settings.USER_ID_CLAIM])
 
     email = property(lambda self: self.claims.get("email", ""))
     first_name = property(lambda self: self.claims.get("first_name", ""))
@@ -75,10 +75,11 @@ def decode_access_token(raw):
         claims = _verified_claims(raw)
     except (jwt.PyJWTError, TokenBackendError):
         raise exceptions.AuthenticationFailed({"code": "token_invalid", "detail": "The access token is invalid or expired."}) from None
-    leeway = jwt_settings.LEEWAY.total_seconds() if hasattr(jwt_settings.LEEWAY, "total_seconds") else jwt_settings.LEEWAY
+    conf = simplejwt_settings.api_settings  # rebound by simplejwt when SIMPLE_JWT changes
+    leeway = conf.LEEWAY.total_seconds() if hasattr(conf.LEEWAY, "total_seconds") else conf.LEEWAY
     if not isinstance(claims["exp"], (int, float)) or claims["exp"] + leeway < time.time():
         raise exceptions.AuthenticationFailed({"code": "token_invalid", "detail": "The access token is invalid or expired."})
-    if claims.get(jwt_settings.TOKEN_TYPE_CLAIM) != "access" or not claims.get("sess") or not str(claims.get(jwt_settings.USER_ID_CLAIM, "")).isdigit():
+    if claims.get(conf.TOKEN_TYPE_CLAIM) != "access" or not claims.get("sess") or not str(claims.get(conf.USER_ID_CLAIM, "")).isdigit():
         raise exceptions.AuthenticationFailed({"code": "token_invalid", "detail": "This is not a Gatehouse access token."})
     return claims
 

@@ -54,7 +54,7 @@ class ProviderUnavailable(ProviderError):
 
 
 class NotConfigured(GatehouseError):
-    status = 501
+    status = 404
     code = "not_configured"
     message = "This sign-in method is not configured on this server."
 

@@ -14,11 +14,10 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from rest_framework_simplejwt.exceptions import TokenBackendError
-from rest_framework_simplejwt.settings import api_settings as jwt_settings
+from rest_framework_simplejwt import settings as simplejwt_settings
 from rest_framework_simplejwt.state import token_backend
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
@@ -26,7 +25,7 @@ from rest_framework_simplejwt.utils import datetime_from_epoch
 
 from accounts import secretbox
 from accounts.errors import GatehouseError, TokenError
-from accounts.models import AuthSession, User
+from accounts.models import AuthSession
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +43,11 @@ class TokenPair:
     session: AuthSession
 
 
+def _jwt():
+    # simplejwt rebinds its settings object when SIMPLE_JWT changes: always read it afresh.
+    return simplejwt_settings.api_settings
+
+
 def _claims_for(user, session):
     return {
         "email": user.email,
@@ -59,15 +63,18 @@ def _claims_for(user, session):
 
 
 def _mint(user, session):
+    conf = _jwt()
     refresh = RefreshToken()
-    refresh[jwt_settings.USER_ID_CLAIM] = str(user.pk)
+    refresh.set_exp(lifetime=conf.REFRESH_TOKEN_LIFETIME)
+    refresh[conf.USER_ID_CLAIM] = str(user.pk)
     for name, value in _claims_for(user, session).items():
         refresh[name] = value
     access = refresh.access_token
+    access.set_exp(lifetime=conf.ACCESS_TOKEN_LIFETIME)
     refresh_str = str(refresh)
     OutstandingToken.objects.create(
         user=user,
-        jti=refresh[jwt_settings.JTI_CLAIM],
+        jti=refresh[_jwt().JTI_CLAIM],
         token=refresh_str,
         created_at=timezone.now(),
         expires_at=datetime_from_epoch(refresh["exp"]),
@@ -113,9 +120,9 @@ def decode(raw, *, expected_type):
         claims = token_backend.decode(raw, verify=True)
     except TokenBackendError:
         raise TokenError("The token is invalid or expired.", code="token_invalid") from None
-    if claims.get(jwt_settings.TOKEN_TYPE_CLAIM) != expected_type:
+    if claims.get(_jwt().TOKEN_TYPE_CLAIM) != expected_type:
         raise TokenError(f"This is not {'an access' if expected_type == 'access' else 'a refresh'} token.", code="token_wrong_type")
-    if not claims.get("sess") or not claims.get(jwt_settings.JTI_CLAIM):
+    if not claims.get("sess") or not claims.get(_jwt().JTI_CLAIM):
         raise TokenError("The token is invalid or expired.", code="token_invalid")
     return claims
 
@@ -126,14 +133,14 @@ def refresh_pair(raw, *, refresh_workos=None):
     outcome = None
     with transaction.atomic():
         session = AuthSession.objects.select_for_update().filter(id=claims["sess"]).select_related("user").first()
-        if session is None or session.user_id is None or str(session.user_id) != str(claims.get(jwt_settings.USER_ID_CLAIM)):
+        if session is None or session.user_id is None or str(session.user_id) != str(claims.get(_jwt().USER_ID_CLAIM)):
             raise TokenError("This sign-in no longer exists. Sign in again.", code="session_not_found")
         if session.revoked_at:
             raise TokenError("This sign-in has ended. Sign in again.", code="session_revoked")
         user = session.user
         if not user.is_active:
             raise TokenError("This account is disabled.", code="user_inactive")
-        outstanding = OutstandingToken.objects.filter(jti=claims[jwt_settings.JTI_CLAIM]).first()
+        outstanding = OutstandingToken.objects.filter(jti=claims[_jwt().JTI_CLAIM]).first()
         if outstanding is None:
             raise TokenError("The token is invalid or expired.", code="token_invalid")
         try:
@@ -189,15 +196,13 @@ def verify(raw):
         claims = token_backend.decode(raw, verify=True)
     except TokenBackendError:
         raise TokenError("The token is invalid or expired.", code="token_invalid") from None
-    token_type = claims.get(jwt_settings.TOKEN_TYPE_CLAIM)
+    token_type = claims.get(_jwt().TOKEN_TYPE_CLAIM)
     if token_type not in ("access", "refresh") or not claims.get("sess"):
         raise TokenError("The token is invalid or expired.", code="token_invalid")
-    if token_type == "refresh" and BlacklistedToken.objects.filter(token__jti=claims.get(jwt_settings.JTI_CLAIM)).exists():
+    if token_type == "refresh" and BlacklistedToken.objects.filter(token__jti=claims.get(_jwt().JTI_CLAIM)).exists():
         raise TokenError("This refresh token was already used.", code="token_blacklisted")
     if not session_is_active(claims["sess"]):
         raise TokenError("This sign-in has ended.", code="session_revoked")
     return claims
 
 
-def access_lifetime_seconds():
-    return int(settings.SIMPLE_JWT["ACCESS_TOKEN_LIFETIME"].total_seconds())

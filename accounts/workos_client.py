@@ -8,10 +8,13 @@ so nothing here runs at import time):
 """
 
 import functools
+import json
 import logging
 
+import httpx2
 import workos
 from workos._errors import APIError, WorkOSConnectionError, WorkOSTimeoutError
+from workos._http import HttpxBackend
 from django.conf import settings
 from django.core.signals import setting_changed
 
@@ -24,6 +27,27 @@ def is_configured():
     return bool(settings.WORKOS_API_KEY and settings.WORKOS_CLIENT_ID)
 
 
+class MalformedResponse(workos.WorkOSError):
+    pass
+
+
+class _StrictJSONBackend(HttpxBackend):
+    """The SDK's own httpx transport, refusing 2xx bodies that are not JSON.
+
+    The SDK turns such a body into None (or, for list calls, an empty page), which would make
+    a sync believe WorkOS has no connections left. Failing loudly is the only safe reading.
+    """
+
+    def request(self, method, url, **kwargs):
+        response = super().request(method, url, **kwargs)
+        if 200 <= response.status_code < 300 and response.content:
+            try:
+                json.loads(response.content)
+            except ValueError:
+                raise MalformedResponse(f"WorkOS answered {method} {url} with a body that is not JSON") from None
+        return response
+
+
 def _build(max_retries):
     if not is_configured():
         raise NotConfigured("WorkOS is not configured: set WORKOS_API_KEY and WORKOS_CLIENT_ID.", code="workos_not_configured")
@@ -33,12 +57,13 @@ def _build(max_retries):
         base_url=settings.WORKOS_BASE_URL,
         request_timeout=settings.WORKOS_REQUEST_TIMEOUT,
         max_retries=max_retries,
+        http_client=_StrictJSONBackend(httpx2.Client(timeout=settings.WORKOS_REQUEST_TIMEOUT)),
     )
 
 
 @functools.cache
 def client():
-    return _build(max_retries=2)
+    return _build(max_retries=settings.WORKOS_MAX_RETRIES)
 
 
 @functools.cache

@@ -10,7 +10,6 @@ import json
 import os
 import re
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -121,7 +120,7 @@ def run_all(app, emulator, args):
     }
     for name, (url, bearer) in endpoints.items():
         assert requests.get(url, headers={"Authorization": f"Bearer {bearer}"} if bearer else {}, timeout=5).status_code == 200, name
-    for name, (url, bearer) in endpoints.items():  # warm up all, then measure all
+    for url, bearer in endpoints.values():  # warm up all, then measure all
         wrk(url, bearer, 1, args.connections)
     for name, (url, bearer) in endpoints.items():
         results["http"][name] = wrk(url, bearer, args.duration, args.connections)

@@ -169,6 +169,8 @@ WORKOS_REDIRECT_URI = env_url("WORKOS_REDIRECT_URI", "http://127.0.0.1:8000/auth
 WORKOS_ALLOWED_REDIRECT_URIS = env_list("WORKOS_ALLOWED_REDIRECT_URIS")
 WORKOS_WEBHOOK_SECRET = env_str("WORKOS_WEBHOOK_SECRET")
 WORKOS_REQUEST_TIMEOUT = env_int("WORKOS_REQUEST_TIMEOUT", 10, minimum=1)
+# Retries for idempotent WorkOS reads and deletes (code exchanges and completions never retry).
+WORKOS_MAX_RETRIES = env_int("WORKOS_MAX_RETRIES", 2, minimum=0)
 WORKOS_LOGOUT_RETURN_TO = env_url("WORKOS_LOGOUT_RETURN_TO")
 WORKOS_DASHBOARD_URL = env_url("WORKOS_DASHBOARD_URL", "https://dashboard.workos.com")
 

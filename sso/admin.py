@@ -6,10 +6,9 @@ The mirror is read-only here; the only writes are "Sync now" (needs sso.sync_con
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import path
 from django.utils.html import format_html
 
 from accounts import workos_client

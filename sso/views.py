@@ -1,6 +1,5 @@
 """SSO sign-in by work email (home-realm discovery), the SPA variant, and the webhook receiver."""
 
-from django.contrib import messages
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache

@@ -77,6 +77,7 @@ def wos(emulator, settings):
     settings.WORKOS_REDIRECT_URI = "http://testserver/auth/callback"
     settings.WORKOS_ALLOWED_REDIRECT_URIS = [SPA_CALLBACK]
     settings.WORKOS_REQUEST_TIMEOUT = 2
+    settings.WORKOS_MAX_RETRIES = 0  # faults are injected once and must surface, not be slept on
     yield Emulator(emulator)
 
 

@@ -167,10 +167,10 @@ def test_redirect_uri_must_be_allowed(api, google):
     assert response.json()["code"] == "redirect_uri_not_allowed"
 
 
-def test_unconfigured_provider_is_501(api, settings):
+def test_unconfigured_provider_is_404(api, settings):
     settings.OKTA_CLIENT_ID = ""
     response = post(api, "okta", code="x")
-    assert response.status_code == 501
+    assert response.status_code == 404
     assert response.json()["code"] == "provider_not_configured"
 
 

@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 
 from accounts.models import User
 from sso import sync
-from sso.models import Connection, Organization, WebhookEvent
+from sso.models import Connection, WebhookEvent
 from workos_emulator.app import EmulatorApp
 
 pytestmark = pytest.mark.django_db

@@ -1,5 +1,7 @@
 """Password-login throttles, counted on the shared cache (Redis when REDIS_URL is set)."""
 
+import hashlib
+
 from rest_framework.throttling import SimpleRateThrottle
 
 from accounts.models import normalize_email
@@ -20,4 +22,6 @@ class PasswordAccountThrottle(SimpleRateThrottle):
         email = data.get("email")
         if not isinstance(email, str) or not email.strip():
             return None
-        return self.cache_format % {"scope": self.scope, "ident": normalize_email(email)[:254]}
+        # hashed: any byte a client sends becomes a short, cache-safe key
+        ident = hashlib.sha256(normalize_email(email).encode()).hexdigest()
+        return self.cache_format % {"scope": self.scope, "ident": ident}

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from django.http import JsonResponse
-from rest_framework import exceptions, permissions, status
+from rest_framework import exceptions, permissions
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -274,7 +274,7 @@ class _OIDCCodeView(PublicAPIView):
 
 _OIDC_SCHEMA = dict(
     request=s.OIDCCodeSerializer,
-    responses={200: s.TokenPairResponseSerializer, **_errors(400, 401, 403, 502, 503), 501: OpenApiResponse(s.ErrorSerializer, description="Provider not configured")},
+    responses={200: s.TokenPairResponseSerializer, **_errors(400, 401, 403, 502, 503), 404: OpenApiResponse(s.ErrorSerializer, description="Provider not configured")},
     description="For existing users only: the person is found by their provider identity, or by "
     "verified email (the identity is then linked). Unknown people get 403 `account_not_found`.",
 )

@@ -1,0 +1,130 @@
+"""Every WorkOS call the app makes, under every fault the emulator can inject: a clear error with
+a stable code, nothing half-written, and the next call works."""
+
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import requests
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken
+
+from accounts import workos_auth
+from accounts.errors import GatehouseError
+from accounts.models import AuthSession, Identity, User
+from sso import sync
+from sso.admin import delete_in_workos
+from sso.models import Connection
+from standalone_connect.models import ConnectAttempt
+from tests.conftest import SPA_CALLBACK
+from tests.helpers import follow_hosted_sign_in
+
+pytestmark = pytest.mark.django_db
+
+FAULTS = {
+    "429": ({"status": 429, "headers": {"Retry-After": "7"}, "body": {"message": "Too many requests"}}, 429, "workos_rate_limited"),
+    "500": ({"status": 500}, 503, "workos_unavailable"),
+    "503": ({"status": 503}, 503, "workos_unavailable"),
+    "timeout": ({"status": 200, "latency_ms": 2600, "passthrough": True}, 502, "workos_unreachable"),
+    "malformed": ({"status": 200, "raw": "{\"half\": "}, 502, "workos_bad_response"),
+}
+
+
+@pytest.fixture(params=list(FAULTS))
+def fault(request):
+    rule, status, code = FAULTS[request.param]
+    return rule, status, code
+
+
+def test_code_exchange(api, wos, fault):
+    rule, status, code = fault
+    wos.add_user("x@example.com")
+    wos.inject("/user_management/authenticate", **rule)
+    response = api.post("/api/auth/workos/callback", {"code": wos.code("x@example.com")}, format="json")
+    assert (response.status_code, response.json()["code"]) == (status, code)
+    if status == 429:
+        assert response["Retry-After"] == "7"
+    assert User.objects.count() == Identity.objects.count() == AuthSession.objects.count() == 0
+    assert api.post("/api/auth/workos/callback", {"code": wos.code("x@example.com")}, format="json").status_code == 200
+
+
+def test_sso_token(api, wos, fault):
+    rule, status, code = fault
+    wos.seed(organizations=[{"id": "org_F", "name": "F"}], connections=[{"id": "conn_F", "name": "F", "organization": "org_F", "profiles": [{"email": "s@f.test"}]}])
+
+    def attempt():
+        url, state = workos_auth.authorization_url(flow="sso", redirect_uri=SPA_CALLBACK, connection_id="conn_F")
+        back = follow_hosted_sign_in(url, email="s@f.test")
+        return api.post("/api/auth/workos/callback", {"code": back["code"], "state": back["state"]}, format="json")
+
+    wos.inject("/sso/token", **rule)
+    response = attempt()
+    assert (response.status_code, response.json()["code"]) == (status, code)
+    assert User.objects.count() == AuthSession.objects.count() == 0
+    assert attempt().status_code == 200
+
+
+def test_refresh(api, wos, fault):
+    rule, status, code = fault
+    wos.add_user("r@example.com")
+    pair = api.post("/api/auth/workos/callback", {"code": wos.code("r@example.com")}, format="json").json()
+    wos.inject("/user_management/authenticate", **rule)
+    response = api.post("/api/token/refresh/", {"refresh": pair["refresh_token"]}, format="json")
+    assert (response.status_code, response.json()["code"]) == (status, code)
+    assert BlacklistedToken.objects.count() == 0
+    assert AuthSession.objects.get().revoked_at is None
+    assert api.post("/api/token/refresh/", {"refresh": pair["refresh_token"]}, format="json").status_code == 200
+
+
+def test_logout_revoke_is_best_effort(api, wos, fault):
+    rule, _status, _code = fault
+    wos.add_user("l@example.com")
+    pair = api.post("/api/auth/workos/callback", {"code": wos.code("l@example.com")}, format="json").json()
+    wos.inject("/user_management/sessions/revoke", **rule)
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {pair['access_token']}")
+    response = api.post("/api/auth/logout/")
+    # Our side always ends; the browser still goes through the WorkOS logout URL, which ends
+    # the WorkOS session even though the server-side revoke failed.
+    assert response.status_code == 200
+    assert response.json()["workos_logout_url"]
+    assert AuthSession.objects.get().revoked_reason == "logout"
+
+
+def test_connections_list(wos, fault):
+    rule, status, code = fault
+    wos.seed(organizations=[{"id": "org_L", "name": "L"}], connections=[{"id": "conn_L", "name": "L", "organization": "org_L"}])
+    sync.sync_all()
+    wos.inject("/connections", **rule)
+    with pytest.raises(GatehouseError) as failed:
+        sync.sync_all()
+    assert (failed.value.status, failed.value.code) == (status, code)
+    assert Connection.objects.count() == 1
+    assert sync.sync_all().connections.updated == 1
+
+
+def test_connection_delete(wos, fault):
+    rule, _status, code = fault
+    if "raw" in rule:
+        rule = dict(rule, raw="<html>proxy page</html>")
+    wos.seed(organizations=[{"id": "org_D", "name": "D"}], connections=[{"id": "conn_D", "name": "D", "organization": "org_D"}])
+    sync.sync_all()
+    wos.inject("/connections/conn_D", method="DELETE", **rule)
+    deleted, failures = delete_in_workos(list(Connection.objects.all()))
+    assert deleted == [] and [exc.code for _, exc in failures] == [code]
+    assert Connection.objects.count() == 1
+    deleted, failures = delete_in_workos(list(Connection.objects.all()))
+    assert len(deleted) == 1 and failures == [] and Connection.objects.count() == 0
+
+
+def test_connect_complete(client, wos, fault, settings):
+    rule, status, code = fault
+    wos.seed(oauth_applications=[{"client_id": "client_c", "client_secret": "s", "redirect_uris": ["http://127.0.0.1:9/cb"]}], settings={"connect_login_uri": "http://testserver/connect/login"})
+    client.force_login(User.objects.create_user("c@example.com"))
+
+    def external_auth_id():
+        start = requests.get(f"{wos.url}/oauth2/authorize", params={"client_id": "client_c", "redirect_uri": "http://127.0.0.1:9/cb"}, allow_redirects=False, timeout=5)
+        return parse_qs(urlsplit(start.headers["Location"]).query)["external_auth_id"][0]
+
+    wos.inject("/authkit/oauth2/complete", **rule)
+    response = client.get("/connect/login", {"external_auth_id": external_auth_id()})
+    assert response.context["code"] == code
+    assert ConnectAttempt.objects.get().error_code == code
+    assert client.get("/connect/login", {"external_auth_id": external_auth_id()}).status_code == 302
