@@ -489,7 +489,7 @@ def test_concurrent_first_sign_ins_leave_one_user(wos):
     from rest_framework.test import APIClient
 
     wos.add_user("race@example.com")
-    codes = [wos.code("race@example.com") for _ in range(8)]
+    codes = [wos.code("race@example.com") for _ in range(50)]
     results = []
     barrier = threading.Barrier(len(codes))
 

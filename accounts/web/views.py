@@ -1,6 +1,7 @@
 """Browser sign-in: our sign-in page, the AuthKit round trip, Django session login, logout."""
 
 import logging
+from urllib.parse import unquote
 
 from django.conf import settings
 from django.contrib import auth
@@ -23,10 +24,10 @@ def safe_next(request, candidate):
     """`candidate` if it is a same-site path; otherwise the default landing page."""
     if candidate and isinstance(candidate, str):
         candidate = candidate.strip()
+        decoded = unquote(candidate)  # judge the encoded and the decoded spelling alike
         if (
-            candidate.startswith("/")
-            and not candidate.startswith("//")
-            and "\\" not in candidate
+            all(form.startswith("/") and not form.startswith("//") and "\\" not in form for form in (candidate, decoded))
+            and not any(ord(ch) < 32 for ch in decoded)
             and url_has_allowed_host_and_scheme(candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure())
         ):
             return candidate
