@@ -2,7 +2,18 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 
-from accounts.models import AuthSession, Identity, User
+from django.contrib import messages
+
+from accounts.models import AuditEvent, AuthSession, Identity, LoginRule, User
+
+
+def _end_sessions(modeladmin, request, users_sessions):
+    from accounts.api.views import end_sessions
+
+    total = 0
+    for user, sessions in users_sessions:
+        total += end_sessions(user, sessions, reason="revoked_by_staff", request=request)
+    modeladmin.message_user(request, f"Ended {total} sign-in{'s' if total != 1 else ''} (and their WorkOS sessions).", messages.SUCCESS)
 
 
 class IdentityInline(admin.TabularInline):
@@ -34,6 +45,11 @@ class UserAdmin(BaseUserAdmin):
     search_fields = ("email", "first_name", "last_name", "workos_user_id", "organization_id")
     readonly_fields = ("date_joined", "updated_at", "last_login")
     inlines = [IdentityInline]
+    actions = ["end_all_sign_ins"]
+
+    @admin.action(description="End all sign-ins of the selected users", permissions=["change"])
+    def end_all_sign_ins(self, request, queryset):
+        _end_sessions(self, request, [(user, AuthSession.objects.filter(user=user)) for user in queryset])
     fieldsets = (
         (None, {"fields": ("email", "password")}),
         ("Name", {"fields": ("first_name", "last_name")}),
@@ -60,7 +76,38 @@ class AuthSessionAdmin(admin.ModelAdmin):
     search_fields = ("user__email", "workos_session_id", "ip_address")
     raw_id_fields = ("user",)
     list_select_related = ("user",)
-    readonly_fields = [f.name for f in AuthSession._meta.fields]
+    readonly_fields = [f.name for f in AuthSession._meta.fields if f.name != "workos_refresh_token"]
+    exclude = ("workos_refresh_token",)
+    actions = ["end_selected"]
 
     def has_add_permission(self, request):
+        return False
+
+    @admin.action(description="End the selected sign-ins", permissions=["change"])
+    def end_selected(self, request, queryset):
+        _end_sessions(self, request, [(s.user, AuthSession.objects.filter(pk=s.pk)) for s in queryset.select_related("user")])
+
+
+@admin.register(LoginRule)
+class LoginRuleAdmin(admin.ModelAdmin):
+    list_display = ("priority", "pattern", "method", "organization_id", "connection_id", "allow_signup", "require_verified_email", "enabled")
+    list_display_links = ("pattern",)
+    list_editable = ("priority", "enabled")
+    list_filter = ("method", "enabled", "allow_signup")
+    search_fields = ("pattern", "organization_id", "connection_id")
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "kind", "email", "user", "reason", "ip_address")
+    list_filter = ("kind", "reason", "created_at")
+    search_fields = ("email", "user__email", "reason", "ip_address")
+    date_hierarchy = "created_at"
+    list_select_related = ("user",)
+    readonly_fields = ("created_at", "kind", "user", "email", "ip_address", "user_agent", "reason", "details")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
         return False

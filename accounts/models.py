@@ -68,7 +68,14 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def save(self, *args, **kwargs):
         self.email = normalize_email(self.email)
+        password_changed = self._password is not None and self.pk is not None
         super().save(*args, **kwargs)
+        if password_changed:
+            # A new password ends every token sign-in; Django's own session hash already ends
+            # the other browser sessions.
+            self.auth_sessions.filter(revoked_at__isnull=True).update(
+                revoked_at=timezone.now(), revoked_reason="password_changed", workos_refresh_token=""
+            )
 
     def get_full_name(self):
         return f"{self.first_name} {self.last_name}".strip() or self.email
@@ -162,3 +169,90 @@ class SignInState(models.Model):
     next_url = models.CharField(max_length=2000, blank=True)
     extra = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+
+class AuditEvent(models.Model):
+    """Who did what, when, from where. Written through accounts.audit.record()."""
+
+    class Kind(models.TextChoices):
+        SIGN_IN_SUCCEEDED = "sign_in_succeeded", "Sign-in succeeded"
+        SIGN_IN_FAILED = "sign_in_failed", "Sign-in failed"
+        ACCOUNT_PROVISIONED = "account_provisioned", "Account provisioned"
+        IDENTITY_LINKED = "identity_linked", "Identity linked"
+        LOGOUT = "logout", "Logout"
+        SESSIONS_REVOKED = "sessions_revoked", "Sessions revoked"
+        REFRESH_REUSE = "refresh_token_reuse", "Refresh token reuse detected"
+        THROTTLED = "throttled", "Throttled attempt"
+        SSO_CONNECTION_DELETED = "sso_connection_deleted", "SSO connection deleted"
+        SSO_CONNECTION_CHANGED = "sso_connection_changed", "SSO connection changed"
+        CONNECT_COMPLETED = "connect_completed", "Standalone Connect completed"
+        CONNECT_FAILED = "connect_failed", "Standalone Connect failed"
+
+    kind = models.CharField(max_length=32, choices=Kind.choices, db_index=True)
+    user = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="audit_events")
+    email = models.CharField(max_length=254, blank=True, db_index=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+    reason = models.CharField(max_length=64, blank=True, help_text="Stable code, e.g. the error code of a failure.")
+    details = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.email} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class LoginRule(models.Model):
+    """Which sign-in method people of an email domain must use (home-realm discovery).
+
+    Rules are tried by ascending priority; the first whose pattern matches the email's domain
+    decides. With no matching rule every method is allowed and provisioning follows the adapter.
+    """
+
+    class Method(models.TextChoices):
+        AUTHKIT = "authkit", "WorkOS AuthKit"
+        SSO = "sso", "SSO (WorkOS organization or connection)"
+        PASSWORD = "password", "Password"
+        GOOGLE = "google", "Google"
+        OKTA = "okta", "Okta"
+
+    priority = models.PositiveIntegerField(default=100, help_text="Lower runs first.")
+    pattern = models.CharField(max_length=253, help_text="Email domain (acme.com), a wildcard (*.acme.com) or * for everyone.")
+    method = models.CharField(max_length=16, choices=Method.choices)
+    organization_id = models.CharField("WorkOS organization id", max_length=64, blank=True)
+    connection_id = models.CharField("WorkOS connection id", max_length=64, blank=True)
+    allow_signup = models.BooleanField("first sign-in may create an account", default=False)
+    require_verified_email = models.BooleanField(default=True)
+    enabled = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["priority", "id"]
+
+    def __str__(self):
+        return f"{self.pattern} -> {self.get_method_display()}"
+
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        self.pattern = (self.pattern or "").strip().lower().lstrip("@")
+        errors = {}
+        if not self.pattern or " " in self.pattern or "@" in self.pattern:
+            errors["pattern"] = "Enter a domain such as acme.com, a wildcard such as *.acme.com, or *."
+        if self.method == self.Method.SSO and not (self.organization_id or self.connection_id):
+            errors["organization_id"] = "SSO needs an organization or a connection."
+        if self.method != self.Method.SSO and (self.organization_id or self.connection_id):
+            errors["method"] = "An organization or connection only applies to SSO."
+        if self.organization_id and self.connection_id:
+            errors["connection_id"] = "Give an organization or a connection, not both."
+        if self.method in (self.Method.GOOGLE, self.Method.OKTA) and self.allow_signup:
+            errors["allow_signup"] = "Google and Okta sign-in is for existing accounts only."
+        if errors:
+            raise ValidationError(errors)
+
+    def matches(self, email):
+        import fnmatch
+
+        domain = email.rsplit("@", 1)[-1].lower()
+        return self.pattern == "*" or fnmatch.fnmatchcase(domain, self.pattern)

@@ -14,9 +14,10 @@ from django.contrib.auth.hashers import make_password
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from accounts import audit, policy
 from accounts.adapter import get_adapter
 from accounts.errors import SignInRefused
-from accounts.models import Identity, User, normalize_email
+from accounts.models import AuditEvent, Identity, User, normalize_email
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +38,21 @@ class ExternalIdentity:
         self.email = normalize_email(self.email)
         self.first_name = (self.first_name or "")[:150]
         self.last_name = (self.last_name or "")[:150]
+
+
+def _may_create(identity, rule):
+    """A matching login rule decides; without one, the policy adapter does."""
+    allowed = policy.check_signup(rule, identity)
+    if allowed is None:
+        if not get_adapter().may_provision(identity):
+            raise SignInRefused("Accounts for this email address are not created automatically.", code="provisioning_not_allowed")
+    elif not allowed:
+        raise SignInRefused("Accounts for this email domain are not created on first sign-in. Ask an administrator to invite you.", code="signup_not_allowed")
+
+
+def _audit_new(user, identity, created):
+    kind = AuditEvent.Kind.ACCOUNT_PROVISIONED if created else AuditEvent.Kind.IDENTITY_LINKED
+    audit.record(kind, user=user, provider=identity.provider, subject=identity.subject)
 
 
 def _check_may_sign_in(user, identity):
@@ -72,7 +88,7 @@ def _refresh_profile(user, identity):
     return user
 
 
-def sign_in_workos_user(identity, *, organization_hint=""):
+def sign_in_workos_user(identity, *, organization_hint="", rule=None):
     """Case 1 and 2 of the unified callback for an AuthKit user (identity.workos_user_id set)."""
     user = User.objects.filter(workos_user_id=identity.workos_user_id).first()
     if user is not None:
@@ -80,8 +96,8 @@ def sign_in_workos_user(identity, *, organization_hint=""):
         return _refresh_profile(user, identity), False
     adapter = get_adapter()
     existing = User.objects.filter(email=identity.email).first()
-    if existing is None and not adapter.may_provision(identity):
-        raise SignInRefused("Accounts for this email address are not created automatically.", code="provisioning_not_allowed")
+    if existing is None:
+        _may_create(identity, rule)
     if existing is not None and not adapter.may_link_by_email(identity):
         raise SignInRefused("An account with this email exists but the address is not verified.", code="email_not_verified")
     if not identity.organization_id and organization_hint:
@@ -119,12 +135,14 @@ def sign_in_workos_user(identity, *, organization_hint=""):
         user = User.objects.filter(workos_user_id=identity.workos_user_id).first()
         if user is None:
             raise SignInRefused("This email belongs to another account.", code="account_conflict") from None
-        created = False
+        created = None
     _check_may_sign_in(user, identity)
-    return user, created
+    if created is not None:
+        _audit_new(user, identity, created)
+    return user, bool(created)
 
 
-def sign_in_by_identity(identity, *, may_create):
+def sign_in_by_identity(identity, *, may_create, rule=None):
     """SSO profiles, Google and Okta: find by (provider, subject), else by verified email.
 
     With may_create False (Google/Okta) an unknown person is refused: those endpoints are for
@@ -141,8 +159,8 @@ def sign_in_by_identity(identity, *, may_create):
     user = User.objects.filter(email=identity.email).first()
     if user is None and not may_create:
         raise SignInRefused("There is no account for this person. Ask an administrator to invite you.", code="account_not_found")
-    if user is None and not adapter.may_provision(identity):
-        raise SignInRefused("Accounts for this email address are not created automatically.", code="provisioning_not_allowed")
+    if user is None:
+        _may_create(identity, rule)
     if user is not None and not adapter.may_link_by_email(identity):
         raise SignInRefused("An account with this email exists but the address is not verified.", code="email_not_verified")
     created = False
@@ -165,6 +183,8 @@ def sign_in_by_identity(identity, *, may_create):
         found = Identity.objects.filter(provider=identity.provider, subject=identity.subject).select_related("user").first()
         if found is None:
             raise SignInRefused("This email belongs to another account.", code="account_conflict") from None
-        user, created = found.user, False
+        _check_may_sign_in(found.user, identity)
+        return found.user, False
     _check_may_sign_in(user, identity)
+    _audit_new(user, identity, created)
     return _refresh_profile(user, identity) if not created else user, created

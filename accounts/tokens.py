@@ -23,9 +23,9 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.utils import datetime_from_epoch
 
-from accounts import secretbox
+from accounts import audit, secretbox
 from accounts.errors import GatehouseError, TokenError
-from accounts.models import AuthSession
+from accounts.models import AuditEvent, AuthSession
 
 log = logging.getLogger(__name__)
 
@@ -168,6 +168,7 @@ def refresh_pair(raw, *, refresh_workos=None):
     if outcome == "reused":
         log.warning("Refresh token reuse detected for session %s (user %s): revoking it", session.id, session.user_id)
         revoke_sessions(AuthSession.objects.filter(id=session.id), reason="refresh_reuse")
+        audit.record(AuditEvent.Kind.REFRESH_REUSE, user=session.user, session=session.id)
         raise TokenError("This refresh token was already used. The sign-in has been ended for safety.", code="refresh_token_reused")
     revoke_sessions(AuthSession.objects.filter(id=session.id), reason="workos_session_ended")
     raise TokenError("The WorkOS session has ended. Sign in again.", code="session_revoked")

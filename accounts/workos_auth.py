@@ -13,7 +13,7 @@ import jwt
 from django.conf import settings
 from workos.pkce import PKCE
 
-from accounts import signin_state, workos_client
+from accounts import policy, signin_state, workos_client
 from accounts.errors import InvalidSignInRequest, ProviderError
 from accounts.models import AuthSession, Identity, SignInState, User
 from accounts.provisioning import ExternalIdentity, sign_in_by_identity, sign_in_workos_user
@@ -143,8 +143,9 @@ def _complete_authkit(auth, organization_hint):
         organization_id=org_id,
         role=claims.get("role") or "",
     )
-    django_user, created = sign_in_workos_user(identity, organization_hint=organization_hint)
     method = AuthSession.Method.SSO if str(getattr(auth.authentication_method, "value", auth.authentication_method)) == "SSO" else AuthSession.Method.AUTHKIT
+    rule = policy.check_method(identity.email, method, organization_id=identity.organization_id)
+    django_user, created = sign_in_workos_user(identity, organization_hint=organization_hint, rule=rule)
     return SignInResult(
         user=django_user,
         created=created,
@@ -171,7 +172,8 @@ def _complete_sso(result):
         organization_id=profile.organization_id or "",
         role=role,
     )
-    user, created = sign_in_by_identity(identity, may_create=True)
+    rule = policy.check_method(identity.email, AuthSession.Method.SSO, organization_id=identity.organization_id, connection_id=profile.connection_id)
+    user, created = sign_in_by_identity(identity, may_create=True, rule=rule)
     return SignInResult(user=user, created=created, method=AuthSession.Method.SSO, organization_id=identity.organization_id, role=role)
 
 

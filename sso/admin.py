@@ -17,7 +17,14 @@ from sso import sync
 from sso.models import Connection, Organization, WebhookEvent
 
 
-def delete_in_workos(connections):
+def _audit_deleted(conn, user=None):
+    from accounts import audit
+    from accounts.models import AuditEvent
+
+    audit.record(AuditEvent.Kind.SSO_CONNECTION_DELETED, user=user, connection=conn.workos_id, name=conn.name)
+
+
+def delete_in_workos(connections, user=None):
     """Delete each connection in WorkOS, then its mirror row. Returns (deleted, failures)."""
     wos = workos_client.client()
     deleted, failures = [], []
@@ -28,11 +35,13 @@ def delete_in_workos(connections):
             if exc.status == 404:  # already gone in WorkOS: the mirror row is stale
                 Connection.objects.filter(pk=conn.pk).delete()
                 deleted.append(conn)
+                _audit_deleted(conn, user)
             else:
                 failures.append((conn, exc))
             continue
         Connection.objects.filter(pk=conn.pk).delete()
         deleted.append(conn)
+        _audit_deleted(conn, user)
     return deleted, failures
 
 
@@ -108,7 +117,7 @@ class ConnectionAdmin(ReadOnlyMirrorAdmin):
 
     def _confirm_and_delete(self, request, connections):
         if request.POST.get("confirm") == "yes":
-            deleted, failures = delete_in_workos(connections)
+            deleted, failures = delete_in_workos(connections, user=request.user)
             if deleted:
                 self.message_user(request, f"Deleted in WorkOS: {', '.join(c.name for c in deleted)}.", messages.SUCCESS)
             for conn, exc in failures:

@@ -124,6 +124,13 @@ def process(event):
     try:
         with transaction.atomic():
             WebhookEvent.objects.create(event_id=event["id"][:64], event=event["event"][:100])
-            return handler(event["data"])
+            outcome = handler(event["data"])
     except IntegrityError:
         return "duplicate"
+    if outcome == "applied" and event["event"].startswith("connection."):
+        from accounts import audit
+        from accounts.models import AuditEvent
+
+        kind = AuditEvent.Kind.SSO_CONNECTION_DELETED if event["event"] == "connection.deleted" else AuditEvent.Kind.SSO_CONNECTION_CHANGED
+        audit.record(kind, reason=event["event"], connection=event["data"]["id"], event_id=event["id"])
+    return outcome

@@ -12,7 +12,8 @@ from django.conf import settings
 from django.utils.module_loading import import_string
 from workos.connect.models import UserConsentOption, UserConsentOptionChoice, UserObject
 
-from accounts import workos_client
+from accounts import audit, workos_client
+from accounts.models import AuditEvent
 from accounts.errors import GatehouseError, InvalidSignInRequest, ProviderUnavailable
 from standalone_connect.models import ConnectAttempt
 
@@ -86,6 +87,8 @@ def complete(external_auth_id, user):
         redirect_uri = _complete(external_auth_id, user)
     except GatehouseError as exc:
         ConnectAttempt.objects.create(user=user, external_auth_id=external_auth_id, outcome="failed", error_code=exc.code[:64], message=exc.message[:500])
+        audit.record(AuditEvent.Kind.CONNECT_FAILED, user=user, reason=exc.code)
         raise
     ConnectAttempt.objects.create(user=user, external_auth_id=external_auth_id, outcome="completed")
+    audit.record(AuditEvent.Kind.CONNECT_COMPLETED, user=user)
     return redirect_uri

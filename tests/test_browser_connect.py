@@ -21,6 +21,7 @@ def test_connect_loop_with_the_sign_in_form(page, site, wos):
     page.goto(f"{wos.url}/oauth2/authorize?client_id=client_web&response_type=code&state=abc&redirect_uri={client_redirect}")
     page.wait_for_url(f"{site}/auth/login?next=**")
     page.fill("#id_username", "flo@example.com")
+    page.get_by_role("button", name="Continue").click()
     page.fill("#id_password", "flo-password-1")
     page.get_by_role("button", name="Sign in", exact=True).click()
     page.wait_for_url(f"{wos.url}/oauth2/consent**")

@@ -32,6 +32,7 @@ def test_password_sign_in_on_our_page(page, site):
     User.objects.create_user("local@example.com", "a-local-password-1")
     page.goto(f"{site}/auth/login")
     page.fill("#id_username", "local@example.com")
+    page.get_by_role("button", name="Continue").click()
     page.fill("#id_password", "wrong")
     page.get_by_role("button", name="Sign in", exact=True).click()
     assert "Please enter a correct" in page.get_by_role("alert").inner_text()

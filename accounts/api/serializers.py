@@ -93,3 +93,22 @@ class SSOAuthorizeQuerySerializer(serializers.Serializer):
     organization_id = serializers.CharField(required=False, allow_blank=True, max_length=64)
     connection_id = serializers.CharField(required=False, allow_blank=True, max_length=64)
     redirect_uri = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+
+
+class SessionSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    method = serializers.CharField()
+    user_agent = serializers.CharField(allow_blank=True)
+    ip_address = serializers.IPAddressField(allow_null=True)
+    organization_id = serializers.CharField(allow_null=True)
+    created_at = serializers.DateTimeField()
+    last_refreshed_at = serializers.DateTimeField(allow_null=True)
+    current = serializers.BooleanField()
+
+
+class RevokeAllSerializer(serializers.Serializer):
+    keep_current = serializers.BooleanField(required=False, default=False)
+
+
+class RevokedSerializer(serializers.Serializer):
+    revoked = serializers.IntegerField()

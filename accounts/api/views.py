@@ -8,12 +8,12 @@ from rest_framework import exceptions, permissions
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts import oidc, tokens, workos_auth
+from accounts import audit, oidc, policy, tokens, workos_auth
 from accounts.api import serializers as s
 from accounts.api.throttles import PasswordAccountThrottle, PasswordIPThrottle
 from accounts.authentication import ACCESS_COOKIE, REFRESH_COOKIE, AccessTokenAuthentication, enforce_csrf
-from accounts.errors import SignInRefused, TokenError
-from accounts.models import AuthSession, User, normalize_email
+from accounts.errors import GatehouseError, SignInRefused, TokenError
+from accounts.models import AuditEvent, AuthSession, User, normalize_email
 from accounts.provisioning import sign_in_by_identity
 
 ERRORS = {
@@ -77,6 +77,22 @@ class PublicAPIView(APIView):
     permission_classes = [permissions.AllowAny]
 
 
+class SignInView(PublicAPIView):
+    """A sign-in endpoint: every failure is audited with its reason code."""
+
+    method = ""
+
+    def handle_exception(self, exc):
+        if isinstance(exc, GatehouseError):
+            email = self.request.data.get("email") if isinstance(self.request.data, dict) else ""
+            audit.record(AuditEvent.Kind.SIGN_IN_FAILED, email=email if isinstance(email, str) else "", request=self.request, reason=exc.code, method=self.method)
+        return super().handle_exception(exc)
+
+
+def audit_sign_in(request, user, method):
+    audit.record(AuditEvent.Kind.SIGN_IN_SUCCEEDED, user=user, request=request, method=method)
+
+
 class WorkOSAuthorizeView(PublicAPIView):
     @extend_schema(
         operation_id="workos_authorize",
@@ -91,7 +107,9 @@ class WorkOSAuthorizeView(PublicAPIView):
         return Response({"authorization_url": url, "state": state})
 
 
-class WorkOSCallbackView(PublicAPIView):
+class WorkOSCallbackView(SignInView):
+    method = "workos"
+
     @extend_schema(
         operation_id="workos_callback",
         request=s.CallbackRequestSerializer,
@@ -122,10 +140,12 @@ class WorkOSCallbackView(PublicAPIView):
             organization_id=result.organization_id,
             role=result.role,
         )
+        audit_sign_in(request, result.user, result.method)
         return signin_response(pair, result.user, created=result.created)
 
 
-class PasswordTokenView(PublicAPIView):
+class PasswordTokenView(SignInView):
+    method = AuthSession.Method.PASSWORD
     throttle_classes = [PasswordIPThrottle, PasswordAccountThrottle]
 
     @extend_schema(
@@ -139,6 +159,7 @@ class PasswordTokenView(PublicAPIView):
         body.is_valid(raise_exception=True)
         email = normalize_email(body.validated_data["email"])
         password = body.validated_data["password"]
+        policy.check_method(email, AuthSession.Method.PASSWORD)  # by domain: reveals no account
         user = User.objects.filter(email=email).first()
         if user is None or not user.has_usable_password():
             make_password(password)  # same work as a real check: no timing tell for unknown emails
@@ -150,6 +171,7 @@ class PasswordTokenView(PublicAPIView):
         if not user.is_active:
             raise SignInRefused("This account is disabled. Contact your administrator.", code="user_inactive")
         pair = tokens.issue_pair(user, method=AuthSession.Method.PASSWORD, request=request)
+        audit_sign_in(request, user, AuthSession.Method.PASSWORD)
         return pair_response(pair, {}, access_key="access", refresh_key="refresh")
 
 
@@ -200,6 +222,7 @@ class LogoutView(APIView):
         user = request.user
         sid = user.workos_session_id
         tokens.revoke_sessions(AuthSession.objects.filter(id=user.session_id), reason="logout")
+        audit.record(AuditEvent.Kind.LOGOUT, user=User(pk=user.id, email=user.email), request=request)
         if sid:
             tokens.revoke_workos_session(sid)
             workos_auth.revoke_session(sid)
@@ -253,8 +276,12 @@ class MeView(APIView):
         return Response(_token_user_payload(request.user))
 
 
-class _OIDCCodeView(PublicAPIView):
+class _OIDCCodeView(SignInView):
     provider = None
+
+    @property
+    def method(self):
+        return self.provider
 
     def post(self, request):
         body = s.OIDCCodeSerializer(data=request.data)
@@ -267,8 +294,10 @@ class _OIDCCodeView(PublicAPIView):
             code_verifier=data.get("code_verifier", ""),
             nonce=data.get("nonce", ""),
         )
+        policy.check_method(identity.email, self.provider)
         user, _created = sign_in_by_identity(identity, may_create=False)
         pair = tokens.issue_pair(user, method=self.provider, request=request)
+        audit_sign_in(request, user, self.provider)
         return signin_response(pair, user)
 
 
@@ -294,3 +323,56 @@ class OktaView(_OIDCCodeView):
     @extend_schema(operation_id="okta_login", summary="Okta authorization code -> JWT pair", **_OIDC_SCHEMA)
     def post(self, request):
         return super().post(request)
+
+
+def session_payload(session, current_id=None):
+    return {
+        "id": session.id,
+        "method": session.method,
+        "user_agent": session.user_agent,
+        "ip_address": session.ip_address,
+        "organization_id": session.organization_id or None,
+        "created_at": session.created_at,
+        "last_refreshed_at": session.last_refreshed_at,
+        "current": session.id == current_id,
+    }
+
+
+def end_sessions(user, sessions, *, reason, request=None):
+    """End our sign-ins and the WorkOS sessions behind them. Returns how many ended."""
+    sessions = list(sessions.filter(revoked_at__isnull=True))
+    ended = tokens.revoke_sessions(AuthSession.objects.filter(pk__in=[x.pk for x in sessions]), reason=reason)
+    for sid in {x.workos_session_id for x in sessions if x.workos_session_id}:
+        workos_auth.revoke_session(sid)
+    if ended:
+        audit.record(AuditEvent.Kind.SESSIONS_REVOKED, user=user, request=request, reason=reason, count=ended)
+    return ended
+
+
+class SessionListView(APIView):
+    @extend_schema(operation_id="sessions_list", responses={200: s.SessionSerializer(many=True), **_errors(401)}, summary="My active sign-ins")
+    def get(self, request):
+        sessions = AuthSession.objects.filter(user_id=request.user.id, revoked_at__isnull=True)
+        return Response([session_payload(x, request.user.session_id) for x in sessions])
+
+
+class SessionRevokeAllView(APIView):
+    @extend_schema(operation_id="sessions_revoke_all", request=s.RevokeAllSerializer, responses={200: s.RevokedSerializer, **_errors(401)}, summary="Sign out everywhere (optionally keeping this sign-in)")
+    def post(self, request):
+        body = s.RevokeAllSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        sessions = AuthSession.objects.filter(user_id=request.user.id)
+        if body.validated_data.get("keep_current"):
+            sessions = sessions.exclude(id=request.user.session_id)
+        user = User(pk=request.user.id, email=request.user.email)
+        return Response({"revoked": end_sessions(user, sessions, reason="signed_out_everywhere", request=request)})
+
+
+class SessionDetailView(APIView):
+    @extend_schema(operation_id="sessions_revoke", request=None, responses={200: s.RevokedSerializer, **_errors(401), 404: ERRORS[400]}, summary="End one of my sign-ins")
+    def delete(self, request, session_id):
+        sessions = AuthSession.objects.filter(user_id=request.user.id, id=session_id, revoked_at__isnull=True)
+        if not sessions.exists():
+            raise GatehouseError("No active sign-in of yours has this id.", code="session_not_found", status=404)
+        user = User(pk=request.user.id, email=request.user.email)
+        return Response({"revoked": end_sessions(user, sessions, reason="signed_out", request=request)})

@@ -12,9 +12,9 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts import workos_auth, workos_client
+from accounts import audit, policy, workos_auth, workos_client
 from accounts.errors import GatehouseError
-from accounts.models import SignInState
+from accounts.models import AuditEvent, AuthSession, SignInState
 
 log = logging.getLogger(__name__)
 SESSION_WORKOS_SID = "gatehouse_workos_sid"
@@ -50,20 +50,65 @@ class _EmailAuthenticationForm(AuthenticationForm):
         self.fields["username"].widget.attrs.update({"type": "email", "autocomplete": "email"})
 
 
+def _route(request, rule, email, next_url):
+    """Where a login rule sends this email (SSO and AuthKit), or None to ask for a password."""
+    from urllib.parse import urlencode
+
+    if rule is None or rule.method == rule.Method.PASSWORD:
+        return None
+    if rule.method == rule.Method.SSO:
+        query = {"flow": "sso", "next": next_url, "login_hint": email}
+        query["organization_id" if rule.organization_id else "connection_id"] = rule.organization_id or rule.connection_id
+        return redirect(f"{reverse('web-workos-start')}?{urlencode(query)}")
+    if rule.method == rule.Method.AUTHKIT:
+        return redirect(f"{reverse('web-workos-start')}?{urlencode({'next': next_url, 'login_hint': email})}")
+    return None  # Google/Okta: the page explains; those sign-ins start in the application
+
+
 @never_cache
 @require_http_methods(["GET", "POST"])
 def login_page(request):
+    """Email first: the login rule for the email's domain decides what comes next (without
+    revealing whether an account exists); a password is asked for only where one is allowed."""
     next_url = safe_next(request, request.POST.get("next") or request.GET.get("next"))
-    form = _EmailAuthenticationForm(request, data=request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    context = {"next": next_url, "workos_enabled": workos_client.is_configured(), "step": "email"}
+    if request.method == "GET":
+        return render(request, "accounts/login.html", context)
+    email = (request.POST.get("username") or request.POST.get("email") or "").strip()[:254]
+    context["email"] = email
+    if "@" not in email:
+        context["error"] = "Enter your email address."
+        return render(request, "accounts/login.html", context, status=400)
+    rule = policy.rule_for(email)
+    if "password" not in request.POST:
+        routed = _route(request, rule, email, next_url)
+        if routed is not None:
+            return routed
+        context["step"] = "password" if rule is None or rule.method == rule.Method.PASSWORD else "elsewhere"
+        context["rule"] = rule
+        return render(request, "accounts/login.html", context)
+    context["step"] = "password"
+    try:
+        policy.check_method(email, AuthSession.Method.PASSWORD)
+    except GatehouseError as exc:
+        audit.record(AuditEvent.Kind.SIGN_IN_FAILED, email=email, request=request, reason=exc.code, method="password")
+        context.update(step="elsewhere", rule=rule, error=exc.message)
+        return render(request, "accounts/login.html", context, status=403)
+    form = _EmailAuthenticationForm(request, data={"username": email, "password": request.POST.get("password", "")})
+    if form.is_valid():
         auth.login(request, form.get_user())
+        audit.record(AuditEvent.Kind.SIGN_IN_SUCCEEDED, user=form.get_user(), request=request, method="password")
         return redirect(next_url)
-    return render(
-        request,
-        "accounts/login.html",
-        {"form": form, "next": next_url, "workos_enabled": workos_client.is_configured()},
-        status=400 if request.method == "POST" else 200,
-    )
+    audit.record(AuditEvent.Kind.SIGN_IN_FAILED, email=email, request=request, reason="invalid_credentials", method="password")
+    context["error"] = " ".join(form.non_field_errors()) or "Enter your email and password."
+    return render(request, "accounts/login.html", context, status=400)
+
+
+def admin_login(request):
+    """Staff sign in through the same rule-aware page as everyone (no password side door)."""
+    from urllib.parse import urlencode
+
+    return redirect(f"{reverse('web-login')}?{urlencode({'next': safe_next(request, request.GET.get('next') or '/admin/')})}")
 
 
 @never_cache
@@ -97,10 +142,12 @@ def workos_callback(request):
             request=request,
         )
     except GatehouseError as exc:
+        audit.record(AuditEvent.Kind.SIGN_IN_FAILED, request=request, reason=exc.code, method="workos")
         if exc.code == "state_missing":
             exc.message = "The sign-in link is incomplete. Start again from the sign-in page."
         return error_page(request, exc)
     auth.login(request, result.user, backend="django.contrib.auth.backends.ModelBackend")
+    audit.record(AuditEvent.Kind.SIGN_IN_SUCCEEDED, user=result.user, request=request, method=result.method)
     if result.workos_session_id:
         request.session[SESSION_WORKOS_SID] = result.workos_session_id
     return redirect(safe_next(request, result.next_url))
@@ -110,6 +157,8 @@ def workos_callback(request):
 @require_POST
 def logout_view(request):
     sid = request.session.get(SESSION_WORKOS_SID)
+    if request.user.is_authenticated:
+        audit.record(AuditEvent.Kind.LOGOUT, user=request.user, request=request)
     auth.logout(request)
     if sid:
         workos_auth.revoke_session(sid)
@@ -120,3 +169,27 @@ def logout_view(request):
         if url:
             return redirect(url)
     return redirect("home")
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def sessions_page(request):
+    """The signed-in person's sign-ins, with "end this one" and "sign out everywhere"."""
+    if not request.user.is_authenticated:
+        return redirect(f"{reverse('web-login')}?next={reverse('web-sessions')}")
+    from accounts.api.views import end_sessions
+
+    sessions = AuthSession.objects.filter(user=request.user)
+    if request.method == "POST":
+        target = request.POST.get("session", "")
+        chosen = sessions if target == "all" else sessions.filter(id=target)
+        ended = end_sessions(request.user, chosen, reason="signed_out_everywhere" if target == "all" else "signed_out", request=request)
+        if target == "all":
+            # this browser too: its Django session is one of the sign-ins
+            auth.logout(request)
+            return redirect("home")
+        from django.contrib import messages
+
+        messages.success(request, f"Ended {ended} sign-in{'s' if ended != 1 else ''}.")
+        return redirect("web-sessions")
+    return render(request, "accounts/sessions.html", {"sessions": sessions.filter(revoked_at__isnull=True)})

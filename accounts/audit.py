@@ -1,0 +1,25 @@
+"""The audit trail: one row per security-relevant event, and a Django signal for each kind.
+
+Never stores secrets or tokens: only who, what, from where, and a reason code.
+"""
+
+from django.dispatch import Signal
+
+from accounts.models import AuditEvent
+
+SIGNALS = {kind: Signal() for kind in AuditEvent.Kind.values}
+
+
+def record(kind, *, user=None, email="", request=None, reason="", **details):
+    meta = request.META if request is not None else {}
+    event = AuditEvent.objects.create(
+        kind=kind,
+        user=user if getattr(user, "_meta", None) else None,
+        email=(email or getattr(user, "email", "") or "")[:254],
+        ip_address=meta.get("REMOTE_ADDR") or None,
+        user_agent=(meta.get("HTTP_USER_AGENT") or "")[:300],
+        reason=str(reason)[:64],
+        details={k: v for k, v in details.items() if v not in (None, "")},
+    )
+    SIGNALS[kind].send(sender=AuditEvent, event=event, request=request)
+    return event

@@ -1,0 +1,45 @@
+"""Login rules: which method an email domain must use, and whether a first sign-in may create
+an account. Used by the sign-in page (routing), the unified callback, password and Google/Okta
+sign-in, and the admin login, so that every door applies the same rule.
+"""
+
+from accounts.errors import SignInRefused
+from accounts.models import LoginRule, normalize_email
+
+
+def rule_for(email):
+    email = normalize_email(email)
+    if "@" not in email:
+        return None
+    for rule in LoginRule.objects.filter(enabled=True):
+        if rule.matches(email):
+            return rule
+    return None
+
+
+def check_method(email, method, *, organization_id="", connection_id=""):
+    """Refuse a sign-in whose method (or SSO organization) the matching rule does not allow."""
+    rule = rule_for(email)
+    if rule is None:
+        return None
+    if rule.method != method:
+        raise SignInRefused(
+            f"People from this email domain sign in with {rule.get_method_display()}.",
+            code="method_not_allowed",
+            detail={"required_method": rule.method},
+        )
+    if rule.method == LoginRule.Method.SSO:
+        if rule.organization_id and organization_id and rule.organization_id != organization_id:
+            raise SignInRefused("This sign-in came from another organization than your domain's.", code="organization_not_allowed")
+        if rule.connection_id and connection_id and rule.connection_id != connection_id:
+            raise SignInRefused("This sign-in came from another connection than your domain's.", code="connection_not_allowed")
+    return rule
+
+
+def check_signup(rule, identity):
+    """With a matching rule, the rule decides whether a first sign-in creates an account."""
+    if rule is None:
+        return None
+    if rule.require_verified_email and not identity.email_verified:
+        raise SignInRefused("Your email address must be verified first.", code="email_not_verified")
+    return rule.allow_signup
