@@ -112,18 +112,22 @@ def issue_pair(user, *, method, request=None, workos_session_id="", workos_refre
         return _mint(user, session)
 
 
-def decode(raw, *, expected_type):
-    """Verify signature, expiry, issuer and audience, and the token type; return the claims."""
+def decode(raw, *, expected_type=None):
+    """Verify signature, expiry, issuer and audience, and the token type; return the claims.
+
+    `expected_type` None accepts either an access or a refresh token.
+    """
     if not isinstance(raw, str) or not raw:
         raise TokenError("A token is required.", code="token_missing")
     try:
         claims = token_backend.decode(raw, verify=True)
     except TokenBackendError:
         raise TokenError("The token is invalid or expired.", code="token_invalid") from None
-    if claims.get(_jwt().TOKEN_TYPE_CLAIM) != expected_type:
-        raise TokenError(f"This is not {'an access' if expected_type == 'access' else 'a refresh'} token.", code="token_wrong_type")
-    if not claims.get("sess") or not claims.get(_jwt().JTI_CLAIM):
+    token_type = claims.get(_jwt().TOKEN_TYPE_CLAIM)
+    if token_type not in ("access", "refresh") or not claims.get("sess") or not claims.get(_jwt().JTI_CLAIM):
         raise TokenError("The token is invalid or expired.", code="token_invalid")
+    if expected_type and token_type != expected_type:
+        raise TokenError(f"This is not {'an access' if expected_type == 'access' else 'a refresh'} token.", code="token_wrong_type")
     return claims
 
 
@@ -191,19 +195,9 @@ def session_is_active(session_id):
 
 def verify(raw):
     """Full check of an access or refresh token, session revocation included (not the hot path)."""
-    if not isinstance(raw, str) or not raw:
-        raise TokenError("A token is required.", code="token_missing")
-    try:
-        claims = token_backend.decode(raw, verify=True)
-    except TokenBackendError:
-        raise TokenError("The token is invalid or expired.", code="token_invalid") from None
-    token_type = claims.get(_jwt().TOKEN_TYPE_CLAIM)
-    if token_type not in ("access", "refresh") or not claims.get("sess"):
-        raise TokenError("The token is invalid or expired.", code="token_invalid")
-    if token_type == "refresh" and BlacklistedToken.objects.filter(token__jti=claims.get(_jwt().JTI_CLAIM)).exists():
+    claims = decode(raw)
+    if claims[_jwt().TOKEN_TYPE_CLAIM] == "refresh" and BlacklistedToken.objects.filter(token__jti=claims[_jwt().JTI_CLAIM]).exists():
         raise TokenError("This refresh token was already used.", code="token_blacklisted")
     if not session_is_active(claims["sess"]):
         raise TokenError("This sign-in has ended.", code="session_revoked")
     return claims
-
-

@@ -23,7 +23,7 @@ def contract():
         message = f"WorkOS OpenAPI spec not found (WORKOS_OPENAPI_SPEC={os.environ.get('WORKOS_OPENAPI_SPEC')!r})"
         if os.environ.get("CI") or os.environ.get("WORKOS_OPENAPI_SPEC"):
             pytest.fail(message)
-        pytest.skip(message + "; scripts/test.sh sets it")
+        pytest.skip(message + "; set WORKOS_OPENAPI_SPEC to WorkOS's open-api-spec.yaml")
     return Contract(path)
 
 
