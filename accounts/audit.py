@@ -10,16 +10,22 @@ from accounts.models import AuditEvent
 SIGNALS = {kind: Signal() for kind in AuditEvent.Kind.values}
 
 
+def _clean(value, limit):
+    """Client-supplied text as it may be stored: no control characters (PostgreSQL refuses NUL)."""
+    text = value if isinstance(value, str) else str(value)
+    return "".join(ch for ch in text if ch.isprintable())[:limit]
+
+
 def record(kind, *, user=None, email="", request=None, reason="", **details):
     meta = request.META if request is not None else {}
     event = AuditEvent.objects.create(
         kind=kind,
         user=user if getattr(user, "_meta", None) else None,
-        email=(email or getattr(user, "email", "") or "")[:254],
+        email=_clean(email or getattr(user, "email", "") or "", 254),
         ip_address=meta.get("REMOTE_ADDR") or None,
-        user_agent=(meta.get("HTTP_USER_AGENT") or "")[:300],
-        reason=str(reason)[:64],
-        details={k: v for k, v in details.items() if v not in (None, "")},
+        user_agent=_clean(meta.get("HTTP_USER_AGENT") or "", 300),
+        reason=_clean(reason, 64),
+        details={k: _clean(v, 500) if isinstance(v, str) else v for k, v in details.items() if v not in (None, "")},
     )
     SIGNALS[kind].send(sender=AuditEvent, event=event, request=request)
     return event

@@ -72,7 +72,7 @@ setting_changed.connect(lambda **kwargs: _verified_claims.cache_clear())
 def decode_access_token(raw):
     """Claims of a valid, unexpired Gatehouse access token, or AuthenticationFailed."""
     try:
-        claims = _verified_claims(raw)
+        claims = dict(_verified_claims(raw))  # a copy: the cached claims are shared
     except (jwt.PyJWTError, TokenBackendError):
         raise exceptions.AuthenticationFailed({"code": "token_invalid", "detail": "The access token is invalid or expired."}) from None
     conf = simplejwt_settings.api_settings  # rebound by simplejwt when SIMPLE_JWT changes

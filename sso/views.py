@@ -19,7 +19,7 @@ from sso.models import Organization
 
 def organization_for_email(email):
     domain = (email or "").rsplit("@", 1)[-1].strip().lower()
-    if not domain or "@" not in (email or ""):
+    if not domain or "@" not in (email or "") or not email.isprintable():
         raise InvalidSignInRequest("Enter your work email address.", code="invalid_email")
     org = Organization.objects.filter(domain_index__contains=f" {domain} ").first()
     if org is None:

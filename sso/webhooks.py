@@ -45,7 +45,13 @@ def verify(body, signature):
         event = json.loads(body)
     except ValueError:
         raise WebhookRejected("The body is not JSON.", code="invalid_body", status=400) from None
-    if not isinstance(event, dict) or not isinstance(event.get("id"), str) or not isinstance(event.get("event"), str) or not isinstance(event.get("data"), dict):
+    if (
+        not isinstance(event, dict)
+        or not isinstance(event.get("id"), str)
+        or not isinstance(event.get("event"), str)
+        or not isinstance(event.get("data"), dict)
+        or not (event["id"] + event["event"]).isprintable()
+    ):
         raise WebhookRejected("The body is not a WorkOS event.", code="invalid_body", status=400)
     return event
 

@@ -294,3 +294,11 @@ def test_prune_removes_old_events(capsys):
     call_command("prune_audit", "--days", "180")
     assert list(AuditEvent.objects.values_list("email", flat=True)) == ["new@example.com"]
     assert "Removed 1 audit events" in capsys.readouterr().out
+
+
+def test_audit_stores_hostile_text_safely(api):
+    response = api.post("/api/token/", {"email": "a\u0000b\u0007@example.com", "password": "x"}, format="json")
+    assert response.status_code in (400, 401)
+    api.post("/api/auth/workos/callback", {"code": "x", "state": "s\u0000:1:x"}, format="json")
+    for event in AuditEvent.objects.all():
+        assert "\x00" not in event.email + event.reason + str(event.details)

@@ -198,3 +198,10 @@ def test_concurrent_refresh_with_one_token_has_one_winner(wos):
     assert [r for r in results if r[0] == 200] == [(200, None)]
     assert {r for r in results if r[0] != 200} == {(401, "refresh_token_already_used")}
     assert AuthSession.objects.get().revoked_at is None
+
+
+@pytest.mark.parametrize("email", ["a\x00@acme.test", "a@acme\x00.test", "\x07@x.test"])
+def test_control_characters_in_form_emails_are_refused_not_500(client, email):
+    assert client.post("/auth/login", {"email": email}).status_code == 400
+    assert client.post("/auth/login", {"email": email, "password": "x"}).status_code == 400
+    assert client.post("/auth/sso", {"email": email}).status_code == 400

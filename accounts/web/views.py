@@ -76,7 +76,7 @@ def login_page(request):
         return render(request, "accounts/login.html", context)
     email = (request.POST.get("username") or request.POST.get("email") or "").strip()[:254]
     context["email"] = email
-    if "@" not in email:
+    if "@" not in email or not email.isprintable():
         context["error"] = "Enter your email address."
         return render(request, "accounts/login.html", context, status=400)
     rule = policy.rule_for(email)
