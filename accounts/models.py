@@ -124,9 +124,14 @@ class AuthSession(models.Model):
         GOOGLE = "google", "Google"
         OKTA = "okta", "Okta"
 
+    class Channel(models.TextChoices):
+        API = "api", "App (tokens)"
+        BROWSER = "browser", "Browser"
+
     id = models.CharField(primary_key=True, max_length=32, default=_new_session_key, editable=False)
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="auth_sessions")
     method = models.CharField(max_length=16, choices=Method.choices)
+    channel = models.CharField(max_length=8, choices=Channel.choices, default=Channel.API)
     workos_session_id = models.CharField(max_length=64, blank=True, db_index=True)
     # The WorkOS refresh token, encrypted (accounts.secretbox): our refresh rotates it so that a
     # session WorkOS has ended stops refreshing here too.

@@ -112,6 +112,19 @@ def issue_pair(user, *, method, request=None, workos_session_id="", workos_refre
         return _mint(user, session)
 
 
+BROWSER_SESSION_KEY = "gatehouse_auth_session"
+
+
+def open_browser_session(request, user, *, method, workos_session_id=""):
+    """Record a browser sign-in (Django session) as an AuthSession, so that it is listed and can be
+    ended like an app sign-in; accounts.middleware signs the browser out once it is revoked."""
+    session = AuthSession.objects.create(
+        user=user, method=method, channel=AuthSession.Channel.BROWSER, workos_session_id=workos_session_id or "", **client_info(request)
+    )
+    request.session[BROWSER_SESSION_KEY] = session.id
+    return session
+
+
 def decode(raw, *, expected_type=None):
     """Verify signature, expiry, issuer and audience, and the token type; return the claims.
 

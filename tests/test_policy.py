@@ -302,3 +302,26 @@ def test_audit_stores_hostile_text_safely(api):
     api.post("/api/auth/workos/callback", {"code": "x", "state": "s\u0000:1:x"}, format="json")
     for event in AuditEvent.objects.all():
         assert "\x00" not in event.email + event.reason + str(event.details)
+
+
+def test_sign_out_everywhere_reaches_other_browsers(client, api):
+    from django.test import Client
+
+    User.objects.create_user("b@example.com", "b-password-123")
+    other_browser = Client()
+    other_browser.post("/auth/login", {"email": "b@example.com", "password": "b-password-123"})
+    assert other_browser.get("/").context["user"].is_authenticated
+    client.post("/auth/login", {"email": "b@example.com", "password": "b-password-123"})
+    page = client.get("/account/sessions")
+    assert [s.channel for s in page.context["sessions"]] == ["browser", "browser"]
+    assert b"(this browser)" in page.content
+    client.post("/account/sessions", {"session": "all"})
+    assert not other_browser.get("/").context["user"].is_authenticated
+    assert AuditEvent.objects.filter(kind="sessions_revoked").exists()
+
+
+def test_browser_logout_ends_its_sign_in(client):
+    User.objects.create_user("o@example.com", "o-password-123")
+    client.post("/auth/login", {"email": "o@example.com", "password": "o-password-123"})
+    client.post("/auth/logout")
+    assert AuthSession.objects.get().revoked_reason == "logout"

@@ -98,6 +98,7 @@ class SSOAuthorizeQuerySerializer(serializers.Serializer):
 class SessionSerializer(serializers.Serializer):
     id = serializers.CharField()
     method = serializers.CharField()
+    channel = serializers.ChoiceField(choices=["api", "browser"], help_text="App (token) or browser sign-in.")
     user_agent = serializers.CharField(allow_blank=True)
     ip_address = serializers.IPAddressField(allow_null=True)
     organization_id = serializers.CharField(allow_null=True)

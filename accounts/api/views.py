@@ -329,6 +329,7 @@ def session_payload(session, current_id=None):
     return {
         "id": session.id,
         "method": session.method,
+        "channel": session.channel,
         "user_agent": session.user_agent,
         "ip_address": session.ip_address,
         "organization_id": session.organization_id or None,

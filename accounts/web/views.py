@@ -12,7 +12,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts import audit, policy, workos_auth, workos_client
+from accounts import audit, policy, tokens, workos_auth, workos_client
 from accounts.errors import GatehouseError
 from accounts.models import AuditEvent, AuthSession, SignInState
 
@@ -97,6 +97,7 @@ def login_page(request):
     form = _EmailAuthenticationForm(request, data={"username": email, "password": request.POST.get("password", "")})
     if form.is_valid():
         auth.login(request, form.get_user())
+        tokens.open_browser_session(request, form.get_user(), method=AuthSession.Method.PASSWORD)
         audit.record(AuditEvent.Kind.SIGN_IN_SUCCEEDED, user=form.get_user(), request=request, method="password")
         return redirect(next_url)
     audit.record(AuditEvent.Kind.SIGN_IN_FAILED, email=email, request=request, reason="invalid_credentials", method="password")
@@ -147,6 +148,7 @@ def workos_callback(request):
             exc.message = "The sign-in link is incomplete. Start again from the sign-in page."
         return error_page(request, exc)
     auth.login(request, result.user, backend="django.contrib.auth.backends.ModelBackend")
+    tokens.open_browser_session(request, result.user, method=result.method, workos_session_id=result.workos_session_id)
     audit.record(AuditEvent.Kind.SIGN_IN_SUCCEEDED, user=result.user, request=request, method=result.method)
     if result.workos_session_id:
         request.session[SESSION_WORKOS_SID] = result.workos_session_id
@@ -159,6 +161,7 @@ def logout_view(request):
     sid = request.session.get(SESSION_WORKOS_SID)
     if request.user.is_authenticated:
         audit.record(AuditEvent.Kind.LOGOUT, user=request.user, request=request)
+    tokens.revoke_sessions(AuthSession.objects.filter(id=request.session.get(tokens.BROWSER_SESSION_KEY, "")), reason="logout")
     auth.logout(request)
     if sid:
         workos_auth.revoke_session(sid)
@@ -192,4 +195,8 @@ def sessions_page(request):
 
         messages.success(request, f"Ended {ended} sign-in{'s' if ended != 1 else ''}.")
         return redirect("web-sessions")
-    return render(request, "accounts/sessions.html", {"sessions": sessions.filter(revoked_at__isnull=True)})
+    return render(
+        request,
+        "accounts/sessions.html",
+        {"sessions": sessions.filter(revoked_at__isnull=True), "current": request.session.get(tokens.BROWSER_SESSION_KEY)},
+    )
