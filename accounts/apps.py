@@ -6,4 +6,4 @@ class AccountsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from accounts import checks  # noqa: F401  (registers the system checks)
+        from accounts import checks, policy  # noqa: F401  (system checks; login-rule cache signals)

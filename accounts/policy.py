@@ -3,18 +3,39 @@ an account. Used by the sign-in page (routing), the unified callback, password a
 sign-in, and the admin login, so that every door applies the same rule.
 """
 
+from django.core.cache import cache
+from django.db.models.signals import post_delete, post_save
+
 from accounts.errors import SignInRefused
 from accounts.models import LoginRule, normalize_email
+
+_CACHE_KEY = "gatehouse:login-rules"
+# Rules change rarely and are read on every sign-in: cached, dropped when one is saved or
+# deleted (at once with a shared cache such as Redis; within this many seconds otherwise).
+_CACHE_SECONDS = 60
+
+
+def _rules():
+    rules = cache.get(_CACHE_KEY)
+    if rules is None:
+        rules = list(LoginRule.objects.filter(enabled=True))
+        cache.set(_CACHE_KEY, rules, _CACHE_SECONDS)
+    return rules
+
+
+def _forget_rules(**kwargs):
+    cache.delete(_CACHE_KEY)
+
+
+post_save.connect(_forget_rules, sender=LoginRule, dispatch_uid="gatehouse-login-rules-save")
+post_delete.connect(_forget_rules, sender=LoginRule, dispatch_uid="gatehouse-login-rules-delete")
 
 
 def rule_for(email):
     email = normalize_email(email)
     if "@" not in email:
         return None
-    for rule in LoginRule.objects.filter(enabled=True):
-        if rule.matches(email):
-            return rule
-    return None
+    return next((rule for rule in _rules() if rule.matches(email)), None)
 
 
 def check_method(email, method, *, organization_id="", connection_id=""):

@@ -71,17 +71,12 @@ def _mint(user, session):
         refresh[name] = value
     access = refresh.access_token
     access.set_exp(lifetime=conf.ACCESS_TOKEN_LIFETIME)
-    refresh_str = str(refresh)
-    OutstandingToken.objects.create(
-        user=user,
-        jti=refresh[_jwt().JTI_CLAIM],
-        token=refresh_str,
-        created_at=timezone.now(),
-        expires_at=datetime_from_epoch(refresh["exp"]),
-    )
+    # No OutstandingToken row yet: the AuthSession is the record of this sign-in, and the row
+    # simplejwt's blacklist needs is written when the token is rotated (one insert fewer per
+    # sign-in).
     return TokenPair(
         access=str(access),
-        refresh=refresh_str,
+        refresh=str(refresh),
         access_expires_at=datetime_from_epoch(access["exp"]),
         refresh_expires_at=datetime_from_epoch(refresh["exp"]),
         session=session,
@@ -157,9 +152,15 @@ def refresh_pair(raw, *, refresh_workos=None):
         user = session.user
         if not user.is_active:
             raise TokenError("This account is disabled.", code="user_inactive")
-        outstanding = OutstandingToken.objects.filter(jti=claims[_jwt().JTI_CLAIM]).first()
-        if outstanding is None:
-            raise TokenError("The token is invalid or expired.", code="token_invalid")
+        outstanding, _ = OutstandingToken.objects.get_or_create(
+            jti=claims[_jwt().JTI_CLAIM],
+            defaults={
+                "user_id": session.user_id,
+                "token": raw,
+                "created_at": datetime_from_epoch(claims["iat"]),
+                "expires_at": datetime_from_epoch(claims["exp"]),
+            },
+        )
         try:
             with transaction.atomic():
                 BlacklistedToken.objects.create(token=outstanding)
