@@ -75,6 +75,9 @@ def check_oidc_providers(app_configs=None, **kwargs):
             for uri in uris:
                 if not _is_https(uri):
                     errors.append(Error(f"{name}_ALLOWED_REDIRECT_URIS contains a non-https URL ({uri}) while DEBUG is false.", id="gatehouse.E012"))
+        method = getattr(settings, f"{name}_TOKEN_AUTH_METHOD")
+        if method not in ("client_secret_post", "client_secret_basic"):
+            errors.append(Error(f"{name}_TOKEN_AUTH_METHOD must be client_secret_post or client_secret_basic, not {method!r}.", id="gatehouse.E014"))
     if settings.OKTA_CLIENT_ID and not settings.OKTA_ISSUER:
         errors.append(Error("OKTA_CLIENT_ID is set but OKTA_ISSUER is not.", hint="https://<your domain>.okta.com or https://<domain>/oauth2/<server id>.", id="gatehouse.E013"))
     return errors

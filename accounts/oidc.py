@@ -26,16 +26,28 @@ LEEWAY_SECONDS = 30
 GOOGLE_ISSUERS = ("https://accounts.google.com", "accounts.google.com")
 
 
+TOKEN_AUTH_METHODS = ("client_secret_post", "client_secret_basic")
+
+
 @dataclass(frozen=True)
 class ProviderConfig:
+    """One OpenID provider: from a discovery document, or from explicit endpoints."""
+
     name: str
     client_id: str
     client_secret: str
-    discovery_url: str
     allowed_redirect_uris: tuple
+    discovery_url: str = ""
+    issuer: str = ""
+    token_endpoint: str = ""
+    jwks_uri: str = ""
     extra_issuers: tuple = ()
     hosted_domain: str = ""
     token_auth_method: str = "client_secret_post"
+
+    @property
+    def cache_key(self):
+        return self.discovery_url or self.jwks_uri
 
 
 @dataclass
@@ -54,9 +66,13 @@ def provider_config(name):
             client_id=settings.GOOGLE_CLIENT_ID,
             client_secret=settings.GOOGLE_CLIENT_SECRET,
             discovery_url=settings.GOOGLE_DISCOVERY_URL,
+            issuer=GOOGLE_ISSUERS[0],
+            token_endpoint=settings.GOOGLE_TOKEN_URL,
+            jwks_uri=settings.GOOGLE_JWKS_URL,
             allowed_redirect_uris=tuple(settings.GOOGLE_ALLOWED_REDIRECT_URIS),
             extra_issuers=GOOGLE_ISSUERS,
             hosted_domain=settings.GOOGLE_HOSTED_DOMAIN.lower(),
+            token_auth_method=settings.GOOGLE_TOKEN_AUTH_METHOD,
         )
     if name == "okta" and settings.OKTA_CLIENT_ID and settings.OKTA_ISSUER:
         issuer = settings.OKTA_ISSUER.rstrip("/")
@@ -66,7 +82,7 @@ def provider_config(name):
             client_secret=settings.OKTA_CLIENT_SECRET,
             discovery_url=f"{issuer}/.well-known/openid-configuration",
             allowed_redirect_uris=tuple(settings.OKTA_ALLOWED_REDIRECT_URIS),
-            token_auth_method="client_secret_basic",
+            token_auth_method=settings.OKTA_TOKEN_AUTH_METHOD,
         )
     raise NotConfigured(f"{name.title()} sign-in is not configured on this server.", code="provider_not_configured")
 
@@ -80,15 +96,20 @@ class _MetadataCache:
 
     def get(self, config):
         ttl = settings.OIDC_JWKS_CACHE_SECONDS
-        entry = self._entries.get(config.discovery_url)
+        entry = self._entries.get(config.cache_key)
         if entry is not None and time.monotonic() - entry.fetched_at < ttl:
             return entry
         with self._lock:
-            entry = self._entries.get(config.discovery_url)
+            entry = self._entries.get(config.cache_key)
             if entry is None or time.monotonic() - entry.fetched_at >= ttl:
-                entry = self._discover(config, ttl)
-                self._entries[config.discovery_url] = entry
+                entry = self._discover(config, ttl) if config.discovery_url else self._explicit(config, ttl)
+                self._entries[config.cache_key] = entry
         return entry
+
+    @staticmethod
+    def _explicit(config, ttl):
+        client = jwt.PyJWKClient(config.jwks_uri, cache_jwk_set=True, lifespan=ttl, timeout=settings.OIDC_HTTP_TIMEOUT)
+        return _Metadata(issuer=config.issuer, token_endpoint=config.token_endpoint, jwks_client=client)
 
     def _discover(self, config, ttl):
         try:

@@ -181,11 +181,17 @@ GOOGLE_CLIENT_ID = env_str("GOOGLE_CLIENT_ID")
 GOOGLE_CLIENT_SECRET = env_str("GOOGLE_CLIENT_SECRET")
 GOOGLE_ALLOWED_REDIRECT_URIS = env_list("GOOGLE_ALLOWED_REDIRECT_URIS")
 GOOGLE_HOSTED_DOMAIN = env_str("GOOGLE_HOSTED_DOMAIN")
-GOOGLE_DISCOVERY_URL = env_url("GOOGLE_DISCOVERY_URL", "https://accounts.google.com/.well-known/openid-configuration")
+# Google's endpoints are fixed and published; set GOOGLE_DISCOVERY_URL instead to read them
+# from a discovery document (tests point it at a local provider).
+GOOGLE_DISCOVERY_URL = env_url("GOOGLE_DISCOVERY_URL")
+GOOGLE_TOKEN_URL = env_url("GOOGLE_TOKEN_URL", "https://oauth2.googleapis.com/token")
+GOOGLE_JWKS_URL = env_url("GOOGLE_JWKS_URL", "https://www.googleapis.com/oauth2/v3/certs")
+GOOGLE_TOKEN_AUTH_METHOD = env_str("GOOGLE_TOKEN_AUTH_METHOD", "client_secret_post")
 OKTA_ISSUER = env_url("OKTA_ISSUER")
 OKTA_CLIENT_ID = env_str("OKTA_CLIENT_ID")
 OKTA_CLIENT_SECRET = env_str("OKTA_CLIENT_SECRET")
 OKTA_ALLOWED_REDIRECT_URIS = env_list("OKTA_ALLOWED_REDIRECT_URIS")
+OKTA_TOKEN_AUTH_METHOD = env_str("OKTA_TOKEN_AUTH_METHOD", "client_secret_basic")
 OIDC_JWKS_CACHE_SECONDS = env_int("OIDC_JWKS_CACHE_SECONDS", 3600, minimum=1)
 OIDC_HTTP_TIMEOUT = env_int("OIDC_HTTP_TIMEOUT", 10, minimum=1)
 

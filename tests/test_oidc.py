@@ -274,3 +274,26 @@ def test_keys_are_fetched_once_per_cache_period(api, fake):
     for _ in range(20):
         assert _attack(api, fake, fake.sign(fake.claims())).status_code == 200
     assert fake.jwks_fetches - before == 1
+
+
+def test_explicit_endpoints_without_discovery(api, fake_server, settings):
+    settings.GOOGLE_CLIENT_ID = "fake-client"
+    settings.GOOGLE_CLIENT_SECRET = "s"
+    settings.GOOGLE_DISCOVERY_URL = ""
+    settings.GOOGLE_TOKEN_URL = f"{fake_server.url}/token"
+    settings.GOOGLE_JWKS_URL = f"{fake_server.url}/jwks"
+    settings.GOOGLE_ALLOWED_REDIRECT_URIS = [SPA]
+    settings.GOOGLE_HOSTED_DOMAIN = ""
+    fake_server.token_status = 200
+    User.objects.create_user("fake@example.com")
+    fake_server.next_id_token = fake_server.sign(fake_server.claims(iss="https://accounts.google.com"))
+    assert post(api, "google", code="any").status_code == 200
+    fake_server.next_id_token = fake_server.sign(fake_server.claims())  # the fake's own issuer
+    assert post(api, "google", code="any").json()["code"] == "id_token_wrong_issuer"
+
+
+def test_okta_with_client_secret_post(api, okta, settings):
+    settings.OKTA_TOKEN_AUTH_METHOD = "client_secret_post"
+    User.objects.create_user("post@example.com")
+    okta.set_user("post-sub", email="post@example.com", email_verified=True)
+    assert post(api, "okta", code=okta.code("post-sub", client_id="okta-client")).status_code == 200
