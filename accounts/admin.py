@@ -1,15 +1,12 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 
-from django.contrib import messages
-
 from accounts.models import AuditEvent, AuthSession, Identity, LoginRule, User
+from accounts.sessions import end_sessions
 
 
 def _end_sessions(modeladmin, request, users_sessions):
-    from accounts.api.views import end_sessions
-
     total = 0
     for user, sessions in users_sessions:
         total += end_sessions(user, sessions, reason="revoked_by_staff", request=request)

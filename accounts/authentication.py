@@ -13,8 +13,8 @@ from django.conf import settings
 from django.core.signals import setting_changed
 from django.middleware.csrf import CsrfViewMiddleware
 from rest_framework import authentication, exceptions
-from rest_framework_simplejwt.exceptions import TokenBackendError
 from rest_framework_simplejwt import settings as simplejwt_settings
+from rest_framework_simplejwt.exceptions import TokenBackendError
 from rest_framework_simplejwt.state import token_backend
 
 ACCESS_COOKIE = "gatehouse_access"

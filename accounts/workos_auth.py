@@ -6,8 +6,8 @@ reading the client's IP and user agent.
 
 import logging
 import re
-from urllib.parse import urlencode
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 import jwt
 from django.conf import settings

@@ -13,10 +13,10 @@ import logging
 
 import httpx2
 import workos
-from workos._errors import APIError, WorkOSConnectionError, WorkOSTimeoutError
-from workos._http import HttpxBackend
 from django.conf import settings
 from django.core.signals import setting_changed
+from workos._errors import APIError, WorkOSConnectionError, WorkOSTimeoutError
+from workos._http import HttpxBackend
 
 from accounts.errors import NotConfigured, ProviderError, ProviderUnavailable
 

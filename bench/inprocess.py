@@ -12,7 +12,6 @@ from django.test.utils import CaptureQueriesContext
 from accounts import tokens
 from accounts.models import User
 
-
 _TRANSACTION_CONTROL = ("BEGIN", "SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK", "COMMIT")
 
 

@@ -13,8 +13,8 @@ from django.utils.module_loading import import_string
 from workos.connect.models import UserConsentOption, UserConsentOptionChoice, UserObject
 
 from accounts import audit, workos_client
-from accounts.models import AuditEvent
 from accounts.errors import GatehouseError, InvalidSignInRequest, ProviderUnavailable
+from accounts.models import AuditEvent
 from standalone_connect.models import ConnectAttempt
 
 log = logging.getLogger(__name__)

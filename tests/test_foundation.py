@@ -11,8 +11,8 @@ from django.core.checks import run_checks
 from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, connection, transaction
 
-from config import env
 from accounts.models import Identity, User
+from config import env
 
 ROOT = Path(__file__).resolve().parent.parent
 

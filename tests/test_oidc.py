@@ -241,7 +241,10 @@ def _hs256_with_public_key(fake):
     from cryptography.hazmat.primitives import serialization
 
     pem = fake.key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-    import base64, hashlib, hmac, json
+    import base64
+    import hashlib
+    import hmac
+    import json
 
     header = base64.urlsafe_b64encode(json.dumps({"alg": "HS256", "kid": "k1"}).encode()).rstrip(b"=")
     payload = base64.urlsafe_b64encode(json.dumps(fake.claims()).encode()).rstrip(b"=")
@@ -250,7 +253,8 @@ def _hs256_with_public_key(fake):
 
 
 def _tampered(fake):
-    import base64, json
+    import base64
+    import json
 
     header, payload, signature = fake.sign(fake.claims()).split(".")
     claims = json.loads(base64.urlsafe_b64decode(payload + "=="))

@@ -280,10 +280,12 @@ def test_audit_throttled_sso_and_connect_events(api, wos, client):
     delete_in_workos(list(Connection.objects.all()))
     assert AuditEvent.objects.filter(kind="sso_connection_deleted").count() == 1
 
+    from accounts.errors import GatehouseError
     from standalone_connect import service
 
-    with pytest.raises(Exception):
+    with pytest.raises(GatehouseError) as failed:
         service.complete("ext_doesnotexist", User.objects.create_user("c@example.com"))
+    assert failed.value.status == 404
     assert AuditEvent.objects.filter(kind="connect_failed").count() == 1
 
 

@@ -14,7 +14,7 @@ import json
 import re
 import threading
 import time
-from urllib.parse import urlencode, urlsplit, urlunsplit, parse_qsl
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import requests
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound

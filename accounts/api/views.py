@@ -2,8 +2,8 @@
 
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
-from drf_spectacular.utils import OpenApiResponse, extend_schema
 from django.http import JsonResponse
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, permissions
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -15,6 +15,7 @@ from accounts.authentication import ACCESS_COOKIE, REFRESH_COOKIE, AccessTokenAu
 from accounts.errors import GatehouseError, SignInRefused, TokenError
 from accounts.models import AuditEvent, AuthSession, User, normalize_email
 from accounts.provisioning import sign_in_by_identity
+from accounts.sessions import end_sessions
 
 ERRORS = {
     400: OpenApiResponse(s.ErrorSerializer, description="Invalid request"),
@@ -337,17 +338,6 @@ def session_payload(session, current_id=None):
         "last_refreshed_at": session.last_refreshed_at,
         "current": session.id == current_id,
     }
-
-
-def end_sessions(user, sessions, *, reason, request=None):
-    """End our sign-ins and the WorkOS sessions behind them. Returns how many ended."""
-    sessions = list(sessions.filter(revoked_at__isnull=True))
-    ended = tokens.revoke_sessions(AuthSession.objects.filter(pk__in=[x.pk for x in sessions]), reason=reason)
-    for sid in {x.workos_session_id for x in sessions if x.workos_session_id}:
-        workos_auth.revoke_session(sid)
-    if ended:
-        audit.record(AuditEvent.Kind.SESSIONS_REVOKED, user=user, request=request, reason=reason, count=ended)
-    return ended
 
 
 class SessionListView(APIView):

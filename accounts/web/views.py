@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts import audit, policy, tokens, workos_auth, workos_client
 from accounts.errors import GatehouseError
 from accounts.models import AuditEvent, AuthSession, SignInState
+from accounts.sessions import end_sessions
 
 log = logging.getLogger(__name__)
 SESSION_WORKOS_SID = "gatehouse_workos_sid"
@@ -180,8 +181,6 @@ def sessions_page(request):
     """The signed-in person's sign-ins, with "end this one" and "sign out everywhere"."""
     if not request.user.is_authenticated:
         return redirect(f"{reverse('web-login')}?next={reverse('web-sessions')}")
-    from accounts.api.views import end_sessions
-
     sessions = AuthSession.objects.filter(user=request.user)
     if request.method == "POST":
         target = request.POST.get("session", "")
