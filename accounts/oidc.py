@@ -41,6 +41,7 @@ class ProviderConfig:
     issuer: str = ""
     token_endpoint: str = ""
     jwks_uri: str = ""
+    authorization_endpoint: str = ""
     extra_issuers: tuple = ()
     hosted_domain: str = ""
     token_auth_method: str = "client_secret_post"
@@ -55,6 +56,7 @@ class _Metadata:
     issuer: str
     token_endpoint: str
     jwks_client: jwt.PyJWKClient
+    authorization_endpoint: str = ""
     fetched_at: float = field(default_factory=time.monotonic)
 
 
@@ -69,6 +71,7 @@ def provider_config(name):
             issuer=GOOGLE_ISSUERS[0],
             token_endpoint=settings.GOOGLE_TOKEN_URL,
             jwks_uri=settings.GOOGLE_JWKS_URL,
+            authorization_endpoint=settings.GOOGLE_AUTHORIZE_URL,
             allowed_redirect_uris=tuple(settings.GOOGLE_ALLOWED_REDIRECT_URIS),
             extra_issuers=GOOGLE_ISSUERS,
             hosted_domain=settings.GOOGLE_HOSTED_DOMAIN.lower(),
@@ -109,7 +112,7 @@ class _MetadataCache:
     @staticmethod
     def _explicit(config, ttl):
         client = jwt.PyJWKClient(config.jwks_uri, cache_jwk_set=True, lifespan=ttl, timeout=settings.OIDC_HTTP_TIMEOUT)
-        return _Metadata(issuer=config.issuer, token_endpoint=config.token_endpoint, jwks_client=client)
+        return _Metadata(issuer=config.issuer, token_endpoint=config.token_endpoint, jwks_client=client, authorization_endpoint=config.authorization_endpoint)
 
     def _discover(self, config, ttl):
         try:
@@ -121,7 +124,7 @@ class _MetadataCache:
             log.warning("%s discovery failed: %s", config.name, exc)
             raise ProviderUnavailable(f"{config.name.title()} could not be reached. Try again in a moment.", code="provider_unavailable") from None
         client = jwt.PyJWKClient(jwks_uri, cache_jwk_set=True, lifespan=ttl, timeout=settings.OIDC_HTTP_TIMEOUT)
-        return _Metadata(issuer=issuer, token_endpoint=token_endpoint, jwks_client=client)
+        return _Metadata(issuer=issuer, token_endpoint=token_endpoint, jwks_client=client, authorization_endpoint=document.get("authorization_endpoint", ""))
 
     def clear(self):
         with self._lock:
@@ -130,6 +133,18 @@ class _MetadataCache:
 
 metadata_cache = _MetadataCache()
 setting_changed.connect(lambda **kwargs: metadata_cache.clear())
+
+
+def client_settings(name):
+    """What a browser needs to start this provider's sign-in itself (public values), or None."""
+    try:
+        config = provider_config(name)
+        meta = metadata_cache.get(config)
+    except (NotConfigured, ProviderUnavailable):
+        return None
+    if not meta.authorization_endpoint:
+        return None
+    return {"name": name, "authorization_endpoint": meta.authorization_endpoint, "client_id": config.client_id}
 
 
 def exchange_code(config, meta, *, code, redirect_uri, code_verifier=""):

@@ -7,7 +7,10 @@ from django.views.decorators.csrf import ensure_csrf_cookie
 
 
 @ensure_csrf_cookie
-def spa(request):
+def spa(request, provider=None):
     if not settings.GATEHOUSE_EXAMPLES_ENABLED:
         raise Http404
-    return render(request, "examples/spa.html", {"base": "/examples/spa/"})
+    from accounts import oidc
+
+    providers = [c for c in (oidc.client_settings("google"), oidc.client_settings("okta")) if c]
+    return render(request, "examples/spa.html", {"base": "/examples/spa/", "providers": providers})

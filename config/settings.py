@@ -184,6 +184,7 @@ GOOGLE_HOSTED_DOMAIN = env_str("GOOGLE_HOSTED_DOMAIN")
 # Google's endpoints are fixed and published; set GOOGLE_DISCOVERY_URL instead to read them
 # from a discovery document (tests point it at a local provider).
 GOOGLE_DISCOVERY_URL = env_url("GOOGLE_DISCOVERY_URL")
+GOOGLE_AUTHORIZE_URL = env_url("GOOGLE_AUTHORIZE_URL", "https://accounts.google.com/o/oauth2/v2/auth")
 GOOGLE_TOKEN_URL = env_url("GOOGLE_TOKEN_URL", "https://oauth2.googleapis.com/token")
 GOOGLE_JWKS_URL = env_url("GOOGLE_JWKS_URL", "https://www.googleapis.com/oauth2/v3/certs")
 GOOGLE_TOKEN_AUTH_METHOD = env_str("GOOGLE_TOKEN_AUTH_METHOD", "client_secret_post")

@@ -14,6 +14,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("examples/spa/", examples.spa, name="example-spa"),
     path("examples/spa/callback", examples.spa, name="example-spa-callback"),
+    path("examples/spa/callback/<slug:provider>", examples.spa, name="example-spa-provider-callback"),
     path("", include("accounts.urls")),
     path("", include("sso.urls")),
     path("", include("standalone_connect.urls")),

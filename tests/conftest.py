@@ -1,6 +1,10 @@
 """Fixtures: the WorkOS emulator on loopback (once per session, reset per test), API clients."""
 
+import socket
+import subprocess
+import sys
 import time
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
@@ -132,3 +136,58 @@ def site(live_server, wos, settings):
     settings.WORKOS_LOGOUT_RETURN_TO = f"{base}/"
     wos.store.seed({"settings": {"redirect_uris": [f"{base}/auth/callback"], "logout_redirect_uris": [f"{base}/"]}})
     return base
+
+
+# --- a real OpenID provider process (oidc-provider-mock), standing in for Google and Okta ---
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class MockProvider:
+    """oidc-provider-mock in its own process."""
+
+    def __init__(self):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.proc = subprocess.Popen([sys.executable, "-m", "oidc_provider_mock", "-p", str(self.port), "-H", "127.0.0.1"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for _ in range(100):
+            try:
+                if requests.get(f"{self.url}/.well-known/openid-configuration", timeout=1).ok:
+                    return
+            except requests.ConnectionError:
+                time.sleep(0.1)
+        raise RuntimeError("oidc-provider-mock did not start")
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(5)
+
+    def set_user(self, sub, **claims):
+        assert requests.put(f"{self.url}/users/{sub}", json=claims, timeout=5).status_code == 204
+
+    def code(self, sub, *, client_id, redirect_uri="http://spa.test/oidc-callback", nonce=None):
+        params = {"client_id": client_id, "redirect_uri": redirect_uri, "response_type": "code", "scope": "openid email profile", "state": "st"}
+        if nonce:
+            params["nonce"] = nonce
+        response = requests.post(f"{self.url}/oauth2/authorize", params=params, data={"sub": sub}, allow_redirects=False, timeout=5)
+        assert response.status_code == 302, response.text
+        return parse_qs(urlsplit(response.headers["Location"]).query)["code"][0]
+
+
+@pytest.fixture(scope="session")
+def google_idp():
+    provider = MockProvider()
+    yield provider
+    provider.stop()
+
+
+@pytest.fixture(scope="session")
+def okta_idp():
+    provider = MockProvider()
+    yield provider
+    provider.stop()
+
+

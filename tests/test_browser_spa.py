@@ -74,3 +74,30 @@ def test_spa_password_form_and_wrong_password(page, spa):
     page.fill("#password-form #password", "a-good-password-1")
     page.locator("#password-form button").click()
     expect(page.locator("#user-email")).to_have_text("pw@example.com")
+
+
+def test_spa_google_sign_in_through_a_real_oidc_provider(page, spa, site, settings, google_idp):
+    from accounts.models import User
+
+    callback = f"{site}/examples/spa/callback/google"
+    settings.GOOGLE_CLIENT_ID = "spa-google-client"
+    settings.GOOGLE_CLIENT_SECRET = "secret"
+    settings.GOOGLE_DISCOVERY_URL = f"{google_idp.url}/.well-known/openid-configuration"
+    settings.GOOGLE_ALLOWED_REDIRECT_URIS = [callback]
+    settings.GOOGLE_HOSTED_DOMAIN = ""
+    User.objects.create_user("gina@example.com", first_name="Gina")
+    google_idp.set_user("gina-sub", email="gina@example.com", email_verified=True)
+    page.goto(spa)
+    page.get_by_role("button", name="Continue with Google").click()
+    page.wait_for_url(f"{google_idp.url}/oauth2/authorize**")
+    page.fill("input[name=sub]", "gina-sub")
+    page.get_by_role("button", name="Authorize").click()
+    expect(page.locator("#user-email")).to_have_text("gina@example.com")
+
+    google_idp.set_user("stranger-sub", email="stranger@example.com", email_verified=True)
+    page.get_by_role("button", name="Log out").click()
+    expect(page.get_by_role("button", name="Continue with Google")).to_be_visible()
+    page.get_by_role("button", name="Continue with Google").click()
+    page.fill("input[name=sub]", "stranger-sub")
+    page.get_by_role("button", name="Authorize").click()
+    expect(page.locator("#error")).to_have_text("There is no account for you here yet. Ask an administrator to invite you.")

@@ -1,71 +1,16 @@
 """Google and Okta code exchange for existing users, against real OpenID provider processes."""
 
-import socket
-import subprocess
-import sys
 import time
-from urllib.parse import parse_qs, urlsplit
 
 import jwt
 import pytest
-import requests
 
 from accounts.models import AuthSession, Identity, User
+from tests.conftest import free_port as _free_port
 from tests.fake_oidc import FakeOIDC
 
 pytestmark = pytest.mark.django_db
 SPA = "http://spa.test/oidc-callback"
-
-
-def _free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class MockProvider:
-    """oidc-provider-mock in its own process."""
-
-    def __init__(self):
-        self.port = _free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.proc = subprocess.Popen([sys.executable, "-m", "oidc_provider_mock", "-p", str(self.port), "-H", "127.0.0.1"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        for _ in range(100):
-            try:
-                if requests.get(f"{self.url}/.well-known/openid-configuration", timeout=1).ok:
-                    return
-            except requests.ConnectionError:
-                time.sleep(0.1)
-        raise RuntimeError("oidc-provider-mock did not start")
-
-    def stop(self):
-        self.proc.terminate()
-        self.proc.wait(5)
-
-    def set_user(self, sub, **claims):
-        assert requests.put(f"{self.url}/users/{sub}", json=claims, timeout=5).status_code == 204
-
-    def code(self, sub, *, client_id, redirect_uri=SPA, nonce=None):
-        params = {"client_id": client_id, "redirect_uri": redirect_uri, "response_type": "code", "scope": "openid email profile", "state": "st"}
-        if nonce:
-            params["nonce"] = nonce
-        response = requests.post(f"{self.url}/oauth2/authorize", params=params, data={"sub": sub}, allow_redirects=False, timeout=5)
-        assert response.status_code == 302, response.text
-        return parse_qs(urlsplit(response.headers["Location"]).query)["code"][0]
-
-
-@pytest.fixture(scope="module")
-def google_idp():
-    provider = MockProvider()
-    yield provider
-    provider.stop()
-
-
-@pytest.fixture(scope="module")
-def okta_idp():
-    provider = MockProvider()
-    yield provider
-    provider.stop()
 
 
 @pytest.fixture

@@ -68,6 +68,10 @@ export class Gatehouse {
     this.keep(await this.request("POST", "/api/auth/workos/callback", { code, state, redirect_uri: redirectUri }, { retry: false }));
   }
 
+  async providerSignIn(provider, body) {
+    this.keep(await this.request("POST", `/api/auth/${provider}/`, body, { retry: false }));
+  }
+
   async password(email, password) {
     this.keep(await this.request("POST", "/api/token/", { email, password }, { retry: false }));
   }

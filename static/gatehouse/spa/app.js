@@ -15,6 +15,8 @@ const MESSAGES = {
   throttled: "Too many attempts. Wait a minute and try again.",
   session_revoked: "You have been signed out. Please sign in again.",
   refresh_token_reused: "For your safety you have been signed out. Please sign in again.",
+  account_not_found: "There is no account for you here yet. Ask an administrator to invite you.",
+  email_not_verified: "Your email address is not verified with that provider.",
   workos_unavailable: "The sign-in service is having trouble. Try again in a moment.",
 };
 
@@ -70,6 +72,41 @@ $("password-form").addEventListener("submit", async (event) => {
   }
 });
 
+// Google / Okta: the SPA runs the provider's authorization step itself (state, nonce and PKCE
+// kept in sessionStorage for the round trip), then hands the code to Gatehouse.
+const providers = JSON.parse(document.getElementById("providers").textContent);
+const b64url = (bytes) => btoa(String.fromCharCode(...new Uint8Array(bytes))).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+const random = () => b64url(crypto.getRandomValues(new Uint8Array(32)));
+
+for (const button of document.querySelectorAll("button.provider")) {
+  button.addEventListener("click", async () => {
+    const provider = providers.find((p) => p.name === button.dataset.provider);
+    const flow = { provider: provider.name, state: random(), nonce: random(), verifier: random() };
+    const challenge = b64url(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(flow.verifier)));
+    sessionStorage.setItem("gatehouse-oidc", JSON.stringify(flow));
+    const url = new URL(provider.authorization_endpoint);
+    url.search = new URLSearchParams({
+      client_id: provider.client_id, response_type: "code", scope: "openid email profile",
+      redirect_uri: new URL(`${base}callback/${provider.name}`, location.origin).href,
+      state: flow.state, nonce: flow.nonce, code_challenge: challenge, code_challenge_method: "S256",
+    }).toString();
+    location.assign(url.href);
+  });
+}
+
+async function finishProviderSignIn(provider, params) {
+  const flow = JSON.parse(sessionStorage.getItem("gatehouse-oidc") || "null");
+  sessionStorage.removeItem("gatehouse-oidc");
+  if (!flow || flow.provider !== provider || flow.state !== params.get("state")) {
+    throw { code: "state_invalid", message: "That sign-in did not start here. Please try again." };
+  }
+  if (params.get("error")) throw { code: params.get("error"), message: params.get("error_description") || "The sign-in was cancelled." };
+  await api.providerSignIn(provider, {
+    code: params.get("code"), code_verifier: flow.verifier, nonce: flow.nonce,
+    redirect_uri: new URL(`${base}callback/${provider}`, location.origin).href,
+  });
+}
+
 $("reload").addEventListener("click", () => {
   clearError();
   loadUser();
@@ -93,7 +130,17 @@ document.addEventListener("gatehouse:refreshed", () => {
 
 async function start() {
   const params = new URLSearchParams(location.search);
-  if (location.pathname === `${base}callback`) {
+  const providerCallback = location.pathname.match(new RegExp(`^${base}callback/([a-z]+)$`));
+  if (providerCallback) {
+    history.replaceState(null, "", base);
+    try {
+      await finishProviderSignIn(providerCallback[1], params);
+    } catch (err) {
+      showError(err);
+      render(null);
+      return;
+    }
+  } else if (location.pathname === `${base}callback`) {
     history.replaceState(null, "", base);
     if (params.get("error")) {
       showError({ code: params.get("error"), message: params.get("error_description") || "The sign-in was cancelled." });
