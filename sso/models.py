@@ -9,29 +9,11 @@ def domain_index(domains):
     return " " + " ".join(sorted({d.lower() for d in domains})) + " " if domains else ""
 
 
-class Organization(models.Model):
+class WorkOSMirror(models.Model):
+    """What every mirrored WorkOS object has: its id, name, domains and timestamps."""
+
     workos_id = models.CharField("WorkOS id", max_length=64, unique=True)
     name = models.CharField(max_length=255)
-    domains = models.JSONField(default=list, blank=True, help_text="Verified domains.")
-    domain_index = models.CharField(max_length=2000, blank=True, db_index=True, editable=False)
-    workos_created_at = models.DateTimeField(null=True)
-    workos_updated_at = models.DateTimeField(null=True)
-    last_synced_at = models.DateTimeField()
-
-    class Meta:
-        ordering = ["name"]
-
-    def __str__(self):
-        return self.name
-
-
-class Connection(models.Model):
-    workos_id = models.CharField("WorkOS id", max_length=64, unique=True)
-    name = models.CharField(max_length=255)
-    connection_type = models.CharField("type", max_length=64)
-    state = models.CharField(max_length=32)
-    organization = models.ForeignKey(Organization, null=True, blank=True, on_delete=models.SET_NULL, related_name="connections")
-    organization_workos_id = models.CharField("WorkOS organization id", max_length=64, blank=True)
     domains = models.JSONField(default=list, blank=True)
     domain_index = models.CharField(max_length=2000, blank=True, db_index=True, editable=False)
     workos_created_at = models.DateTimeField(null=True)
@@ -39,7 +21,27 @@ class Connection(models.Model):
     last_synced_at = models.DateTimeField()
 
     class Meta:
+        abstract = True
         ordering = ["name"]
+
+
+class Organization(WorkOSMirror):
+    domains = models.JSONField(default=list, blank=True, help_text="Verified domains.")
+
+    class Meta(WorkOSMirror.Meta):
+        pass
+
+    def __str__(self):
+        return self.name
+
+
+class Connection(WorkOSMirror):
+    connection_type = models.CharField("type", max_length=64)
+    state = models.CharField(max_length=32)
+    organization = models.ForeignKey(Organization, null=True, blank=True, on_delete=models.SET_NULL, related_name="connections")
+    organization_workos_id = models.CharField("WorkOS organization id", max_length=64, blank=True)
+
+    class Meta(WorkOSMirror.Meta):
         permissions = [("sync_connections", "Can sync SSO connections from WorkOS")]
 
     def __str__(self):

@@ -128,6 +128,22 @@ def page(chromium):
     context.close()
 
 
+def sign_in_with_password(page, email, password):
+    """Our email-first sign-in page: the email, Continue, then the password."""
+    page.fill("#id_username", email)
+    page.get_by_role("button", name="Continue").click()
+    page.fill("#id_password", password)
+    page.get_by_role("button", name="Sign in", exact=True).click()
+
+
+def sign_in_on_authkit(page, wos, email, password):
+    """The emulator's hosted AuthKit page, once the browser has been sent there."""
+    page.wait_for_url(f"{wos.url}/user_management/authorize**")
+    page.fill("#email", email)
+    page.fill("#password", password)
+    page.get_by_role("button", name="Sign in", exact=True).click()
+
+
 @pytest.fixture
 def site(live_server, wos, settings):
     """The live app wired to the emulator, with its callback and logout targets allowlisted."""

@@ -4,6 +4,7 @@ import pytest
 from playwright.sync_api import expect
 
 from accounts.models import User
+from tests.conftest import sign_in_with_password
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -19,10 +20,7 @@ def test_admin_syncs_searches_and_deletes_a_connection(page, site, wos):
     User.objects.create_superuser("root@example.com", "root-password-1")
     page.goto(f"{site}/admin/login/?next=/admin/sso/connection/")
     page.wait_for_url(f"{site}/auth/login?next=**")
-    page.fill("#id_username", "root@example.com")
-    page.get_by_role("button", name="Continue").click()
-    page.fill("#id_password", "root-password-1")
-    page.get_by_role("button", name="Sign in", exact=True).click()
+    sign_in_with_password(page, "root@example.com", "root-password-1")
     page.wait_for_url(f"{site}/admin/sso/connection/")
 
     page.click("#sync-now")

@@ -7,6 +7,7 @@ from playwright.sync_api import expect
 
 from accounts.models import User
 from standalone_connect.models import ConnectAttempt
+from tests.conftest import sign_in_with_password
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -20,10 +21,7 @@ def test_connect_loop_with_the_sign_in_form(page, site, wos):
     User.objects.create_user("flo@example.com", "flo-password-1", organization_id="org_FLO")
     page.goto(f"{wos.url}/oauth2/authorize?client_id=client_web&response_type=code&state=abc&redirect_uri={client_redirect}")
     page.wait_for_url(f"{site}/auth/login?next=**")
-    page.fill("#id_username", "flo@example.com")
-    page.get_by_role("button", name="Continue").click()
-    page.fill("#id_password", "flo-password-1")
-    page.get_by_role("button", name="Sign in", exact=True).click()
+    sign_in_with_password(page, "flo@example.com", "flo-password-1")
     page.wait_for_url(f"{wos.url}/oauth2/consent**")
     expect(page.locator("h1")).to_contain_text("Partner App wants to access your account")
     page.get_by_role("button", name="Allow").click()

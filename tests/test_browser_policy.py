@@ -4,6 +4,7 @@ import pytest
 from playwright.sync_api import expect
 
 from accounts.models import LoginRule, User
+from tests.conftest import sign_in_with_password
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -25,9 +26,5 @@ def test_email_first_routes_to_sso_and_to_password(page, site, wos):
     page.get_by_role("button", name="Sign out").click()
 
     page.goto(f"{site}/auth/login")
-    page.fill("#id_username", "pat@example.com")
-    page.get_by_role("button", name="Continue").click()
-    expect(page.locator("#id_password")).to_be_visible()
-    page.fill("#id_password", "pat-password-1")
-    page.get_by_role("button", name="Sign in", exact=True).click()
+    sign_in_with_password(page, "pat@example.com", "pat-password-1")
     expect(page.get_by_test_id("signed-in-as")).to_have_text("pat@example.com")

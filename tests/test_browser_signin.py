@@ -3,6 +3,7 @@
 import pytest
 
 from accounts.models import User
+from tests.conftest import sign_in_on_authkit
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -11,10 +12,7 @@ def test_authkit_sign_in_and_out_in_chromium(page, site, wos):
     wos.add_user("browser@example.com", password="pw-browser-1", first_name="Bea")
     page.goto(f"{site}/auth/login?next=/")
     page.get_by_test_id("workos-signin").click()
-    page.wait_for_url(f"{wos.url}/user_management/authorize**")
-    page.fill("#email", "browser@example.com")
-    page.fill("#password", "pw-browser-1")
-    page.get_by_role("button", name="Sign in", exact=True).click()
+    sign_in_on_authkit(page, wos, "browser@example.com", "pw-browser-1")
     page.wait_for_url(f"{site}/")
     assert page.get_by_test_id("signed-in-as").inner_text() == "browser@example.com"
     assert "Welcome, Bea" in page.content()

@@ -5,6 +5,8 @@ from datetime import timedelta
 import pytest
 from playwright.sync_api import expect
 
+from tests.conftest import sign_in_on_authkit
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
@@ -26,10 +28,7 @@ def test_spa_sign_in_refresh_and_logout(page, spa, wos, settings, cookie_mode):
     page.on("request", lambda r: refreshes.append(r.url) if r.url.endswith("/api/token/refresh/") else None)
     page.goto(spa)
     page.get_by_role("button", name="Continue with WorkOS").click()
-    page.wait_for_url(f"{wos.url}/user_management/authorize**")
-    page.fill("#email", "spa@example.com")
-    page.fill("#password", "pw-spa-12345")
-    page.get_by_role("button", name="Sign in", exact=True).click()
+    sign_in_on_authkit(page, wos, "spa@example.com", "pw-spa-12345")
     expect(page.locator("#user-email")).to_have_text("spa@example.com")
     expect(page.locator("#mode")).to_have_text("HttpOnly cookies" if cookie_mode else "memory (response body)")
     assert page.evaluate("Object.keys(localStorage).length") == 0
@@ -54,10 +53,7 @@ def test_spa_refused_sign_in_shows_the_message(page, spa, wos, settings):
     settings.GATEHOUSE_ALLOWED_EMAIL_DOMAINS = ["corp.test"]
     page.goto(spa)
     page.get_by_role("button", name="Continue with WorkOS").click()
-    page.wait_for_url(f"{wos.url}/user_management/authorize**")
-    page.fill("#email", "spa@example.com")
-    page.fill("#password", "pw-spa-12345")
-    page.get_by_role("button", name="Sign in", exact=True).click()
+    sign_in_on_authkit(page, wos, "spa@example.com", "pw-spa-12345")
     expect(page.locator("#error")).to_have_text("Your account cannot be created automatically. Ask an administrator to invite you.")
     assert page.locator("#error").get_attribute("data-code") == "provisioning_not_allowed"
 
