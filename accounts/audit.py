@@ -5,6 +5,7 @@ Never stores secrets or tokens: only who, what, from where, and a reason code.
 
 from django.dispatch import Signal
 
+from accounts.client import client_ip, user_agent
 from accounts.models import AuditEvent
 
 SIGNALS = {kind: Signal() for kind in AuditEvent.Kind.values}
@@ -17,13 +18,12 @@ def _clean(value, limit):
 
 
 def record(kind, *, user=None, email="", request=None, reason="", **details):
-    meta = request.META if request is not None else {}
     event = AuditEvent.objects.create(
         kind=kind,
         user=user if getattr(user, "_meta", None) else None,
         email=_clean(email or getattr(user, "email", "") or "", 254),
-        ip_address=meta.get("REMOTE_ADDR") or None,
-        user_agent=_clean(meta.get("HTTP_USER_AGENT") or "", 300),
+        ip_address=client_ip(request),
+        user_agent=user_agent(request),
         reason=_clean(reason, 64),
         details={k: _clean(v, 500) if isinstance(v, str) else v for k, v in details.items() if v not in (None, "")},
     )

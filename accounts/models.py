@@ -173,6 +173,8 @@ class SignInState(models.Model):
     redirect_uri = models.CharField(max_length=2000)
     next_url = models.CharField(max_length=2000, blank=True)
     extra = models.JSONField(default=dict, blank=True)
+    # SHA-256 of the secret kept in the starting browser's session ("" for API-started states).
+    binding = models.CharField(max_length=64, blank=True, db_index=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
 

@@ -1,11 +1,22 @@
 """OAuth `state` for AuthKit and SSO round trips: signed, short-lived, single-use, shared by all
-app instances (a database row, not process memory).
+app instances (a database row, not process memory), and bound to the browser that started it.
 
-The value handed to the browser is `<random id>:<timestamp>:<signature>` (django.core.signing),
-so a forged or expired state is refused before the database is touched; the row holds the flow
-kind, the PKCE verifier, the redirect URI and the `next` URL, and is deleted when used.
+The value handed out is `<random id>:<timestamp>:<signature>` (django.core.signing), so a forged
+or expired state is refused before the database is touched; the row holds the flow kind, the
+PKCE verifier, the redirect URI and the `next` URL, and is deleted when used.
+
+Browser sign-ins (`/auth/...`) keep a random secret in the browser's Django session and store
+its hash on the row: a state started in one browser is refused in any other, so nobody can sign
+a victim into the attacker's account by sending them a callback link (login CSRF). States an
+API client (SPA) started carry no binding; the SPA checks the state it gets back itself, and
+such a state is never accepted by the browser callback.
+
+Rows are pruned by age, and each browser keeps at most a few open sign-ins: there is no global
+cap that a flood from strangers could fill to evict other people's sign-ins in progress.
 """
 
+import hashlib
+import hmac
 import secrets
 from datetime import timedelta
 
@@ -17,24 +28,43 @@ from accounts.errors import InvalidSignInRequest
 from accounts.models import SignInState
 
 _SALT = "gatehouse.signin-state"
-_MAX_OPEN_STATES = 10_000  # prune beyond this; a flood of abandoned sign-ins can't grow the table forever
+_SESSION_KEY = "gatehouse_signin_binding"
+# Open sign-ins per browser (several tabs at once); older ones are dropped beyond this.
+MAX_OPEN_PER_BROWSER = 10
 
 
 def _signer():
     return signing.TimestampSigner(salt=_SALT)
 
 
-def create(*, flow, redirect_uri, code_verifier="", next_url="", extra=None):
+def _digest(secret):
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def _browser_binding(request, *, create):
+    secret = request.session.get(_SESSION_KEY)
+    if not secret and create:
+        secret = request.session[_SESSION_KEY] = secrets.token_urlsafe(32)
+    return _digest(secret) if secret else ""
+
+
+def create(*, flow, redirect_uri, code_verifier="", next_url="", extra=None, browser=None):
+    """A new state. `browser` is the request of a browser sign-in, which the state is bound to."""
+    binding = _browser_binding(browser, create=True) if browser is not None else ""
     state_id = secrets.token_urlsafe(24)
     SignInState.objects.create(
-        id=state_id, flow=flow, redirect_uri=redirect_uri, code_verifier=code_verifier, next_url=next_url, extra=extra or {}
+        id=state_id, flow=flow, redirect_uri=redirect_uri, code_verifier=code_verifier, next_url=next_url, extra=extra or {}, binding=binding
     )
-    prune()
+    prune(binding=binding)
     return _signer().sign(state_id)
 
 
-def consume(value):
-    """Return the SignInState for `value` and delete it; raise InvalidSignInRequest otherwise."""
+def consume(value, *, browser=None):
+    """Return the SignInState for `value` and delete it; raise InvalidSignInRequest otherwise.
+
+    `browser` is the request of a browser callback: the state must have been started by it. API
+    callbacks (no `browser`) accept only states an API client started.
+    """
     if not value or not isinstance(value, str):
         raise InvalidSignInRequest("The sign-in state is missing.", code="state_missing")
     max_age = settings.GATEHOUSE_SIGNIN_STATE_MAX_AGE
@@ -47,15 +77,24 @@ def consume(value):
         raise InvalidSignInRequest("The sign-in state is not one we issued.", code="state_invalid") from None
     state = SignInState.objects.filter(id=state_id).first()
     # The delete is the single-use guard: of two concurrent callbacks with one state, only the
-    # one whose DELETE removes the row goes on.
+    # one whose DELETE removes the row goes on. A state presented where it does not belong is
+    # burned too: it has left the client that started it.
     if state is None or SignInState.objects.filter(id=state_id).delete()[0] != 1:
         raise InvalidSignInRequest("This sign-in state was already used. Start again.", code="state_already_used")
+    expected = _browser_binding(browser, create=False) if browser is not None else ""
+    if (browser is not None and not expected) or not hmac.compare_digest(state.binding, expected):
+        raise InvalidSignInRequest(
+            "This sign-in was not started in this browser. Start again from the sign-in page.", code="state_mismatch"
+        )
     return state
 
 
-def prune():
+def prune(*, binding=""):
+    """Drop states older than the maximum age, and a browser's oldest beyond its cap."""
     cutoff = timezone.now() - timedelta(seconds=settings.GATEHOUSE_SIGNIN_STATE_MAX_AGE)
     SignInState.objects.filter(created_at__lt=cutoff).delete()
-    excess = SignInState.objects.order_by("-created_at").values_list("created_at", flat=True)[_MAX_OPEN_STATES : _MAX_OPEN_STATES + 1]
-    if excess:
-        SignInState.objects.filter(created_at__lte=excess[0]).delete()
+    if binding:
+        surplus = SignInState.objects.filter(binding=binding).order_by("-created_at").values_list("id", flat=True)[MAX_OPEN_PER_BROWSER:]
+        surplus = list(surplus)
+        if surplus:
+            SignInState.objects.filter(id__in=surplus).delete()

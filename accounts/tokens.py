@@ -24,6 +24,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.utils import datetime_from_epoch
 
 from accounts import audit, secretbox
+from accounts.client import client_ip, user_agent
 from accounts.errors import GatehouseError, TokenError
 from accounts.models import AuditEvent, AuthSession
 
@@ -86,10 +87,7 @@ def _mint(user, session):
 def client_info(request):
     if request is None:
         return {}
-    return {
-        "user_agent": (request.META.get("HTTP_USER_AGENT") or "")[:300],
-        "ip_address": request.META.get("REMOTE_ADDR") or None,
-    }
+    return {"user_agent": user_agent(request), "ip_address": client_ip(request)}
 
 
 def issue_pair(user, *, method, request=None, workos_session_id="", workos_refresh_token="", organization_id="", role=""):

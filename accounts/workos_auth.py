@@ -14,6 +14,7 @@ from django.conf import settings
 from workos.pkce import PKCE
 
 from accounts import policy, signin_state, workos_client
+from accounts.client import client_ip, user_agent
 from accounts.errors import InvalidSignInRequest, ProviderError
 from accounts.models import AuthSession, Identity, SignInState, User
 from accounts.provisioning import ExternalIdentity, sign_in_by_identity, sign_in_workos_user
@@ -49,11 +50,14 @@ def check_redirect_uri(redirect_uri):
     return redirect_uri
 
 
-def authorization_url(*, flow=SignInState.Flow.AUTHKIT, redirect_uri="", next_url="", provider="", organization_id="", connection_id="", login_hint="", domain_hint=""):
-    """Start an AuthKit or SSO round trip: returns (url, state). PKCE verifier stays server-side."""
+def authorization_url(*, flow=SignInState.Flow.AUTHKIT, redirect_uri="", next_url="", provider="", organization_id="", connection_id="", login_hint="", domain_hint="", browser=None):
+    """Start an AuthKit or SSO round trip: returns (url, state). PKCE verifier stays server-side.
+
+    `browser` is the request of a browser sign-in: the state is bound to that browser.
+    """
     redirect_uri = check_redirect_uri(redirect_uri)
     pkce = PKCE().generate()
-    state = signin_state.create(flow=flow, redirect_uri=redirect_uri, code_verifier=pkce.code_verifier, next_url=next_url)
+    state = signin_state.create(flow=flow, redirect_uri=redirect_uri, code_verifier=pkce.code_verifier, next_url=next_url, browser=browser)
     common = dict(redirect_uri=redirect_uri, state=state, code_challenge=pkce.code_challenge, code_challenge_method="S256")
     wos = workos_client.client()
     if flow == SignInState.Flow.SSO:
@@ -96,8 +100,7 @@ def _unverified_claims(access_token):
 
 
 def _exchange_authkit(code, verifier, request):
-    meta = request.META if request is not None else {}
-    kwargs = {"code": code, "ip_address": meta.get("REMOTE_ADDR"), "user_agent": (meta.get("HTTP_USER_AGENT") or None)}
+    kwargs = {"code": code, "ip_address": client_ip(request), "user_agent": user_agent(request) or None}
     if verifier:
         kwargs["code_verifier"] = verifier
     wos = workos_client.one_shot_client()
@@ -177,15 +180,41 @@ def _complete_sso(result):
     return SignInResult(user=user, created=created, method=AuthSession.Method.SSO, organization_id=identity.organization_id, role=role)
 
 
-def complete(*, code, state=None, redirect_uri=None, organization_hint="", error=None, error_description=None, request=None):
-    """The unified callback: one exchange with WorkOS, then provisioning. Returns a SignInResult."""
+# OAuth error codes a provider may put on the redirect back, in our own words. Whatever the
+# provider wrote is logged, never shown: it arrives in a URL anyone can craft.
+_CALLBACK_ERRORS = {
+    "access_denied": ("sign_in_cancelled", "The sign-in was cancelled or refused at the identity provider."),
+    "temporarily_unavailable": ("provider_unavailable", "The identity provider is unavailable. Try again in a moment."),
+    "server_error": ("provider_unavailable", "The identity provider had an error. Try again in a moment."),
+}
+_CALLBACK_ERROR_DEFAULT = ("provider_error", "The identity provider could not complete the sign-in. Start again.")
+
+
+def callback_error(error, error_description=None):
+    """The ProviderError for an `error` the provider sent back to the redirect URI."""
+    log.info("Sign-in callback carried a provider error: %r (%r)", str(error)[:100], str(error_description or "")[:300])
+    code, message = _CALLBACK_ERRORS.get(str(error), _CALLBACK_ERROR_DEFAULT)
+    return ProviderError(message, code=code, status=400)
+
+
+def complete(*, code, state=None, redirect_uri=None, organization_hint="", error=None, error_description=None, request=None, browser=False):
+    """The unified callback: one exchange with WorkOS, then provisioning. Returns a SignInResult.
+
+    `browser` True is the browser callback: the state is required and must belong to the
+    browser of `request`. The JSON callback may omit it (the seed contract) and then the code
+    is tried as an AuthKit code first, as an SSO code on `invalid_grant`.
+    """
     if error:
-        raise ProviderError(error_description or f"The sign-in was not completed ({error}).", code=str(error)[:64], status=400)
+        if state and isinstance(state, str):
+            _discard_state(state)
+        raise callback_error(error, error_description)
     if not code or not isinstance(code, str):
         raise InvalidSignInRequest("The authorization code is missing.", code="code_missing")
+    if browser and not state:
+        raise InvalidSignInRequest("The sign-in link is incomplete. Start again from the sign-in page.", code="state_missing")
     flow, verifier, next_url = None, "", ""
     if state:
-        saved = signin_state.consume(state)
+        saved = signin_state.consume(state, browser=request if browser else None)
         if redirect_uri and redirect_uri != saved.redirect_uri:
             raise InvalidSignInRequest("redirect_uri differs from the one the sign-in started with.", code="redirect_uri_mismatch")
         flow, verifier, next_url = saved.flow, saved.code_verifier, saved.next_url
@@ -205,6 +234,13 @@ def complete(*, code, state=None, redirect_uri=None, organization_hint="", error
             result = _complete_sso(_exchange_sso(code, verifier))
     result.next_url = next_url
     return result
+
+
+def _discard_state(state):
+    try:
+        signin_state.consume(state)
+    except InvalidSignInRequest:
+        pass
 
 
 def logout_url(workos_session_id, return_to=None):

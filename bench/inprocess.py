@@ -94,9 +94,6 @@ def callback(emulator):
 
 
 def password(runs=15):
-    from accounts.api.throttles import PasswordAccountThrottle, PasswordIPThrottle
-
-    PasswordIPThrottle.THROTTLE_RATES = PasswordAccountThrottle.THROTTLE_RATES = {"password_ip": None, "password_account": None}
     user, _ = User.objects.get_or_create(email="bench-password@example.com")
     user.set_password("bench-password-123")
     user.save()

@@ -211,9 +211,20 @@ CONNECT_ISSUER = env_url("CONNECT_ISSUER")
 CONNECT_JWKS_URL = env_url("CONNECT_JWKS_URL")
 CONNECT_AUDIENCE = env_str("CONNECT_AUDIENCE")
 
+# --- Client identity and rate limits ---------------------------------------------------------
+# X-Forwarded-For is trusted only through proxies named here (see accounts/client.py): a count
+# of proxies in front of the app, or their addresses/networks.
+GATEHOUSE_TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0)
+GATEHOUSE_TRUSTED_PROXIES = env_list("TRUSTED_PROXIES")
+# Per scope, "<count>/<period>" with s, m, h or d (e.g. 20/m, 5/300s); counted on the shared cache.
+GATEHOUSE_RATE_LIMITS = {
+    "password_ip": env_str("THROTTLE_PASSWORD_IP", "20/m"),
+    "password_account": env_str("THROTTLE_PASSWORD_ACCOUNT", "5/m"),
+    "authorize_ip": env_str("THROTTLE_AUTHORIZE_IP", "60/m"),
+    "sign_in_ip": env_str("THROTTLE_SIGN_IN_IP", "120/m"),
+}
+
 # --- API ---------------------------------------------------------------------------------------
-THROTTLE_PASSWORD_IP = env_str("THROTTLE_PASSWORD_IP", "20/min")
-THROTTLE_PASSWORD_ACCOUNT = env_str("THROTTLE_PASSWORD_ACCOUNT", "5/min")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["accounts.authentication.AccessTokenAuthentication"],
@@ -223,10 +234,6 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "accounts.api.errors.exception_handler",
     "UNAUTHENTICATED_USER": None,
-    "DEFAULT_THROTTLE_RATES": {
-        "password_ip": THROTTLE_PASSWORD_IP,
-        "password_account": THROTTLE_PASSWORD_ACCOUNT,
-    },
 }
 if DEBUG:
     REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"].append("rest_framework.renderers.BrowsableAPIRenderer")

@@ -8,11 +8,13 @@ from django.views.decorators.http import require_http_methods, require_POST
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.response import Response
 
-from accounts import workos_auth
+from accounts import ratelimit, workos_auth
+from accounts.api.throttles import AuthorizeIPThrottle
+from accounts.client import client_ip
 from accounts.api.serializers import AuthorizeResponseSerializer, ErrorSerializer, SSOAuthorizeQuerySerializer
 from accounts.api.views import PublicAPIView
 from accounts.errors import GatehouseError, InvalidSignInRequest
-from accounts.web.views import error_page, safe_next
+from accounts.web.views import error_page, safe_next, throttled_page
 from sso import webhooks
 from sso.models import Organization
 
@@ -27,11 +29,11 @@ def organization_for_email(email):
     return org
 
 
-def _sso_url(*, email="", organization_id="", connection_id="", redirect_uri="", next_url=""):
+def _sso_url(*, email="", organization_id="", connection_id="", redirect_uri="", next_url="", browser=None):
     if not organization_id and not connection_id:
         organization_id = organization_for_email(email).workos_id
     return workos_auth.authorization_url(
-        flow="sso", redirect_uri=redirect_uri, next_url=next_url, organization_id=organization_id, connection_id=connection_id, login_hint=email
+        flow="sso", redirect_uri=redirect_uri, next_url=next_url, organization_id=organization_id, connection_id=connection_id, login_hint=email, browser=browser
     )
 
 
@@ -45,8 +47,11 @@ def sso_sign_in(request):
     connection_id = (source.get("connection_id") or "")[:64]
     if request.method == "GET" and not (organization_id or connection_id):
         return render(request, "sso/sign_in.html", {"next": next_url})
+    limited = ratelimit.hit("authorize_ip", client_ip(request))
+    if limited is not None:
+        return throttled_page(request, limited, template="sso/sign_in.html", context={"next": next_url, "email": email})
     try:
-        url, _state = _sso_url(email=email, organization_id=organization_id, connection_id=connection_id, next_url=next_url)
+        url, _state = _sso_url(email=email, organization_id=organization_id, connection_id=connection_id, next_url=next_url, browser=request)
     except InvalidSignInRequest as exc:
         return render(request, "sso/sign_in.html", {"next": next_url, "email": email, "error": exc.message}, status=400 if exc.status == 400 else 404)
     except GatehouseError as exc:
@@ -55,6 +60,8 @@ def sso_sign_in(request):
 
 
 class SSOAuthorizeView(PublicAPIView):
+    throttle_classes = [AuthorizeIPThrottle]
+
     @extend_schema(
         operation_id="sso_authorize",
         parameters=[SSOAuthorizeQuerySerializer],

@@ -2,6 +2,7 @@
 
 import threading
 import time
+from urllib.parse import parse_qs, urlsplit
 
 import jwt
 import pytest
@@ -143,13 +144,8 @@ def test_logout_return_to_comes_from_settings_not_the_request(api, wos, settings
 
 
 @pytest.fixture
-def tight_throttles():
-    from accounts.api.throttles import PasswordAccountThrottle, PasswordIPThrottle
-
-    saved = PasswordIPThrottle.THROTTLE_RATES
-    PasswordIPThrottle.THROTTLE_RATES = PasswordAccountThrottle.THROTTLE_RATES = {"password_ip": "4/min", "password_account": "100/min"}
-    yield
-    PasswordIPThrottle.THROTTLE_RATES = PasswordAccountThrottle.THROTTLE_RATES = saved
+def tight_throttles(settings):
+    settings.GATEHOUSE_RATE_LIMITS = {**settings.GATEHOUSE_RATE_LIMITS, "password_ip": "4/m", "password_account": "100/m"}
 
 
 def test_password_login_throttled_per_ip(api, tight_throttles):
@@ -161,14 +157,119 @@ def test_password_login_throttled_per_ip(api, tight_throttles):
     assert other_ip.post("/api/token/", {"email": "u9@example.com", "password": "x"}, format="json").status_code == 401
 
 
+def test_forwarded_for_buys_no_fresh_attempts(api, tight_throttles):
+    """X-Forwarded-For is the client's own text unless a trusted proxy is configured."""
+    for i in range(4):
+        api.post("/api/token/", {"email": f"u{i}@example.com", "password": "x"}, format="json", HTTP_X_FORWARDED_FOR=f"203.0.113.{i}")
+    blocked = api.post("/api/token/", {"email": "u9@example.com", "password": "x"}, format="json", HTTP_X_FORWARDED_FOR="198.51.100.77")
+    assert blocked.status_code == 429
+
+
+def test_forwarded_for_is_read_through_a_configured_proxy_count(api, tight_throttles, settings):
+    from accounts.models import AuditEvent
+
+    settings.GATEHOUSE_TRUSTED_PROXY_COUNT = 1
+    for i in range(4):
+        api.post("/api/token/", {"email": f"u{i}@example.com", "password": "x"}, format="json", HTTP_X_FORWARDED_FOR="spoofed, 203.0.113.5")
+    # the client's own prefix ("spoofed", or any other) does not change who it is
+    assert api.post("/api/token/", {"email": "u9@example.com", "password": "x"}, format="json", HTTP_X_FORWARDED_FOR="10.0.0.1, 203.0.113.5").status_code == 429
+    # another client behind the same proxy has its own count
+    assert api.post("/api/token/", {"email": "u9@example.com", "password": "x"}, format="json", HTTP_X_FORWARDED_FOR="203.0.113.6").status_code == 401
+    assert AuditEvent.objects.filter(kind="sign_in_failed").first().ip_address == "203.0.113.6"
+
+
+@pytest.mark.parametrize(
+    ("remote", "forwarded", "expected"),
+    [
+        ("10.0.0.2", "198.51.100.1, 10.0.0.9", "198.51.100.1"),  # through two of our proxies
+        ("10.0.0.2", "198.51.100.1, 203.0.113.7", "203.0.113.7"),  # the first address we do not run
+        ("203.0.113.50", "198.51.100.1", "203.0.113.50"),  # not through our proxy: header ignored
+        ("10.0.0.2", "garbage, 198.51.100.1", "198.51.100.1"),
+        ("10.0.0.2", "198.51.100.1, garbage", "10.0.0.2"),  # a garbled chain is never guessed at
+        ("10.0.0.2", "", "10.0.0.2"),
+    ],
+)
+def test_forwarded_for_is_read_through_a_trusted_proxy_list(rf, settings, remote, forwarded, expected):
+    from accounts.client import client_ip
+
+    settings.GATEHOUSE_TRUSTED_PROXIES = ["10.0.0.0/8"]
+    assert client_ip(rf.get("/", REMOTE_ADDR=remote, HTTP_X_FORWARDED_FOR=forwarded)) == expected
+
+
+def test_browser_password_form_shares_the_api_throttles(client, api, tight_throttles, settings):
+    User.objects.create_user("form@example.com", "form-password-123")
+    for _ in range(2):
+        assert api.post("/api/token/", {"email": "form@example.com", "password": "x"}, format="json").status_code == 401
+    for _ in range(2):
+        assert client.post("/auth/login", {"email": "form@example.com", "password": "wrong"}).status_code == 400
+    # the fifth attempt from this address, on either door, is refused, even with the right password
+    blocked = client.post("/auth/login", {"email": "form@example.com", "password": "form-password-123"})
+    assert blocked.status_code == 429
+    assert int(blocked["Retry-After"]) > 0
+    assert "Try again in" in blocked.content.decode()
+    assert "_auth_user_id" not in client.session
+    assert api.post("/api/token/", {"email": "form@example.com", "password": "form-password-123"}, format="json").status_code == 429
+
+
+def test_browser_password_form_is_throttled_per_account(settings):
+    from django.test import Client
+
+    settings.GATEHOUSE_RATE_LIMITS = {**settings.GATEHOUSE_RATE_LIMITS, "password_ip": "100/m", "password_account": "2/m"}
+    User.objects.create_user("acct@example.com", "acct-password-123")
+    for i in range(2):
+        Client(REMOTE_ADDR=f"10.1.0.{i}").post("/auth/login", {"email": "acct@example.com", "password": "wrong"})
+    blocked = Client(REMOTE_ADDR="10.1.0.99").post("/auth/login", {"email": "ACCT@example.com", "password": "acct-password-123"})
+    assert blocked.status_code == 429
+
+
+@pytest.mark.parametrize(
+    ("path", "params"),
+    [("/api/auth/workos/authorize", {"redirect_uri": "http://spa.test/callback"}), ("/auth/workos/start", {}), ("/api/auth/sso/authorize", {"organization_id": "org_X"})],
+)
+def test_authorize_endpoints_are_throttled_per_ip(client, wos, settings, path, params):
+    from accounts.models import SignInState
+
+    settings.GATEHOUSE_RATE_LIMITS = {**settings.GATEHOUSE_RATE_LIMITS, "authorize_ip": "3/m"}
+    for _ in range(3):
+        assert client.get(path, params).status_code in (200, 302)
+    assert client.get(path, params).status_code == 429
+    assert SignInState.objects.count() == 3
+    from django.test import Client
+
+    assert Client(REMOTE_ADDR="10.2.0.1").get(path, params).status_code in (200, 302)
+
+
+def test_a_flood_of_sign_ins_evicts_nobody_elses(client, wos, settings):
+    """States are pruned by age and capped per browser: strangers cannot push a sign-in out."""
+    from django.test import Client
+
+    from accounts import signin_state
+    from accounts.models import SignInState
+
+    victim = Client()
+    victim_start = victim.get("/auth/workos/start")
+    victim_state = parse_qs(urlsplit(victim_start["Location"]).query)["state"][0]
+    attacker = Client(REMOTE_ADDR="10.3.0.1")
+    for _ in range(signin_state.MAX_OPEN_PER_BROWSER + 5):
+        attacker.get("/auth/workos/start")
+    for i in range(30):
+        Client(REMOTE_ADDR=f"10.4.0.{i}").get("/api/auth/workos/authorize")
+    assert SignInState.objects.count() == 1 + signin_state.MAX_OPEN_PER_BROWSER + 30
+    assert signin_state.consume(victim_state, browser=victim_start.wsgi_request)
+
+
 @pytest.mark.skipif(not django_settings.REDIS_URL, reason="needs REDIS_URL; CI's PostgreSQL pass sets it")
 def test_throttle_counts_are_shared_through_redis(api, tight_throttles):
     from django.core.cache.backends.redis import RedisCache
 
+    from accounts import ratelimit
+
     for _ in range(2):
         api.post("/api/token/", {"email": "shared@example.com", "password": "x"}, format="json")
     other_instance = RedisCache(django_settings.REDIS_URL, {})  # what another app process sees
-    assert len(other_instance.get("throttle_password_ip_127.0.0.1")) == 2
+    keys = [key for key in other_instance._cache.get_client().keys("*gatehouse:rl:password_ip:*")]
+    assert len(keys) == 1 and ratelimit.count("password_ip", "127.0.0.1") == 2
+    assert int(other_instance._cache.get_client().get(keys[0])) == 2
 
 
 # --- races -----------------------------------------------------------------------------------
@@ -205,3 +306,94 @@ def test_control_characters_in_form_emails_are_refused_not_500(client, email):
     assert client.post("/auth/login", {"email": email}).status_code == 400
     assert client.post("/auth/login", {"email": email, "password": "x"}).status_code == 400
     assert client.post("/auth/sso", {"email": email}).status_code == 400
+
+
+# --- login CSRF: a callback only finishes the sign-in its own browser started -----------------
+
+
+def _attacker_code_and_state(wos, start_url, client):
+    """The attacker starts a sign-in in their own browser and stops at the redirect back."""
+    from tests.helpers import follow_hosted_sign_in
+
+    wos.add_user("attacker@example.com", password="attacker-pw-123")
+    start = client.get(start_url)
+    location = start["Location"] if start.status_code == 302 else start.json()["authorization_url"]
+    return follow_hosted_sign_in(location, email="attacker@example.com", password="attacker-pw-123")
+
+
+def _signed_in_as(client):
+    from django.contrib.auth import SESSION_KEY
+
+    return client.session.get(SESSION_KEY)
+
+
+def test_browser_callback_without_state_signs_nobody_in(client, wos):
+    from django.test import Client
+
+    back = _attacker_code_and_state(wos, "/auth/workos/start", Client())
+    response = client.get("/auth/callback", {"code": back["code"]})
+    assert response.status_code == 400
+    assert response.context["code"] == "state_missing"
+    assert _signed_in_as(client) is None
+    assert User.objects.count() == AuthSession.objects.count() == 0
+    assert wos.log("/user_management/authenticate") == []  # the code was never even exchanged
+
+
+def test_browser_callback_with_another_browsers_state_signs_nobody_in(client, wos):
+    from django.test import Client
+
+    back = _attacker_code_and_state(wos, "/auth/workos/start", Client())
+    victim = client
+    victim.get("/auth/workos/start")  # the victim has a sign-in of their own in progress
+    response = victim.get("/auth/callback", {"code": back["code"], "state": back["state"]})
+    assert response.status_code == 400
+    assert response.context["code"] == "state_mismatch"
+    assert _signed_in_as(victim) is None
+    assert User.objects.count() == 0
+    assert wos.log("/user_management/authenticate") == []
+
+
+def test_browser_callback_refuses_a_state_an_api_client_started(client, wos, settings):
+    from django.test import Client
+
+    # an SPA-style state, for the browser callback's own redirect URI
+    back = _attacker_code_and_state(wos, "/api/auth/workos/authorize?redirect_uri=http://testserver/auth/callback", Client())
+    response = client.get("/auth/callback", {"code": back["code"], "state": back["state"]})
+    assert response.status_code == 400 and response.context["code"] == "state_mismatch"
+    assert _signed_in_as(client) is None
+
+
+def test_browser_callback_with_its_own_state_signs_in(client, wos):
+    back = _attacker_code_and_state(wos, "/auth/workos/start", client)
+    response = client.get("/auth/callback", {"code": back["code"], "state": back["state"]})
+    assert response.status_code == 302
+    assert str(_signed_in_as(client)) == str(User.objects.get(email="attacker@example.com").pk)
+
+
+def test_sso_started_in_the_browser_is_bound_to_it(client, wos):
+    from django.test import Client
+
+    from sso import sync
+
+    wos.seed(organizations=[{"id": "org_B", "name": "B", "domains": ["b.test"]}], connections=[{"id": "conn_B", "name": "B", "organization": "org_B", "profiles": [{"email": "eve@b.test"}]}])
+    sync.sync_all()
+    from tests.helpers import follow_hosted_sign_in
+
+    attacker = Client()
+    start = attacker.post("/auth/sso", {"email": "eve@b.test"})
+    back = follow_hosted_sign_in(start["Location"], email="eve@b.test")
+    assert client.get("/auth/callback", {"code": back["code"], "state": back["state"]}).context["code"] == "state_mismatch"
+    assert _signed_in_as(client) is None
+
+
+@pytest.mark.parametrize(
+    ("error", "code"),
+    [("access_denied", "sign_in_cancelled"), ("<script>alert(1)</script>", "provider_error"), ("server_error", "provider_unavailable")],
+)
+def test_callback_errors_are_told_in_our_words(client, api, wos, error, code):
+    planted = "Your account is locked. Call +1 555 0100 to unlock it."
+    page = client.get("/auth/callback", {"error": error, "error_description": planted})
+    assert page.status_code == 400
+    assert page.context["code"] == code and planted not in page.content.decode() and "<script>" not in page.content.decode()
+    body = api.post("/api/auth/workos/callback", {"error": error, "error_description": planted}, format="json").json()
+    assert body["code"] == code and planted not in body["message"]

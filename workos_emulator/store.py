@@ -103,21 +103,23 @@ class Store:
                 )
             return created
 
-    def add_organization(self, name, domains=(), id=None, external_id=None, **_ignored):
+    def add_organization(self, name, domains=(), id=None, external_id=None, allow_profiles_outside_organization=False, **_ignored):
+        """`domains`: names (verified) or {"domain", "state"} dicts, e.g. state "pending"."""
         now = self.iso()
         org_id = id or new_id("org")
+        domains = [d if isinstance(d, dict) else {"domain": d} for d in domains]
         org = {
             "object": "organization",
             "id": org_id,
             "name": name,
-            "allow_profiles_outside_organization": False,
+            "allow_profiles_outside_organization": bool(allow_profiles_outside_organization),
             "domains": [
                 {
                     "object": "organization_domain",
                     "id": new_id("org_domain"),
                     "organization_id": org_id,
-                    "domain": domain.lower(),
-                    "state": "verified",
+                    "domain": domain["domain"].lower(),
+                    "state": domain.get("state", "verified"),
                     "verification_strategy": "manual",
                     "created_at": now,
                     "updated_at": now,

@@ -10,7 +10,7 @@ from rest_framework.views import APIView
 
 from accounts import audit, oidc, policy, tokens, workos_auth
 from accounts.api import serializers as s
-from accounts.api.throttles import PasswordAccountThrottle, PasswordIPThrottle
+from accounts.api.throttles import AuthorizeIPThrottle, PasswordAccountThrottle, PasswordIPThrottle, SignInIPThrottle
 from accounts.authentication import ACCESS_COOKIE, REFRESH_COOKIE, AccessTokenAuthentication, enforce_csrf
 from accounts.errors import GatehouseError, SignInRefused, TokenError
 from accounts.models import AuditEvent, AuthSession, User, normalize_email
@@ -74,8 +74,11 @@ def signin_response(pair, user, *, created=False):
 
 
 class PublicAPIView(APIView):
+    """No authentication; throttled per client IP (the sign-in scope unless a view says otherwise)."""
+
     authentication_classes = []
     permission_classes = [permissions.AllowAny]
+    throttle_classes = [SignInIPThrottle]
 
 
 class SignInView(PublicAPIView):
@@ -95,6 +98,8 @@ def audit_sign_in(request, user, method):
 
 
 class WorkOSAuthorizeView(PublicAPIView):
+    throttle_classes = [AuthorizeIPThrottle]
+
     @extend_schema(
         operation_id="workos_authorize",
         parameters=[s.AuthorizeQuerySerializer],

@@ -12,7 +12,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts import audit, policy, tokens, workos_auth, workos_client
+from accounts import audit, policy, ratelimit, tokens, workos_auth, workos_client
+from accounts.client import client_ip
 from accounts.errors import GatehouseError
 from accounts.models import AuditEvent, AuthSession, SignInState
 from accounts.sessions import end_sessions
@@ -42,6 +43,22 @@ def error_page(request, exc, status=None, title="Sign-in did not work"):
         {"title": title, "message": exc.message, "code": exc.code},
         status=status or (exc.status if exc.status < 500 else 502 if exc.status == 502 else 503),
     )
+
+
+def throttled_message(limited):
+    seconds = int(limited.wait) + 1
+    return f"Too many attempts. Try again in {seconds} second{'s' if seconds != 1 else ''}."
+
+
+def throttled_page(request, limited, *, template="errors/error.html", context=None):
+    """The page for a refused attempt: says when to try again, with a Retry-After header."""
+    if limited.first:
+        audit.record(AuditEvent.Kind.THROTTLED, email=(context or {}).get("email", ""), request=request, reason=limited.scope)
+    context = {"title": "Too many attempts", "code": "throttled", **(context or {})}
+    context["error" if template != "errors/error.html" else "message"] = throttled_message(limited)
+    response = render(request, template, context, status=429)
+    response["Retry-After"] = str(int(limited.wait) + 1)
+    return response
 
 
 class _EmailAuthenticationForm(AuthenticationForm):
@@ -82,6 +99,9 @@ def login_page(request):
         return render(request, "accounts/login.html", context, status=400)
     rule = policy.rule_for(email)
     if "password" not in request.POST:
+        limited = ratelimit.hit("sign_in_ip", client_ip(request))
+        if limited is not None:
+            return throttled_page(request, limited, template="accounts/login.html", context=context)
         routed = _route(request, rule, email, next_url)
         if routed is not None:
             return routed
@@ -89,6 +109,9 @@ def login_page(request):
         context["rule"] = rule
         return render(request, "accounts/login.html", context)
     context["step"] = "password"
+    limited = ratelimit.check_password_attempt(request, email)
+    if limited is not None:
+        return throttled_page(request, limited, template="accounts/login.html", context=context)
     try:
         policy.check_method(email, AuthSession.Method.PASSWORD)
     except GatehouseError as exc:
@@ -116,6 +139,9 @@ def admin_login(request):
 @never_cache
 @require_GET
 def workos_start(request):
+    limited = ratelimit.hit("authorize_ip", client_ip(request))
+    if limited is not None:
+        return throttled_page(request, limited)
     next_url = safe_next(request, request.GET.get("next"))
     flow = SignInState.Flow.SSO if request.GET.get("flow") == "sso" else SignInState.Flow.AUTHKIT
     try:
@@ -126,6 +152,7 @@ def workos_start(request):
             organization_id=request.GET.get("organization_id", "")[:64],
             connection_id=request.GET.get("connection_id", "")[:64],
             login_hint=request.GET.get("login_hint", "")[:254],
+            browser=request,
         )
     except GatehouseError as exc:
         return error_page(request, exc, title="Sign-in could not start")
@@ -135,6 +162,9 @@ def workos_start(request):
 @never_cache
 @require_GET
 def workos_callback(request):
+    limited = ratelimit.hit("sign_in_ip", client_ip(request))
+    if limited is not None:
+        return throttled_page(request, limited)
     try:
         result = workos_auth.complete(
             code=request.GET.get("code"),
@@ -142,11 +172,10 @@ def workos_callback(request):
             error=request.GET.get("error"),
             error_description=request.GET.get("error_description"),
             request=request,
+            browser=True,
         )
     except GatehouseError as exc:
         audit.record(AuditEvent.Kind.SIGN_IN_FAILED, request=request, reason=exc.code, method="workos")
-        if exc.code == "state_missing":
-            exc.message = "The sign-in link is incomplete. Start again from the sign-in page."
         return error_page(request, exc)
     auth.login(request, result.user, backend="django.contrib.auth.backends.ModelBackend")
     tokens.open_browser_session(request, result.user, method=result.method, workos_session_id=result.workos_session_id)

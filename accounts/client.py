@@ -1,0 +1,83 @@
+"""Who is on the other end of a request: the client IP and user agent, as we may trust them.
+
+The IP is `REMOTE_ADDR` unless trusted proxies are configured, because `X-Forwarded-For` is
+whatever the client wants it to be: trusting it by default would let anyone buy fresh throttle
+attempts, or write any address into the audit trail, by sending a new header each time.
+
+- `GATEHOUSE_TRUSTED_PROXY_COUNT = N`: exactly N proxies we run sit in front of the app, each
+  appending the address it saw; the client is the Nth address from the right.
+- `GATEHOUSE_TRUSTED_PROXIES = [ip or CIDR, ...]`: walk `X-Forwarded-For` from the right,
+  skipping our proxies; the first address that is not one of them is the client. A request that
+  did not come through one of them (its `REMOTE_ADDR` is not listed) keeps `REMOTE_ADDR`.
+"""
+
+import functools
+import ipaddress
+
+from django.conf import settings
+from django.core.signals import setting_changed
+
+_ATTR = "_gatehouse_client_ip"
+
+
+@functools.cache
+def _trusted_networks():
+    return tuple(ipaddress.ip_network(item, strict=False) for item in settings.GATEHOUSE_TRUSTED_PROXIES)
+
+
+setting_changed.connect(lambda setting, **kwargs: _trusted_networks.cache_clear() if setting == "GATEHOUSE_TRUSTED_PROXIES" else None)
+
+
+def _ip(text):
+    try:
+        return ipaddress.ip_address(text.strip())
+    except ValueError:
+        return None
+
+
+def _is_trusted(address, networks):
+    return any(address in network for network in networks)
+
+
+def _resolve(meta):
+    remote = meta.get("REMOTE_ADDR") or None
+    count = settings.GATEHOUSE_TRUSTED_PROXY_COUNT
+    networks = _trusted_networks()
+    if not (count or networks) or remote is None:
+        return remote
+    forwarded = [part for part in (meta.get("HTTP_X_FORWARDED_FOR") or "").split(",") if part.strip()]
+    if count:
+        if len(forwarded) < count:
+            return remote  # the request did not pass through all of our proxies
+        address = _ip(forwarded[-count])
+        return str(address) if address is not None else remote
+    remote_address = _ip(remote)
+    if remote_address is None or not _is_trusted(remote_address, networks):
+        return remote
+    for part in reversed(forwarded):
+        address = _ip(part)
+        if address is None:
+            return remote  # a garbled chain: never guess
+        if not _is_trusted(address, networks):
+            return str(address)
+    return remote
+
+
+def client_ip(request):
+    """The client's IP address as a string (None without a request)."""
+    if request is None:
+        return None
+    cached = getattr(request, _ATTR, None)
+    if cached is None:
+        cached = _resolve(request.META) or ""
+        try:
+            setattr(request, _ATTR, cached)
+        except AttributeError:
+            pass
+    return cached or None
+
+
+def user_agent(request, limit=300):
+    if request is None:
+        return ""
+    return "".join(ch for ch in (request.META.get("HTTP_USER_AGENT") or "") if ch.isprintable())[:limit]
