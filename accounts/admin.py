@@ -2,6 +2,7 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 
+from accounts import audit
 from accounts.models import AuditEvent, AuthSession, Identity, LoginRule, User
 from accounts.sessions import end_sessions
 
@@ -47,6 +48,23 @@ class UserAdmin(BaseUserAdmin):
     @admin.action(description="End all sign-ins of the selected users", permissions=["change"])
     def end_all_sign_ins(self, request, queryset):
         _end_sessions(self, request, [(user, AuthSession.objects.filter(user=user)) for user in queryset])
+
+    # Links made here are the explicit ones (staff accounts are never linked by email at
+    # sign-in): each is audited with the administrator who made it.
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change and "workos_user_id" in form.changed_data:
+            kind = AuditEvent.Kind.IDENTITY_LINKED if obj.workos_user_id else AuditEvent.Kind.IDENTITY_UNLINKED
+            audit.record(kind, user=obj, request=request, reason="by_admin", provider=Identity.Provider.WORKOS, subject=obj.workos_user_id or form.initial.get("workos_user_id"), by=request.user.email)
+
+    def save_formset(self, request, form, formset, change):
+        identities = formset.save()
+        if formset.model is not Identity:
+            return
+        user = form.instance
+        changed = [(AuditEvent.Kind.IDENTITY_LINKED, x) for x in identities] + [(AuditEvent.Kind.IDENTITY_UNLINKED, x) for x in formset.deleted_objects]
+        for kind, identity in changed:
+            audit.record(kind, user=user, request=request, reason="by_admin", provider=identity.provider, subject=identity.subject, by=request.user.email)
     fieldsets = (
         (None, {"fields": ("email", "password")}),
         ("Name", {"fields": ("first_name", "last_name")}),

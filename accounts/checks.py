@@ -86,7 +86,7 @@ def check_oidc_providers(app_configs=None, **kwargs):
 @register()
 def check_dotted_paths(app_configs=None, **kwargs):
     errors = []
-    for name in ("GATEHOUSE_PROVISIONING_ADAPTER", "CONNECT_CONSENT_OPTIONS", "CONNECT_USER_METADATA"):
+    for name in ("GATEHOUSE_PROVISIONING_ADAPTER", "GATEHOUSE_ORGANIZATION_DOMAINS", "CONNECT_CONSENT_OPTIONS", "CONNECT_USER_METADATA"):
         path = getattr(settings, name)
         try:
             import_string(path)

@@ -186,6 +186,7 @@ class AuditEvent(models.Model):
         SIGN_IN_FAILED = "sign_in_failed", "Sign-in failed"
         ACCOUNT_PROVISIONED = "account_provisioned", "Account provisioned"
         IDENTITY_LINKED = "identity_linked", "Identity linked"
+        IDENTITY_UNLINKED = "identity_unlinked", "Identity unlinked"
         LOGOUT = "logout", "Logout"
         SESSIONS_REVOKED = "sessions_revoked", "Sessions revoked"
         REFRESH_REUSE = "refresh_token_reuse", "Refresh token reuse detected"

@@ -5,6 +5,10 @@ The three cases of the unified callback live here:
 - proven but unknown here: link the local user with the same verified email, or create one, in
   one transaction that is safe when two first sign-ins of the same person race;
 - refused: policy (adapter), inactive user, or (Google/Okta) nobody to sign in as.
+
+Linking by email happens only for a verified address, never for staff or superusers (an
+administrator links those in the admin), and only after the policy checks: a refused sign-in
+writes nothing. Every link and every new account is audited in the transaction that wrote it.
 """
 
 import logging
@@ -50,9 +54,18 @@ def _may_create(identity, rule):
         raise SignInRefused("Accounts for this email domain are not created on first sign-in. Ask an administrator to invite you.", code="signup_not_allowed")
 
 
-def _audit_new(user, identity, created):
-    kind = AuditEvent.Kind.ACCOUNT_PROVISIONED if created else AuditEvent.Kind.IDENTITY_LINKED
-    audit.record(kind, user=user, provider=identity.provider, subject=identity.subject)
+def _check_may_link(user, identity):
+    """Before attaching a new external identity to `user` by email: may this person sign in at
+    all (a refused sign-in writes nothing), and is the account one that email alone may claim?"""
+    _check_may_sign_in(user, identity)
+    if user.is_staff or user.is_superuser:
+        # An address is only as safe as the weakest provider that vouches for it: staff links
+        # are made by an administrator (the user's page in the admin), never by a sign-in.
+        raise SignInRefused(
+            "This account can be connected to a new sign-in method only by an administrator.", code="link_requires_admin"
+        )
+    if not get_adapter().may_link_by_email(identity):
+        raise SignInRefused("An account with this email exists but the address is not verified.", code="email_not_verified")
 
 
 def _check_may_sign_in(user, identity):
@@ -88,18 +101,35 @@ def _refresh_profile(user, identity):
     return user
 
 
+def _create_user(identity, **fields):
+    return User.objects.create(
+        email=identity.email,
+        first_name=identity.first_name,
+        last_name=identity.last_name,
+        organization_id=identity.organization_id,
+        role=identity.role,
+        password=make_password(None),  # unusable: they sign in through their provider
+        **fields,
+    )
+
+
+def _linked_or_created(user, identity, created):
+    """The last step inside the transaction that wrote a link or an account: the policy check
+    (refusing rolls the write back) and the audit event (written with it, or not at all)."""
+    _check_may_sign_in(user, identity)
+    kind = AuditEvent.Kind.ACCOUNT_PROVISIONED if created else AuditEvent.Kind.IDENTITY_LINKED
+    audit.record(kind, user=user, provider=identity.provider, subject=identity.subject, how="verified_email" if not created else "")
+
+
 def sign_in_workos_user(identity, *, organization_hint="", rule=None):
     """Case 1 and 2 of the unified callback for an AuthKit user (identity.workos_user_id set)."""
     user = User.objects.filter(workos_user_id=identity.workos_user_id).first()
     if user is not None:
         _check_may_sign_in(user, identity)
         return _refresh_profile(user, identity), False
-    adapter = get_adapter()
     existing = User.objects.filter(email=identity.email).first()
     if existing is None:
         _may_create(identity, rule)
-    if existing is not None and not adapter.may_link_by_email(identity):
-        raise SignInRefused("An account with this email exists but the address is not verified.", code="email_not_verified")
     if not identity.organization_id and organization_hint:
         identity.organization_id = organization_hint
     try:
@@ -110,36 +140,28 @@ def sign_in_workos_user(identity, *, organization_hint="", rule=None):
                     raise SignInRefused(
                         "This email belongs to an account linked to another WorkOS user.", code="account_conflict"
                     )
+                _check_may_link(user, identity)
                 user.workos_user_id = identity.workos_user_id
                 user.save(update_fields=["workos_user_id", "updated_at"])
                 _refresh_profile(user, identity)
                 created = False
             else:
-                user = User.objects.create(
-                    email=identity.email,
-                    first_name=identity.first_name,
-                    last_name=identity.last_name,
-                    workos_user_id=identity.workos_user_id,
-                    organization_id=identity.organization_id,
-                    role=identity.role,
-                    password=make_password(None),
-                )
+                user = _create_user(identity, workos_user_id=identity.workos_user_id)
                 created = True
             Identity.objects.get_or_create(
                 provider=Identity.Provider.WORKOS,
                 subject=identity.workos_user_id,
                 defaults={"user": user, "email": identity.email, "last_used_at": timezone.now()},
             )
+            _linked_or_created(user, identity, created)
     except IntegrityError:
         # Another callback for the same person won the race: use what it created.
         user = User.objects.filter(workos_user_id=identity.workos_user_id).first()
         if user is None:
             raise SignInRefused("This email belongs to another account.", code="account_conflict") from None
-        created = None
-    _check_may_sign_in(user, identity)
-    if created is not None:
-        _audit_new(user, identity, created)
-    return user, bool(created)
+        _check_may_sign_in(user, identity)
+        return user, False
+    return user, created
 
 
 def sign_in_by_identity(identity, *, may_create, rule=None):
@@ -150,41 +172,33 @@ def sign_in_by_identity(identity, *, may_create, rule=None):
     """
     found = Identity.objects.filter(provider=identity.provider, subject=identity.subject).select_related("user").first()
     if found is not None:
-        Identity.objects.filter(pk=found.pk).update(last_used_at=timezone.now())
         _check_may_sign_in(found.user, identity)
+        Identity.objects.filter(pk=found.pk).update(last_used_at=timezone.now())
         return _refresh_profile(found.user, identity), False
-    adapter = get_adapter()
     if not identity.email_verified:
         raise SignInRefused("The identity provider has not verified this email address.", code="email_not_verified")
-    user = User.objects.filter(email=identity.email).first()
-    if user is None and not may_create:
+    existing = User.objects.filter(email=identity.email).first()
+    if existing is None and not may_create:
         raise SignInRefused("There is no account for this person. Ask an administrator to invite you.", code="account_not_found")
-    if user is None:
+    if existing is None:
         _may_create(identity, rule)
-    if user is not None and not adapter.may_link_by_email(identity):
-        raise SignInRefused("An account with this email exists but the address is not verified.", code="email_not_verified")
-    created = False
     try:
         with transaction.atomic():
-            if user is None:
-                user = User.objects.create(
-                    email=identity.email,
-                    first_name=identity.first_name,
-                    last_name=identity.last_name,
-                    organization_id=identity.organization_id,
-                    role=identity.role,
-                    password=make_password(None),  # unusable: they sign in through their provider
-                )
+            if existing is not None:
+                user = User.objects.select_for_update().get(pk=existing.pk)
+                _check_may_link(user, identity)
+                created = False
+            else:
+                user = _create_user(identity)
                 created = True
             Identity.objects.create(
                 user=user, provider=identity.provider, subject=identity.subject, email=identity.email, last_used_at=timezone.now()
             )
+            _linked_or_created(user, identity, created)
     except IntegrityError:
         found = Identity.objects.filter(provider=identity.provider, subject=identity.subject).select_related("user").first()
         if found is None:
             raise SignInRefused("This email belongs to another account.", code="account_conflict") from None
         _check_may_sign_in(found.user, identity)
         return found.user, False
-    _check_may_sign_in(user, identity)
-    _audit_new(user, identity, created)
     return _refresh_profile(user, identity) if not created else user, created

@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 
 import jwt
 from django.conf import settings
+from django.utils.module_loading import import_string
 from workos.pkce import PKCE
 
 from accounts import policy, signin_state, workos_client
@@ -160,6 +161,17 @@ def _complete_authkit(auth, organization_hint):
     )
 
 
+def _sso_email_verified(profile):
+    """An SSO profile's email is only what the customer's identity provider asserts. It counts as
+    verified when its domain is one the organization has proven it owns; with WorkOS's "allow
+    profiles outside organization" setting on, any other address is just text."""
+    email = (profile.email or "").strip().lower()
+    if not profile.organization_id or "@" not in email:
+        return False
+    domains = import_string(settings.GATEHOUSE_ORGANIZATION_DOMAINS)(profile.organization_id)
+    return email.rsplit("@", 1)[1] in domains
+
+
 def _complete_sso(result):
     profile = result.profile
     role = getattr(getattr(profile, "role", None), "slug", "") or ""
@@ -167,9 +179,7 @@ def _complete_sso(result):
         provider=Identity.Provider.WORKOS_SSO,
         subject=profile.id,
         email=profile.email,
-        # WorkOS refuses SSO profiles outside the organization's verified domains by default, so
-        # the address is as verified as the organization's domain.
-        email_verified=bool(profile.organization_id),
+        email_verified=_sso_email_verified(profile),
         first_name=profile.first_name or "",
         last_name=profile.last_name or "",
         organization_id=profile.organization_id or "",
@@ -188,13 +198,20 @@ _CALLBACK_ERRORS = {
     "server_error": ("provider_unavailable", "The identity provider had an error. Try again in a moment."),
 }
 _CALLBACK_ERROR_DEFAULT = ("provider_error", "The identity provider could not complete the sign-in. Start again.")
+# RFC 6749 4.1.2.1 and OpenID Connect Core 3.1.2.6: these may be passed on as `detail`.
+_OAUTH_ERROR_CODES = {
+    "access_denied", "invalid_request", "unauthorized_client", "unsupported_response_type", "invalid_scope", "server_error",
+    "temporarily_unavailable", "interaction_required", "login_required", "account_selection_required", "consent_required",
+}
 
 
 def callback_error(error, error_description=None):
     """The ProviderError for an `error` the provider sent back to the redirect URI."""
-    log.info("Sign-in callback carried a provider error: %r (%r)", str(error)[:100], str(error_description or "")[:300])
-    code, message = _CALLBACK_ERRORS.get(str(error), _CALLBACK_ERROR_DEFAULT)
-    return ProviderError(message, code=code, status=400)
+    error = str(error)
+    log.info("Sign-in callback carried a provider error: %r (%r)", error[:100], str(error_description or "")[:300])
+    code, message = _CALLBACK_ERRORS.get(error, _CALLBACK_ERROR_DEFAULT)
+    detail = {"provider_error": error} if error in _OAUTH_ERROR_CODES else None
+    return ProviderError(message, code=code, status=400, detail=detail)
 
 
 def complete(*, code, state=None, redirect_uri=None, organization_hint="", error=None, error_description=None, request=None, browser=False):

@@ -202,6 +202,9 @@ GATEHOUSE_ALLOWED_EMAIL_DOMAINS = [d.lower() for d in env_list("GATEHOUSE_ALLOWE
 GATEHOUSE_PROVISIONING_ADAPTER = env_str("GATEHOUSE_PROVISIONING_ADAPTER", "accounts.adapter.DefaultAdapter")
 GATEHOUSE_SIGNIN_STATE_MAX_AGE = env_int("GATEHOUSE_SIGNIN_STATE_MAX_AGE", 600, minimum=30)
 GATEHOUSE_EXAMPLES_ENABLED = env_bool("GATEHOUSE_EXAMPLES_ENABLED", DEBUG)
+# organization id -> its verified email domains (a set); an SSO profile's email counts as
+# verified only within them. The default reads the SSO mirror, then asks WorkOS.
+GATEHOUSE_ORGANIZATION_DOMAINS = env_str("GATEHOUSE_ORGANIZATION_DOMAINS", "sso.domains.verified_domains")
 
 # --- Standalone Connect ------------------------------------------------------------------------
 CONNECT_LOGIN_PATH = env_str("CONNECT_LOGIN_PATH", "connect/login").strip("/")

@@ -48,7 +48,7 @@ def test_code_exchange(api, wos, fault):
 
 def test_sso_token(api, wos, fault):
     rule, status, code = fault
-    wos.seed(organizations=[{"id": "org_F", "name": "F"}], connections=[{"id": "conn_F", "name": "F", "organization": "org_F", "profiles": [{"email": "s@f.test"}]}])
+    wos.seed(organizations=[{"id": "org_F", "name": "F", "domains": ["f.test"]}], connections=[{"id": "conn_F", "name": "F", "organization": "org_F", "profiles": [{"email": "s@f.test"}]}])
 
     def attempt():
         url, state = workos_auth.authorization_url(flow="sso", redirect_uri=SPA_CALLBACK, connection_id="conn_F")

@@ -103,7 +103,11 @@ def test_links_existing_local_user_with_same_verified_email(api, wos):
 def test_callback_error_parameter_short_circuits(api, wos):
     response = callback(api, error="access_denied", error_description="The user said no.")
     assert response.status_code == 400
-    assert response.json() == {"code": "access_denied", "message": "The user said no."}
+    assert response.json() == {
+        "code": "sign_in_cancelled",
+        "message": "The sign-in was cancelled or refused at the identity provider.",
+        "detail": {"provider_error": "access_denied"},  # a code from OAuth's own vocabulary only
+    }
     assert wos.log("/user_management/authenticate") == []
 
 
