@@ -168,7 +168,7 @@ def refresh_pair(raw, *, refresh_workos=None):
                 raise TokenError("This refresh token was just used by another request.", code="refresh_token_already_used") from None
             outcome = "reused"
         if outcome is None:
-            if refresh_workos and session.workos_refresh_token:
+            if refresh_workos and (session.workos_refresh_token or session.workos_session_id):
                 try:
                     refresh_workos(session)
                 except GatehouseError as exc:

@@ -7,6 +7,7 @@ so nothing here runs at import time):
   rotation, Connect completion): `max_retries=0`, because a retried code exchange burns the code.
 """
 
+import contextvars
 import functools
 import json
 import logging
@@ -48,10 +49,37 @@ class _StrictJSONBackend(HttpxBackend):
         return response
 
 
+_expect_list = contextvars.ContextVar("gatehouse_expect_list", default=False)
+
+
+class _StrictClient(workos.WorkOSClient):
+    """The SDK's client, refusing a list answer that is not a list envelope.
+
+    The SDK reads `{}`, `null` or `{"data": null}` as an empty page: a sync would then believe
+    WorkOS has nothing left and delete the mirror. Any such answer is an error instead.
+    """
+
+    def request_page(self, *args, **kwargs):
+        token = _expect_list.set(True)
+        try:
+            return super().request_page(*args, **kwargs)
+        finally:
+            _expect_list.reset(token)
+
+    def request(self, *args, **kwargs):
+        expect_list = _expect_list.get()
+        raw = super().request(*args, **kwargs)
+        if expect_list and not (
+            isinstance(raw, dict) and isinstance(raw.get("data"), list) and isinstance(raw.get("list_metadata"), dict)
+        ):
+            raise MalformedResponse(f"WorkOS answered a list request with something that is not a list: {str(raw)[:100]}")
+        return raw
+
+
 def _build(max_retries):
     if not is_configured():
         raise NotConfigured("WorkOS is not configured: set WORKOS_API_KEY and WORKOS_CLIENT_ID.", code="workos_not_configured")
-    return workos.WorkOSClient(
+    return _StrictClient(
         api_key=settings.WORKOS_API_KEY,
         client_id=settings.WORKOS_CLIENT_ID,
         base_url=settings.WORKOS_BASE_URL,
@@ -119,6 +147,19 @@ def translate(exc, *, action):
     return ProviderUnavailable(f"WorkOS sent a response we could not read; could not {action}.", code="workos_bad_response", status=502)
 
 
+def paged(page, action):
+    """Every item of a list answer, later pages fetched lazily, their failures translated too."""
+    iterator = page.auto_paging_iter()
+    while True:
+        try:
+            item = next(iterator)
+        except StopIteration:
+            return
+        except Exception as exc:  # noqa: BLE001 -- translated, never swallowed
+            raise translate(exc, action=action) from exc
+        yield item
+
+
 def call(action, fn, *args, expect_result=True, **kwargs):
     """Run one SDK call; any WorkOS failure comes out as a GatehouseError.
 
@@ -127,7 +168,7 @@ def call(action, fn, *args, expect_result=True, **kwargs):
     """
     try:
         result = fn(*args, **kwargs)
-    except (workos.WorkOSError, ValueError, TypeError, KeyError, AttributeError) as exc:
+    except (workos.WorkOSError, ValueError, TypeError, KeyError, AttributeError, RecursionError) as exc:
         raise translate(exc, action=action) from exc
     if expect_result and result is None:
         raise translate(workos.WorkOSError("empty or non-JSON response body"), action=action)

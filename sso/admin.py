@@ -6,15 +6,17 @@ The mirror is read-only here; the only writes are "Sync now" (needs sso.sync_con
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path
+from django.utils import timezone
 from django.utils.html import format_html
 
 from accounts import workos_client
 from accounts.errors import GatehouseError
 from sso import sync
-from sso.models import Connection, Organization, WebhookEvent
+from sso.models import Connection, Organization, WebhookEvent, bury
 
 
 def _audit_deleted(conn, user=None):
@@ -33,16 +35,23 @@ def delete_in_workos(connections, user=None):
             workos_client.call(f"delete {conn.name}", wos.sso.delete_connection, conn.workos_id, expect_result=False)
         except GatehouseError as exc:
             if exc.status == 404:  # already gone in WorkOS: the mirror row is stale
-                Connection.objects.filter(pk=conn.pk).delete()
+                _forget(conn)
                 deleted.append(conn)
                 _audit_deleted(conn, user)
             else:
                 failures.append((conn, exc))
             continue
-        Connection.objects.filter(pk=conn.pk).delete()
+        _forget(conn)
         deleted.append(conn)
         _audit_deleted(conn, user)
     return deleted, failures
+
+
+def _forget(conn):
+    """WorkOS confirmed the deletion: drop the row, and keep a tombstone so no late event revives it."""
+    with transaction.atomic():
+        bury("connection", conn.workos_id, timezone.now())
+        Connection.objects.filter(pk=conn.pk).delete()
 
 
 class ReadOnlyMirrorAdmin(admin.ModelAdmin):

@@ -60,3 +60,22 @@ class WebhookEvent(models.Model):
 
     def __str__(self):
         return f"{self.event} {self.event_id}"
+
+
+class Tombstone(models.Model):
+    """A WorkOS object that WorkOS deleted: a late `*.updated` event or a sync page fetched before
+    the deletion never brings it back (WorkOS never reuses an id)."""
+
+    workos_id = models.CharField("WorkOS id", max_length=64, unique=True)
+    kind = models.CharField(max_length=32)
+    deleted_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-deleted_at"]
+
+    def __str__(self):
+        return f"{self.kind} {self.workos_id} (deleted)"
+
+
+def bury(kind, workos_id, when):
+    Tombstone.objects.get_or_create(workos_id=workos_id, defaults={"kind": kind, "deleted_at": when})

@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts import workos_client
-from sso.models import Connection, Organization, domain_index
+from sso.models import Connection, Organization, Tombstone, domain_index
 
 PAGE_SIZE = 100
 
@@ -69,6 +69,9 @@ def connection_fields(conn, now, org_pks):
 
 def _upsert(model, rows, counts, seen):
     seen.update(row["workos_id"] for row in rows)
+    # a page fetched before a deletion WorkOS has since told us about must not revive the object
+    buried = set(Tombstone.objects.filter(workos_id__in=[row["workos_id"] for row in rows]).values_list("workos_id", flat=True))
+    rows = [row for row in rows if row["workos_id"] not in buried]
     if not rows:
         return
     ids = [row["workos_id"] for row in rows]
@@ -100,13 +103,13 @@ def sync_all(progress=None):
     wos = workos_client.client()
     orgs = workos_client.call("list organizations", wos.organizations.list_organizations, limit=PAGE_SIZE)
     seen_orgs, seen_conns = set(), set()
-    for page in _pages(_guarded(orgs.auto_paging_iter(), "list organizations")):
+    for page in _pages(workos_client.paged(orgs, "list organizations")):
         _upsert(Organization, [organization_fields(o, started) for o in page], report.organizations, seen_orgs)
         if progress:
             progress("organizations", len(seen_orgs))
     org_pks = dict(Organization.objects.values_list("workos_id", "pk"))
     conns = workos_client.call("list connections", wos.sso.list_connections, limit=PAGE_SIZE)
-    for page in _pages(_guarded(conns.auto_paging_iter(), "list connections")):
+    for page in _pages(workos_client.paged(conns, "list connections")):
         _upsert(Connection, [connection_fields(c, started, org_pks) for c in page], report.connections, seen_conns)
         if progress:
             progress("connections", len(seen_conns))
@@ -121,15 +124,3 @@ def _remove_unseen(model, started, seen):
     for start in range(0, len(gone), 500):
         removed += model.objects.filter(pk__in=gone[start : start + 500], last_synced_at__lt=started).delete()[0]
     return removed
-
-
-def _guarded(iterator, action):
-    """Auto-pagination fetches later pages lazily: map their failures too."""
-    while True:
-        try:
-            item = next(iterator)
-        except StopIteration:
-            return
-        except Exception as exc:  # noqa: BLE001 -- translated below, never swallowed
-            raise workos_client.translate(exc, action=action) from exc
-        yield item

@@ -1,23 +1,31 @@
 """Signed WorkOS webhooks -> idempotent updates of the local mirror.
 
-Verified against the raw body with the SDK (HMAC-SHA256, timestamp tolerance); each event id is
-processed once; out-of-order deliveries never overwrite newer data (`updated_at` is compared).
+Verified against the raw body (HMAC-SHA256 with the shared secret, timestamp tolerance); each
+event id is processed once; every field is type- and length-checked before anything is stored;
+out-of-order deliveries never overwrite newer data (the event's timezone-aware `updated_at` is
+compared), and a deletion leaves a tombstone so that a late update cannot bring the object back.
 """
 
+import hashlib
+import hmac
 import json
 import logging
+import re
+import time
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from rest_framework import serializers
 
-from accounts import workos_client
 from accounts.errors import GatehouseError
-from sso.models import Connection, Organization, WebhookEvent, domain_index
+from sso.models import Connection, Organization, Tombstone, WebhookEvent, bury, domain_index
 
 log = logging.getLogger(__name__)
 TOLERANCE_SECONDS = 180
+# `t=<milliseconds>, v1=<hex sha256>`, as WorkOS sends it; anything else is malformed.
+_SIGNATURE = re.compile(r"^t=([0-9]{1,15}), v1=([0-9a-f]{64})$")
 
 
 class WebhookRejected(GatehouseError):
@@ -25,25 +33,27 @@ class WebhookRejected(GatehouseError):
     code = "invalid_signature"
 
 
+def _check_signature(body, header):
+    match = _SIGNATURE.match(header)
+    if not match:
+        raise WebhookRejected("The WorkOS-Signature header is malformed.", code="signature_malformed", status=400)
+    timestamp_ms, signature = match.groups()
+    if abs(time.time() - int(timestamp_ms) / 1000) > TOLERANCE_SECONDS:
+        raise WebhookRejected("The signature timestamp is too old or in the future.", code="signature_stale")
+    expected = hmac.new(settings.WORKOS_WEBHOOK_SECRET.encode(), f"{timestamp_ms}.".encode() + body, hashlib.sha256).hexdigest()
+    if not hmac.compare_digest(signature, expected):
+        raise WebhookRejected("The signature does not match.", code="invalid_signature")
+
+
 def verify(body, signature):
     if not settings.WORKOS_WEBHOOK_SECRET:
         raise WebhookRejected("Webhooks are not configured on this server (WORKOS_WEBHOOK_SECRET).", code="webhooks_not_configured", status=503)
     if not signature:
         raise WebhookRejected("The WorkOS-Signature header is missing.", code="signature_missing", status=400)
-    try:
-        workos_client.client().webhooks.verify_header(
-            event_body=body, event_signature=signature, secret=settings.WORKOS_WEBHOOK_SECRET, tolerance=TOLERANCE_SECONDS
-        )
-    except ValueError as exc:
-        text = str(exc)
-        if "tolerance" in text:
-            raise WebhookRejected("The signature timestamp is too old or in the future.", code="signature_stale") from None
-        if "timestamp" in text.lower():
-            raise WebhookRejected("The WorkOS-Signature header is malformed.", code="signature_malformed", status=400) from None
-        raise WebhookRejected("The signature does not match.", code="invalid_signature") from None
+    _check_signature(body, signature)
     try:
         event = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):
         raise WebhookRejected("The body is not JSON.", code="invalid_body", status=400) from None
     if (
         not isinstance(event, dict)
@@ -51,32 +61,76 @@ def verify(body, signature):
         or not isinstance(event.get("event"), str)
         or not isinstance(event.get("data"), dict)
         or not (event["id"] + event["event"]).isprintable()
+        or len(event["id"]) > 64
+        or len(event["event"]) > 100
     ):
         raise WebhookRejected("The body is not a WorkOS event.", code="invalid_body", status=400)
     return event
 
 
+# --- what an event's data must look like before any of it is stored ---------------------------
+
+
+class _AwareDateTime(serializers.Field):
+    """An ISO 8601 string with a timezone: a naive time would be compared in the wrong zone."""
+
+    def to_internal_value(self, value):
+        parsed = parse_datetime(value) if isinstance(value, str) else None
+        if parsed is None or parsed.tzinfo is None:
+            raise serializers.ValidationError("Must be an ISO 8601 date-time with a timezone.")
+        return parsed
+
+
+class _Domain(serializers.Serializer):
+    domain = serializers.CharField(max_length=253)
+    state = serializers.CharField(max_length=32, required=False, default="verified")
+
+
+class _Object(serializers.Serializer):
+    id = serializers.RegexField(r"^[A-Za-z0-9_]{1,64}$")
+    updated_at = _AwareDateTime()
+    created_at = _AwareDateTime(required=False)
+    name = serializers.CharField(max_length=255, allow_blank=True, required=False, default="")
+    domains = _Domain(many=True, required=False, default=list)
+
+
+class _ConnectionData(_Object):
+    connection_type = serializers.CharField(max_length=64, allow_blank=True, required=False, default="")
+    state = serializers.CharField(max_length=32, allow_blank=True, required=False, default="")
+    organization_id = serializers.CharField(max_length=64, allow_blank=True, allow_null=True, required=False, default="")
+
+
+def _validated(shape, data):
+    checked = shape(data=data)
+    if not checked.is_valid():
+        raise WebhookRejected("The event's data is not a valid WorkOS object.", code="invalid_event", status=400, detail=checked.errors)
+    return checked.validated_data
+
+
 def _newer(row, data):
-    incoming = parse_datetime(data.get("updated_at") or "")
-    return row is None or row.workos_updated_at is None or incoming is None or incoming >= row.workos_updated_at
+    return row is None or row.workos_updated_at is None or data["updated_at"] >= row.workos_updated_at
+
+
+def _buried(workos_id):
+    return Tombstone.objects.filter(workos_id=workos_id).exists()
 
 
 def _upsert_connection(data):
     row = Connection.objects.select_for_update().filter(workos_id=data["id"]).first()
-    if not _newer(row, data):
+    if _buried(data["id"]) or not _newer(row, data):
         return "stale"
-    domains = [d.get("domain") for d in data.get("domains") or [] if isinstance(d, dict) and d.get("domain")]
-    org = Organization.objects.filter(workos_id=data.get("organization_id") or "").first()
+    domains = [d["domain"] for d in data["domains"]]
+    org_id = data["organization_id"] or ""
     values = dict(
-        name=data.get("name") or "",
-        connection_type=data.get("connection_type") or "",
-        state=data.get("state") or "",
-        organization=org,
-        organization_workos_id=data.get("organization_id") or "",
+        name=data["name"],
+        connection_type=data["connection_type"],
+        state=data["state"],
+        organization=Organization.objects.filter(workos_id=org_id).first() if org_id else None,
+        organization_workos_id=org_id,
         domains=domains,
         domain_index=domain_index(domains),
-        workos_created_at=parse_datetime(data.get("created_at") or ""),
-        workos_updated_at=parse_datetime(data.get("updated_at") or ""),
+        workos_created_at=data.get("created_at"),
+        workos_updated_at=data["updated_at"],
         last_synced_at=timezone.now(),
     )
     Connection.objects.update_or_create(workos_id=data["id"], defaults=values)
@@ -85,25 +139,26 @@ def _upsert_connection(data):
 
 def _upsert_organization(data):
     row = Organization.objects.select_for_update().filter(workos_id=data["id"]).first()
-    if not _newer(row, data):
+    if _buried(data["id"]) or not _newer(row, data):
         return "stale"
-    domains = [d.get("domain") for d in data.get("domains") or [] if isinstance(d, dict) and d.get("state", "verified") == "verified"]
+    domains = [d["domain"] for d in data["domains"] if d["state"] == "verified"]
     Organization.objects.update_or_create(
         workos_id=data["id"],
         defaults=dict(
-            name=data.get("name") or "",
+            name=data["name"],
             domains=domains,
             domain_index=domain_index(domains),
-            workos_created_at=parse_datetime(data.get("created_at") or ""),
-            workos_updated_at=parse_datetime(data.get("updated_at") or ""),
+            workos_created_at=data.get("created_at"),
+            workos_updated_at=data["updated_at"],
             last_synced_at=timezone.now(),
         ),
     )
     return "applied"
 
 
-def _deleter(model):
+def _deleter(model, kind):
     def delete(data):
+        bury(kind, data["id"], data["updated_at"])
         model.objects.filter(workos_id=data["id"]).delete()
         return "applied"
 
@@ -111,26 +166,25 @@ def _deleter(model):
 
 
 HANDLERS = {
-    "connection.activated": _upsert_connection,
-    "connection.deactivated": _upsert_connection,
-    "connection.deleted": _deleter(Connection),
-    "organization.created": _upsert_organization,
-    "organization.updated": _upsert_organization,
-    "organization.deleted": _deleter(Organization),
+    "connection.activated": (_ConnectionData, _upsert_connection),
+    "connection.deactivated": (_ConnectionData, _upsert_connection),
+    "connection.deleted": (_Object, _deleter(Connection, "connection")),
+    "organization.created": (_Object, _upsert_organization),
+    "organization.updated": (_Object, _upsert_organization),
+    "organization.deleted": (_Object, _deleter(Organization, "organization")),
 }
 
 
 def process(event):
     """Apply one verified event. Returns 'applied', 'stale', 'duplicate' or 'ignored'."""
-    handler = HANDLERS.get(event["event"])
-    if handler is None:
+    if event["event"] not in HANDLERS:
         return "ignored"
-    if not isinstance(event["data"].get("id"), str):
-        raise WebhookRejected("The event data has no id.", code="invalid_body", status=400)
+    shape, handler = HANDLERS[event["event"]]
+    data = _validated(shape, event["data"])
     try:
         with transaction.atomic():
-            WebhookEvent.objects.create(event_id=event["id"][:64], event=event["event"][:100])
-            outcome = handler(event["data"])
+            WebhookEvent.objects.create(event_id=event["id"], event=event["event"])
+            outcome = handler(data)
     except IntegrityError:
         return "duplicate"
     if outcome == "applied" and event["event"].startswith("connection."):

@@ -39,7 +39,7 @@ def test_sync_many_pages_with_creates_updates_and_removals(wos):
     assert Connection.objects.get(workos_id="conn_ACME").organization.name == "Acme"
     pages = len([e for e in wos.log("/connections")])
     assert pages == 3  # 100 + 100 + 51
-    assert len(queries) <= 4 * (pages + 1) + 6  # proportional to pages, not to rows
+    assert len(queries) <= 5 * (pages + 1) + 6  # proportional to pages, not to rows (tombstones: one per page)
 
     # change one, delete one in WorkOS, add one
     victim = next(c for c in wos.store.connections.values() if c["name"] == "Conn 007")
@@ -285,3 +285,80 @@ def test_sso_authorize_api(api, wos):
     unknown = api.get("/api/auth/sso/authorize", {"email": "x@nowhere.test"})
     assert unknown.status_code == 404 and unknown.json()["code"] == "sso_not_available"
     assert api.get("/api/auth/sso/authorize").json()["code"] == "sso_target_missing"
+
+
+# --- webhooks under attack and out of order ----------------------------------------------------
+
+
+def test_a_late_update_never_revives_a_deleted_connection(client, wos):
+    seed_org(wos)
+    sync.sync_all()
+    update = _conn_event(wos, "connection.activated", "event_late")
+    update["data"]["updated_at"] = "2099-01-01T00:00:00.000Z"  # even one that claims to be newer
+    assert _post_event(client, _conn_event(wos, "connection.deleted", "event_del")).json() == {"status": "applied"}
+    assert _post_event(client, update).json() == {"status": "stale"}
+    assert not Connection.objects.exists()
+
+
+def test_a_sync_page_fetched_before_a_deletion_does_not_revive_it(client, wos):
+    seed_org(wos)
+    sync.sync_all()
+    deleted = _conn_event(wos, "connection.deleted", "event_del")
+    # WorkOS still lists it (the page was read before the deletion reached the list)
+    assert _post_event(client, deleted).json() == {"status": "applied"}
+    sync.sync_all()
+    assert not Connection.objects.filter(workos_id="conn_ACME").exists()
+
+
+def test_delete_in_workos_leaves_a_tombstone(client, wos):
+    from sso.admin import delete_in_workos
+
+    seed_org(wos)
+    sync.sync_all()
+    late = _conn_event(wos, "connection.activated", "event_late")
+    late["data"]["updated_at"] = "2099-01-01T00:00:00.000Z"
+    delete_in_workos(list(Connection.objects.all()))
+    assert _post_event(client, late).json() == {"status": "stale"}
+    assert not Connection.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "updated_at",
+    ["2026-01-01T00:00:00", "not a date", 1767225600, None, ["2026-01-01T00:00:00Z"], {"$date": 1}, ""],
+)
+def test_events_without_an_aware_updated_at_are_refused(client, wos, updated_at):
+    seed_org(wos)
+    sync.sync_all()
+    event = _conn_event(wos, "connection.deactivated")
+    event["data"]["state"] = "inactive"
+    event["data"]["updated_at"] = updated_at
+    response = _post_event(client, event)
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid_event" and "updated_at" in response.json()["detail"]
+    assert Connection.objects.get().state == "active" and WebhookEvent.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("name", "x" * 256), ("name", {"nested": 1}), ("state", ["active"]), ("connection_type", "t" * 65), ("organization_id", "o" * 65), ("domains", "acme.test"), ("domains", [{"domain": "d" * 254}]), ("domains", [7]), ("id", "conn_\x00"), ("id", "c" * 65), ("name", "a\x00b")],
+)
+def test_event_fields_are_validated_before_anything_is_stored(client, wos, field, value):
+    seed_org(wos)
+    event = _conn_event(wos, "connection.activated")
+    event["data"][field] = value
+    response = _post_event(client, event)
+    assert response.status_code == 400 and response.json()["code"] == "invalid_event"
+    assert not Connection.objects.exists() and WebhookEvent.objects.count() == 0
+
+
+@pytest.mark.parametrize("header", ["t=99999999999999999999999999, v1=" + "0" * 64, "t=-5, v1=" + "0" * 64, "t=١٢٣, v1=" + "0" * 64, "t=1, v1=zz", "t=1,v1=" + "0" * 64])
+def test_absurd_signature_headers_are_malformed_not_500(client, header):
+    response = client.post("/webhooks/workos", "{}", content_type="application/json", HTTP_WORKOS_SIGNATURE=header)
+    assert response.status_code == 400 and response.json()["code"] == "signature_malformed"
+
+
+def test_deeply_nested_webhook_body_is_refused_not_500(client):
+    body = "[" * 100_000 + "]" * 100_000
+    header = EmulatorApp.sign_webhook("whsec_test", body)
+    response = client.post("/webhooks/workos", body, content_type="application/json", HTTP_WORKOS_SIGNATURE=header)
+    assert response.status_code == 400 and response.json()["code"] == "invalid_body"

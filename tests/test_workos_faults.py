@@ -1,6 +1,7 @@
 """Every WorkOS call the app makes, under every fault the emulator can inject: a clear error with
 a stable code, nothing half-written, and the next call works."""
 
+import json
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -12,7 +13,7 @@ from accounts.errors import GatehouseError
 from accounts.models import AuthSession, Identity, User
 from sso import sync
 from sso.admin import delete_in_workos
-from sso.models import Connection
+from sso.models import Connection, Organization
 from standalone_connect.models import ConnectAttempt
 from tests.conftest import SPA_CALLBACK
 from tests.helpers import follow_hosted_sign_in
@@ -128,3 +129,69 @@ def test_connect_complete(client, wos, fault, settings):
     assert response.context["code"] == code
     assert ConnectAttempt.objects.get().error_code == code
     assert client.get("/connect/login", {"external_auth_id": external_auth_id()}).status_code == 302
+
+
+# --- an answer lost after WorkOS did the work ------------------------------------------------
+
+LOST_ANSWERS = {
+    "500 after rotating": {"status": 500, "after": True},
+    "timeout after rotating": {"status": 200, "latency_ms": 2600, "passthrough": True, "after": True},
+}
+
+
+@pytest.mark.parametrize("rule", list(LOST_ANSWERS.values()), ids=list(LOST_ANSWERS))
+def test_refresh_survives_a_rotation_whose_answer_was_lost(api, wos, rule):
+    wos.add_user("lost@example.com")
+    pair = api.post("/api/auth/workos/callback", {"code": wos.code("lost@example.com")}, format="json").json()
+    wos.inject("/user_management/authenticate", **rule)
+    failed = api.post("/api/token/refresh/", {"refresh": pair["refresh_token"]}, format="json")
+    assert failed.status_code in (502, 503)
+    # WorkOS rotated its refresh token, we never saw the new one: the retry still works
+    retry = api.post("/api/token/refresh/", {"refresh": pair["refresh_token"]}, format="json")
+    assert retry.status_code == 200, retry.content
+    session = AuthSession.objects.get()
+    assert session.revoked_at is None
+    again = api.post("/api/token/refresh/", {"refresh": retry.json()["refresh"]}, format="json")
+    assert again.status_code == 200
+    # and a WorkOS sign-out still ends it here
+    requests.post(f"{wos.url}/user_management/sessions/revoke", json={"session_id": session.workos_session_id}, headers={"Authorization": "Bearer sk_test_emulator"}, timeout=5)
+    ended = api.post("/api/token/refresh/", {"refresh": again.json()["refresh"]}, format="json")
+    assert (ended.status_code, ended.json()["code"]) == (401, "session_revoked")
+
+
+def test_refresh_after_a_real_sign_out_elsewhere_still_ends_the_session(api, wos):
+    wos.add_user("gone@example.com")
+    pair = api.post("/api/auth/workos/callback", {"code": wos.code("gone@example.com")}, format="json").json()
+    sid = AuthSession.objects.get().workos_session_id
+    requests.post(f"{wos.url}/user_management/sessions/revoke", json={"session_id": sid}, headers={"Authorization": "Bearer sk_test_emulator"}, timeout=5)
+    ended = api.post("/api/token/refresh/", {"refresh": pair["refresh_token"]}, format="json")
+    assert (ended.status_code, ended.json()["code"]) == (401, "session_revoked")
+    assert AuthSession.objects.get().revoked_reason == "workos_session_ended"
+
+
+# --- list answers that are JSON but not lists ------------------------------------------------
+
+
+@pytest.mark.parametrize("body", [{}, None, {"data": None}, {"data": [], "object": "list"}, {"object": "list", "data": {}, "list_metadata": {}}, []], ids=repr)
+@pytest.mark.parametrize("path", ["/connections", "/organizations"])
+def test_a_list_answer_that_is_not_a_list_removes_nothing(wos, path, body):
+    wos.seed(organizations=[{"id": "org_E", "name": "E"}], connections=[{"id": "conn_E", "name": "E", "organization": "org_E"}])
+    sync.sync_all()
+    wos.inject(path, method="GET", status=200, raw=json.dumps(body))
+    with pytest.raises(GatehouseError) as failed:
+        sync.sync_all()
+    assert failed.value.code == "workos_bad_response"
+    assert "could not list" in failed.value.message
+    assert Connection.objects.count() == 1
+    assert Organization.objects.count() == 1
+
+
+def test_sync_now_in_the_admin_says_why_it_removed_nothing(client, wos):
+    wos.seed(organizations=[{"id": "org_E", "name": "E"}], connections=[{"id": "conn_E", "name": "E", "organization": "org_E"}])
+    sync.sync_all()
+    client.force_login(User.objects.create_superuser("boss@example.com", "boss-password-123"))
+    wos.inject("/connections", method="GET", status=200, raw="{}")
+    response = client.post("/admin/sso/connection/sync/", follow=True)
+    text = response.content.decode()
+    assert "could not list connections" in text
+    assert Connection.objects.count() == 1

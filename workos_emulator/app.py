@@ -136,7 +136,7 @@ class EmulatorApp:
             self.public_url = request.host_url.rstrip("/")
         path = request.path
         control = path.startswith("/_emulator/")
-        injected = None if control else self._take_injection(request.method, path)
+        injected = None if control else self._take_injection(request.method, path, after=False)
         if injected is not None:
             response = injected
         else:
@@ -152,6 +152,9 @@ class EmulatorApp:
                 response = as_json({"message": f"Method {request.method} not allowed on {path}"}, 405)
             except HTTPException as exc:
                 response = as_json({"message": exc.description}, exc.code or 400)
+            if not control:
+                # "after" faults: the request was carried out, then its answer is lost (replaced, or late)
+                response = self._take_injection(request.method, path, after=True) or response
         if not control:
             self._log(request, response, time.perf_counter() - started)
         return response
@@ -178,11 +181,11 @@ class EmulatorApp:
             self.store.requests.append(entry)
             del self.store.requests[:-5000]
 
-    def _take_injection(self, method, path):
+    def _take_injection(self, method, path, after):
         store = self.store
         with store.lock:
             for rule in store.injections:
-                if rule["method"] not in ("*", method) or not fnmatch.fnmatchcase(path, rule["path"]):
+                if rule["method"] not in ("*", method) or not fnmatch.fnmatchcase(path, rule["path"]) or rule["after"] != after:
                     continue
                 if rule["times"] is not None:
                     if rule["times"] <= 0:
@@ -1149,6 +1152,7 @@ class EmulatorApp:
             "latency_ms": int(data.get("latency_ms", 0)),
             "times": data.get("times"),
             "passthrough": bool(data.get("passthrough", False)),
+            "after": bool(data.get("after", False)),
         }
         with store.lock:
             store.injections.insert(0, rule)
