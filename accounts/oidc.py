@@ -51,6 +51,11 @@ class ProviderConfig:
         return self.discovery_url or self.jwks_uri
 
 
+# Between two forced key refetches for one provider: a rotation is picked up at once, a flood
+# of tokens signed with unknown keys costs the provider one request per period at most.
+KEY_REFETCH_COOLDOWN = 30
+
+
 @dataclass
 class _Metadata:
     issuer: str
@@ -58,6 +63,16 @@ class _Metadata:
     jwks_client: jwt.PyJWKClient
     authorization_endpoint: str = ""
     fetched_at: float = field(default_factory=time.monotonic)
+    refetched_at: float = float("-inf")
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def may_refetch_keys(self):
+        with self.lock:
+            now = time.monotonic()
+            if now - self.refetched_at < KEY_REFETCH_COOLDOWN:
+                return False
+            self.refetched_at = now
+            return True
 
 
 def provider_config(name):
@@ -189,6 +204,27 @@ _TOKEN_ERRORS = (
 )
 
 
+def _only_key(meta, *, refresh=False):
+    # OpenID Connect Core 10.1: without `kid`, the provider must publish exactly one key.
+    keys = meta.jwks_client.get_signing_keys(refresh=refresh)
+    if len(keys) != 1:
+        raise jwt.PyJWKClientError("no kid and several keys")
+    return keys[0]
+
+
+def _decode(config, meta, id_token, key):
+    issuers = list(dict.fromkeys((meta.issuer, *config.extra_issuers)))
+    return jwt.decode(
+        id_token,
+        key.key,
+        algorithms=ALGORITHMS,
+        audience=config.client_id,
+        issuer=issuers,
+        leeway=LEEWAY_SECONDS,
+        options={"require": ["exp", "iat", "iss", "aud", "sub"]},
+    )
+
+
 def verify_id_token(config, meta, id_token, *, nonce=""):
     try:
         header = jwt.get_unverified_header(id_token)
@@ -196,30 +232,22 @@ def verify_id_token(config, meta, id_token, *, nonce=""):
         raise ProviderError("The ID token is malformed.", code="id_token_invalid", status=401) from None
     if header.get("alg") not in ALGORITHMS:
         raise ProviderError("The ID token is signed with an algorithm we do not accept.", code="id_token_invalid_signature", status=401)
+    kid = header.get("kid")
     try:
-        if header.get("kid"):
-            key = meta.jwks_client.get_signing_key_from_jwt(id_token)
-        else:
-            # OpenID Connect Core 10.1: without `kid`, the provider must publish exactly one key.
-            keys = meta.jwks_client.get_signing_keys()
-            if len(keys) != 1:
-                raise jwt.PyJWKClientError("no kid and several keys")
-            key = keys[0]
+        # with a kid, PyJWKClient refetches once (after its own cooldown) for an unknown one
+        key = meta.jwks_client.get_signing_key(kid) if kid else _only_key(meta)
+        try:
+            claims = _decode(config, meta, id_token, key)
+        except jwt.InvalidSignatureError:
+            # Without a kid, a rotated key looks like a bad signature: fetch the keys again
+            # (rate-limited) before refusing, or everyone is locked out until the cache expires.
+            if kid or not meta.may_refetch_keys():
+                raise
+            claims = _decode(config, meta, id_token, _only_key(meta, refresh=True))
     except jwt.PyJWKClientConnectionError:
         raise ProviderUnavailable(f"{config.name.title()}'s signing keys could not be fetched.", code="provider_unavailable") from None
     except jwt.PyJWKClientError:
         raise ProviderError("The ID token is signed with a key the provider does not publish.", code="id_token_invalid_signature", status=401) from None
-    issuers = list(dict.fromkeys((meta.issuer, *config.extra_issuers)))
-    try:
-        claims = jwt.decode(
-            id_token,
-            key.key,
-            algorithms=ALGORITHMS,
-            audience=config.client_id,
-            issuer=issuers,
-            leeway=LEEWAY_SECONDS,
-            options={"require": ["exp", "iat", "iss", "aud", "sub"]},
-        )
     except jwt.PyJWTError as exc:
         for kind, code, message in _TOKEN_ERRORS:
             if isinstance(exc, kind):

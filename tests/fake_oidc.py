@@ -41,7 +41,12 @@ class FakeOIDC:
         return {k: v for k, v in base.items() if v is not None}
 
     def sign(self, claims, *, key=None, kid="k1", algorithm="RS256"):
-        return jwt.encode(claims, key or self.key, algorithm=algorithm, headers={"kid": kid})
+        """`kid=None` leaves the header without a kid (a provider that publishes one key)."""
+        return jwt.encode(claims, key or self.key, algorithm=algorithm, headers={"kid": kid} if kid else None)
+
+    def rotate(self):
+        """Publish a new signing key in place of the current one."""
+        self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
     def __call__(self, environ, start_response):
         request = Request(environ)

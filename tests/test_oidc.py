@@ -147,6 +147,9 @@ def fake(fake_server, settings):
     settings.GOOGLE_HOSTED_DOMAIN = ""
     fake_server.token_status = 200
     User.objects.create_user("fake@example.com")
+    from accounts.oidc import metadata_cache
+
+    metadata_cache.clear()  # keys as the provider publishes them now (a test may have rotated them)
     return fake_server
 
 
@@ -246,3 +249,31 @@ def test_okta_with_client_secret_post(api, okta, settings):
     User.objects.create_user("post@example.com")
     okta.set_user("post-sub", email="post@example.com", email_verified=True)
     assert post(api, "okta", code=okta.code("post-sub", client_id="okta-client")).status_code == 200
+
+
+def test_a_rotated_key_without_kid_is_refetched_once(api, fake):
+    from accounts.oidc import metadata_cache
+
+    metadata_cache.clear()
+    assert _attack(api, fake, fake.sign(fake.claims(), kid=None)).status_code == 200
+    fetched = fake.jwks_fetches
+    fake.rotate()  # the provider's only key changes; our cached set still has the old one
+    response = _attack(api, fake, fake.sign(fake.claims(), kid=None))
+    assert response.status_code == 200, response.content
+    assert fake.jwks_fetches == fetched + 1
+    # a flood of tokens signed with keys the provider never published costs no more fetches
+    for _ in range(5):
+        forged = _attack(api, fake, fake.sign(fake.claims(), key=fake.other_key, kid=None))
+        assert forged.json()["code"] == "id_token_invalid_signature"
+    assert fake.jwks_fetches == fetched + 1
+
+
+def test_an_unknown_kid_costs_at_most_one_fetch_per_cooldown(api, fake):
+    from accounts.oidc import metadata_cache
+
+    metadata_cache.clear()
+    assert _attack(api, fake, fake.sign(fake.claims())).status_code == 200
+    fetched = fake.jwks_fetches
+    for i in range(5):
+        assert _attack(api, fake, fake.sign(fake.claims(), kid=f"random-{i}")).json()["code"] == "id_token_invalid_signature"
+    assert fake.jwks_fetches <= fetched + 1
