@@ -7,3 +7,4 @@ class AccountsConfig(AppConfig):
 
     def ready(self):
         from accounts import checks, policy  # noqa: F401  (system checks; login-rule cache signals)
+        from accounts.api import schema  # noqa: F401  (OpenAPI security scheme)

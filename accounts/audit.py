@@ -17,10 +17,23 @@ def _clean(value, limit):
     return "".join(ch for ch in text if ch.isprintable())[:limit]
 
 
+def _user_id(user):
+    """The id to store for `user`: a User row's, or (for the user an access token describes) the
+    id it names if that user still exists; a token can outlive its user."""
+    if user is None:
+        return None
+    if getattr(user, "_meta", None):
+        return user.pk
+    from accounts.models import User
+
+    return user.id if User.objects.filter(pk=user.id).exists() else None
+
+
 def record(kind, *, user=None, email="", request=None, reason="", **details):
+    """Write one event. `user` is a User or the access token's user (accounts.authentication.TokenUser)."""
     event = AuditEvent.objects.create(
         kind=kind,
-        user=user if getattr(user, "_meta", None) else None,
+        user_id=_user_id(user),
         email=_clean(email or getattr(user, "email", "") or "", 254),
         ip_address=client_ip(request),
         user_agent=user_agent(request),

@@ -15,20 +15,28 @@ def _is_loopback(url):
     return urlsplit(url).hostname in {"localhost", "127.0.0.1", "::1"}
 
 
+def _weak(key):
+    return key.startswith("django-insecure") or len(key) < 32 or len(set(key)) < 5
+
+
 @register(Tags.security, deploy=False)
 def check_secret_key(app_configs=None, **kwargs):
-    key = settings.SECRET_KEY or ""
     if settings.DEBUG:
         return []
-    if key.startswith("django-insecure") or len(key) < 32 or len(set(key)) < 5:
-        return [
+    errors = []
+    if _weak(settings.SECRET_KEY or ""):
+        errors.append(
+            Error("SECRET_KEY is a default or weak value while DEBUG is false.", hint="Set SECRET_KEY to at least 50 random characters.", id="gatehouse.E001")
+        )
+    if _weak(settings.JWT_SIGNING_KEY or ""):
+        errors.append(
             Error(
-                "SECRET_KEY is a default or weak value while DEBUG is false.",
-                hint="Set SECRET_KEY to at least 50 random characters.",
-                id="gatehouse.E001",
+                "JWT_SIGNING_KEY is weak or shorter than 32 characters while DEBUG is false: anyone who guesses it can mint access tokens.",
+                hint="Set JWT_SIGNING_KEY to at least 50 random characters, or unset it to use SECRET_KEY.",
+                id="gatehouse.E007",
             )
-        ]
-    return []
+        )
+    return errors
 
 
 @register()

@@ -5,3 +5,6 @@ class StandaloneConnectConfig(AppConfig):
     name = "standalone_connect"
     verbose_name = "Standalone Connect"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from standalone_connect import schema  # noqa: F401  (OpenAPI security scheme)

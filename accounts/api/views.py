@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.http import JsonResponse
+from django.utils.cache import add_never_cache_headers
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, permissions
 from rest_framework.response import Response
@@ -10,6 +11,7 @@ from rest_framework.views import APIView
 
 from accounts import audit, oidc, policy, tokens, workos_auth
 from accounts.api import serializers as s
+from accounts.api.permissions import SignInActive
 from accounts.api.throttles import AuthorizeIPThrottle, PasswordAccountThrottle, PasswordIPThrottle, SignInIPThrottle
 from accounts.authentication import ACCESS_COOKIE, REFRESH_COOKIE, AccessTokenAuthentication, enforce_csrf
 from accounts.errors import GatehouseError, SignInRefused, TokenError
@@ -79,6 +81,11 @@ class PublicAPIView(APIView):
     authentication_classes = []
     permission_classes = [permissions.AllowAny]
     throttle_classes = [SignInIPThrottle]
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        # tokens and sign-in states must never sit in a browser's or a proxy's cache
+        add_never_cache_headers(response)
+        return super().finalize_response(request, response, *args, **kwargs)
 
 
 class SignInView(PublicAPIView):
@@ -228,7 +235,7 @@ class LogoutView(APIView):
         user = request.user
         sid = user.workos_session_id
         tokens.revoke_sessions(AuthSession.objects.filter(id=user.session_id), reason="logout")
-        audit.record(AuditEvent.Kind.LOGOUT, user=User(pk=user.id, email=user.email), request=request)
+        audit.record(AuditEvent.Kind.LOGOUT, user=user, request=request)
         if sid:
             tokens.revoke_workos_session(sid)
             workos_auth.revoke_session(sid)
@@ -345,14 +352,18 @@ def session_payload(session, current_id=None):
     }
 
 
-class SessionListView(APIView):
+class _SignInManagementView(APIView):
+    permission_classes = [SignInActive]
+
+
+class SessionListView(_SignInManagementView):
     @extend_schema(operation_id="sessions_list", responses={200: s.SessionSerializer(many=True), **_errors(401)}, summary="My active sign-ins")
     def get(self, request):
         sessions = AuthSession.objects.filter(user_id=request.user.id, revoked_at__isnull=True)
         return Response([session_payload(x, request.user.session_id) for x in sessions])
 
 
-class SessionRevokeAllView(APIView):
+class SessionRevokeAllView(_SignInManagementView):
     @extend_schema(operation_id="sessions_revoke_all", request=s.RevokeAllSerializer, responses={200: s.RevokedSerializer, **_errors(401)}, summary="Sign out everywhere (optionally keeping this sign-in)")
     def post(self, request):
         body = s.RevokeAllSerializer(data=request.data)
@@ -360,15 +371,13 @@ class SessionRevokeAllView(APIView):
         sessions = AuthSession.objects.filter(user_id=request.user.id)
         if body.validated_data.get("keep_current"):
             sessions = sessions.exclude(id=request.user.session_id)
-        user = User(pk=request.user.id, email=request.user.email)
-        return Response({"revoked": end_sessions(user, sessions, reason="signed_out_everywhere", request=request)})
+        return Response({"revoked": end_sessions(request.user, sessions, reason="signed_out_everywhere", request=request)})
 
 
-class SessionDetailView(APIView):
+class SessionDetailView(_SignInManagementView):
     @extend_schema(operation_id="sessions_revoke", request=None, responses={200: s.RevokedSerializer, **_errors(401), 404: ERRORS[400]}, summary="End one of my sign-ins")
     def delete(self, request, session_id):
         sessions = AuthSession.objects.filter(user_id=request.user.id, id=session_id, revoked_at__isnull=True)
         if not sessions.exists():
             raise GatehouseError("No active sign-in of yours has this id.", code="session_not_found", status=404)
-        user = User(pk=request.user.id, email=request.user.email)
-        return Response({"revoked": end_sessions(user, sessions, reason="signed_out", request=request)})
+        return Response({"revoked": end_sessions(request.user, sessions, reason="signed_out", request=request)})
