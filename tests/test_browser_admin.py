@@ -41,3 +41,20 @@ def test_admin_syncs_searches_and_deletes_a_connection(page, site, wos):
     expect(page.locator(".messagelist")).to_contain_text("Deleted in WorkOS: Globex Entra")
     assert "conn_GLOBEX" not in wos.store.connections
     expect(page.locator("#result_list tbody tr")).to_have_count(1)
+
+
+def test_pages_run_under_the_content_security_policy(page, site, settings):
+    """Chromium enforces the CSP: no page of ours needs anything it blocks."""
+    settings.GATEHOUSE_EXAMPLES_ENABLED = True
+    violations = []
+    page.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)
+    User.objects.create_superuser("csp-admin@example.com", "csp-admin-password-1")
+    page.goto(f"{site}/auth/login?next=/admin/")
+    sign_in_with_password(page, "csp-admin@example.com", "csp-admin-password-1")
+    page.wait_for_url(f"{site}/admin/")
+    for path in ["/", "/auth/login", "/auth/sso", "/account/sessions", "/examples/spa/", "/admin/", "/admin/sso/connection/", "/admin/accounts/user/"]:
+        response = page.goto(f"{site}{path}")
+        assert response.status == 200 and "default-src 'self'" in response.headers["content-security-policy"]
+    page.goto(f"{site}/api/docs/")
+    page.wait_for_selector(".swagger-ui .info")  # the docs rendered: their scripts ran
+    assert violations == []

@@ -97,3 +97,31 @@ def test_spa_google_sign_in_through_a_real_oidc_provider(page, spa, site, settin
     page.fill("input[name=sub]", "stranger-sub")
     page.get_by_role("button", name="Authorize").click()
     expect(page.locator("#error")).to_have_text("There is no account for you here yet. Ask an administrator to invite you.")
+
+
+def test_spa_refuses_a_callback_link_it_did_not_start(page, spa, wos):
+    """Login CSRF: an attacker's own code and state, sent to the victim as a link."""
+    from rest_framework.test import APIClient
+
+    from tests.helpers import follow_hosted_sign_in
+
+    wos.add_user("attacker@example.com", password="attacker-pw-123")
+    started = APIClient().get("/api/auth/workos/authorize", {"redirect_uri": f"{spa}callback"}).json()
+    back = follow_hosted_sign_in(started["authorization_url"], email="attacker@example.com", password="attacker-pw-123")
+    exchanges = []
+    page.on("request", lambda r: exchanges.append(r.url) if r.url.endswith("/api/auth/workos/callback") else None)
+    page.goto(f"{spa}callback?code={back['code']}&state={back['state']}")
+    expect(page.locator("#error")).to_have_text("That sign-in did not start here. Please sign in again.")
+    expect(page.get_by_role("button", name="Continue with WorkOS")).to_be_visible()
+    assert exchanges == []
+    # its own sign-in still works afterwards
+    page.get_by_role("button", name="Continue with WorkOS").click()
+    sign_in_on_authkit(page, wos, "spa@example.com", "pw-spa-12345")
+    expect(page.locator("#user-email")).to_have_text("spa@example.com")
+
+
+def test_spa_shows_provider_errors_in_its_own_words(page, spa):
+    planted = "Your account is locked. Call +1 555 0100."
+    page.goto(f"{spa}callback?error=access_denied&error_description={planted.replace(' ', '+')}")
+    expect(page.locator("#error")).to_be_visible()
+    assert planted not in page.locator("body").inner_text()

@@ -247,3 +247,38 @@ def test_check_default_secret_in_production(settings):
 def test_check_unimportable_adapter(settings):
     settings.GATEHOUSE_PROVISIONING_ADAPTER = "nowhere.Adapter"
     assert "gatehouse.E020" in _check_ids()
+
+
+def _manage(*args, **overrides):
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("WORKOS_", "SECRET_KEY", "DEBUG", "DATABASE_URL", "ALLOWED_HOSTS", "JWT_", "SECURE_", "DJANGO_ALLOW_ASYNC_UNSAFE"))}
+    environment.update(overrides)
+    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=environment, capture_output=True, text=True, timeout=120)
+
+
+PRODUCTION = {"DEBUG": "false", "SECRET_KEY": "k" + "".join(chr(65 + (i * 7) % 26) + str(i % 10) for i in range(40)), "ALLOWED_HOSTS": "gatehouse.example.com"}
+
+
+def test_deploy_check_is_clean_with_production_defaults():
+    result = _manage("check", "--deploy", **PRODUCTION)
+    assert result.returncode == 0, result.stderr
+    assert "System check identified no issues (0 silenced)." in result.stdout, result.stdout + result.stderr
+    assert "WARNING" not in result.stderr
+
+
+def test_production_refuses_to_start_without_allowed_hosts():
+    result = _manage("check", **{k: v for k, v in PRODUCTION.items() if k != "ALLOWED_HOSTS"})
+    assert result.returncode != 0 and "ALLOWED_HOSTS is not set" in result.stderr
+
+
+@pytest.mark.parametrize("key", ["secret", "short-but-not-32-chars", "a" * 64])
+def test_weak_jwt_signing_key_is_an_error(key):
+    result = _manage("check", JWT_SIGNING_KEY=key, **PRODUCTION)
+    assert result.returncode != 0 and "gatehouse.E007" in result.stderr
+
+
+def test_https_redirect_and_hsts_can_be_turned_off_behind_a_proxy():
+    code = "from django.conf import settings as s; print(s.SECURE_SSL_REDIRECT, s.SECURE_HSTS_SECONDS)"
+    on = _manage("shell", "-v", "0", "-c", code, **PRODUCTION)
+    off = _manage("shell", "-v", "0", "-c", code, SECURE_SSL_REDIRECT="false", SECURE_HSTS_SECONDS="0", **PRODUCTION)
+    assert on.stdout.split() == ["True", "31536000"], on.stderr
+    assert off.stdout.split() == ["False", "0"], off.stderr

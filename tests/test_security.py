@@ -397,3 +397,76 @@ def test_callback_errors_are_told_in_our_words(client, api, wos, error, code):
     assert page.context["code"] == code and planted not in page.content.decode() and "<script>" not in page.content.decode()
     body = api.post("/api/auth/workos/callback", {"error": error, "error_description": planted}, format="json").json()
     assert body["code"] == code and planted not in body["message"]
+
+
+# --- no 500s from anyone ---------------------------------------------------------------------
+
+POST_ENDPOINTS = ["/api/auth/workos/callback", "/api/token/", "/api/token/refresh/", "/api/token/verify/", "/api/auth/google/", "/api/auth/okta/", "/api/auth/sessions/revoke-all/"]  # (logout reads no body)
+
+
+@pytest.mark.parametrize("path", POST_ENDPOINTS)
+def test_deeply_nested_json_is_a_parse_error(api, wos, path):
+    pair = _pair(api, wos, email=f"nest-{path.strip('/').replace('/', '-')}@example.com")
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {pair['access_token']}")
+    body = "[" * 100_000 + "]" * 100_000
+    response = api.post(path, body, content_type="application/json")
+    assert response.status_code == 400, response.content[:200]
+    assert response.json()["code"] == "parse_error"
+
+
+def test_logout_with_the_valid_token_of_a_deleted_user_is_clean(api, wos):
+    from accounts.models import AuditEvent
+
+    pair = _pair(api, wos, email="deleted@example.com")
+    User.objects.get(email="deleted@example.com").delete()
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {pair['access_token']}")
+    response = api.post("/api/auth/logout/")
+    assert response.status_code == 200
+    assert response.json()["message"] == "Successfully logged out"
+    event = AuditEvent.objects.get(kind="logout")
+    assert event.user_id is None and event.email == "deleted@example.com"
+
+
+# --- headers ---------------------------------------------------------------------------------
+
+
+def test_token_responses_are_never_cached(api, wos):
+    from tests.conftest import SPA_CALLBACK
+
+    wos.add_user("cache@example.com")
+    responses = [api.post("/api/auth/workos/callback", {"code": wos.code("cache@example.com")}, format="json")]
+    responses.append(api.post("/api/token/refresh/", {"refresh": responses[0].json()["refresh_token"]}, format="json"))
+    User.objects.create_user("pw@example.com", "pw-password-123")
+    responses.append(api.post("/api/token/", {"email": "pw@example.com", "password": "pw-password-123"}, format="json"))
+    responses.append(api.get("/api/auth/workos/authorize", {"redirect_uri": SPA_CALLBACK}))
+    responses.append(api.post("/api/token/", {"email": "pw@example.com", "password": "wrong"}, format="json"))
+    for response in responses:
+        assert "no-store" in response["Cache-Control"], response.request["PATH_INFO"]
+
+
+@pytest.mark.parametrize("call", ["list", "revoke-all", "revoke-one"])
+def test_sign_in_management_refuses_a_token_whose_sign_in_has_ended(api, wos, call):
+    first = _pair(api, wos, email="ended@example.com")
+    other = api.post("/api/auth/workos/callback", {"code": wos.code("ended@example.com")}, format="json").json()
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {first['access_token']}")
+    assert api.post("/api/auth/logout/").status_code == 200
+    other_session = _claims(other["access_token"])["sess"]
+    response = {
+        "list": lambda: api.get("/api/auth/sessions/"),
+        "revoke-all": lambda: api.post("/api/auth/sessions/revoke-all/", {}, format="json"),
+        "revoke-one": lambda: api.delete(f"/api/auth/sessions/{other_session}/"),
+    }[call]()
+    assert (response.status_code, response.json()["code"]) == (401, "session_revoked")
+    assert AuthSession.objects.get(id=other_session).revoked_at is None
+    # the hot path stays query-free: the token itself still says who it is until it expires
+    assert api.get("/api/auth/me").status_code == 200
+
+
+@pytest.mark.parametrize("path", ["/", "/auth/login", "/auth/sso", "/api/docs/", "/examples/spa/", "/admin/"])
+def test_pages_send_a_content_security_policy(client, path):
+    client.force_login(User.objects.create_superuser("csp@example.com", "csp-password-123"))
+    response = client.get(path)
+    assert response.status_code == 200
+    policy = response["Content-Security-Policy"]
+    assert "default-src 'self'" in policy and "script-src 'self'" in policy and "frame-ancestors 'none'" in policy
+    assert "unsafe-inline" not in policy

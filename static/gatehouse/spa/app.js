@@ -13,6 +13,9 @@ const MESSAGES = {
   state_already_used: "That sign-in link was already used. Please sign in again.",
   state_expired: "The sign-in took too long. Please sign in again.",
   throttled: "Too many attempts. Wait a minute and try again.",
+  state_mismatch: "That sign-in did not start here. Please sign in again.",
+  sign_in_cancelled: "The sign-in was cancelled.",
+  provider_error: "The sign-in provider could not complete the sign-in. Please try again.",
   session_revoked: "You have been signed out. Please sign in again.",
   refresh_token_reused: "For your safety you have been signed out. Please sign in again.",
   account_not_found: "There is no account for you here yet. Ask an administrator to invite you.",
@@ -51,10 +54,26 @@ async function loadUser() {
   }
 }
 
+// A callback link can be crafted by anyone: it finishes a sign-in only if it carries the state
+// this tab got when it started one (kept in sessionStorage for the round trip, used once).
+const WORKOS_STATE = "gatehouse-workos-state";
+
+function takeStartedState() {
+  const state = sessionStorage.getItem(WORKOS_STATE);
+  sessionStorage.removeItem(WORKOS_STATE);
+  return state;
+}
+
+// What a provider wrote on the redirect back is anyone's text: show our own words instead.
+function providerError(params) {
+  return { code: params.get("error") === "access_denied" ? "sign_in_cancelled" : "provider_error" };
+}
+
 $("workos").addEventListener("click", async () => {
   clearError();
   try {
-    const { authorization_url } = await api.authorizeUrl(callbackUri);
+    const { authorization_url, state } = await api.authorizeUrl(callbackUri);
+    sessionStorage.setItem(WORKOS_STATE, state);
     location.assign(authorization_url);
   } catch (err) {
     showError(err);
@@ -98,9 +117,9 @@ async function finishProviderSignIn(provider, params) {
   const flow = JSON.parse(sessionStorage.getItem("gatehouse-oidc") || "null");
   sessionStorage.removeItem("gatehouse-oidc");
   if (!flow || flow.provider !== provider || flow.state !== params.get("state")) {
-    throw { code: "state_invalid", message: "That sign-in did not start here. Please try again." };
+    throw { code: "state_mismatch" };
   }
-  if (params.get("error")) throw { code: params.get("error"), message: params.get("error_description") || "The sign-in was cancelled." };
+  if (params.get("error")) throw providerError(params);
   await api.providerSignIn(provider, {
     code: params.get("code"), code_verifier: flow.verifier, nonce: flow.nonce,
     redirect_uri: new URL(`${base}callback/${provider}`, location.origin).href,
@@ -142,8 +161,11 @@ async function start() {
     }
   } else if (location.pathname === `${base}callback`) {
     history.replaceState(null, "", base);
-    if (params.get("error")) {
-      showError({ code: params.get("error"), message: params.get("error_description") || "The sign-in was cancelled." });
+    const started = takeStartedState();
+    if (!started || started !== params.get("state")) {
+      showError({ code: "state_mismatch" });
+    } else if (params.get("error")) {
+      showError(providerError(params));
     } else {
       try {
         await api.exchange(params.get("code"), params.get("state"), callbackUri);
