@@ -10,7 +10,7 @@ from accounts.sessions import end_sessions
 def _end_sessions(modeladmin, request, users_sessions):
     total = 0
     for user, sessions in users_sessions:
-        total += end_sessions(user, sessions, reason="revoked_by_staff", request=request)
+        total += end_sessions(sessions, reason="revoked_by_staff", user=user, request=request)
     modeladmin.message_user(request, f"Ended {total} sign-in{'s' if total != 1 else ''} (and their WorkOS sessions).", messages.SUCCESS)
 
 

@@ -6,5 +6,5 @@ class AccountsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from accounts import checks, policy  # noqa: F401  (system checks; login-rule cache signals)
+        from accounts import checks, policy, sessions  # noqa: F401  (system checks; login-rule cache and sign-in ending signals)
         from accounts.api import schema  # noqa: F401  (OpenAPI security scheme)

@@ -3,7 +3,7 @@
 from django.contrib import auth
 
 from accounts.models import AuthSession
-from accounts.tokens import BROWSER_SESSION_KEY
+from accounts.sessions import BROWSER_SESSION_KEY
 
 
 class BrowserSessionRevocationMiddleware:

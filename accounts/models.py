@@ -68,14 +68,7 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def save(self, *args, **kwargs):
         self.email = normalize_email(self.email)
-        password_changed = self._password is not None and self.pk is not None
-        super().save(*args, **kwargs)
-        if password_changed:
-            # A new password ends every token sign-in; Django's own session hash already ends
-            # the other browser sessions.
-            self.auth_sessions.filter(revoked_at__isnull=True).update(
-                revoked_at=timezone.now(), revoked_reason="password_changed", workos_refresh_token=""
-            )
+        super().save(*args, **kwargs)  # (a new password ends the user's sign-ins: accounts.sessions)
 
     def get_full_name(self):
         return f"{self.first_name} {self.last_name}".strip() or self.email

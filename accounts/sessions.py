@@ -1,15 +1,186 @@
-"""Ending sign-ins: ours (refresh tokens, browser sessions) and the WorkOS sessions behind them."""
+"""The lifecycle of a sign-in (an `AuthSession`): how one starts, refreshes and ends.
 
-from accounts import audit, tokens, workos_auth
-from accounts.models import AuditEvent, AuthSession
+Every door calls these, and nothing else writes sessions:
+- start: `start_token_session` (JWT pair for an app) and `start_browser_session` (a Django
+  session), each audited and announced with Django's `user_logged_in`; a refused attempt is
+  `sign_in_failed` (audit + `user_login_failed`), so django-axes and friends can hook in;
+- refresh: `refresh` rotates our refresh token and, behind an AuthKit sign-in, the WorkOS one;
+- end: `end_sessions` is the one way a sign-in ends (logout, "end this one", "sign out
+  everywhere", admin actions, refresh-token reuse, WorkOS having ended it); `sign_out` is logout
+  for both the API and the browser; a password change or a deactivation ends a user's sign-ins
+  through the receiver at the bottom of this module.
+"""
+
+import logging
+
+from django.contrib import auth
+from django.contrib.auth.signals import user_logged_in, user_login_failed
+from django.db import transaction
+from django.db.models.signals import post_save
+from django.dispatch import receiver
+from django.utils import timezone
+
+from accounts import audit, secretbox, tokens, workos_auth
+from accounts.client import client_ip, user_agent
+from accounts.errors import GatehouseError, TokenError
+from accounts.models import AuditEvent, AuthSession, User
+
+log = logging.getLogger(__name__)
+
+BROWSER_SESSION_KEY = "gatehouse_auth_session"  # the browser's AuthSession id, in its Django session
+BROWSER_WORKOS_SID_KEY = "gatehouse_workos_sid"  # the WorkOS session behind a browser sign-in
 
 
-def end_sessions(user, sessions, *, reason, request=None):
-    """End our sign-ins and the WorkOS sessions behind them. Returns how many ended."""
-    sessions = list(sessions.filter(revoked_at__isnull=True))
-    ended = tokens.revoke_sessions(AuthSession.objects.filter(pk__in=[x.pk for x in sessions]), reason=reason)
-    for sid in {x.workos_session_id for x in sessions if x.workos_session_id}:
-        workos_auth.revoke_session(sid)
-    if ended:
+def _client(request):
+    if request is None:
+        return {}
+    return {"user_agent": user_agent(request), "ip_address": client_ip(request)}
+
+
+# --- start -------------------------------------------------------------------------------------
+
+
+def start_token_session(user, *, method, request=None, workos_session_id="", workos_refresh_token="", organization_id="", role=""):
+    """Open an app sign-in for `user` and return its first token pair."""
+    session = AuthSession.objects.create(
+        user=user,
+        method=method,
+        workos_session_id=workos_session_id or "",
+        workos_refresh_token=secretbox.seal(workos_refresh_token),
+        organization_id=organization_id or "",
+        role=role or "",
+        **_client(request),
+    )
+    audit.record(AuditEvent.Kind.SIGN_IN_SUCCEEDED, user=user, request=request, method=method)
+    user_logged_in.send(sender=user.__class__, request=request, user=user)
+    return tokens.mint(user, session)
+
+
+def start_browser_session(request, user, *, method, workos_session_id=""):
+    """Sign the browser in (Django session) and record it as an AuthSession, so that it is listed
+    and can be ended like an app sign-in; accounts.middleware signs the browser out once ended."""
+    auth.login(request, user, backend=getattr(user, "backend", None) or "django.contrib.auth.backends.ModelBackend")
+    session = AuthSession.objects.create(
+        user=user, method=method, channel=AuthSession.Channel.BROWSER, workos_session_id=workos_session_id or "", **_client(request)
+    )
+    request.session[BROWSER_SESSION_KEY] = session.id
+    if workos_session_id:
+        request.session[BROWSER_WORKOS_SID_KEY] = workos_session_id
+    audit.record(AuditEvent.Kind.SIGN_IN_SUCCEEDED, user=user, request=request, method=method)
+    return session
+
+
+def sign_in_failed(request, *, email="", reason, method, signal=True):
+    """A refused sign-in: audited with its reason code, and announced with `user_login_failed`
+    (`signal=False` where Django's own `authenticate()` has announced it already)."""
+    email = email if isinstance(email, str) else ""
+    audit.record(AuditEvent.Kind.SIGN_IN_FAILED, email=email, request=request, reason=reason, method=method)
+    if signal:
+        user_login_failed.send(sender=__name__, credentials={"email": email, "method": method}, request=request)
+
+
+# --- refresh -----------------------------------------------------------------------------------
+
+
+def refresh(raw):
+    """Rotate a refresh token: a new pair, or TokenError. Behind an AuthKit sign-in the WorkOS
+    refresh token rotates too, so a sign-in WorkOS has ended stops refreshing here."""
+    claims = tokens.decode(raw, expected_type="refresh")
+    with transaction.atomic():
+        session = AuthSession.objects.select_for_update().filter(id=claims["sess"]).select_related("user").first()
+        if session is None or session.user_id is None or str(session.user_id) != tokens.user_id_of(claims):
+            raise TokenError("This sign-in no longer exists. Sign in again.", code="session_not_found")
+        if session.revoked_at:
+            raise TokenError("This sign-in has ended. Sign in again.", code="session_revoked")
+        if not session.user.is_active:
+            raise TokenError("This account is disabled.", code="user_inactive")
+        use = tokens.mark_used(raw, claims, session.user_id)
+        if use == tokens.Use.RACE:
+            raise TokenError("This refresh token was just used by another request.", code="refresh_token_already_used")
+        if use == tokens.Use.FRESH:
+            try:
+                _refresh_workos(session)
+            except GatehouseError as exc:
+                if exc.code != "invalid_grant":
+                    raise  # rolls back the blacklist row: the same token works on retry
+                ended = "workos_session_ended"
+            else:
+                session.last_refreshed_at = timezone.now()
+                session.save(update_fields=["last_refreshed_at", "workos_refresh_token", "organization_id", "role"])
+                return tokens.mint(session.user, session)
+    # Endings happen outside the failed rotation so that they are committed.
+    sessions = AuthSession.objects.filter(id=session.id)
+    if use == tokens.Use.REPLAY:
+        log.warning("Refresh token reuse detected for session %s (user %s): ending it", session.id, session.user_id)
+        end_sessions(sessions, reason="refresh_reuse")
+        audit.record(AuditEvent.Kind.REFRESH_REUSE, user=session.user, session=session.id)
+        raise TokenError("This refresh token was already used. The sign-in has been ended for safety.", code="refresh_token_reused")
+    end_sessions(sessions, reason=ended, revoke_workos=False)
+    raise TokenError("The WorkOS session has ended. Sign in again.", code="session_revoked")
+
+
+def _refresh_workos(session):
+    if not (session.workos_refresh_token or session.workos_session_id):
+        return
+    changed = workos_auth.refresh_workos_session(
+        workos_user_id=session.user.workos_user_id,
+        workos_session_id=session.workos_session_id,
+        sealed_refresh_token=session.workos_refresh_token,
+    )
+    session.workos_refresh_token = changed.sealed_refresh_token
+    session.organization_id = changed.organization_id or session.organization_id
+    session.role = changed.role or session.role
+
+
+# --- end ---------------------------------------------------------------------------------------
+
+
+def end_sessions(sessions, *, reason, user=None, request=None, revoke_workos=True):
+    """End sign-ins: refresh tokens stop working at once, browsers are signed out on their next
+    request, access tokens expire shortly; the WorkOS sessions behind them are revoked (best
+    effort) unless `revoke_workos` is False. Audited against `user` when given. Returns how many
+    ended."""
+    active = list(sessions.filter(revoked_at__isnull=True).values_list("pk", "workos_session_id"))
+    ended = AuthSession.objects.filter(pk__in=[pk for pk, _sid in active], revoked_at__isnull=True).update(
+        revoked_at=timezone.now(), revoked_reason=reason, workos_refresh_token=""
+    )
+    if revoke_workos:
+        for sid in {sid for _pk, sid in active if sid}:
+            workos_auth.revoke_session(sid)
+    if ended and user is not None:
         audit.record(AuditEvent.Kind.SESSIONS_REVOKED, user=user, request=request, reason=reason, count=ended)
     return ended
+
+
+def sign_out(request, *, user, session_id, workos_session_id="", return_to=None):
+    """Logout, for an app (token) or a browser: ends this sign-in and every one of ours sharing
+    its WorkOS session, revokes that WorkOS session, and returns WorkOS's logout URL (or None),
+    where the browser must go so AuthKit does not sign the person straight back in."""
+    ours = AuthSession.objects.filter(id=session_id or "")
+    if workos_session_id:
+        ours = ours | AuthSession.objects.filter(workos_session_id=workos_session_id)
+    end_sessions(ours, reason="logout", revoke_workos=False)
+    audit.record(AuditEvent.Kind.LOGOUT, user=user, request=request)
+    if not workos_session_id:
+        return None
+    workos_auth.revoke_session(workos_session_id)
+    try:
+        return workos_auth.logout_url(workos_session_id, return_to=return_to)
+    except GatehouseError:
+        return None
+
+
+@receiver(post_save, sender=User, dispatch_uid="gatehouse-end-sign-ins-on-password-or-deactivation")
+def _end_sign_ins_of_changed_user(sender, instance, created, update_fields=None, **kwargs):
+    """A new password, or a deactivated account, ends every sign-in of that user.
+
+    `_password` is set by `set_password()` until the save completes (AbstractBaseUser); Django's
+    session auth hash already signs other browsers out on a password change, and this ends the
+    token sign-ins too. WorkOS sessions are left to expire: a model save makes no network calls.
+    """
+    if created:
+        return
+    if instance._password is not None:
+        end_sessions(AuthSession.objects.filter(user=instance), reason="password_changed", revoke_workos=False)
+    elif not instance.is_active and (update_fields is None or "is_active" in update_fields):
+        end_sessions(AuthSession.objects.filter(user=instance), reason="user_deactivated", revoke_workos=False)

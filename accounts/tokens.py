@@ -1,16 +1,14 @@
-"""Gatehouse's JWT pairs (simplejwt) and the sign-in sessions behind them.
+"""Gatehouse's JWT pairs (simplejwt): minting, marking a refresh token used, decoding.
 
 - Every pair belongs to an `AuthSession` (claim `sess`); the WorkOS session id rides as `sid`,
   plus `org_id`, `role` and `amr` (how the user signed in), so that an access token describes its
   user without a database query.
-- Refresh rotates: the presented token is blacklisted (a unique row, so of two concurrent
-  refreshes exactly one wins) and a new pair is issued. A rotated token presented again after a
-  short grace period is treated as stolen: the whole session is revoked.
-- When the session came from AuthKit, refresh also rotates the WorkOS refresh token, so a session
-  WorkOS has ended (sign-out elsewhere, admin revocation) stops refreshing here too.
+- A refresh token is used once: `mark_used` writes its blacklist row (unique, so of two
+  concurrent refreshes exactly one wins) and tells a fresh use from a race and from a replay.
+
+What a sign-in is, and when it starts, refreshes and ends, is accounts.sessions's business.
 """
 
-import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -23,12 +21,8 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.utils import datetime_from_epoch
 
-from accounts import audit, secretbox
-from accounts.client import client_ip, user_agent
-from accounts.errors import GatehouseError, TokenError
-from accounts.models import AuditEvent, AuthSession
-
-log = logging.getLogger(__name__)
+from accounts.errors import TokenError
+from accounts.models import AuthSession
 
 # A rotated refresh token seen again within this window is a client race (two tabs refreshing at
 # once), not theft: the late caller is refused without revoking the session.
@@ -63,7 +57,7 @@ def _claims_for(user, session):
     }
 
 
-def _mint(user, session):
+def mint(user, session):
     conf = _jwt()
     refresh = RefreshToken()
     refresh.set_exp(lifetime=conf.REFRESH_TOKEN_LIFETIME)
@@ -82,40 +76,6 @@ def _mint(user, session):
         refresh_expires_at=datetime_from_epoch(refresh["exp"]),
         session=session,
     )
-
-
-def client_info(request):
-    if request is None:
-        return {}
-    return {"user_agent": user_agent(request), "ip_address": client_ip(request)}
-
-
-def issue_pair(user, *, method, request=None, workos_session_id="", workos_refresh_token="", organization_id="", role=""):
-    """Open a sign-in session for `user` and return its first token pair."""
-    with transaction.atomic():
-        session = AuthSession.objects.create(
-            user=user,
-            method=method,
-            workos_session_id=workos_session_id or "",
-            workos_refresh_token=secretbox.seal(workos_refresh_token),
-            organization_id=organization_id or "",
-            role=role or "",
-            **client_info(request),
-        )
-        return _mint(user, session)
-
-
-BROWSER_SESSION_KEY = "gatehouse_auth_session"
-
-
-def open_browser_session(request, user, *, method, workos_session_id=""):
-    """Record a browser sign-in (Django session) as an AuthSession, so that it is listed and can be
-    ended like an app sign-in; accounts.middleware signs the browser out once it is revoked."""
-    session = AuthSession.objects.create(
-        user=user, method=method, channel=AuthSession.Channel.BROWSER, workos_session_id=workos_session_id or "", **client_info(request)
-    )
-    request.session[BROWSER_SESSION_KEY] = session.id
-    return session
 
 
 def decode(raw, *, expected_type=None):
@@ -137,68 +97,36 @@ def decode(raw, *, expected_type=None):
     return claims
 
 
-def refresh_pair(raw, *, refresh_workos=None):
-    """Rotate a refresh token. `refresh_workos(session)` rotates the WorkOS side, if any."""
-    claims = decode(raw, expected_type="refresh")
-    outcome = None
-    with transaction.atomic():
-        session = AuthSession.objects.select_for_update().filter(id=claims["sess"]).select_related("user").first()
-        if session is None or session.user_id is None or str(session.user_id) != str(claims.get(_jwt().USER_ID_CLAIM)):
-            raise TokenError("This sign-in no longer exists. Sign in again.", code="session_not_found")
-        if session.revoked_at:
-            raise TokenError("This sign-in has ended. Sign in again.", code="session_revoked")
-        user = session.user
-        if not user.is_active:
-            raise TokenError("This account is disabled.", code="user_inactive")
-        outstanding, _ = OutstandingToken.objects.get_or_create(
-            jti=claims[_jwt().JTI_CLAIM],
-            defaults={
-                "user_id": session.user_id,
-                "token": raw,
-                "created_at": datetime_from_epoch(claims["iat"]),
-                "expires_at": datetime_from_epoch(claims["exp"]),
-            },
-        )
-        try:
-            with transaction.atomic():
-                BlacklistedToken.objects.create(token=outstanding)
-        except IntegrityError:
-            used_at = BlacklistedToken.objects.filter(token=outstanding).values_list("blacklisted_at", flat=True).first()
-            if used_at and timezone.now() - used_at < REUSE_GRACE:
-                raise TokenError("This refresh token was just used by another request.", code="refresh_token_already_used") from None
-            outcome = "reused"
-        if outcome is None:
-            if refresh_workos and (session.workos_refresh_token or session.workos_session_id):
-                try:
-                    refresh_workos(session)
-                except GatehouseError as exc:
-                    if exc.code == "invalid_grant":
-                        outcome = "workos_ended"
-                    else:
-                        raise  # rolls back the blacklist row: the same token works on retry
-            if outcome is None:
-                session.last_refreshed_at = timezone.now()
-                session.save(update_fields=["last_refreshed_at", "workos_refresh_token", "organization_id", "role"])
-                return _mint(user, session)
-    # Revocations happen outside the failed rotation so that they are committed.
-    if outcome == "reused":
-        log.warning("Refresh token reuse detected for session %s (user %s): revoking it", session.id, session.user_id)
-        revoke_sessions(AuthSession.objects.filter(id=session.id), reason="refresh_reuse")
-        audit.record(AuditEvent.Kind.REFRESH_REUSE, user=session.user, session=session.id)
-        raise TokenError("This refresh token was already used. The sign-in has been ended for safety.", code="refresh_token_reused")
-    revoke_sessions(AuthSession.objects.filter(id=session.id), reason="workos_session_ended")
-    raise TokenError("The WorkOS session has ended. Sign in again.", code="session_revoked")
+class Use:
+    """What presenting a refresh token was: its first use, a race within the grace, or a replay."""
+
+    FRESH = "fresh"
+    RACE = "race"
+    REPLAY = "replay"
 
 
-def revoke_sessions(queryset, *, reason):
-    """End sessions: their refresh tokens stop working at once; access tokens expire shortly."""
-    return queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now(), revoked_reason=reason, workos_refresh_token="")
+def mark_used(raw, claims, user_id):
+    """Record that this refresh token has been used (call inside the rotation's transaction)."""
+    outstanding, _ = OutstandingToken.objects.get_or_create(
+        jti=claims[_jwt().JTI_CLAIM],
+        defaults={
+            "user_id": user_id,
+            "token": raw,
+            "created_at": datetime_from_epoch(claims["iat"]),
+            "expires_at": datetime_from_epoch(claims["exp"]),
+        },
+    )
+    try:
+        with transaction.atomic():
+            BlacklistedToken.objects.create(token=outstanding)
+    except IntegrityError:
+        used_at = BlacklistedToken.objects.filter(token=outstanding).values_list("blacklisted_at", flat=True).first()
+        return Use.RACE if used_at and timezone.now() - used_at < REUSE_GRACE else Use.REPLAY
+    return Use.FRESH
 
 
-def revoke_workos_session(workos_session_id, *, reason="logout"):
-    if not workos_session_id:
-        return 0
-    return revoke_sessions(AuthSession.objects.filter(workos_session_id=workos_session_id), reason=reason)
+def user_id_of(claims):
+    return str(claims.get(_jwt().USER_ID_CLAIM))
 
 
 def session_is_active(session_id):

@@ -285,48 +285,59 @@ def revoke_session(workos_session_id):
     return True
 
 
-def _workos_session_active(session):
-    """Does WorkOS still count this sign-in's session as active? (Its word, not our guess.)"""
-    workos_user_id = session.user.workos_user_id
+def _workos_session_active(workos_user_id, workos_session_id):
+    """Does WorkOS still count this session as active? (Its word, not our guess.)"""
     if not workos_user_id:
         return False
     wos = workos_client.client()
     page = workos_client.call("list the user's WorkOS sessions", wos.user_management.list_sessions, workos_user_id, limit=100)
     for item in workos_client.paged(page, "list the user's WorkOS sessions"):
-        if item.id == session.workos_session_id:
+        if item.id == workos_session_id:
             return str(getattr(item.status, "value", item.status)) == "active"
     return False
 
 
-def refresh_session(session):
-    """Rotate the WorkOS refresh token behind one of our sessions (called from tokens.refresh_pair).
+@dataclass
+class Refreshed:
+    """What a WorkOS refresh changed: the new sealed refresh token ("" once it is lost), and the
+    organization and role WorkOS now reports (empty: unchanged)."""
+
+    sealed_refresh_token: str
+    organization_id: str = ""
+    role: str = ""
+
+
+def refresh_workos_session(*, workos_user_id, workos_session_id, sealed_refresh_token):
+    """Rotate the WorkOS refresh token behind one of our sign-ins; raises ProviderError
+    `invalid_grant` when WorkOS has ended the session.
 
     A rotation whose answer never reached us (a timeout or a 5xx after WorkOS did the work)
     leaves us holding a refresh token WorkOS has already replaced, so the retry gets
     `invalid_grant` although nobody signed out. Before treating `invalid_grant` as the end of the
     sign-in we ask WorkOS whether the session is still active; if it is, the sign-in goes on and
-    later refreshes check the session's liveness the same way instead of rotating.
+    later refreshes (with no refresh token left) check the session's liveness the same way.
     """
     from accounts import secretbox
 
-    if not session.workos_refresh_token:
-        if not _workos_session_active(session):
+    if not sealed_refresh_token:
+        if not _workos_session_active(workos_user_id, workos_session_id):
             raise ProviderError("The WorkOS session has ended.", code="invalid_grant")
-        return
+        return Refreshed(sealed_refresh_token="")
     wos = workos_client.one_shot_client()
     try:
         auth = workos_client.call(
             "refresh the WorkOS session",
             wos.user_management.authenticate_with_refresh_token,
-            refresh_token=secretbox.unseal(session.workos_refresh_token),
+            refresh_token=secretbox.unseal(sealed_refresh_token),
         )
     except ProviderError as exc:
-        if exc.code != "invalid_grant" or not session.workos_session_id or not _workos_session_active(session):
+        if exc.code != "invalid_grant" or not workos_session_id or not _workos_session_active(workos_user_id, workos_session_id):
             raise
-        log.warning("WorkOS refused a refresh token of session %s that is still active: an earlier rotation's answer was lost", session.id)
-        session.workos_refresh_token = ""
-        return
+        log.warning("WorkOS refused the refresh token of its still active session %s: an earlier rotation's answer was lost", workos_session_id)
+        return Refreshed(sealed_refresh_token="")
     claims = _unverified_claims(auth.access_token)
-    session.workos_refresh_token = secretbox.seal(auth.refresh_token)
-    session.organization_id = auth.organization_id or claims.get("org_id") or session.organization_id
-    session.role = claims.get("role") or session.role
+    return Refreshed(
+        sealed_refresh_token=secretbox.seal(auth.refresh_token),
+        organization_id=auth.organization_id or claims.get("org_id") or "",
+        role=claims.get("role") or "",
+    )

@@ -9,7 +9,7 @@ from django.db import connection
 from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
 
-from accounts import tokens
+from accounts import sessions
 from accounts.models import User
 
 _TRANSACTION_CONTROL = ("BEGIN", "SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK", "COMMIT")
@@ -22,7 +22,7 @@ def data_queries(captured):
 
 def access_token_for_bench():
     user, _ = User.objects.get_or_create(email="bench@example.com")
-    return tokens.issue_pair(user, method="password").access
+    return sessions.start_token_session(user, method="password").access
 
 
 def queries_per_me():

@@ -6,7 +6,7 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from accounts.api.errors import json_error
+from accounts.http import json_error
 
 
 def _is_api(request):

@@ -9,12 +9,12 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.response import Response
 
 from accounts import ratelimit, workos_auth
+from accounts.api.base import PublicAPIView
 from accounts.api.serializers import AuthorizeResponseSerializer, ErrorSerializer, SSOAuthorizeQuerySerializer
 from accounts.api.throttles import AuthorizeIPThrottle
-from accounts.api.views import PublicAPIView
 from accounts.client import client_ip
 from accounts.errors import GatehouseError, InvalidSignInRequest
-from accounts.web.views import error_page, safe_next, throttled_page
+from accounts.http import error_page, safe_next, throttled_page
 from sso import webhooks
 from sso.models import Organization
 

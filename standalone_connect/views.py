@@ -15,7 +15,7 @@ from rest_framework.views import APIView
 
 from accounts.api.serializers import ErrorSerializer
 from accounts.errors import GatehouseError
-from accounts.web.views import error_page
+from accounts.http import error_page
 from standalone_connect import service
 from standalone_connect.authentication import ConnectTokenAuthentication
 

@@ -225,6 +225,43 @@ def test_password_change_ends_all_sessions(api):
     assert api.post("/api/token/refresh/", {"refresh": pair["refresh"]}, format="json").json()["code"] == "session_revoked"
 
 
+def test_deactivation_ends_all_sessions(api, client):
+    user = User.objects.create_user("off@example.com", "off-password-123")
+    pair = api.post("/api/token/", {"email": "off@example.com", "password": "off-password-123"}, format="json").json()
+    client.post("/auth/login", {"email": "off@example.com", "password": "off-password-123"})
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+    assert set(AuthSession.objects.values_list("revoked_reason", flat=True)) == {"user_deactivated"}
+    assert api.post("/api/token/refresh/", {"refresh": pair["refresh"]}, format="json").json()["code"] == "session_revoked"
+    user.first_name = "Still off"
+    user.save(update_fields=["first_name"])  # other saves of an inactive user change nothing
+    assert AuthSession.objects.filter(revoked_reason="user_deactivated").count() == 2
+
+
+def test_api_sign_ins_send_djangos_login_signals(api):
+    from django.contrib.auth.signals import user_logged_in, user_login_failed
+
+    seen = []
+
+    def logged_in(sender, request, user, **kwargs):
+        seen.append(("in", user.email, request.path))
+
+    def failed(sender, credentials, request, **kwargs):
+        seen.append(("failed", credentials["email"], request.path))
+
+    user_logged_in.connect(logged_in)
+    user_login_failed.connect(failed)
+    try:
+        User.objects.create_user("sig@example.com", "sig-password-123")
+        api.post("/api/token/", {"email": "sig@example.com", "password": "wrong"}, format="json")
+        api.post("/api/token/", {"email": "sig@example.com", "password": "sig-password-123"}, format="json")
+    finally:
+        user_logged_in.disconnect(logged_in)
+        user_login_failed.disconnect(failed)
+    assert seen == [("failed", "sig@example.com", "/api/token/"), ("in", "sig@example.com", "/api/token/")]
+    assert User.objects.get().last_login is not None
+
+
 # --- audit -----------------------------------------------------------------------------------
 
 

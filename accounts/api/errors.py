@@ -7,7 +7,7 @@ holding per-field messages for validation errors.
 import logging
 
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, JsonResponse
+from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
@@ -82,6 +82,3 @@ def exception_handler(exc, context):
         code = "throttled"
     return _response(exc.status_code, {"code": str(code), "message": message}, headers)
 
-
-def json_error(status_code, code, message):
-    return JsonResponse({"code": code, "message": message}, status=status_code)

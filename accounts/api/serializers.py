@@ -8,12 +8,22 @@ class ErrorSerializer(serializers.Serializer):
 
 
 class UserSerializer(serializers.Serializer):
+    """A User, or the user an access token describes. With `context["session"]`, the
+    organization and role are the ones of that sign-in."""
+
     id = serializers.IntegerField()
     email = serializers.EmailField()
     first_name = serializers.CharField(allow_blank=True)
     last_name = serializers.CharField(allow_blank=True)
-    organization_id = serializers.CharField(allow_null=True, allow_blank=True)
-    role = serializers.CharField(allow_null=True, allow_blank=True)
+    organization_id = serializers.CharField(allow_null=True, help_text="The WorkOS organization of this sign-in, if any.")
+    role = serializers.CharField(allow_null=True, help_text="The role slug in that organization, if any.")
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        session = self.context.get("session")
+        for name in ("organization_id", "role"):
+            data[name] = (getattr(session, name, "") if session is not None else "") or data[name] or None
+        return data
 
 
 class AuthorizeQuerySerializer(serializers.Serializer):
@@ -96,6 +106,8 @@ class SSOAuthorizeQuerySerializer(serializers.Serializer):
 
 
 class SessionSerializer(serializers.Serializer):
+    """One sign-in; `current` is the one whose id is `context["current"]`."""
+
     id = serializers.CharField()
     method = serializers.CharField()
     channel = serializers.ChoiceField(choices=["api", "browser"], help_text="App (token) or browser sign-in.")
@@ -104,7 +116,15 @@ class SessionSerializer(serializers.Serializer):
     organization_id = serializers.CharField(allow_null=True)
     created_at = serializers.DateTimeField()
     last_refreshed_at = serializers.DateTimeField(allow_null=True)
-    current = serializers.BooleanField()
+    current = serializers.SerializerMethodField()
+
+    def get_current(self, session) -> bool:
+        return session.id == self.context.get("current")
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        data["organization_id"] = data["organization_id"] or None
+        return data
 
 
 class RevokeAllSerializer(serializers.Serializer):

@@ -1,64 +1,22 @@
 """Browser sign-in: our sign-in page, the AuthKit round trip, Django session login, logout."""
 
 import logging
-from urllib.parse import unquote
 
 from django.conf import settings
 from django.contrib import auth
 from django.contrib.auth.forms import AuthenticationForm
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts import audit, policy, ratelimit, tokens, workos_auth, workos_client
+from accounts import policy, ratelimit, sessions, workos_auth, workos_client
 from accounts.client import client_ip
 from accounts.errors import GatehouseError
-from accounts.models import AuditEvent, AuthSession, SignInState
-from accounts.sessions import end_sessions
+from accounts.http import error_page, safe_next, throttled_page
+from accounts.models import AuthSession, SignInState
 
 log = logging.getLogger(__name__)
-SESSION_WORKOS_SID = "gatehouse_workos_sid"
-
-
-def safe_next(request, candidate):
-    """`candidate` if it is a same-site path; otherwise the default landing page."""
-    if candidate and isinstance(candidate, str):
-        candidate = candidate.strip()
-        decoded = unquote(candidate)  # judge the encoded and the decoded spelling alike
-        if (
-            all(form.startswith("/") and not form.startswith("//") and "\\" not in form for form in (candidate, decoded))
-            and not any(ord(ch) < 32 for ch in decoded)
-            and url_has_allowed_host_and_scheme(candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure())
-        ):
-            return candidate
-    return settings.LOGIN_REDIRECT_URL
-
-
-def error_page(request, exc, status=None, title="Sign-in did not work"):
-    return render(
-        request,
-        "errors/error.html",
-        {"title": title, "message": exc.message, "code": exc.code},
-        status=status or (exc.status if exc.status < 500 else 502 if exc.status == 502 else 503),
-    )
-
-
-def throttled_message(limited):
-    seconds = int(limited.wait) + 1
-    return f"Too many attempts. Try again in {seconds} second{'s' if seconds != 1 else ''}."
-
-
-def throttled_page(request, limited, *, template="errors/error.html", context=None):
-    """The page for a refused attempt: says when to try again, with a Retry-After header."""
-    if limited.first:
-        audit.record(AuditEvent.Kind.THROTTLED, email=(context or {}).get("email", ""), request=request, reason=limited.scope)
-    context = {"title": "Too many attempts", "code": "throttled", **(context or {})}
-    context["error" if template != "errors/error.html" else "message"] = throttled_message(limited)
-    response = render(request, template, context, status=429)
-    response["Retry-After"] = str(int(limited.wait) + 1)
-    return response
 
 
 class _EmailAuthenticationForm(AuthenticationForm):
@@ -115,16 +73,15 @@ def login_page(request):
     try:
         policy.check_method(email, AuthSession.Method.PASSWORD)
     except GatehouseError as exc:
-        audit.record(AuditEvent.Kind.SIGN_IN_FAILED, email=email, request=request, reason=exc.code, method="password")
+        sessions.sign_in_failed(request, email=email, reason=exc.code, method=AuthSession.Method.PASSWORD)
         context.update(step="elsewhere", rule=rule, error=exc.message)
         return render(request, "accounts/login.html", context, status=403)
     form = _EmailAuthenticationForm(request, data={"username": email, "password": request.POST.get("password", "")})
     if form.is_valid():
-        auth.login(request, form.get_user())
-        tokens.open_browser_session(request, form.get_user(), method=AuthSession.Method.PASSWORD)
-        audit.record(AuditEvent.Kind.SIGN_IN_SUCCEEDED, user=form.get_user(), request=request, method="password")
+        sessions.start_browser_session(request, form.get_user(), method=AuthSession.Method.PASSWORD)
         return redirect(next_url)
-    audit.record(AuditEvent.Kind.SIGN_IN_FAILED, email=email, request=request, reason="invalid_credentials", method="password")
+    # authenticate() has sent user_login_failed already
+    sessions.sign_in_failed(request, email=email, reason="invalid_credentials", method=AuthSession.Method.PASSWORD, signal=False)
     context["error"] = " ".join(form.non_field_errors()) or "Enter your email and password."
     return render(request, "accounts/login.html", context, status=400)
 
@@ -175,33 +132,26 @@ def workos_callback(request):
             browser=True,
         )
     except GatehouseError as exc:
-        audit.record(AuditEvent.Kind.SIGN_IN_FAILED, request=request, reason=exc.code, method="workos")
+        sessions.sign_in_failed(request, reason=exc.code, method="workos")
         return error_page(request, exc)
-    auth.login(request, result.user, backend="django.contrib.auth.backends.ModelBackend")
-    tokens.open_browser_session(request, result.user, method=result.method, workos_session_id=result.workos_session_id)
-    audit.record(AuditEvent.Kind.SIGN_IN_SUCCEEDED, user=result.user, request=request, method=result.method)
-    if result.workos_session_id:
-        request.session[SESSION_WORKOS_SID] = result.workos_session_id
+    sessions.start_browser_session(request, result.user, method=result.method, workos_session_id=result.workos_session_id)
     return redirect(safe_next(request, result.next_url))
 
 
 @never_cache
 @require_POST
 def logout_view(request):
-    sid = request.session.get(SESSION_WORKOS_SID)
+    url = None
     if request.user.is_authenticated:
-        audit.record(AuditEvent.Kind.LOGOUT, user=request.user, request=request)
-    tokens.revoke_sessions(AuthSession.objects.filter(id=request.session.get(tokens.BROWSER_SESSION_KEY, "")), reason="logout")
+        url = sessions.sign_out(
+            request,
+            user=request.user,
+            session_id=request.session.get(sessions.BROWSER_SESSION_KEY),
+            workos_session_id=request.session.get(sessions.BROWSER_WORKOS_SID_KEY, ""),
+            return_to=request.build_absolute_uri(reverse("home")),
+        )
     auth.logout(request)
-    if sid:
-        workos_auth.revoke_session(sid)
-        try:
-            url = workos_auth.logout_url(sid, return_to=request.build_absolute_uri(reverse("home")))
-        except GatehouseError:
-            url = None
-        if url:
-            return redirect(url)
-    return redirect("home")
+    return redirect(url or "home")
 
 
 @never_cache
@@ -210,11 +160,11 @@ def sessions_page(request):
     """The signed-in person's sign-ins, with "end this one" and "sign out everywhere"."""
     if not request.user.is_authenticated:
         return redirect(f"{reverse('web-login')}?next={reverse('web-sessions')}")
-    sessions = AuthSession.objects.filter(user=request.user)
+    mine = AuthSession.objects.filter(user=request.user)
     if request.method == "POST":
         target = request.POST.get("session", "")
-        chosen = sessions if target == "all" else sessions.filter(id=target)
-        ended = end_sessions(request.user, chosen, reason="signed_out_everywhere" if target == "all" else "signed_out", request=request)
+        chosen = mine if target == "all" else mine.filter(id=target)
+        ended = sessions.end_sessions(chosen, reason="signed_out_everywhere" if target == "all" else "signed_out", user=request.user, request=request)
         if target == "all":
             # this browser too: its Django session is one of the sign-ins
             auth.logout(request)
@@ -226,5 +176,5 @@ def sessions_page(request):
     return render(
         request,
         "accounts/sessions.html",
-        {"sessions": sessions.filter(revoked_at__isnull=True), "current": request.session.get(tokens.BROWSER_SESSION_KEY)},
+        {"sessions": mine.filter(revoked_at__isnull=True), "current": request.session.get(sessions.BROWSER_SESSION_KEY)},
     )

@@ -1,0 +1,88 @@
+"""What every API view shares: the public-view base, sign-in failure handling, the schema's
+error responses, and how a token pair goes out (body or HttpOnly cookies). Other apps' API views
+(`sso`) build on these too."""
+
+from django.conf import settings
+from django.utils.cache import add_never_cache_headers
+from drf_spectacular.utils import OpenApiResponse
+from rest_framework import permissions
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts import sessions
+from accounts.api import serializers as s
+from accounts.api.throttles import SignInIPThrottle
+from accounts.authentication import ACCESS_COOKIE, REFRESH_COOKIE
+from accounts.errors import GatehouseError
+
+ERRORS = {
+    400: OpenApiResponse(s.ErrorSerializer, description="Invalid request"),
+    401: OpenApiResponse(s.ErrorSerializer, description="Not authenticated or bad credentials"),
+    403: OpenApiResponse(s.ErrorSerializer, description="Refused by policy"),
+    404: OpenApiResponse(s.ErrorSerializer, description="Not found, or not configured on this server"),
+    429: OpenApiResponse(s.ErrorSerializer, description="Throttled; see Retry-After"),
+    502: OpenApiResponse(s.ErrorSerializer, description="Identity provider unreachable"),
+    503: OpenApiResponse(s.ErrorSerializer, description="Identity provider unavailable; see Retry-After"),
+}
+
+
+def errors(*statuses):
+    """The documented error responses of an operation."""
+    return {status: ERRORS[status] for status in statuses}
+
+
+class PublicAPIView(APIView):
+    """No authentication; throttled per client IP (the sign-in scope unless a view says otherwise)."""
+
+    authentication_classes = []
+    permission_classes = [permissions.AllowAny]
+    throttle_classes = [SignInIPThrottle]
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        # tokens and sign-in states must never sit in a browser's or a proxy's cache
+        add_never_cache_headers(response)
+        return super().finalize_response(request, response, *args, **kwargs)
+
+
+class SignInView(PublicAPIView):
+    """A sign-in endpoint: every refusal is audited and announced (`user_login_failed`)."""
+
+    method = ""
+
+    def handle_exception(self, exc):
+        if isinstance(exc, GatehouseError):
+            data = self.request.data if isinstance(self.request.data, dict) else {}
+            sessions.sign_in_failed(self.request, email=data.get("email", ""), reason=exc.code, method=self.method)
+        return super().handle_exception(exc)
+
+
+def set_token_cookies(response, pair):
+    common = {"secure": not settings.DEBUG, "httponly": True, "samesite": "Lax"}
+    response.set_cookie(ACCESS_COOKIE, pair.access, expires=pair.access_expires_at, path="/api/", **common)
+    response.set_cookie(REFRESH_COOKIE, pair.refresh, expires=pair.refresh_expires_at, path="/api/token/refresh/", **common)
+
+
+def clear_token_cookies(response):
+    response.delete_cookie(ACCESS_COOKIE, path="/api/", samesite="Lax")
+    response.delete_cookie(REFRESH_COOKIE, path="/api/token/refresh/", samesite="Lax")
+
+
+def pair_response(pair, body, *, access_key="access", refresh_key="refresh"):
+    """Tokens in the body, or (cookie mode) in HttpOnly cookies and not in the body."""
+    if not settings.GATEHOUSE_TOKEN_COOKIES:
+        body = {access_key: pair.access, refresh_key: pair.refresh, **body}
+    response = Response(body)
+    if settings.GATEHOUSE_TOKEN_COOKIES:
+        set_token_cookies(response, pair)
+    return response
+
+
+def signin_response(pair, user, *, created=False):
+    """The answer to a sign-in that returns the user (the WorkOS callback, Google, Okta)."""
+    body = {
+        "access_expires_at": pair.access_expires_at,
+        "refresh_expires_at": pair.refresh_expires_at,
+        "user": s.UserSerializer(user, context={"session": pair.session}).data,
+        "created": created,
+    }
+    return pair_response(pair, body, access_key="access_token", refresh_key="refresh_token")

@@ -1,0 +1,59 @@
+"""HTTP helpers every app's views share: a safe `next`, error pages, JSON errors.
+
+Views in `accounts`, `sso` and `standalone_connect` import these from here (never from each
+other's view modules).
+"""
+
+from urllib.parse import unquote
+
+from django.conf import settings
+from django.http import JsonResponse
+from django.shortcuts import render
+from django.utils.http import url_has_allowed_host_and_scheme
+
+from accounts import audit
+from accounts.models import AuditEvent
+
+
+def safe_next(request, candidate):
+    """`candidate` if it is a same-site path; otherwise the default landing page."""
+    if candidate and isinstance(candidate, str):
+        candidate = candidate.strip()
+        decoded = unquote(candidate)  # judge the encoded and the decoded spelling alike
+        if (
+            all(form.startswith("/") and not form.startswith("//") and "\\" not in form for form in (candidate, decoded))
+            and not any(ord(ch) < 32 for ch in decoded)
+            and url_has_allowed_host_and_scheme(candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure())
+        ):
+            return candidate
+    return settings.LOGIN_REDIRECT_URL
+
+
+def error_page(request, exc, status=None, title="Sign-in did not work"):
+    return render(
+        request,
+        "errors/error.html",
+        {"title": title, "message": exc.message, "code": exc.code},
+        status=status or (exc.status if exc.status < 500 else 502 if exc.status == 502 else 503),
+    )
+
+
+def throttled_message(limited):
+    seconds = int(limited.wait) + 1
+    return f"Too many attempts. Try again in {seconds} second{'s' if seconds != 1 else ''}."
+
+
+def throttled_page(request, limited, *, template="errors/error.html", context=None):
+    """The page for a refused attempt: says when to try again, with a Retry-After header."""
+    if limited.first:
+        audit.record(AuditEvent.Kind.THROTTLED, email=(context or {}).get("email", ""), request=request, reason=limited.scope)
+    context = {"title": "Too many attempts", "code": "throttled", **(context or {})}
+    context["error" if template != "errors/error.html" else "message"] = throttled_message(limited)
+    response = render(request, template, context, status=429)
+    response["Retry-After"] = str(int(limited.wait) + 1)
+    return response
+
+
+def json_error(status_code, code, message):
+    """The API's error shape, for responses made outside DRF (Django's error handlers)."""
+    return JsonResponse({"code": code, "message": message}, status=status_code)
