@@ -11,18 +11,17 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-import jwt
 import requests
 from django.conf import settings
 from django.core.signals import setting_changed
 
+from accounts import jwks
 from accounts.errors import InvalidSignInRequest, NotConfigured, ProviderError, ProviderUnavailable, SignInRefused
 from accounts.provisioning import ExternalIdentity
 
 log = logging.getLogger(__name__)
 
 ALGORITHMS = ["RS256"]
-LEEWAY_SECONDS = 30
 GOOGLE_ISSUERS = ("https://accounts.google.com", "accounts.google.com")
 
 
@@ -51,28 +50,13 @@ class ProviderConfig:
         return self.discovery_url or self.jwks_uri
 
 
-# Between two forced key refetches for one provider: a rotation is picked up at once, a flood
-# of tokens signed with unknown keys costs the provider one request per period at most.
-KEY_REFETCH_COOLDOWN = 30
-
-
 @dataclass
 class _Metadata:
     issuer: str
     token_endpoint: str
-    jwks_client: jwt.PyJWKClient
+    keys: jwks.KeySet
     authorization_endpoint: str = ""
     fetched_at: float = field(default_factory=time.monotonic)
-    refetched_at: float = float("-inf")
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def may_refetch_keys(self):
-        with self.lock:
-            now = time.monotonic()
-            if now - self.refetched_at < KEY_REFETCH_COOLDOWN:
-                return False
-            self.refetched_at = now
-            return True
 
 
 def provider_config(name):
@@ -120,16 +104,15 @@ class _MetadataCache:
         with self._lock:
             entry = self._entries.get(config.cache_key)
             if entry is None or time.monotonic() - entry.fetched_at >= ttl:
-                entry = self._discover(config, ttl) if config.discovery_url else self._explicit(config, ttl)
+                entry = self._discover(config) if config.discovery_url else self._explicit(config)
                 self._entries[config.cache_key] = entry
         return entry
 
     @staticmethod
-    def _explicit(config, ttl):
-        client = jwt.PyJWKClient(config.jwks_uri, cache_jwk_set=True, lifespan=ttl, timeout=settings.OIDC_HTTP_TIMEOUT)
-        return _Metadata(issuer=config.issuer, token_endpoint=config.token_endpoint, jwks_client=client, authorization_endpoint=config.authorization_endpoint)
+    def _explicit(config):
+        return _Metadata(issuer=config.issuer, token_endpoint=config.token_endpoint, keys=jwks.KeySet(config.jwks_uri), authorization_endpoint=config.authorization_endpoint)
 
-    def _discover(self, config, ttl):
+    def _discover(self, config):
         try:
             response = requests.get(config.discovery_url, timeout=settings.OIDC_HTTP_TIMEOUT)
             response.raise_for_status()
@@ -138,8 +121,7 @@ class _MetadataCache:
         except (requests.RequestException, ValueError, KeyError, TypeError) as exc:
             log.warning("%s discovery failed: %s", config.name, exc)
             raise ProviderUnavailable(f"{config.name.title()} could not be reached. Try again in a moment.", code="provider_unavailable") from None
-        client = jwt.PyJWKClient(jwks_uri, cache_jwk_set=True, lifespan=ttl, timeout=settings.OIDC_HTTP_TIMEOUT)
-        return _Metadata(issuer=issuer, token_endpoint=token_endpoint, jwks_client=client, authorization_endpoint=document.get("authorization_endpoint", ""))
+        return _Metadata(issuer=issuer, token_endpoint=token_endpoint, keys=jwks.KeySet(jwks_uri), authorization_endpoint=document.get("authorization_endpoint", ""))
 
     def clear(self):
         with self._lock:
@@ -193,68 +175,29 @@ def exchange_code(config, meta, *, code, redirect_uri, code_verifier=""):
     return body
 
 
-_TOKEN_ERRORS = (
-    (jwt.ExpiredSignatureError, "id_token_expired", "The ID token has expired."),
-    (jwt.ImmatureSignatureError, "id_token_not_yet_valid", "The ID token is not valid yet."),
-    (jwt.InvalidAudienceError, "id_token_wrong_audience", "The ID token was issued to another application."),
-    (jwt.InvalidIssuerError, "id_token_wrong_issuer", "The ID token was issued by an unexpected issuer."),
-    (jwt.InvalidSignatureError, "id_token_invalid_signature", "The ID token's signature is invalid."),
-    (jwt.InvalidAlgorithmError, "id_token_invalid_signature", "The ID token is signed with an algorithm we do not accept."),
-    (jwt.MissingRequiredClaimError, "id_token_invalid", "The ID token lacks a required claim."),
-)
-
-
-def _only_key(meta, *, refresh=False):
-    # OpenID Connect Core 10.1: without `kid`, the provider must publish exactly one key.
-    keys = meta.jwks_client.get_signing_keys(refresh=refresh)
-    if len(keys) != 1:
-        raise jwt.PyJWKClientError("no kid and several keys")
-    return keys[0]
-
-
-def _decode(config, meta, id_token, key):
-    issuers = list(dict.fromkeys((meta.issuer, *config.extra_issuers)))
-    return jwt.decode(
-        id_token,
-        key.key,
-        algorithms=ALGORITHMS,
-        audience=config.client_id,
-        issuer=issuers,
-        leeway=LEEWAY_SECONDS,
-        options={"require": ["exp", "iat", "iss", "aud", "sub"]},
-    )
+# jwks.Rejected reasons -> our codes and sentences
+_TOKEN_ERRORS = {
+    "malformed": ("id_token_invalid", "The ID token is malformed."),
+    "expired": ("id_token_expired", "The ID token has expired."),
+    "not_yet_valid": ("id_token_not_yet_valid", "The ID token is not valid yet."),
+    "audience": ("id_token_wrong_audience", "The ID token was issued to another application."),
+    "issuer": ("id_token_wrong_issuer", "The ID token was issued by an unexpected issuer."),
+    "signature": ("id_token_invalid_signature", "The ID token's signature is invalid."),
+    "algorithm": ("id_token_invalid_signature", "The ID token is signed with an algorithm we do not accept."),
+    "unknown_key": ("id_token_invalid_signature", "The ID token is signed with a key the provider does not publish."),
+    "missing_claim": ("id_token_invalid", "The ID token lacks a required claim."),
+}
 
 
 def verify_id_token(config, meta, id_token, *, nonce=""):
+    issuers = list(dict.fromkeys((meta.issuer, *config.extra_issuers)))
     try:
-        header = jwt.get_unverified_header(id_token)
-    except jwt.PyJWTError:
-        raise ProviderError("The ID token is malformed.", code="id_token_invalid", status=401) from None
-    if header.get("alg") not in ALGORITHMS:
-        raise ProviderError("The ID token is signed with an algorithm we do not accept.", code="id_token_invalid_signature", status=401)
-    kid = header.get("kid")
-    try:
-        # with a kid, PyJWKClient refetches once (after its own cooldown) for an unknown one
-        key = meta.jwks_client.get_signing_key(kid) if kid else _only_key(meta)
-        try:
-            claims = _decode(config, meta, id_token, key)
-        except jwt.InvalidSignatureError:
-            # Without a kid, a rotated key looks like a bad signature: fetch the keys again
-            # (rate-limited) before refusing, or everyone is locked out until the cache expires.
-            if kid or not meta.may_refetch_keys():
-                raise
-            claims = _decode(config, meta, id_token, _only_key(meta, refresh=True))
-    except jwt.PyJWKClientConnectionError:
-        raise ProviderUnavailable(f"{config.name.title()}'s signing keys could not be fetched.", code="provider_unavailable") from None
-    except jwt.PyJWKClientError:
-        raise ProviderError("The ID token is signed with a key the provider does not publish.", code="id_token_invalid_signature", status=401) from None
-    except jwt.PyJWTError as exc:
-        for kind, code, message in _TOKEN_ERRORS:
-            if isinstance(exc, kind):
-                raise ProviderError(message, code=code, status=401) from None
-        raise ProviderError("The ID token is invalid.", code="id_token_invalid", status=401) from None
-    if claims["iat"] > time.time() + LEEWAY_SECONDS:
-        raise ProviderError("The ID token is not valid yet.", code="id_token_not_yet_valid", status=401)
+        claims = jwks.verify(id_token, meta.keys, algorithms=ALGORITHMS, issuer=issuers, audience=config.client_id, require=("exp", "iat", "iss", "aud", "sub"))
+    except jwks.Rejected as exc:
+        if exc.reason == "keys_unavailable":
+            raise ProviderUnavailable(f"{config.name.title()}'s signing keys could not be fetched.", code="provider_unavailable") from None
+        code, message = _TOKEN_ERRORS.get(exc.reason, ("id_token_invalid", "The ID token is invalid."))
+        raise ProviderError(message, code=code, status=401) from None
     if isinstance(claims["aud"], list) and len(claims["aud"]) > 1 and claims.get("azp") != config.client_id:
         raise ProviderError("The ID token was issued to another application.", code="id_token_wrong_audience", status=401)
     if nonce and claims.get("nonce") != nonce:

@@ -5,26 +5,23 @@ CONNECT_AUDIENCE when set. The `external_id` claim is our user id (we sent it as
 completion); configure a JWT template in WorkOS that adds it.
 """
 
-import functools
-
-import jwt
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.signals import setting_changed
 from rest_framework import authentication, exceptions
 
-
-@functools.cache
-def _jwks_client(url):
-    return jwt.PyJWKClient(url, cache_jwk_set=True, lifespan=settings.OIDC_JWKS_CACHE_SECONDS, timeout=settings.OIDC_HTTP_TIMEOUT)
-
-
-setting_changed.connect(lambda **kwargs: _jwks_client.cache_clear())
+from accounts import jwks
 
 
 class KeysUnavailable(exceptions.APIException):
     status_code = 503
     default_code = "provider_unavailable"
+
+
+_REASONS = {
+    "expired": ("token_expired", "The access token has expired."),
+    "issuer": ("token_wrong_issuer", "The access token was not issued by our authorization server."),
+    "audience": ("token_wrong_audience", "The access token is for another audience."),
+}
 
 
 def _fail(code, detail):
@@ -40,26 +37,14 @@ class ConnectTokenAuthentication(authentication.BaseAuthentication):
             _fail("connect_not_configured", "Connect tokens are not accepted here (CONNECT_ISSUER / CONNECT_JWKS_URL unset).")
         raw = header[7:].strip()
         try:
-            key = _jwks_client(settings.CONNECT_JWKS_URL).get_signing_key_from_jwt(raw)
-            claims = jwt.decode(
-                raw,
-                key.key,
-                algorithms=["RS256"],
-                issuer=settings.CONNECT_ISSUER,
-                audience=settings.CONNECT_AUDIENCE or None,
-                leeway=30,
-                options={"require": ["exp", "iat", "iss", "sub"], "verify_aud": bool(settings.CONNECT_AUDIENCE)},
+            claims = jwks.verify(
+                raw, jwks.key_set(settings.CONNECT_JWKS_URL), algorithms=("RS256",), issuer=settings.CONNECT_ISSUER, audience=settings.CONNECT_AUDIENCE or None
             )
-        except jwt.ExpiredSignatureError:
-            _fail("token_expired", "The access token has expired.")
-        except jwt.InvalidIssuerError:
-            _fail("token_wrong_issuer", "The access token was not issued by our authorization server.")
-        except jwt.InvalidAudienceError:
-            _fail("token_wrong_audience", "The access token is for another audience.")
-        except jwt.PyJWKClientConnectionError:
-            raise KeysUnavailable({"code": "provider_unavailable", "detail": "The authorization server's keys could not be fetched."}) from None
-        except (jwt.PyJWTError, jwt.PyJWKClientError):
-            _fail("token_invalid", "The access token is invalid.")
+        except jwks.Rejected as exc:
+            if exc.reason == "keys_unavailable":
+                raise KeysUnavailable({"code": "provider_unavailable", "detail": "The authorization server's keys could not be fetched."}) from None
+            code, detail = _REASONS.get(exc.reason, ("token_invalid", "The access token is invalid."))
+            _fail(code, detail)
         user_id = str(claims.get("external_id") or "")
         if not user_id.isdigit():
             _fail("token_invalid", "The access token does not name a user of this application (external_id).")
