@@ -103,6 +103,16 @@ class Identity(models.Model):
         return f"{self.get_provider_display()} {self.subject}"
 
 
+class SignInMethod(models.TextChoices):
+    """How a person signs in: what a sign-in used (AuthSession) and what a login rule requires."""
+
+    AUTHKIT = "authkit", "WorkOS AuthKit"
+    SSO = "sso", "WorkOS SSO"
+    PASSWORD = "password", "Password"
+    GOOGLE = "google", "Google"
+    OKTA = "okta", "Okta"
+
+
 def _new_session_key():
     return secrets.token_urlsafe(18)
 
@@ -110,20 +120,13 @@ def _new_session_key():
 class AuthSession(models.Model):
     """One sign-in: the refresh tokens we hand out for it, and the WorkOS session behind it."""
 
-    class Method(models.TextChoices):
-        AUTHKIT = "authkit", "WorkOS AuthKit"
-        SSO = "sso", "WorkOS SSO"
-        PASSWORD = "password", "Password"
-        GOOGLE = "google", "Google"
-        OKTA = "okta", "Okta"
-
     class Channel(models.TextChoices):
         API = "api", "App (tokens)"
         BROWSER = "browser", "Browser"
 
     id = models.CharField(primary_key=True, max_length=32, default=_new_session_key, editable=False)
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="auth_sessions")
-    method = models.CharField(max_length=16, choices=Method.choices)
+    method = models.CharField(max_length=16, choices=SignInMethod.choices)
     channel = models.CharField(max_length=8, choices=Channel.choices, default=Channel.API)
     workos_session_id = models.CharField(max_length=64, blank=True, db_index=True)
     # The WorkOS refresh token, encrypted (accounts.secretbox): our refresh rotates it so that a
@@ -212,16 +215,9 @@ class LoginRule(models.Model):
     decides. With no matching rule every method is allowed and provisioning follows the adapter.
     """
 
-    class Method(models.TextChoices):
-        AUTHKIT = "authkit", "WorkOS AuthKit"
-        SSO = "sso", "SSO (WorkOS organization or connection)"
-        PASSWORD = "password", "Password"
-        GOOGLE = "google", "Google"
-        OKTA = "okta", "Okta"
-
     priority = models.PositiveIntegerField(default=100, help_text="Lower runs first.")
     pattern = models.CharField(max_length=253, help_text="Email domain (acme.com), a wildcard (*.acme.com) or * for everyone.")
-    method = models.CharField(max_length=16, choices=Method.choices)
+    method = models.CharField(max_length=16, choices=SignInMethod.choices)
     organization_id = models.CharField("WorkOS organization id", max_length=64, blank=True)
     connection_id = models.CharField("WorkOS connection id", max_length=64, blank=True)
     allow_signup = models.BooleanField("first sign-in may create an account", default=False)
@@ -241,13 +237,13 @@ class LoginRule(models.Model):
         errors = {}
         if not self.pattern or " " in self.pattern or "@" in self.pattern:
             errors["pattern"] = "Enter a domain such as acme.com, a wildcard such as *.acme.com, or *."
-        if self.method == self.Method.SSO and not (self.organization_id or self.connection_id):
+        if self.method == SignInMethod.SSO and not (self.organization_id or self.connection_id):
             errors["organization_id"] = "SSO needs an organization or a connection."
-        if self.method != self.Method.SSO and (self.organization_id or self.connection_id):
+        if self.method != SignInMethod.SSO and (self.organization_id or self.connection_id):
             errors["method"] = "An organization or connection only applies to SSO."
         if self.organization_id and self.connection_id:
             errors["connection_id"] = "Give an organization or a connection, not both."
-        if self.method in (self.Method.GOOGLE, self.Method.OKTA) and self.allow_signup:
+        if self.method in (SignInMethod.GOOGLE, SignInMethod.OKTA) and self.allow_signup:
             errors["allow_signup"] = "Google and Okta sign-in is for existing accounts only."
         if errors:
             raise ValidationError(errors)

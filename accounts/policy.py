@@ -7,7 +7,7 @@ from django.core.cache import cache
 from django.db.models.signals import post_delete, post_save
 
 from accounts.errors import SignInRefused
-from accounts.models import LoginRule, normalize_email
+from accounts.models import LoginRule, SignInMethod, normalize_email
 
 _CACHE_KEY = "gatehouse:login-rules"
 # Rules change rarely and are read on every sign-in: cached, dropped when one is saved or
@@ -49,7 +49,7 @@ def check_method(email, method, *, organization_id="", connection_id=""):
             code="method_not_allowed",
             detail={"required_method": rule.method},
         )
-    if rule.method == LoginRule.Method.SSO:
+    if rule.method == SignInMethod.SSO:
         if rule.organization_id and organization_id and rule.organization_id != organization_id:
             raise SignInRefused("This sign-in came from another organization than your domain's.", code="organization_not_allowed")
         if rule.connection_id and connection_id and rule.connection_id != connection_id:

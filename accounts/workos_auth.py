@@ -17,7 +17,7 @@ from workos.pkce import PKCE
 from accounts import policy, signin_state, workos_client
 from accounts.client import client_ip, user_agent
 from accounts.errors import InvalidSignInRequest, ProviderError
-from accounts.models import AuthSession, Identity, SignInState, User
+from accounts.models import Identity, SignInMethod, SignInState, User
 from accounts.provisioning import ExternalIdentity, sign_in_by_identity, sign_in_workos_user
 
 log = logging.getLogger(__name__)
@@ -147,7 +147,7 @@ def _complete_authkit(auth, organization_hint):
         organization_id=org_id,
         role=claims.get("role") or "",
     )
-    method = AuthSession.Method.SSO if str(getattr(auth.authentication_method, "value", auth.authentication_method)) == "SSO" else AuthSession.Method.AUTHKIT
+    method = SignInMethod.SSO if str(getattr(auth.authentication_method, "value", auth.authentication_method)) == "SSO" else SignInMethod.AUTHKIT
     rule = policy.check_method(identity.email, method, organization_id=identity.organization_id)
     django_user, created = sign_in_workos_user(identity, organization_hint=organization_hint, rule=rule)
     return SignInResult(
@@ -185,9 +185,9 @@ def _complete_sso(result):
         organization_id=profile.organization_id or "",
         role=role,
     )
-    rule = policy.check_method(identity.email, AuthSession.Method.SSO, organization_id=identity.organization_id, connection_id=profile.connection_id)
+    rule = policy.check_method(identity.email, SignInMethod.SSO, organization_id=identity.organization_id, connection_id=profile.connection_id)
     user, created = sign_in_by_identity(identity, may_create=True, rule=rule)
-    return SignInResult(user=user, created=created, method=AuthSession.Method.SSO, organization_id=identity.organization_id, role=role)
+    return SignInResult(user=user, created=created, method=SignInMethod.SSO, organization_id=identity.organization_id, role=role)
 
 
 # OAuth error codes a provider may put on the redirect back, in our own words. Whatever the

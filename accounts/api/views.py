@@ -17,7 +17,7 @@ from accounts.api.permissions import SignInActive
 from accounts.api.throttles import AuthorizeIPThrottle, PasswordAccountThrottle, PasswordIPThrottle
 from accounts.authentication import REFRESH_COOKIE, AccessTokenAuthentication, enforce_csrf
 from accounts.errors import GatehouseError, SignInRefused, TokenError
-from accounts.models import AuthSession, User, normalize_email
+from accounts.models import AuthSession, SignInMethod, User, normalize_email
 from accounts.provisioning import sign_in_by_identity
 
 
@@ -74,7 +74,7 @@ class WorkOSCallbackView(SignInView):
 
 
 class PasswordTokenView(SignInView):
-    method = AuthSession.Method.PASSWORD
+    method = SignInMethod.PASSWORD
     throttle_classes = [PasswordIPThrottle, PasswordAccountThrottle]
 
     @extend_schema(
@@ -88,7 +88,7 @@ class PasswordTokenView(SignInView):
         body.is_valid(raise_exception=True)
         email = normalize_email(body.validated_data["email"])
         password = body.validated_data["password"]
-        policy.check_method(email, AuthSession.Method.PASSWORD)  # by domain: reveals no account
+        policy.check_method(email, SignInMethod.PASSWORD)  # by domain: reveals no account
         user = User.objects.filter(email=email).first()
         if user is None or not user.has_usable_password():
             make_password(password)  # same work as a real check: no timing tell for unknown emails
@@ -99,7 +99,7 @@ class PasswordTokenView(SignInView):
             raise TokenError("Email or password is incorrect.", code="invalid_credentials")
         if not user.is_active:
             raise SignInRefused("This account is disabled. Contact your administrator.", code="user_inactive")
-        return pair_response(sessions.start_token_session(user, method=AuthSession.Method.PASSWORD, request=request), {})
+        return pair_response(sessions.start_token_session(user, method=SignInMethod.PASSWORD, request=request), {})
 
 
 class RefreshView(PublicAPIView):

@@ -14,7 +14,7 @@ from accounts import policy, ratelimit, sessions, workos_auth, workos_client
 from accounts.client import client_ip
 from accounts.errors import GatehouseError
 from accounts.http import error_page, safe_next, throttled_page
-from accounts.models import AuthSession, SignInState
+from accounts.models import AuthSession, SignInMethod, SignInState
 
 log = logging.getLogger(__name__)
 
@@ -30,13 +30,13 @@ def _route(request, rule, email, next_url):
     """Where a login rule sends this email (SSO and AuthKit), or None to ask for a password."""
     from urllib.parse import urlencode
 
-    if rule is None or rule.method == rule.Method.PASSWORD:
+    if rule is None or rule.method == SignInMethod.PASSWORD:
         return None
-    if rule.method == rule.Method.SSO:
+    if rule.method == SignInMethod.SSO:
         query = {"flow": "sso", "next": next_url, "login_hint": email}
         query["organization_id" if rule.organization_id else "connection_id"] = rule.organization_id or rule.connection_id
         return redirect(f"{reverse('web-workos-start')}?{urlencode(query)}")
-    if rule.method == rule.Method.AUTHKIT:
+    if rule.method == SignInMethod.AUTHKIT:
         return redirect(f"{reverse('web-workos-start')}?{urlencode({'next': next_url, 'login_hint': email})}")
     return None  # Google/Okta: the page explains; those sign-ins start in the application
 
@@ -63,7 +63,7 @@ def login_page(request):
         routed = _route(request, rule, email, next_url)
         if routed is not None:
             return routed
-        context["step"] = "password" if rule is None or rule.method == rule.Method.PASSWORD else "elsewhere"
+        context["step"] = "password" if rule is None or rule.method == SignInMethod.PASSWORD else "elsewhere"
         context["rule"] = rule
         return render(request, "accounts/login.html", context)
     context["step"] = "password"
@@ -71,17 +71,17 @@ def login_page(request):
     if limited is not None:
         return throttled_page(request, limited, template="accounts/login.html", context=context)
     try:
-        policy.check_method(email, AuthSession.Method.PASSWORD)
+        policy.check_method(email, SignInMethod.PASSWORD)
     except GatehouseError as exc:
-        sessions.sign_in_failed(request, email=email, reason=exc.code, method=AuthSession.Method.PASSWORD)
+        sessions.sign_in_failed(request, email=email, reason=exc.code, method=SignInMethod.PASSWORD)
         context.update(step="elsewhere", rule=rule, error=exc.message)
         return render(request, "accounts/login.html", context, status=403)
     form = _EmailAuthenticationForm(request, data={"username": email, "password": request.POST.get("password", "")})
     if form.is_valid():
-        sessions.start_browser_session(request, form.get_user(), method=AuthSession.Method.PASSWORD)
+        sessions.start_browser_session(request, form.get_user(), method=SignInMethod.PASSWORD)
         return redirect(next_url)
     # authenticate() has sent user_login_failed already
-    sessions.sign_in_failed(request, email=email, reason="invalid_credentials", method=AuthSession.Method.PASSWORD, signal=False)
+    sessions.sign_in_failed(request, email=email, reason="invalid_credentials", method=SignInMethod.PASSWORD, signal=False)
     context["error"] = " ".join(form.non_field_errors()) or "Enter your email and password."
     return render(request, "accounts/login.html", context, status=400)
 
