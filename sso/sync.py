@@ -12,7 +12,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts import workos_client
-from sso.models import Connection, Organization, Tombstone, domain_index
+from sso.mirror import connection_fields, organization_fields
+from sso.models import Connection, Organization, Tombstone
 
 PAGE_SIZE = 100
 
@@ -35,36 +36,6 @@ class SyncReport:
             f"connections: {c.created} created, {c.updated} updated, {c.removed} removed; "
             f"organizations: {o.created} created, {o.updated} updated, {o.removed} removed"
         )
-
-
-def organization_fields(org, now):
-    domains = [d.domain for d in (org.domains or []) if str(getattr(d.state, "value", d.state)) == "verified"]
-    return dict(
-        workos_id=org.id,
-        name=org.name,
-        domains=domains,
-        domain_index=domain_index(domains),
-        workos_created_at=org.created_at,
-        workos_updated_at=org.updated_at,
-        last_synced_at=now,
-    )
-
-
-def connection_fields(conn, now, org_pks):
-    domains = [d.domain for d in conn.domains or []]
-    return dict(
-        workos_id=conn.id,
-        name=conn.name,
-        connection_type=str(getattr(conn.connection_type, "value", conn.connection_type)),
-        state=str(getattr(conn.state, "value", conn.state)),
-        organization_id=org_pks.get(conn.organization_id),
-        organization_workos_id=conn.organization_id or "",
-        domains=domains,
-        domain_index=domain_index(domains),
-        workos_created_at=conn.created_at,
-        workos_updated_at=conn.updated_at,
-        last_synced_at=now,
-    )
 
 
 def _upsert(model, rows, counts, seen):
@@ -104,13 +75,15 @@ def sync_all(progress=None):
     orgs = workos_client.call("list organizations", wos.organizations.list_organizations, limit=PAGE_SIZE)
     seen_orgs, seen_conns = set(), set()
     for page in _pages(workos_client.paged(orgs, "list organizations")):
-        _upsert(Organization, [organization_fields(o, started) for o in page], report.organizations, seen_orgs)
+        rows = [dict(organization_fields(o.to_dict()), workos_id=o.id, last_synced_at=started) for o in page]
+        _upsert(Organization, rows, report.organizations, seen_orgs)
         if progress:
             progress("organizations", len(seen_orgs))
     org_pks = dict(Organization.objects.values_list("workos_id", "pk"))
     conns = workos_client.call("list connections", wos.sso.list_connections, limit=PAGE_SIZE)
     for page in _pages(workos_client.paged(conns, "list connections")):
-        _upsert(Connection, [connection_fields(c, started, org_pks) for c in page], report.connections, seen_conns)
+        rows = [dict(connection_fields(c.to_dict()), workos_id=c.id, organization_id=org_pks.get(c.organization_id), last_synced_at=started) for c in page]
+        _upsert(Connection, rows, report.connections, seen_conns)
         if progress:
             progress("connections", len(seen_conns))
     report.connections.removed = _remove_unseen(Connection, started, seen_conns)

@@ -20,7 +20,8 @@ from django.utils.dateparse import parse_datetime
 from rest_framework import serializers
 
 from accounts.errors import GatehouseError
-from sso.models import Connection, Organization, Tombstone, WebhookEvent, bury, domain_index
+from sso.mirror import connection_fields, organization_fields
+from sso.models import Connection, Organization, Tombstone, WebhookEvent, bury
 
 log = logging.getLogger(__name__)
 TOLERANCE_SECONDS = 180
@@ -115,45 +116,23 @@ def _buried(workos_id):
     return Tombstone.objects.filter(workos_id=workos_id).exists()
 
 
-def _upsert_connection(data):
-    row = Connection.objects.select_for_update().filter(workos_id=data["id"]).first()
+def _upsert(model, data, fields):
+    row = model.objects.select_for_update().filter(workos_id=data["id"]).first()
     if _buried(data["id"]) or not _newer(row, data):
         return "stale"
-    domains = [d["domain"] for d in data["domains"]]
-    org_id = data["organization_id"] or ""
-    values = dict(
-        name=data["name"],
-        connection_type=data["connection_type"],
-        state=data["state"],
-        organization=Organization.objects.filter(workos_id=org_id).first() if org_id else None,
-        organization_workos_id=org_id,
-        domains=domains,
-        domain_index=domain_index(domains),
-        workos_created_at=data.get("created_at"),
-        workos_updated_at=data["updated_at"],
-        last_synced_at=timezone.now(),
-    )
-    Connection.objects.update_or_create(workos_id=data["id"], defaults=values)
+    model.objects.update_or_create(workos_id=data["id"], defaults={**fields, "last_synced_at": timezone.now()})
     return "applied"
+
+
+def _upsert_connection(data):
+    fields = connection_fields(data)
+    org_id = fields["organization_workos_id"]
+    fields["organization"] = Organization.objects.filter(workos_id=org_id).first() if org_id else None
+    return _upsert(Connection, data, fields)
 
 
 def _upsert_organization(data):
-    row = Organization.objects.select_for_update().filter(workos_id=data["id"]).first()
-    if _buried(data["id"]) or not _newer(row, data):
-        return "stale"
-    domains = [d["domain"] for d in data["domains"] if d["state"] == "verified"]
-    Organization.objects.update_or_create(
-        workos_id=data["id"],
-        defaults=dict(
-            name=data["name"],
-            domains=domains,
-            domain_index=domain_index(domains),
-            workos_created_at=data.get("created_at"),
-            workos_updated_at=data["updated_at"],
-            last_synced_at=timezone.now(),
-        ),
-    )
-    return "applied"
+    return _upsert(Organization, data, organization_fields(data))
 
 
 def _deleter(model, kind):

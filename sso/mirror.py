@@ -1,0 +1,39 @@
+"""From a WorkOS organization or connection, in its JSON shape, to the mirror's fields: the one
+mapping both the sync (SDK objects, via `to_dict()`) and the webhooks (validated event data)
+use."""
+
+from datetime import datetime
+
+from django.utils.dateparse import parse_datetime
+
+from sso.models import domain_index
+
+
+def _when(value):
+    return value if isinstance(value, datetime) or value is None else parse_datetime(value)
+
+
+def _common(data, domains):
+    return dict(
+        name=data.get("name") or "",
+        domains=domains,
+        domain_index=domain_index(domains),
+        workos_created_at=_when(data.get("created_at")),
+        workos_updated_at=_when(data.get("updated_at")),
+    )
+
+
+def organization_fields(data):
+    """Fields of an Organization row; only verified domains are kept."""
+    return _common(data, [d["domain"] for d in data.get("domains") or [] if d.get("state", "verified") == "verified"])
+
+
+def connection_fields(data):
+    """Fields of a Connection row, but for the `organization` foreign key, which the caller
+    resolves from `organization_workos_id` (in bulk for a sync, by one lookup for a webhook)."""
+    return dict(
+        _common(data, [d["domain"] for d in data.get("domains") or []]),
+        connection_type=data.get("connection_type") or "",
+        state=data.get("state") or "",
+        organization_workos_id=data.get("organization_id") or "",
+    )
