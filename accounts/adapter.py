@@ -6,14 +6,15 @@ account, e.g. only people from the domains your customers verified.
 
 import functools
 
-from django.conf import settings
 from django.core.signals import setting_changed
 from django.utils.module_loading import import_string
+
+from accounts.conf import app_settings
 
 
 class DefaultAdapter:
     def email_domain_allowed(self, email):
-        allowed = settings.GATEHOUSE_ALLOWED_EMAIL_DOMAINS
+        allowed = app_settings.GATEHOUSE_ALLOWED_EMAIL_DOMAINS
         if not allowed:
             return True
         domain = email.rsplit("@", 1)[-1].lower()
@@ -37,7 +38,7 @@ class DefaultAdapter:
 
 @functools.cache
 def get_adapter():
-    return import_string(settings.GATEHOUSE_PROVISIONING_ADAPTER)()
+    return import_string(app_settings.GATEHOUSE_PROVISIONING_ADAPTER)()
 
 
 def _reset(setting, **kwargs):

@@ -9,13 +9,14 @@ import functools
 import time
 
 import jwt
-from django.conf import settings
 from django.core.signals import setting_changed
 from django.middleware.csrf import CsrfViewMiddleware
 from rest_framework import authentication, exceptions
 from rest_framework_simplejwt import settings as simplejwt_settings
 from rest_framework_simplejwt.exceptions import TokenBackendError
 from rest_framework_simplejwt.state import token_backend
+
+from accounts.conf import app_settings
 
 ACCESS_COOKIE = "gatehouse_access"
 REFRESH_COOKIE = "gatehouse_refresh"
@@ -102,7 +103,7 @@ class AccessTokenAuthentication(authentication.BaseAuthentication):
             if len(parts) != 2 or parts[0] != self.keyword:
                 raise exceptions.AuthenticationFailed({"code": "token_invalid", "detail": "The Authorization header must be 'Bearer <access token>'."})
             raw = parts[1]
-        elif settings.GATEHOUSE_TOKEN_COOKIES and request.COOKIES.get(ACCESS_COOKIE):
+        elif app_settings.GATEHOUSE_TOKEN_COOKIES and request.COOKIES.get(ACCESS_COOKIE):
             raw = request.COOKIES[ACCESS_COOKIE]
             from_cookie = True
         else:

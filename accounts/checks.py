@@ -6,6 +6,8 @@ from django.conf import settings
 from django.core.checks import Error, Tags, Warning, register
 from django.utils.module_loading import import_string
 
+from accounts.conf import app_settings
+
 
 def _is_https(url):
     return urlsplit(url).scheme == "https"
@@ -42,7 +44,7 @@ def check_secret_key(app_configs=None, **kwargs):
 @register()
 def check_workos(app_configs=None, **kwargs):
     errors = []
-    api_key, client_id = settings.WORKOS_API_KEY, settings.WORKOS_CLIENT_ID
+    api_key, client_id = app_settings.WORKOS_API_KEY, app_settings.WORKOS_CLIENT_ID
     if api_key and not client_id:
         errors.append(
             Error("WORKOS_API_KEY is set but WORKOS_CLIENT_ID is not.", hint="Copy the client id (client_...) from the WorkOS dashboard.", id="gatehouse.E002")
@@ -51,19 +53,19 @@ def check_workos(app_configs=None, **kwargs):
         errors.append(
             Error("WORKOS_CLIENT_ID is set but WORKOS_API_KEY is not.", hint="Copy the API key (sk_...) from the WorkOS dashboard.", id="gatehouse.E003")
         )
-    if api_key and client_id and not settings.WORKOS_REDIRECT_URI:
+    if api_key and client_id and not app_settings.WORKOS_REDIRECT_URI:
         errors.append(Error("WORKOS_REDIRECT_URI is not set.", hint="Set it to https://<your host>/auth/callback and register it in WorkOS.", id="gatehouse.E004"))
     if not settings.DEBUG:
-        uris = [("WORKOS_REDIRECT_URI", settings.WORKOS_REDIRECT_URI)] + [
-            ("WORKOS_ALLOWED_REDIRECT_URIS", uri) for uri in settings.WORKOS_ALLOWED_REDIRECT_URIS
+        uris = [("WORKOS_REDIRECT_URI", app_settings.WORKOS_REDIRECT_URI)] + [
+            ("WORKOS_ALLOWED_REDIRECT_URIS", uri) for uri in app_settings.WORKOS_ALLOWED_REDIRECT_URIS
         ]
         for name, uri in uris:
             if uri and not _is_https(uri) and not _is_loopback(uri):
                 errors.append(Error(f"{name} contains a non-https URL ({uri}) while DEBUG is false.", hint="Authorization codes must only travel over https.", id="gatehouse.E005"))
-        base = settings.WORKOS_BASE_URL
+        base = app_settings.WORKOS_BASE_URL
         if base and not _is_https(base) and not _is_loopback(base):
             errors.append(Error(f"WORKOS_BASE_URL ({base}) is not https while DEBUG is false.", hint="API keys would travel in clear text.", id="gatehouse.E006"))
-        if api_key and not settings.WORKOS_WEBHOOK_SECRET:
+        if api_key and not app_settings.WORKOS_WEBHOOK_SECRET:
             errors.append(Warning("WORKOS_WEBHOOK_SECRET is not set: /webhooks/workos will refuse every event.", id="gatehouse.W001"))
     return errors
 
@@ -86,7 +88,7 @@ def check_oidc_providers(app_configs=None, **kwargs):
         method = getattr(settings, f"{name}_TOKEN_AUTH_METHOD")
         if method not in ("client_secret_post", "client_secret_basic"):
             errors.append(Error(f"{name}_TOKEN_AUTH_METHOD must be client_secret_post or client_secret_basic, not {method!r}.", id="gatehouse.E014"))
-    if settings.OKTA_CLIENT_ID and not settings.OKTA_ISSUER:
+    if app_settings.OKTA_CLIENT_ID and not app_settings.OKTA_ISSUER:
         errors.append(Error("OKTA_CLIENT_ID is set but OKTA_ISSUER is not.", hint="https://<your domain>.okta.com or https://<domain>/oauth2/<server id>.", id="gatehouse.E013"))
     return errors
 

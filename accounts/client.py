@@ -14,15 +14,16 @@ attempts, or write any address into the audit trail, by sending a new header eac
 import functools
 import ipaddress
 
-from django.conf import settings
 from django.core.signals import setting_changed
+
+from accounts.conf import app_settings
 
 _ATTR = "_gatehouse_client_ip"
 
 
 @functools.cache
 def _trusted_networks():
-    return tuple(ipaddress.ip_network(item, strict=False) for item in settings.GATEHOUSE_TRUSTED_PROXIES)
+    return tuple(ipaddress.ip_network(item, strict=False) for item in app_settings.GATEHOUSE_TRUSTED_PROXIES)
 
 
 setting_changed.connect(lambda setting, **kwargs: _trusted_networks.cache_clear() if setting == "GATEHOUSE_TRUSTED_PROXIES" else None)
@@ -41,7 +42,7 @@ def _is_trusted(address, networks):
 
 def _resolve(meta):
     remote = meta.get("REMOTE_ADDR") or None
-    count = settings.GATEHOUSE_TRUSTED_PROXY_COUNT
+    count = app_settings.GATEHOUSE_TRUSTED_PROXY_COUNT
     networks = _trusted_networks()
     if not (count or networks) or remote is None:
         return remote

@@ -18,8 +18,9 @@ import threading
 import time
 
 import jwt
-from django.conf import settings
 from django.core.signals import setting_changed
+
+from accounts.conf import app_settings
 
 KEY_REFETCH_COOLDOWN = 30
 LEEWAY_SECONDS = 30
@@ -40,7 +41,7 @@ class KeySet:
     def __init__(self, url):
         # Only ever asked for the whole set, so PyJWKClient's own unknown-kid refetch never
         # runs: the refetch policy is ours, the same with or without a kid.
-        self._client = jwt.PyJWKClient(url, cache_jwk_set=True, lifespan=settings.OIDC_JWKS_CACHE_SECONDS, timeout=settings.OIDC_HTTP_TIMEOUT)
+        self._client = jwt.PyJWKClient(url, cache_jwk_set=True, lifespan=app_settings.OIDC_JWKS_CACHE_SECONDS, timeout=app_settings.OIDC_HTTP_TIMEOUT)
         self._lock = threading.Lock()
         self._refetched_at = float("-inf")
 

@@ -12,10 +12,10 @@ import time
 from dataclasses import dataclass, field
 
 import requests
-from django.conf import settings
 from django.core.signals import setting_changed
 
 from accounts import jwks
+from accounts.conf import app_settings
 from accounts.errors import InvalidSignInRequest, NotConfigured, ProviderError, ProviderUnavailable, SignInRefused
 from accounts.provisioning import ExternalIdentity
 
@@ -61,30 +61,30 @@ class _Metadata:
 
 def provider_config(name):
     """The configuration for `google` or `okta`, or NotConfigured (501) when it is not set up."""
-    if name == "google" and settings.GOOGLE_CLIENT_ID:
+    if name == "google" and app_settings.GOOGLE_CLIENT_ID:
         return ProviderConfig(
             name="google",
-            client_id=settings.GOOGLE_CLIENT_ID,
-            client_secret=settings.GOOGLE_CLIENT_SECRET,
-            discovery_url=settings.GOOGLE_DISCOVERY_URL,
+            client_id=app_settings.GOOGLE_CLIENT_ID,
+            client_secret=app_settings.GOOGLE_CLIENT_SECRET,
+            discovery_url=app_settings.GOOGLE_DISCOVERY_URL,
             issuer=GOOGLE_ISSUERS[0],
-            token_endpoint=settings.GOOGLE_TOKEN_URL,
-            jwks_uri=settings.GOOGLE_JWKS_URL,
-            authorization_endpoint=settings.GOOGLE_AUTHORIZE_URL,
-            allowed_redirect_uris=tuple(settings.GOOGLE_ALLOWED_REDIRECT_URIS),
+            token_endpoint=app_settings.GOOGLE_TOKEN_URL,
+            jwks_uri=app_settings.GOOGLE_JWKS_URL,
+            authorization_endpoint=app_settings.GOOGLE_AUTHORIZE_URL,
+            allowed_redirect_uris=tuple(app_settings.GOOGLE_ALLOWED_REDIRECT_URIS),
             extra_issuers=GOOGLE_ISSUERS,
-            hosted_domain=settings.GOOGLE_HOSTED_DOMAIN.lower(),
-            token_auth_method=settings.GOOGLE_TOKEN_AUTH_METHOD,
+            hosted_domain=app_settings.GOOGLE_HOSTED_DOMAIN.lower(),
+            token_auth_method=app_settings.GOOGLE_TOKEN_AUTH_METHOD,
         )
-    if name == "okta" and settings.OKTA_CLIENT_ID and settings.OKTA_ISSUER:
-        issuer = settings.OKTA_ISSUER.rstrip("/")
+    if name == "okta" and app_settings.OKTA_CLIENT_ID and app_settings.OKTA_ISSUER:
+        issuer = app_settings.OKTA_ISSUER.rstrip("/")
         return ProviderConfig(
             name="okta",
-            client_id=settings.OKTA_CLIENT_ID,
-            client_secret=settings.OKTA_CLIENT_SECRET,
+            client_id=app_settings.OKTA_CLIENT_ID,
+            client_secret=app_settings.OKTA_CLIENT_SECRET,
             discovery_url=f"{issuer}/.well-known/openid-configuration",
-            allowed_redirect_uris=tuple(settings.OKTA_ALLOWED_REDIRECT_URIS),
-            token_auth_method=settings.OKTA_TOKEN_AUTH_METHOD,
+            allowed_redirect_uris=tuple(app_settings.OKTA_ALLOWED_REDIRECT_URIS),
+            token_auth_method=app_settings.OKTA_TOKEN_AUTH_METHOD,
         )
     raise NotConfigured(f"{name.title()} sign-in is not configured on this server.", code="provider_not_configured")
 
@@ -97,7 +97,7 @@ class _MetadataCache:
         self._entries = {}
 
     def get(self, config):
-        ttl = settings.OIDC_JWKS_CACHE_SECONDS
+        ttl = app_settings.OIDC_JWKS_CACHE_SECONDS
         entry = self._entries.get(config.cache_key)
         if entry is not None and time.monotonic() - entry.fetched_at < ttl:
             return entry
@@ -114,7 +114,7 @@ class _MetadataCache:
 
     def _discover(self, config):
         try:
-            response = requests.get(config.discovery_url, timeout=settings.OIDC_HTTP_TIMEOUT)
+            response = requests.get(config.discovery_url, timeout=app_settings.OIDC_HTTP_TIMEOUT)
             response.raise_for_status()
             document = response.json()
             issuer, token_endpoint, jwks_uri = document["issuer"], document["token_endpoint"], document["jwks_uri"]
@@ -154,7 +154,7 @@ def exchange_code(config, meta, *, code, redirect_uri, code_verifier=""):
     else:
         data.update(client_id=config.client_id, client_secret=config.client_secret)
     try:
-        response = requests.post(meta.token_endpoint, data=data, auth=auth, timeout=settings.OIDC_HTTP_TIMEOUT, headers={"Accept": "application/json"})
+        response = requests.post(meta.token_endpoint, data=data, auth=auth, timeout=app_settings.OIDC_HTTP_TIMEOUT, headers={"Accept": "application/json"})
     except requests.RequestException as exc:
         log.warning("%s token endpoint unreachable: %s", config.name, exc)
         raise ProviderUnavailable(f"{config.name.title()} could not be reached. Try again in a moment.", code="provider_unavailable") from None

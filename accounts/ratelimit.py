@@ -11,11 +11,11 @@ import re
 import time
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
 
 from accounts.client import client_ip
+from accounts.conf import app_settings
 from accounts.models import normalize_email
 
 _UNITS = {"s": 1, "sec": 1, "second": 1, "m": 60, "min": 60, "minute": 60, "h": 3600, "hour": 3600, "d": 86400, "day": 86400}
@@ -47,7 +47,7 @@ def _key(scope, ident, window):
 
 def hit(scope, ident):
     """Count one attempt; return a Limited when it is over the scope's rate, else None."""
-    rate = settings.GATEHOUSE_RATE_LIMITS.get(scope)
+    rate = app_settings.GATEHOUSE_RATE_LIMITS.get(scope)
     if not rate or not ident:
         return None
     limit, period = parse_rate(rate)
@@ -67,7 +67,7 @@ def hit(scope, ident):
 
 def count(scope, ident):
     """How many attempts the current window holds (for tests and the admin's curiosity)."""
-    rate = settings.GATEHOUSE_RATE_LIMITS.get(scope)
+    rate = app_settings.GATEHOUSE_RATE_LIMITS.get(scope)
     if not rate:
         return 0
     _limit, period = parse_rate(rate)

@@ -20,10 +20,10 @@ import hmac
 import secrets
 from datetime import timedelta
 
-from django.conf import settings
 from django.core import signing
 from django.utils import timezone
 
+from accounts.conf import app_settings
 from accounts.errors import InvalidSignInRequest
 from accounts.models import SignInState
 
@@ -67,7 +67,7 @@ def consume(value, *, browser=None):
     """
     if not value or not isinstance(value, str):
         raise InvalidSignInRequest("The sign-in state is missing.", code="state_missing")
-    max_age = settings.GATEHOUSE_SIGNIN_STATE_MAX_AGE
+    max_age = app_settings.GATEHOUSE_SIGNIN_STATE_MAX_AGE
     try:
         state_id = _signer().unsign(value, max_age=max_age)
     except signing.SignatureExpired:
@@ -91,7 +91,7 @@ def consume(value, *, browser=None):
 
 def prune(*, binding=""):
     """Drop states older than the maximum age, and a browser's oldest beyond its cap."""
-    cutoff = timezone.now() - timedelta(seconds=settings.GATEHOUSE_SIGNIN_STATE_MAX_AGE)
+    cutoff = timezone.now() - timedelta(seconds=app_settings.GATEHOUSE_SIGNIN_STATE_MAX_AGE)
     SignInState.objects.filter(created_at__lt=cutoff).delete()
     if binding:
         surplus = SignInState.objects.filter(binding=binding).order_by("-created_at").values_list("id", flat=True)[MAX_OPEN_PER_BROWSER:]

@@ -10,12 +10,12 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 import jwt
-from django.conf import settings
 from django.utils.module_loading import import_string
 from workos.pkce import PKCE
 
 from accounts import policy, signin_state, workos_client
 from accounts.client import client_ip, user_agent
+from accounts.conf import app_settings
 from accounts.errors import InvalidSignInRequest, ProviderError
 from accounts.models import Identity, SignInMethod, SignInState, User
 from accounts.provisioning import ExternalIdentity, sign_in_by_identity, sign_in_workos_user
@@ -38,12 +38,12 @@ class SignInResult:
 
 
 def allowed_redirect_uris():
-    uris = [settings.WORKOS_REDIRECT_URI, *settings.WORKOS_ALLOWED_REDIRECT_URIS]
+    uris = [app_settings.WORKOS_REDIRECT_URI, *app_settings.WORKOS_ALLOWED_REDIRECT_URIS]
     return [u for u in uris if u]
 
 
 def check_redirect_uri(redirect_uri):
-    redirect_uri = redirect_uri or settings.WORKOS_REDIRECT_URI
+    redirect_uri = redirect_uri or app_settings.WORKOS_REDIRECT_URI
     if redirect_uri not in allowed_redirect_uris():
         raise InvalidSignInRequest(
             "redirect_uri is not one of this server's allowed redirect URIs.", code="redirect_uri_not_allowed"
@@ -161,6 +161,18 @@ def _complete_authkit(auth, organization_hint):
     )
 
 
+def organization_verified_domains(organization_id):
+    """The email domains WorkOS says the organization has verified (a set; empty when unknown)."""
+    wos = workos_client.client()
+    try:
+        org = workos_client.call("look up the organization", wos.organizations.get_organization, organization_id)
+    except ProviderError as exc:
+        if exc.status == 404:
+            return set()
+        raise
+    return {d.domain.lower() for d in org.domains or [] if str(getattr(d.state, "value", d.state)) == "verified"}
+
+
 def _sso_email_verified(profile):
     """An SSO profile's email is only what the customer's identity provider asserts. It counts as
     verified when its domain is one the organization has proven it owns; with WorkOS's "allow
@@ -168,7 +180,7 @@ def _sso_email_verified(profile):
     email = (profile.email or "").strip().lower()
     if not profile.organization_id or "@" not in email:
         return False
-    domains = import_string(settings.GATEHOUSE_ORGANIZATION_DOMAINS)(profile.organization_id)
+    domains = import_string(app_settings.GATEHOUSE_ORGANIZATION_DOMAINS)(profile.organization_id)
     return email.rsplit("@", 1)[1] in domains
 
 
@@ -268,7 +280,7 @@ def logout_url(workos_session_id, return_to=None):
         "build the logout URL",
         wos.user_management.get_logout_url,
         session_id=workos_session_id,
-        return_to=return_to or settings.WORKOS_LOGOUT_RETURN_TO or None,
+        return_to=return_to or app_settings.WORKOS_LOGOUT_RETURN_TO or None,
     )
 
 

@@ -14,18 +14,18 @@ import logging
 
 import httpx2
 import workos
-from django.conf import settings
 from django.core.signals import setting_changed
 from workos._errors import APIError, WorkOSConnectionError, WorkOSTimeoutError
 from workos._http import HttpxBackend
 
+from accounts.conf import app_settings
 from accounts.errors import NotConfigured, ProviderError, ProviderUnavailable
 
 log = logging.getLogger(__name__)
 
 
 def is_configured():
-    return bool(settings.WORKOS_API_KEY and settings.WORKOS_CLIENT_ID)
+    return bool(app_settings.WORKOS_API_KEY and app_settings.WORKOS_CLIENT_ID)
 
 
 class MalformedResponse(workos.WorkOSError):
@@ -80,18 +80,18 @@ def _build(max_retries):
     if not is_configured():
         raise NotConfigured("WorkOS is not configured: set WORKOS_API_KEY and WORKOS_CLIENT_ID.", code="workos_not_configured")
     return _StrictClient(
-        api_key=settings.WORKOS_API_KEY,
-        client_id=settings.WORKOS_CLIENT_ID,
-        base_url=settings.WORKOS_BASE_URL,
-        request_timeout=settings.WORKOS_REQUEST_TIMEOUT,
+        api_key=app_settings.WORKOS_API_KEY,
+        client_id=app_settings.WORKOS_CLIENT_ID,
+        base_url=app_settings.WORKOS_BASE_URL,
+        request_timeout=app_settings.WORKOS_REQUEST_TIMEOUT,
         max_retries=max_retries,
-        http_client=_StrictJSONBackend(httpx2.Client(timeout=settings.WORKOS_REQUEST_TIMEOUT)),
+        http_client=_StrictJSONBackend(httpx2.Client(timeout=app_settings.WORKOS_REQUEST_TIMEOUT)),
     )
 
 
 @functools.cache
 def client():
-    return _build(max_retries=settings.WORKOS_MAX_RETRIES)
+    return _build(max_retries=app_settings.WORKOS_MAX_RETRIES)
 
 
 @functools.cache

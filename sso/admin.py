@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from accounts import workos_client
+from accounts.conf import app_settings
 from accounts.errors import GatehouseError
 from sso import sync
 from sso.models import Connection, Organization, WebhookEvent, bury
@@ -93,9 +94,8 @@ class ConnectionAdmin(ReadOnlyMirrorAdmin):
 
     @admin.display(description="WorkOS dashboard")
     def dashboard_link(self, obj):
-        from django.conf import settings
 
-        url = f"{settings.WORKOS_DASHBOARD_URL.rstrip('/')}/sso/connections/{obj.workos_id}"
+        url = f"{app_settings.WORKOS_DASHBOARD_URL.rstrip('/')}/sso/connections/{obj.workos_id}"
         return format_html('<a href="{}" target="_blank" rel="noopener">Open in WorkOS</a>', url)
 
     def get_actions(self, request):

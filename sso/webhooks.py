@@ -13,12 +13,12 @@ import logging
 import re
 import time
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from rest_framework import serializers
 
+from accounts.conf import app_settings
 from accounts.errors import GatehouseError
 from sso.mirror import connection_fields, organization_fields
 from sso.models import Connection, Organization, Tombstone, WebhookEvent, bury
@@ -41,13 +41,13 @@ def _check_signature(body, header):
     timestamp_ms, signature = match.groups()
     if abs(time.time() - int(timestamp_ms) / 1000) > TOLERANCE_SECONDS:
         raise WebhookRejected("The signature timestamp is too old or in the future.", code="signature_stale")
-    expected = hmac.new(settings.WORKOS_WEBHOOK_SECRET.encode(), f"{timestamp_ms}.".encode() + body, hashlib.sha256).hexdigest()
+    expected = hmac.new(app_settings.WORKOS_WEBHOOK_SECRET.encode(), f"{timestamp_ms}.".encode() + body, hashlib.sha256).hexdigest()
     if not hmac.compare_digest(signature, expected):
         raise WebhookRejected("The signature does not match.", code="invalid_signature")
 
 
 def verify(body, signature):
-    if not settings.WORKOS_WEBHOOK_SECRET:
+    if not app_settings.WORKOS_WEBHOOK_SECRET:
         raise WebhookRejected("Webhooks are not configured on this server (WORKOS_WEBHOOK_SECRET).", code="webhooks_not_configured", status=503)
     if not signature:
         raise WebhookRejected("The WorkOS-Signature header is missing.", code="signature_missing", status=400)

@@ -5,11 +5,11 @@ CONNECT_AUDIENCE when set. The `external_id` claim is our user id (we sent it as
 completion); configure a JWT template in WorkOS that adds it.
 """
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from rest_framework import authentication, exceptions
 
 from accounts import jwks
+from standalone_connect.conf import app_settings as connect_settings
 
 
 class KeysUnavailable(exceptions.APIException):
@@ -33,12 +33,12 @@ class ConnectTokenAuthentication(authentication.BaseAuthentication):
         header = request.META.get("HTTP_AUTHORIZATION", "")
         if not header.startswith("Bearer "):
             return None
-        if not (settings.CONNECT_ISSUER and settings.CONNECT_JWKS_URL):
+        if not (connect_settings.CONNECT_ISSUER and connect_settings.CONNECT_JWKS_URL):
             _fail("connect_not_configured", "Connect tokens are not accepted here (CONNECT_ISSUER / CONNECT_JWKS_URL unset).")
         raw = header[7:].strip()
         try:
             claims = jwks.verify(
-                raw, jwks.key_set(settings.CONNECT_JWKS_URL), algorithms=("RS256",), issuer=settings.CONNECT_ISSUER, audience=settings.CONNECT_AUDIENCE or None
+                raw, jwks.key_set(connect_settings.CONNECT_JWKS_URL), algorithms=("RS256",), issuer=connect_settings.CONNECT_ISSUER, audience=connect_settings.CONNECT_AUDIENCE or None
             )
         except jwks.Rejected as exc:
             if exc.reason == "keys_unavailable":

@@ -15,6 +15,7 @@ from workos.connect.models import UserConsentOption, UserConsentOptionChoice, Us
 from accounts import audit, workos_client
 from accounts.errors import GatehouseError, InvalidSignInRequest, ProviderUnavailable
 from accounts.models import AuditEvent
+from standalone_connect.conf import app_settings as connect_settings
 from standalone_connect.models import ConnectAttempt
 
 log = logging.getLogger(__name__)
@@ -30,11 +31,11 @@ def check_external_auth_id(value):
 
 
 def consent_options(user):
-    return import_string(settings.CONNECT_CONSENT_OPTIONS)(user)
+    return import_string(connect_settings.CONNECT_CONSENT_OPTIONS)(user)
 
 
 def user_metadata(user):
-    return import_string(settings.CONNECT_USER_METADATA)(user)
+    return import_string(connect_settings.CONNECT_USER_METADATA)(user)
 
 
 def _is_grouped(options):

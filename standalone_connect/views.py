@@ -2,7 +2,6 @@
 
 from urllib.parse import urlencode
 
-from django.conf import settings
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
@@ -18,6 +17,7 @@ from accounts.errors import GatehouseError
 from accounts.http import error_page
 from standalone_connect import service
 from standalone_connect.authentication import ConnectTokenAuthentication
+from standalone_connect.conf import app_settings as connect_settings
 
 _FRIENDLY = {
     "external_auth_session_already_completed": "This sign-in link was already used. Go back to the application and start the sign-in again.",
@@ -67,7 +67,7 @@ def protected_resource_metadata(request):
     return JsonResponse(
         {
             "resource": request.build_absolute_uri("/api/connect/"),
-            "authorization_servers": [settings.CONNECT_ISSUER] if settings.CONNECT_ISSUER else [],
+            "authorization_servers": [connect_settings.CONNECT_ISSUER] if connect_settings.CONNECT_ISSUER else [],
             "bearer_methods_supported": ["header"],
         }
     )

@@ -282,3 +282,35 @@ def test_https_redirect_and_hsts_can_be_turned_off_behind_a_proxy():
     off = _manage("shell", "-v", "0", "-c", code, SECURE_SSL_REDIRECT="false", SECURE_HSTS_SECONDS="0", **PRODUCTION)
     assert on.stdout.split() == ["True", "31536000"], on.stderr
     assert off.stdout.split() == ["False", "0"], off.stderr
+
+
+# --- app settings: defaults inside the apps ---------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_throttles_work_in_a_project_that_sets_no_rates(settings):
+    from rest_framework.test import APIClient
+
+    del settings.GATEHOUSE_RATE_LIMITS  # a project that only added the app
+    api = APIClient()
+    for _ in range(5):  # the default: 5 a minute per account
+        assert api.post("/api/token/", {"email": "d@example.com", "password": "x"}, format="json").status_code == 401
+    assert api.post("/api/token/", {"email": "d@example.com", "password": "x"}, format="json").status_code == 429
+
+
+def test_a_projects_rates_are_merged_over_the_defaults(settings):
+    from accounts.conf import app_settings
+
+    settings.GATEHOUSE_RATE_LIMITS = {"password_ip": "3/m", "sign_in_ip": None}
+    assert app_settings.GATEHOUSE_RATE_LIMITS == {"password_ip": "3/m", "password_account": "5/m", "authorize_ip": "60/m", "sign_in_ip": None}
+
+
+def test_connect_and_workos_settings_have_defaults(settings):
+    from accounts.conf import app_settings
+    from standalone_connect.conf import app_settings as connect_settings
+
+    del settings.CONNECT_LOGIN_PATH, settings.WORKOS_BASE_URL
+    assert connect_settings.CONNECT_LOGIN_PATH == "connect/login"
+    assert app_settings.WORKOS_BASE_URL == "https://api.workos.com"
+    with pytest.raises(AttributeError):
+        app_settings.NOT_A_SETTING

@@ -13,6 +13,7 @@ from accounts import sessions
 from accounts.api import serializers as s
 from accounts.api.throttles import SignInIPThrottle
 from accounts.authentication import ACCESS_COOKIE, REFRESH_COOKIE
+from accounts.conf import app_settings
 from accounts.errors import GatehouseError
 
 ERRORS = {
@@ -69,10 +70,10 @@ def clear_token_cookies(response):
 
 def pair_response(pair, body, *, access_key="access", refresh_key="refresh"):
     """Tokens in the body, or (cookie mode) in HttpOnly cookies and not in the body."""
-    if not settings.GATEHOUSE_TOKEN_COOKIES:
+    if not app_settings.GATEHOUSE_TOKEN_COOKIES:
         body = {access_key: pair.access, refresh_key: pair.refresh, **body}
     response = Response(body)
-    if settings.GATEHOUSE_TOKEN_COOKIES:
+    if app_settings.GATEHOUSE_TOKEN_COOKIES:
         set_token_cookies(response, pair)
     return response
 

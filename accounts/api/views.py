@@ -16,6 +16,7 @@ from accounts.api.base import ERRORS, PublicAPIView, SignInView, clear_token_coo
 from accounts.api.permissions import SignInActive
 from accounts.api.throttles import AuthorizeIPThrottle, PasswordAccountThrottle, PasswordIPThrottle
 from accounts.authentication import REFRESH_COOKIE, AccessTokenAuthentication, enforce_csrf
+from accounts.conf import app_settings
 from accounts.errors import GatehouseError, SignInRefused, TokenError
 from accounts.models import AuthSession, SignInMethod, User, normalize_email
 from accounts.provisioning import sign_in_by_identity
@@ -113,7 +114,7 @@ class RefreshView(PublicAPIView):
         body = s.RefreshSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         raw = body.validated_data.get("refresh")
-        if not raw and settings.GATEHOUSE_TOKEN_COOKIES and request.COOKIES.get(REFRESH_COOKIE):
+        if not raw and app_settings.GATEHOUSE_TOKEN_COOKIES and request.COOKIES.get(REFRESH_COOKIE):
             enforce_csrf(request)
             raw = request.COOKIES[REFRESH_COOKIE]
         if not raw:

@@ -2,7 +2,6 @@
 
 import logging
 
-from django.conf import settings
 from django.contrib import auth
 from django.contrib.auth.forms import AuthenticationForm
 from django.shortcuts import redirect, render
@@ -12,6 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts import policy, ratelimit, sessions, workos_auth, workos_client
 from accounts.client import client_ip
+from accounts.conf import app_settings
 from accounts.errors import GatehouseError
 from accounts.http import error_page, safe_next, throttled_page
 from accounts.models import AuthSession, SignInMethod, SignInState
@@ -104,7 +104,7 @@ def workos_start(request):
     try:
         url, _state = workos_auth.authorization_url(
             flow=flow,
-            redirect_uri=settings.WORKOS_REDIRECT_URI,
+            redirect_uri=app_settings.WORKOS_REDIRECT_URI,
             next_url=next_url,
             organization_id=request.GET.get("organization_id", "")[:64],
             connection_id=request.GET.get("connection_id", "")[:64],
