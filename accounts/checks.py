@@ -30,7 +30,9 @@ def check_secret_key(app_configs=None, **kwargs):
         errors.append(
             Error("SECRET_KEY is a default or weak value while DEBUG is false.", hint="Set SECRET_KEY to at least 50 random characters.", id="gatehouse.E001")
         )
-    if _weak(settings.JWT_SIGNING_KEY or ""):
+    from rest_framework_simplejwt.settings import api_settings as jwt_settings
+
+    if jwt_settings.ALGORITHM.startswith("HS") and _weak(jwt_settings.SIGNING_KEY or ""):
         errors.append(
             Error(
                 "JWT_SIGNING_KEY is weak or shorter than 32 characters while DEBUG is false: anyone who guesses it can mint access tokens.",

@@ -18,9 +18,10 @@ fi
 # WorkOS's OpenAPI spec for the emulator contract tests (they fail in CI without it, skip elsewhere)
 spec=$(cd .. && pwd)/shared/workos-openapi/open-api-spec.yaml
 if [ -z "${WORKOS_OPENAPI_SPEC:-}" ] && [ -f "$spec" ]; then export WORKOS_OPENAPI_SPEC=$spec; fi
-echo "==> pytest on ${DATABASE_URL:-SQLite}"
+# Two parallel workers by default (TEST_WORKERS=0 runs everything in one process).
+echo "==> pytest on ${DATABASE_URL:-SQLite} with ${TEST_WORKERS:-2} workers"
 set +e
-.venv/bin/python -m pytest "$@"
+.venv/bin/python -m pytest -n "${TEST_WORKERS:-2}" "$@"
 status=$?
 set -e
 if [ "$status" = 5 ]; then

@@ -15,6 +15,9 @@ from workos_emulator import EmulatorServer
 API_KEY = "sk_test_emulator"
 CLIENT_ID = "client_emulator"
 SPA_CALLBACK = "http://spa.test/callback"
+# The WorkOS client's timeout in tests, and a latency that exceeds it (an injected "timeout").
+WORKOS_TIMEOUT = 0.5
+SLOW_MS = 800
 
 
 @pytest.fixture(scope="session")
@@ -80,7 +83,7 @@ def wos(emulator, settings):
     settings.WORKOS_BASE_URL = emulator.url
     settings.WORKOS_REDIRECT_URI = "http://testserver/auth/callback"
     settings.WORKOS_ALLOWED_REDIRECT_URIS = [SPA_CALLBACK]
-    settings.WORKOS_REQUEST_TIMEOUT = 2
+    settings.WORKOS_REQUEST_TIMEOUT = WORKOS_TIMEOUT
     settings.WORKOS_MAX_RETRIES = 0  # faults are injected once and must surface, not be slept on
     yield Emulator(emulator)
 
@@ -88,6 +91,32 @@ def wos(emulator, settings):
 @pytest.fixture
 def api():
     return APIClient()
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hasher(request, settings):
+    """Argon2 is slow on purpose; tests that are not about hashing use a fast hasher."""
+    if "real_hashers" not in request.keywords:
+        settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _cache_per_worker(worker_id):
+    """With parallel workers (pytest-xdist) on Redis, each worker gets its own Redis database:
+    `cache.clear()` between tests must not wipe another worker's throttle counters."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    from django.conf import settings as django_settings
+    from django.test import override_settings
+
+    cache = django_settings.CACHES["default"]
+    if worker_id == "master" or not cache["BACKEND"].endswith("RedisCache"):
+        yield
+        return
+    url = urlsplit(cache["LOCATION"])
+    database = int(url.path.strip("/") or 0) - 1 - int(worker_id.removeprefix("gw"))
+    with override_settings(CACHES={"default": {**cache, "LOCATION": urlunsplit(url._replace(path=f"/{database % 16}"))}}):
+        yield
 
 
 @pytest.fixture(autouse=True)

@@ -13,6 +13,8 @@ import requests
 from accounts.models import User
 from standalone_connect.models import ConnectAttempt
 
+from tests.conftest import SLOW_MS
+
 pytestmark = pytest.mark.django_db
 CLIENT_REDIRECT = "http://127.0.0.1:9/cli-callback"
 
@@ -151,7 +153,7 @@ def test_email_not_available(client, connect):
     assert response.status_code == 400 and response.context["code"] == "email_not_available"
 
 
-@pytest.mark.parametrize("fault, code", [({"status": 503}, "workos_unavailable"), ({"status": 200, "raw": "nope"}, "workos_bad_response"), ({"status": 200, "latency_ms": 3000, "passthrough": True}, "workos_unreachable")])
+@pytest.mark.parametrize("fault, code", [({"status": 503}, "workos_unavailable"), ({"status": 200, "raw": "nope"}, "workos_bad_response"), ({"status": 200, "latency_ms": SLOW_MS, "passthrough": True}, "workos_unreachable")])
 def test_workos_faults_become_a_page_and_one_attempt(client, connect, fault, code):
     client.force_login(User.objects.create_user("f@example.com"))
     ext_id = OAuthClient(connect).start()

@@ -90,6 +90,7 @@ def test_database_url_selects_postgres_and_defaults_to_sqlite():
     assert bad.returncode != 0 and "DATABASE_URL" in bad.stderr
 
 
+@pytest.mark.real_hashers
 def test_argon2_is_the_first_password_hasher(settings):
     assert settings.PASSWORD_HASHERS[0].endswith("Argon2PasswordHasher")
     user = User(email="h@example.com")
@@ -271,9 +272,15 @@ def test_production_refuses_to_start_without_allowed_hosts():
 
 
 @pytest.mark.parametrize("key", ["secret", "short-but-not-32-chars", "a" * 64])
-def test_weak_jwt_signing_key_is_an_error(key):
-    result = _manage("check", JWT_SIGNING_KEY=key, **PRODUCTION)
-    assert result.returncode != 0 and "gatehouse.E007" in result.stderr
+def test_weak_jwt_signing_key_is_an_error(settings, key):
+    from accounts.checks import check_secret_key
+
+    settings.DEBUG = False
+    settings.SECRET_KEY = PRODUCTION["SECRET_KEY"]
+    settings.SIMPLE_JWT = {**settings.SIMPLE_JWT, "SIGNING_KEY": key}
+    assert [e.id for e in check_secret_key()] == ["gatehouse.E007"]
+    settings.SIMPLE_JWT = {**settings.SIMPLE_JWT, "SIGNING_KEY": PRODUCTION["SECRET_KEY"][::-1]}
+    assert check_secret_key() == []
 
 
 def test_https_redirect_and_hsts_can_be_turned_off_behind_a_proxy():
@@ -309,8 +316,8 @@ def test_connect_and_workos_settings_have_defaults(settings):
     from accounts.conf import app_settings
     from standalone_connect.conf import app_settings as connect_settings
 
-    del settings.CONNECT_LOGIN_PATH, settings.WORKOS_BASE_URL
+    del settings.CONNECT_LOGIN_PATH, settings.WORKOS_DASHBOARD_URL
     assert connect_settings.CONNECT_LOGIN_PATH == "connect/login"
-    assert app_settings.WORKOS_BASE_URL == "https://api.workos.com"
+    assert app_settings.WORKOS_DASHBOARD_URL == "https://dashboard.workos.com"
     with pytest.raises(AttributeError):
         app_settings.NOT_A_SETTING

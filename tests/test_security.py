@@ -266,7 +266,7 @@ def test_throttle_counts_are_shared_through_redis(api, tight_throttles):
 
     for _ in range(2):
         api.post("/api/token/", {"email": "shared@example.com", "password": "x"}, format="json")
-    other_instance = RedisCache(django_settings.REDIS_URL, {})  # what another app process sees
+    other_instance = RedisCache(django_settings.CACHES["default"]["LOCATION"], {})  # what another app process sees
     keys = [key for key in other_instance._cache.get_client().keys("*gatehouse:rl:password_ip:*")]
     assert len(keys) == 1 and ratelimit.count("password_ip", "127.0.0.1") == 2
     assert int(other_instance._cache.get_client().get(keys[0])) == 2

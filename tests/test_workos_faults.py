@@ -15,7 +15,7 @@ from sso import sync
 from sso.admin import delete_in_workos
 from sso.models import Connection, Organization
 from standalone_connect.models import ConnectAttempt
-from tests.conftest import SPA_CALLBACK
+from tests.conftest import SLOW_MS, SPA_CALLBACK
 from tests.helpers import follow_hosted_sign_in
 
 pytestmark = pytest.mark.django_db
@@ -24,7 +24,7 @@ FAULTS = {
     "429": ({"status": 429, "headers": {"Retry-After": "7"}, "body": {"message": "Too many requests"}}, 429, "workos_rate_limited"),
     "500": ({"status": 500}, 503, "workos_unavailable"),
     "503": ({"status": 503}, 503, "workos_unavailable"),
-    "timeout": ({"status": 200, "latency_ms": 2600, "passthrough": True}, 502, "workos_unreachable"),
+    "timeout": ({"status": 200, "latency_ms": SLOW_MS, "passthrough": True}, 502, "workos_unreachable"),
     "malformed": ({"status": 200, "raw": "{\"half\": "}, 502, "workos_bad_response"),
 }
 
@@ -135,7 +135,7 @@ def test_connect_complete(client, wos, fault, settings):
 
 LOST_ANSWERS = {
     "500 after rotating": {"status": 500, "after": True},
-    "timeout after rotating": {"status": 200, "latency_ms": 2600, "passthrough": True, "after": True},
+    "timeout after rotating": {"status": 200, "latency_ms": SLOW_MS, "passthrough": True, "after": True},
 }
 
 

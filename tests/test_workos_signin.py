@@ -11,7 +11,7 @@ from django.utils import timezone
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken
 
 from accounts.models import AuthSession, Identity, User
-from tests.conftest import SPA_CALLBACK
+from tests.conftest import SLOW_MS, SPA_CALLBACK
 from tests.helpers import follow_hosted_sign_in
 
 pytestmark = pytest.mark.django_db
@@ -265,7 +265,7 @@ def test_authkit_step_up_errors_pass_through(api, wos, fields, code):
         ({"status": 503}, 503, "workos_unavailable"),
         ({"status": 429, "headers": {"Retry-After": "7"}}, 429, "workos_rate_limited"),
         ({"status": 200, "raw": "<html>oops</html>"}, 502, "workos_bad_response"),
-        ({"status": 200, "latency_ms": 3000, "passthrough": True}, 502, "workos_unreachable"),
+        ({"status": 200, "latency_ms": SLOW_MS, "passthrough": True}, 502, "workos_unreachable"),
     ],
 )
 def test_workos_faults_on_code_exchange_are_clear_and_write_nothing(api, wos, fault, status, code):
@@ -513,7 +513,7 @@ def test_an_access_token_seen_before_still_expires(api, wos, settings):
     assert api.get("/api/auth/me").status_code == 200  # verified and remembered
     import time
 
-    time.sleep(2.1)
+    time.sleep(1.1)  # past the 1 s lifetime (exp is whole seconds, rounded down)
     expired = api.get("/api/auth/me")
     assert expired.status_code == 401
     assert expired.json()["code"] == "token_invalid"
