@@ -15,11 +15,10 @@ import logging
 import httpx2
 import workos
 from django.core.signals import setting_changed
-from workos._errors import APIError, WorkOSConnectionError, WorkOSTimeoutError
-from workos._http import HttpxBackend
 
 from accounts.conf import app_settings
 from accounts.errors import NotConfigured, ProviderError, ProviderUnavailable
+from accounts.workos_sdk import APIError, HttpxBackend, WorkOSConnectionError, WorkOSTimeoutError
 
 log = logging.getLogger(__name__)
 

@@ -116,8 +116,8 @@ def password(runs=15):
 
 def jwks(emulator_url):
     from accounts import oidc
+    from fake_idp import FakeOIDC
     from standalone_connect.authentication import ConnectTokenAuthentication
-    from tests.fake_oidc import FakeOIDC
 
     fake = FakeOIDC()
     out = {}

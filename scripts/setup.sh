@@ -24,11 +24,16 @@ if [ ! -x .venv/bin/python ]; then
   fi
 fi
 
+# requirements.lock pins every package, direct or not, with hashes: a fresh machine installs
+# exactly what CI tested. After changing pyproject.toml, refresh it with
+#   .venv/bin/pip-compile --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url \
+#     --no-emit-find-links --extra emulator --extra test --extra dev -o requirements.lock pyproject.toml
 stamp=.venv/.gatehouse-installed
-want=$(sha256sum pyproject.toml | cut -d' ' -f1)
+want=$(cat pyproject.toml requirements.lock | sha256sum | cut -d' ' -f1)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
-  echo "==> installing dependencies (pinned in pyproject.toml)"
-  .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-  .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[test]"
+  echo "==> installing dependencies (requirements.lock, hash-checked)"
+  pip_install() { .venv/bin/python -m pip install --quiet --disable-pip-version-check "$@"; }
+  pip_install --require-hashes -r requirements.lock
+  pip_install --no-deps --no-build-isolation -e .
   echo "$want" > "$stamp"
 fi

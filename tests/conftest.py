@@ -15,7 +15,8 @@ from workos_emulator import EmulatorServer
 API_KEY = "sk_test_emulator"
 CLIENT_ID = "client_emulator"
 SPA_CALLBACK = "http://spa.test/callback"
-# The WorkOS client's timeout in tests, and a latency that exceeds it (an injected "timeout").
+# An injected latency of SLOW_MS or more is a timeout: Emulator.inject then sets the WorkOS
+# client's timeout to WORKOS_TIMEOUT.
 WORKOS_TIMEOUT = 0.5
 SLOW_MS = 800
 
@@ -30,8 +31,9 @@ def emulator():
 class Emulator:
     """Test-side handle on the emulator: seed it, get codes, inject faults, read its log."""
 
-    def __init__(self, server):
+    def __init__(self, server, settings):
         self.server = server
+        self.settings = settings
         self.url = server.url
         self.store = server.store
 
@@ -48,6 +50,9 @@ class Emulator:
         return response.json()["code"]
 
     def inject(self, path, *, method="*", status=500, body=None, times=1, **extra):
+        if extra.get("latency_ms", 0) >= SLOW_MS:
+            # a timeout at test scale: our client gives up well before the injected delay ends
+            self.settings.WORKOS_REQUEST_TIMEOUT = WORKOS_TIMEOUT
         rule = {"path": path, "method": method, "status": status, "times": times, **extra}
         if body is not None:
             rule["body"] = body
@@ -83,9 +88,9 @@ def wos(emulator, settings):
     settings.WORKOS_BASE_URL = emulator.url
     settings.WORKOS_REDIRECT_URI = "http://testserver/auth/callback"
     settings.WORKOS_ALLOWED_REDIRECT_URIS = [SPA_CALLBACK]
-    settings.WORKOS_REQUEST_TIMEOUT = WORKOS_TIMEOUT
+    settings.WORKOS_REQUEST_TIMEOUT = 5
     settings.WORKOS_MAX_RETRIES = 0  # faults are injected once and must surface, not be slept on
-    yield Emulator(emulator)
+    yield Emulator(emulator, settings)
 
 
 @pytest.fixture

@@ -12,7 +12,6 @@ import requests
 
 from accounts.models import User
 from standalone_connect.models import ConnectAttempt
-
 from tests.conftest import SLOW_MS
 
 pytestmark = pytest.mark.django_db

@@ -8,7 +8,7 @@ import jwt
 import pytest
 import requests
 import workos
-from workos._errors import AuthenticationError, BadRequestError
+from workos import AuthenticationError, BadRequestError
 
 from tests.helpers import follow_hosted_sign_in
 

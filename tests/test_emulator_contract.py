@@ -7,9 +7,10 @@ import os
 import pytest
 import requests
 import workos
-from workos._errors import BadRequestError, NotFoundError, OrganizationSelectionRequiredError
+from workos import BadRequestError, NotFoundError
 from workos.connect.models import UserConsentOption, UserConsentOptionChoice, UserObject
 
+from accounts.workos_sdk import OrganizationSelectionRequiredError
 from tests.helpers import follow_hosted_sign_in
 from tests.openapi_contract import Contract, spec_path
 

@@ -320,4 +320,4 @@ def test_connect_and_workos_settings_have_defaults(settings):
     assert connect_settings.CONNECT_LOGIN_PATH == "connect/login"
     assert app_settings.WORKOS_DASHBOARD_URL == "https://dashboard.workos.com"
     with pytest.raises(AttributeError):
-        app_settings.NOT_A_SETTING
+        _ = app_settings.NOT_A_SETTING

@@ -6,8 +6,8 @@ import jwt
 import pytest
 
 from accounts.models import AuthSession, Identity, User
+from fake_idp import FakeOIDC
 from tests.conftest import free_port as _free_port
-from tests.fake_oidc import FakeOIDC
 
 pytestmark = pytest.mark.django_db
 SPA = "http://spa.test/oidc-callback"

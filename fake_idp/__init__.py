@@ -1,4 +1,4 @@
-"""A minimal OpenID provider for the ID-token attacks oidc-provider-mock cannot produce.
+"""A minimal OpenID provider, for the tests and the benchmarks: the ID-token attacks oidc-provider-mock cannot produce.
 
 Its token endpoint returns whatever ID token the test prepared: signed with a key it does not
 publish, expired, for another audience or issuer, `alg: none`, HS256 keyed with the public key...
