@@ -1,0 +1,132 @@
+"""The private control surface under `/_emulator/` (tests and development only)."""
+
+from urllib.parse import parse_qsl, urlsplit
+
+from werkzeug.routing import Rule
+
+from workos_emulator.http import as_json, fail
+from workos_emulator.store import public
+
+
+class Control:
+    ROUTES = [
+        Rule("/_emulator/health", endpoint="ctl_health", methods=["GET"]),
+        Rule("/_emulator/reset", endpoint="ctl_reset", methods=["POST"]),
+        Rule("/_emulator/seed", endpoint="ctl_seed", methods=["POST"]),
+        Rule("/_emulator/state", endpoint="ctl_state", methods=["GET"]),
+        Rule("/_emulator/settings", endpoint="ctl_settings", methods=["POST"]),
+        Rule("/_emulator/errors", endpoint="ctl_errors", methods=["GET", "POST", "DELETE"]),
+        Rule("/_emulator/requests", endpoint="ctl_requests", methods=["GET", "DELETE"]),
+        Rule("/_emulator/clock", endpoint="ctl_clock", methods=["POST"]),
+        Rule("/_emulator/codes", endpoint="ctl_codes", methods=["POST"]),
+        Rule("/_emulator/events", endpoint="ctl_events", methods=["GET", "POST"]),
+    ]
+
+    def on_ctl_health(self, request):
+        return as_json({"status": "ok", "api_key": self.store.api_key, "client_id": self.store.client_id})
+
+    def on_ctl_reset(self, request):
+        self.store.reset()
+        return as_json({"status": "reset"})
+
+    def on_ctl_seed(self, request):
+        return as_json(self.store.seed(self.body(request)), 201)
+
+    def on_ctl_settings(self, request):
+        data = self.body(request)
+        with self.store.lock:
+            for key in ("auto_login", "connect_login_uri", "redirect_uris", "logout_redirect_uris", "api_key", "client_id"):
+                if key in data:
+                    setattr(self.store, key, data[key])
+        return as_json({"status": "ok"})
+
+    def on_ctl_state(self, request):
+        store = self.store
+        with store.lock:
+            return as_json({
+                "users": [public(u) for u in store.users.values()],
+                "organizations": [public(o) for o in store.organizations.values()],
+                "connections": [public(c) for c in store.connections.values()],
+                "sessions": [public(s) for s in store.sessions.values()],
+                "memberships": [public(m) for m in store.memberships.values()],
+                "oauth_applications": list(store.oauth_apps.values()),
+            })
+
+    def on_ctl_errors(self, request):
+        store = self.store
+        if request.method == "GET":
+            with store.lock:
+                return as_json(store.injections)
+        if request.method == "DELETE":
+            with store.lock:
+                store.injections.clear()
+            return as_json({"status": "cleared"})
+        data = self.body(request)
+        rule = {
+            "method": data.get("method", "*").upper(),
+            "path": data["path"],
+            "status": int(data.get("status", 500)),
+            "body": data.get("body", {"message": "Injected error."}),
+            "raw": data.get("raw"),
+            "content_type": data.get("content_type", "application/json"),
+            "headers": data.get("headers") or {},
+            "latency_ms": int(data.get("latency_ms", 0)),
+            "times": data.get("times"),
+            "passthrough": bool(data.get("passthrough", False)),
+            "after": bool(data.get("after", False)),
+        }
+        with store.lock:
+            store.injections.insert(0, rule)
+        return as_json(rule, 201)
+
+    def on_ctl_requests(self, request):
+        with self.store.lock:
+            if request.method == "DELETE":
+                self.store.requests.clear()
+                return as_json({"status": "cleared"})
+            return as_json(list(self.store.requests))
+
+    def on_ctl_clock(self, request):
+        data = self.body(request)
+        with self.store.lock:
+            self.store.clock_offset += float(data.get("advance", 0))
+        return as_json({"now": self.store.now()})
+
+    def on_ctl_codes(self, request):
+        """Issue an authorization code without a browser, as the hosted page would."""
+        data = self.body(request)
+        store = self.store
+        flow = {
+            "kind": data.get("kind", "authkit"),
+            "client_id": store.client_id,
+            "redirect_uri": data.get("redirect_uri", "http://127.0.0.1/callback"),
+            "state": data.get("state"),
+            "code_challenge": data.get("code_challenge", ""),
+            "organization_id": data.get("organization_id"),
+        }
+        with store.lock:
+            if flow["kind"] == "sso":
+                conn = store.connections.get(data.get("connection_id", ""))
+                if conn is None:
+                    fail(404, message="connection_id is unknown.")
+                seed = next((p for p in conn["_profiles"] if p["email"].lower() == data.get("email", "").lower()), None)
+                if seed is None:
+                    fail(404, message="That email is not a profile of the connection.")
+                location = self._issue_code(flow, profile=self._profile(conn, seed))
+            else:
+                user = store.user_by_email(data.get("email"))
+                if user is None:
+                    fail(404, message="No WorkOS user has that email.")
+                location = self._issue_code(flow, user_id=user["id"], method=data.get("method", "Password"))
+        code = dict(parse_qsl(urlsplit(location).query))["code"]
+        return as_json({"code": code, "location": location}, 201)
+
+    def on_ctl_events(self, request):
+        if request.method == "POST":
+            data = self.body(request)
+            event = self.emit(data["event"], data.get("data", {}), wait=True)
+            with self.store.lock:
+                deliveries = [d for d in self.store.deliveries if d["event_id"] == event["id"]]
+            return as_json({"event": event, "deliveries": deliveries}, 201)
+        with self.store.lock:
+            return as_json({"events": list(self.store.events), "deliveries": list(self.store.deliveries)})

@@ -1,0 +1,141 @@
+"""Users, organization memberships and organizations."""
+
+
+from werkzeug.routing import Rule
+from werkzeug.wrappers import Response
+
+from workos_emulator.http import EMAIL, as_json, fail
+from workos_emulator.store import public
+
+
+class UsersAndOrganizations:
+    ROUTES = [
+        Rule("/user_management/users", endpoint="users", methods=["GET", "POST"]),
+        Rule("/user_management/users/external_id/<external_id>", endpoint="user_by_external_id", methods=["GET"]),
+        Rule("/user_management/users/<user_id>", endpoint="user", methods=["GET", "PUT", "DELETE"]),
+        Rule("/user_management/users/<user_id>/sessions", endpoint="user_sessions", methods=["GET"]),
+        Rule("/user_management/organization_memberships", endpoint="memberships", methods=["GET"]),
+        Rule("/user_management/organization_memberships/<om_id>", endpoint="membership", methods=["GET"]),
+        Rule("/organizations", endpoint="organizations", methods=["GET"]),
+        Rule("/organizations/<org_id>", endpoint="organization", methods=["GET"]),
+    ]
+
+    def on_users(self, request):
+        self.require_api_key(request)
+        store = self.store
+        if request.method == "POST":
+            data = self.body(request)
+            email = (data.get("email") or "").strip().lower()
+            if not EMAIL.match(email):
+                fail(422, code="invalid_request_parameters", message="email must be a valid email address.")
+            with store.lock:
+                if store.user_by_email(email):
+                    fail(400, code="user_creation_error", message="A user with this email already exists.", errors=[{"code": "email_not_available", "message": "Email is not available."}])
+                user = store.add_user(email, password=data.get("password"), first_name=data.get("first_name"), last_name=data.get("last_name"), email_verified=bool(data.get("email_verified", False)), external_id=data.get("external_id"), metadata=data.get("metadata"))
+            self.emit("user.created", public(user))
+            return as_json(public(user), 201)
+        with store.lock:
+            users = list(store.users.values())
+            email = request.args.get("email")
+            if email:
+                users = [u for u in users if u["email"] == email.lower()]
+            org_id = request.args.get("organization_id")
+            if org_id:
+                members = {m["user_id"] for m in store.memberships.values() if m["organization_id"] == org_id}
+                users = [u for u in users if u["id"] in members]
+            return self._page(request, users)
+
+    def _user_or_404(self, user_id):
+        user = self.store.users.get(user_id)
+        if user is None:
+            fail(404, message=f"User not found: '{user_id}'.", code="entity_not_found")
+        return user
+
+    def on_user(self, request, user_id):
+        self.require_api_key(request)
+        store = self.store
+        with store.lock:
+            user = self._user_or_404(user_id)
+            if request.method == "GET":
+                return as_json(public(user))
+            if request.method == "DELETE":
+                del store.users[user_id]
+                snapshot = public(user)
+            else:
+                data = self.body(request)
+                for field in ("first_name", "last_name", "email_verified", "external_id", "metadata", "locale"):
+                    if field in data:
+                        user[field] = data[field]
+                if "email" in data:
+                    email = (data["email"] or "").lower()
+                    other = store.user_by_email(email)
+                    if other and other["id"] != user_id:
+                        fail(400, code="email_not_available", message="Email is not available.")
+                    user["email"] = email
+                if data.get("password"):
+                    user["_password"] = data["password"]
+                user["updated_at"] = store.iso()
+                snapshot = public(user)
+        self.emit("user.deleted" if request.method == "DELETE" else "user.updated", snapshot)
+        return Response(status=202) if request.method == "DELETE" else as_json(snapshot)
+
+    def on_user_by_external_id(self, request, external_id):
+        self.require_api_key(request)
+        with self.store.lock:
+            user = next((u for u in self.store.users.values() if u["external_id"] == external_id), None)
+            if user is None:
+                fail(404, message=f"User not found: external_id '{external_id}'.")
+            return as_json(public(user))
+
+    def on_user_sessions(self, request, user_id):
+        self.require_api_key(request)
+        with self.store.lock:
+            self._user_or_404(user_id)
+            sessions = [
+                {k: v for k, v in s.items() if not (k in ("impersonator", "organization_id") and v is None)}
+                for s in self.store.sessions.values()
+                if s["user_id"] == user_id
+            ]
+            return self._page(request, sessions)
+
+    def _membership_view(self, membership):
+        out = public(membership)
+        out["user"] = public(self.store.users[membership["user_id"]])
+        return out
+
+    def on_memberships(self, request):
+        self.require_api_key(request)
+        user_id, org_id = request.args.get("user_id"), request.args.get("organization_id")
+        if not user_id and not org_id:
+            fail(422, code="invalid_request_parameters", message="Either user_id or organization_id is required.")
+        statuses = set((request.args.get("statuses") or "active,pending,inactive").split(","))
+        with self.store.lock:
+            found = [
+                self._membership_view(m)
+                for m in self.store.memberships.values()
+                if (not user_id or m["user_id"] == user_id) and (not org_id or m["organization_id"] == org_id) and m["status"] in statuses
+            ]
+            return self._page(request, found)
+
+    def on_membership(self, request, om_id):
+        self.require_api_key(request)
+        with self.store.lock:
+            membership = self.store.memberships.get(om_id)
+            if membership is None:
+                fail(404, message=f"Organization membership not found: '{om_id}'.")
+            return as_json(self._membership_view(membership))
+
+    def on_organizations(self, request):
+        self.require_api_key(request)
+        domains = set(request.args.getlist("domains"))
+        with self.store.lock:
+            orgs = [o for o in self.store.organizations.values() if not domains or domains & {d["domain"] for d in o["domains"]}]
+            return self._page(request, orgs)
+
+    def on_organization(self, request, org_id):
+        self.require_api_key(request)
+        with self.store.lock:
+            org = self.store.organizations.get(org_id)
+            if org is None:
+                fail(404, message=f"Organization not found: '{org_id}'.")
+            return as_json(public(org))
