@@ -4,6 +4,7 @@ Views in `accounts`, `sso` and `standalone_connect` import these from here (neve
 other's view modules).
 """
 
+import functools
 from urllib.parse import unquote
 
 from django.conf import settings
@@ -11,7 +12,8 @@ from django.http import JsonResponse
 from django.shortcuts import render
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from accounts import audit
+from accounts import audit, ratelimit
+from accounts.client import client_ip
 from accounts.models import AuditEvent
 
 
@@ -52,6 +54,22 @@ def throttled_page(request, limited, *, template="errors/error.html", context=No
     response = render(request, template, context, status=429)
     response["Retry-After"] = str(int(limited.wait) + 1)
     return response
+
+
+def rate_limited(scope):
+    """A browser view counted per client IP under `scope`; over the rate, the throttled page."""
+
+    def decorate(view):
+        @functools.wraps(view)
+        def wrapped(request, *args, **kwargs):
+            limited = ratelimit.hit(scope, client_ip(request))
+            if limited is not None:
+                return throttled_page(request, limited)
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorate
 
 
 def json_error(status_code, code, message):

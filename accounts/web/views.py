@@ -13,7 +13,7 @@ from accounts import policy, ratelimit, sessions, workos_auth, workos_client
 from accounts.client import client_ip
 from accounts.conf import app_settings
 from accounts.errors import GatehouseError
-from accounts.http import error_page, safe_next, throttled_page
+from accounts.http import error_page, rate_limited, safe_next, throttled_page
 from accounts.models import AuthSession, SignInMethod, SignInState
 
 log = logging.getLogger(__name__)
@@ -95,10 +95,8 @@ def admin_login(request):
 
 @never_cache
 @require_GET
+@rate_limited("authorize_ip")
 def workos_start(request):
-    limited = ratelimit.hit("authorize_ip", client_ip(request))
-    if limited is not None:
-        return throttled_page(request, limited)
     next_url = safe_next(request, request.GET.get("next"))
     flow = SignInState.Flow.SSO if request.GET.get("flow") == "sso" else SignInState.Flow.AUTHKIT
     try:
@@ -118,10 +116,8 @@ def workos_start(request):
 
 @never_cache
 @require_GET
+@rate_limited("sign_in_ip")
 def workos_callback(request):
-    limited = ratelimit.hit("sign_in_ip", client_ip(request))
-    if limited is not None:
-        return throttled_page(request, limited)
     try:
         result = workos_auth.complete(
             code=request.GET.get("code"),
