@@ -139,3 +139,64 @@ def test_cli_starts_with_the_demo_seed():
     finally:
         proc.terminate()
         proc.wait(5)
+
+
+# --- referential integrity and hostile input ------------------------------------------------
+
+
+def _api(wos, method, path, **kwargs):
+    return requests.request(method, f"{wos.url}{path}", headers={"Authorization": f"Bearer {wos.store.api_key}"}, timeout=5, **kwargs)
+
+
+def test_deleting_a_user_takes_their_memberships_and_sessions_with_them(sdk, wos):
+    wos.seed(organizations=[{"id": "org_DEL", "name": "Del"}])
+    user = wos.add_user("gone@example.com", password="pw-gone-12345", organizations=["Del"])
+    signed_in = sdk.user_management.authenticate_with_password(email="gone@example.com", password="pw-gone-12345")
+    assert _api(wos, "DELETE", f"/user_management/users/{user['id']}").status_code == 200
+    assert _api(wos, "GET", "/user_management/organization_memberships", params={"organization_id": "org_DEL"}).json()["data"] == []
+    assert _api(wos, "GET", f"/user_management/users/{user['id']}").status_code == 404
+    with pytest.raises(BadRequestError) as refused:
+        sdk.user_management.authenticate_with_refresh_token(refresh_token=signed_in.refresh_token)
+    assert refused.value.status_code == 400
+
+
+def test_deleting_an_organization_takes_its_memberships_and_connections(sdk, wos):
+    wos.seed(organizations=[{"id": "org_GO", "name": "Go", "domains": ["go.test"]}], connections=[{"id": "conn_GO", "name": "Go", "organization": "org_GO"}])
+    user = wos.add_user("member@go.test", organizations=["Go"])
+    assert _api(wos, "DELETE", "/organizations/org_GO").status_code in (200, 202, 204)
+    assert _api(wos, "GET", "/connections/conn_GO").status_code == 404
+    assert _api(wos, "GET", "/user_management/organization_memberships", params={"user_id": user["id"]}).json()["data"] == []
+
+
+def test_organizations_are_filtered_by_comma_joined_domains_and_search(sdk, wos):
+    wos.seed(organizations=[{"name": "Acme", "domains": ["a.test"]}, {"name": "Beta", "domains": ["b.test"]}, {"name": "Gamma", "domains": ["c.test"]}])
+    found = sdk.organizations.list_organizations(domains=["a.test", "b.test"])
+    assert sorted(o.name for o in found.data) == ["Acme", "Beta"]
+    assert [o["name"] for o in _api(wos, "GET", "/organizations", params={"search": "gam"}).json()["data"]] == ["Gamma"]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "status"),
+    [
+        ("POST", "/user_management/users", {"email": ["x@example.com"]}, 422),
+        ("POST", "/user_management/users", {"email": "x@example.com", "first_name": {"a": 1}}, 422),
+        ("POST", "/user_management/users", {"email": "x@example.com", "metadata": {"k": 1}}, 422),
+        ("POST", "/user_management/sessions/revoke", {"session_id": ["s"]}, 400),
+        ("POST", "/user_management/sessions/revoke", "[[[[", 400),
+        ("POST", "/user_management/authenticate", {"grant_type": "password", "email": 5, "password": "x"}, 422),
+        ("POST", "/user_management/users", "{not json", 422),
+        ("POST", "/user_management/users", "[" * 50_000 + "]" * 50_000, 422),
+    ],
+)
+def test_hostile_bodies_get_the_documented_errors_not_500(wos, method, path, body, status):
+    kwargs = {"json": body} if not isinstance(body, str) else {"data": body, "headers": {"Content-Type": "application/json", "Authorization": f"Bearer {wos.store.api_key}"}}
+    response = _api(wos, method, path, **kwargs) if "json" in kwargs else requests.request(method, f"{wos.url}{path}", timeout=5, **kwargs)
+    assert response.status_code == status, response.text
+    assert "message" in response.json()
+
+
+def test_a_user_update_stores_only_values_of_the_right_type(wos):
+    user = wos.add_user("typed@example.com")
+    assert _api(wos, "PUT", f"/user_management/users/{user['id']}", json={"locale": 7}).status_code == 422
+    assert _api(wos, "PUT", f"/user_management/users/{user['id']}", json={"locale": "fr-FR"}).json()["locale"] == "fr-FR"
+    assert _api(wos, "GET", f"/user_management/users/{user['id']}").json()["locale"] == "fr-FR"

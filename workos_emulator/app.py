@@ -18,15 +18,16 @@ from werkzeug.wrappers import Request, Response
 from workos_emulator.areas.authkit import AuthKit
 from workos_emulator.areas.connect import Connect
 from workos_emulator.areas.control import Control
-from workos_emulator.areas.directory import UsersAndOrganizations
 from workos_emulator.areas.events import Events
+from workos_emulator.areas.organizations import Organizations
 from workos_emulator.areas.sso import SSO
+from workos_emulator.areas.users import Users
 from workos_emulator.http import Reply, as_json, fail, is_loopback
 from workos_emulator.keys import SigningKey
 from workos_emulator.store import Store, new_id, public
 
 
-class EmulatorApp(AuthKit, UsersAndOrganizations, SSO, Connect, Events, Control):
+class EmulatorApp(AuthKit, Users, Organizations, SSO, Connect, Events, Control):
     """The WSGI application: the product areas' routes in one map, plus plumbing (request log,
     fault injection, dispatch) and the checks every area shares."""
 
@@ -121,8 +122,9 @@ class EmulatorApp(AuthKit, UsersAndOrganizations, SSO, Connect, Events, Control)
     # ------------------------------------------------------------------------------------------
     # shared checks
     # ------------------------------------------------------------------------------------------
-    def body(self, request):
-        """JSON or form body as a dict (token endpoints accept both, as WorkOS does)."""
+    def body(self, request, malformed_status=422):
+        """JSON or form body as a dict (token endpoints accept both, as WorkOS does). A body that
+        is not a JSON object is `malformed_status`, in the error shape the operation documents."""
         if request.mimetype == "application/x-www-form-urlencoded":
             return request.form.to_dict()
         raw = request.get_data(as_text=True)
@@ -130,10 +132,12 @@ class EmulatorApp(AuthKit, UsersAndOrganizations, SSO, Connect, Events, Control)
             return {}
         try:
             data = json.loads(raw)
-        except ValueError:
-            fail(400, message="The request body is not valid JSON.")
+        except (ValueError, RecursionError):
+            data = None
         if not isinstance(data, dict):
-            fail(422, code="invalid_request_parameters", message="The request body must be a JSON object.")
+            if malformed_status == 422:
+                fail(422, code="invalid_request_parameters", message="The request body must be a JSON object.")
+            fail(malformed_status, message="The request body must be a JSON object.")
         return data
 
     def require_api_key(self, request):

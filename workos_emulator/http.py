@@ -52,3 +52,32 @@ def redirect_to(location):
 
 def is_loopback(url):
     return urlsplit(url).hostname in {"127.0.0.1", "localhost", "::1"}
+
+
+def _of_type(value, types):
+    if value is None:
+        return None in types
+    if isinstance(value, bool):  # a bool is an int to isinstance(), never to JSON
+        return bool in types
+    return isinstance(value, tuple(t for t in types if t not in (None, bool)))
+
+
+def check_types(data, rules):
+    """422 naming the first field of `data` whose value is not one of its rule's types
+    (a type, or a tuple of them; None allows null)."""
+    for field, types in rules.items():
+        if field in data and not _of_type(data[field], types if isinstance(types, tuple) else (types,)):
+            fail(422, code="invalid_request_parameters", message=f"{field} has the wrong type.")
+    for field in ("metadata",):
+        value = data.get(field)
+        if field in rules and value is not None and not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
+            fail(422, code="invalid_request_parameters", message=f"{field} must be an object of strings.")
+    return data
+
+
+# string fields of token-endpoint bodies (authenticate, /sso/token, /oauth2/token)
+TOKEN_STRING_FIELDS = (
+    "client_id", "client_secret", "grant_type", "code", "code_verifier", "redirect_uri", "email", "password", "refresh_token",
+    "organization_id", "pending_authentication_token", "authentication_challenge_id", "link_authorization_code", "ip_address",
+    "user_agent", "device_code", "invitation_token",
+)

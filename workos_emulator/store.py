@@ -107,25 +107,12 @@ class Store:
         """`domains`: names (verified) or {"domain", "state"} dicts, e.g. state "pending"."""
         now = self.iso()
         org_id = id or new_id("org")
-        domains = [d if isinstance(d, dict) else {"domain": d} for d in domains]
         org = {
             "object": "organization",
             "id": org_id,
             "name": name,
             "allow_profiles_outside_organization": bool(allow_profiles_outside_organization),
-            "domains": [
-                {
-                    "object": "organization_domain",
-                    "id": new_id("org_domain"),
-                    "organization_id": org_id,
-                    "domain": domain["domain"].lower(),
-                    "state": domain.get("state", "verified"),
-                    "verification_strategy": "manual",
-                    "created_at": now,
-                    "updated_at": now,
-                }
-                for domain in domains
-            ],
+            "domains": self.domain_objects(org_id, domains),
             "metadata": {},
             "external_id": external_id,
             "created_at": now,
@@ -133,6 +120,23 @@ class Store:
         }
         self.organizations[org_id] = org
         return org
+
+    def domain_objects(self, org_id, domains):
+        """Organization domain objects for names (verified) or {"domain", "state"} dicts."""
+        now = self.iso()
+        return [
+            {
+                "object": "organization_domain",
+                "id": new_id("org_domain"),
+                "organization_id": org_id,
+                "domain": d["domain"].lower(),
+                "state": d.get("state", "verified"),
+                "verification_strategy": "manual",
+                "created_at": now,
+                "updated_at": now,
+            }
+            for d in (d if isinstance(d, dict) else {"domain": d} for d in domains)
+        ]
 
     def add_user(
         self,
@@ -147,6 +151,7 @@ class Store:
         role="member",
         mfa=False,
         metadata=None,
+        identities=(),
         **_ignored,
     ):
         now = self.iso()
@@ -167,6 +172,8 @@ class Store:
             "updated_at": now,
             "_password": password,
             "_mfa": mfa,
+            # OAuth identities: {"provider": "GoogleOAuth", "idp_id": "..."}
+            "_identities": [{"idp_id": str(i.get("idp_id", "")), "type": "OAuth", "provider": i["provider"]} for i in identities],
         }
         self.users[user_id] = user
         for org_ref in organizations:
@@ -237,6 +244,38 @@ class Store:
         }
         self.oauth_apps[app["client_id"]] = app
         return dict(app)
+
+    # -- deletions: cascade the way WorkOS does, so nothing left behind can break a later call --
+    def delete_user(self, user_id):
+        """The user, their memberships, sessions (and those sessions' refresh tokens), pending
+        authentications, codes and invitations they accepted."""
+        user = self.users.pop(user_id)
+        for om_id in [k for k, m in self.memberships.items() if m["user_id"] == user_id]:
+            del self.memberships[om_id]
+        self._forget_sessions({k for k, x in self.sessions.items() if x["user_id"] == user_id})
+        for table in (self.pending_tokens, self.codes):
+            for key in [k for k, v in table.items() if v.get("user_id") == user_id]:
+                del table[key]
+        return user
+
+    def delete_organization(self, org_id):
+        """The organization, its domains (with it), memberships and connections; sessions that
+        were in it lose their organization."""
+        org = self.organizations.pop(org_id)
+        for om_id in [k for k, m in self.memberships.items() if m["organization_id"] == org_id]:
+            del self.memberships[om_id]
+        for conn_id in [k for k, c in self.connections.items() if c["organization_id"] == org_id]:
+            del self.connections[conn_id]
+        for session in self.sessions.values():
+            if session.get("organization_id") == org_id:
+                session["organization_id"] = None
+        return org
+
+    def _forget_sessions(self, session_ids):
+        for session_id in session_ids:
+            self.sessions.pop(session_id, None)
+        for token in [t for t, r in self.refresh_tokens.items() if r["session_id"] in session_ids]:
+            del self.refresh_tokens[token]
 
     # -- lookups ------------------------------------------------------------------------------
     def find_organization(self, ref):

@@ -7,7 +7,7 @@ from werkzeug.routing import Rule
 from werkzeug.wrappers import Response
 
 from workos_emulator import pages
-from workos_emulator.http import ACCESS_TTL, CODE_TTL, SESSION_TTL, Reply, as_json, fail, is_loopback, oauth_fail, redirect_to, s256, with_query
+from workos_emulator.http import ACCESS_TTL, CODE_TTL, SESSION_TTL, TOKEN_STRING_FIELDS, Reply, as_json, check_types, fail, is_loopback, oauth_fail, redirect_to, s256, with_query
 from workos_emulator.store import new_id, public
 
 
@@ -111,7 +111,7 @@ class AuthKit:
     # POST /user_management/authenticate
     # ------------------------------------------------------------------------------------------
     def on_authenticate(self, request):
-        data = self.body(request)
+        data = check_types(self.body(request), {name: (str, None) for name in TOKEN_STRING_FIELDS})
         grant = data.get("grant_type")
         store = self.store
         if data.get("client_id") != store.client_id:
@@ -184,7 +184,10 @@ class AuthKit:
             if data.get("organization_id") and not any(m["organization_id"] == org_id for m in store.memberships_of(session["user_id"])):
                 oauth_fail("invalid_grant", "The user is not a member of that organization.")
             session["organization_id"] = org_id
-            return as_json(self._auth_response(store.users[session["user_id"]], session))
+            user = store.users.get(session["user_id"])
+            if user is None:
+                oauth_fail("invalid_grant", "Session has ended.")
+            return as_json(self._auth_response(user, session))
 
     def _grant_org_selection(self, request, data):
         store = self.store
@@ -310,9 +313,9 @@ class AuthKit:
 
     def on_session_revoke(self, request):
         self.require_api_key(request)
-        data = self.body(request)
+        data = self.body(request, malformed_status=400)
         session_id = data.get("session_id")
-        if not session_id or session_id not in self.store.sessions:
+        if not isinstance(session_id, str) or session_id not in self.store.sessions:
             fail(400, message="Session not found.")
         self._end_session(session_id, "revoke")
         return Response(status=200)

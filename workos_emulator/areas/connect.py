@@ -7,7 +7,7 @@ from werkzeug.routing import Rule
 from werkzeug.wrappers import Response
 
 from workos_emulator import pages
-from workos_emulator.http import CODE_TTL, EMAIL, RESERVED_CLAIMS, as_json, fail, oauth_fail, redirect_to, s256, with_query
+from workos_emulator.http import CODE_TTL, EMAIL, RESERVED_CLAIMS, TOKEN_STRING_FIELDS, as_json, check_types, fail, oauth_fail, redirect_to, s256, with_query
 from workos_emulator.store import new_id, public
 
 
@@ -57,7 +57,7 @@ class Connect:
 
     def on_connect_complete(self, request):
         self.require_api_key(request)
-        data = self.body(request)
+        data = check_types(self.body(request), {"external_auth_id": str, "user": dict, "user_consent_options": (list, None)})
         store = self.store
         ext_id = data.get("external_auth_id")
         user_in = data.get("user")
@@ -170,7 +170,7 @@ class Connect:
         return redirect_to(with_query(ext["redirect_uri"], code=code, state=ext["state"]))
 
     def on_oauth2_token(self, request):
-        data = self.body(request)
+        data = check_types(self.body(request), {name: (str, None) for name in TOKEN_STRING_FIELDS})
         store = self.store
         auth = request.authorization
         client_id = data.get("client_id") or (auth.username if auth else None)

@@ -7,7 +7,7 @@ from werkzeug.routing import Rule
 from werkzeug.wrappers import Response
 
 from workos_emulator import pages
-from workos_emulator.http import SSO_TOKEN_TTL, as_json, fail, oauth_fail, redirect_to, with_query
+from workos_emulator.http import SSO_TOKEN_TTL, TOKEN_STRING_FIELDS, as_json, check_types, fail, oauth_fail, redirect_to, with_query
 from workos_emulator.store import public
 
 
@@ -101,7 +101,7 @@ class SSO:
         return profile
 
     def on_sso_token(self, request):
-        data = self.body(request)
+        data = check_types(self.body(request), {name: (str, None) for name in TOKEN_STRING_FIELDS})
         store = self.store
         if data.get("client_id") != store.client_id:
             oauth_fail("invalid_client", "Invalid client ID.")

@@ -1,30 +1,38 @@
-"""Users, organization memberships and organizations."""
+"""Users: create, read, update, delete, find by external id; their sessions and identities."""
 
 
 from werkzeug.routing import Rule
 from werkzeug.wrappers import Response
 
-from workos_emulator.http import EMAIL, as_json, fail
+from workos_emulator.http import EMAIL, as_json, check_types, fail
 from workos_emulator.store import public
 
+USER_FIELDS = {
+    "email": str,
+    "password": str,
+    "first_name": (str, None),
+    "last_name": (str, None),
+    "email_verified": bool,
+    "external_id": (str, None),
+    "metadata": (dict, None),
+    "locale": (str, None),
+}
 
-class UsersAndOrganizations:
+
+class Users:
     ROUTES = [
         Rule("/user_management/users", endpoint="users", methods=["GET", "POST"]),
         Rule("/user_management/users/external_id/<external_id>", endpoint="user_by_external_id", methods=["GET"]),
         Rule("/user_management/users/<user_id>", endpoint="user", methods=["GET", "PUT", "DELETE"]),
         Rule("/user_management/users/<user_id>/sessions", endpoint="user_sessions", methods=["GET"]),
-        Rule("/user_management/organization_memberships", endpoint="memberships", methods=["GET"]),
-        Rule("/user_management/organization_memberships/<om_id>", endpoint="membership", methods=["GET"]),
-        Rule("/organizations", endpoint="organizations", methods=["GET"]),
-        Rule("/organizations/<org_id>", endpoint="organization", methods=["GET"]),
+        Rule("/user_management/users/<user_id>/identities", endpoint="user_identities", methods=["GET"]),
     ]
 
     def on_users(self, request):
         self.require_api_key(request)
         store = self.store
         if request.method == "POST":
-            data = self.body(request)
+            data = check_types(self.body(request), USER_FIELDS)
             email = (data.get("email") or "").strip().lower()
             if not EMAIL.match(email):
                 fail(422, code="invalid_request_parameters", message="email must be a valid email address.")
@@ -59,10 +67,9 @@ class UsersAndOrganizations:
             if request.method == "GET":
                 return as_json(public(user))
             if request.method == "DELETE":
-                del store.users[user_id]
-                snapshot = public(user)
+                snapshot = public(store.delete_user(user_id))
             else:
-                data = self.body(request)
+                data = check_types(self.body(request), USER_FIELDS)
                 for field in ("first_name", "last_name", "email_verified", "external_id", "metadata", "locale"):
                     if field in data:
                         user[field] = data[field]
@@ -77,7 +84,7 @@ class UsersAndOrganizations:
                 user["updated_at"] = store.iso()
                 snapshot = public(user)
         self.emit("user.deleted" if request.method == "DELETE" else "user.updated", snapshot)
-        return Response(status=202) if request.method == "DELETE" else as_json(snapshot)
+        return Response(status=200) if request.method == "DELETE" else as_json(snapshot)
 
     def on_user_by_external_id(self, request, external_id):
         self.require_api_key(request)
@@ -98,44 +105,9 @@ class UsersAndOrganizations:
             ]
             return self._page(request, sessions)
 
-    def _membership_view(self, membership):
-        out = public(membership)
-        out["user"] = public(self.store.users[membership["user_id"]])
-        return out
-
-    def on_memberships(self, request):
-        self.require_api_key(request)
-        user_id, org_id = request.args.get("user_id"), request.args.get("organization_id")
-        if not user_id and not org_id:
-            fail(422, code="invalid_request_parameters", message="Either user_id or organization_id is required.")
-        statuses = set((request.args.get("statuses") or "active,pending,inactive").split(","))
-        with self.store.lock:
-            found = [
-                self._membership_view(m)
-                for m in self.store.memberships.values()
-                if (not user_id or m["user_id"] == user_id) and (not org_id or m["organization_id"] == org_id) and m["status"] in statuses
-            ]
-            return self._page(request, found)
-
-    def on_membership(self, request, om_id):
+    def on_user_identities(self, request, user_id):
+        """The OAuth identities (Google, Microsoft...) a user signed in with; seeded as `identities`."""
         self.require_api_key(request)
         with self.store.lock:
-            membership = self.store.memberships.get(om_id)
-            if membership is None:
-                fail(404, message=f"Organization membership not found: '{om_id}'.")
-            return as_json(self._membership_view(membership))
-
-    def on_organizations(self, request):
-        self.require_api_key(request)
-        domains = set(request.args.getlist("domains"))
-        with self.store.lock:
-            orgs = [o for o in self.store.organizations.values() if not domains or domains & {d["domain"] for d in o["domains"]}]
-            return self._page(request, orgs)
-
-    def on_organization(self, request, org_id):
-        self.require_api_key(request)
-        with self.store.lock:
-            org = self.store.organizations.get(org_id)
-            if org is None:
-                fail(404, message=f"Organization not found: '{org_id}'.")
-            return as_json(public(org))
+            user = self._user_or_404(user_id)
+            return as_json(list(user.get("_identities", [])))
