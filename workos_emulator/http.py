@@ -68,10 +68,9 @@ def check_types(data, rules):
     for field, types in rules.items():
         if field in data and not _of_type(data[field], types if isinstance(types, tuple) else (types,)):
             fail(422, code="invalid_request_parameters", message=f"{field} has the wrong type.")
-    for field in ("metadata",):
-        value = data.get(field)
-        if field in rules and value is not None and not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
-            fail(422, code="invalid_request_parameters", message=f"{field} must be an object of strings.")
+    metadata = data.get("metadata")
+    if "metadata" in rules and isinstance(metadata, dict) and not all(isinstance(v, str) for v in metadata.values()):
+        fail(422, code="invalid_request_parameters", message="metadata must be an object of strings.")
     return data
 
 
