@@ -7,6 +7,7 @@ from pathlib import Path
 
 import yaml
 from jsonschema import Draft202012Validator
+from jsonschema.exceptions import best_match
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
@@ -58,4 +59,16 @@ class Contract:
             return []
         pointer = "/".join(p.replace("~", "~0").replace("/", "~1") for p in ("paths", template, method.lower(), "responses", status, "content", "application/json", "schema"))
         validator = Draft202012Validator({"$ref": f"{SPEC_URI}#/{pointer}"}, registry=self.registry)
-        return [f"{method} {template} -> {status}: {error.message[:300]} at {list(error.absolute_path)}" for error in validator.iter_errors(entry["body"])]
+        return [f"{method} {template} -> {status}: {self._explain(error)}" for error in validator.iter_errors(entry["body"])]
+
+    @staticmethod
+    def _explain(error):
+        """The error, or for a oneOf/anyOf the failure of the alternative that came closest."""
+        while error.context:
+            by_alternative = {}
+            for sub in error.context:
+                by_alternative.setdefault(sub.relative_schema_path[0], []).append(sub)
+            # the alternative whose discriminating constants matched, with the fewest failures
+            errors = min(by_alternative.values(), key=lambda errs: (any(e.validator == "const" for e in errs), len(errs)))
+            error = best_match(errors)
+        return f"{error.message[:300]} at {list(error.absolute_path)}"

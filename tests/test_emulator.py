@@ -200,3 +200,100 @@ def test_a_user_update_stores_only_values_of_the_right_type(wos):
     assert _api(wos, "PUT", f"/user_management/users/{user['id']}", json={"locale": 7}).status_code == 422
     assert _api(wos, "PUT", f"/user_management/users/{user['id']}", json={"locale": "fr-FR"}).json()["locale"] == "fr-FR"
     assert _api(wos, "GET", f"/user_management/users/{user['id']}").json()["locale"] == "fr-FR"
+
+
+# --- state: the state file, export and import ------------------------------------------------
+
+
+def _server(state_file=None):
+    from workos_emulator.server import EmulatorServer
+
+    return EmulatorServer(port=0, quiet=True, state_file=state_file).start()
+
+
+def _sdk(server):
+    return workos.WorkOSClient(api_key=server.store.api_key, client_id=server.store.client_id, base_url=server.url, max_retries=0)
+
+
+def test_the_state_file_keeps_users_sessions_and_keys_across_a_restart(tmp_path):
+    state = tmp_path / "emulator.json"
+    first = _server(state)
+    try:
+        requests.post(f"{first.url}/_emulator/seed", json={"users": [{"email": "kept@example.com", "password": "pw-kept-1234"}]}, timeout=5)
+        auth = _sdk(first).user_management.authenticate_with_password(email="kept@example.com", password="pw-kept-1234")
+        kid = first.app.key.kid
+    finally:
+        first.stop()
+    second = _server(state)
+    try:
+        um = _sdk(second).user_management
+        assert [u.email for u in um.list_users().data] == ["kept@example.com"]
+        refreshed = um.authenticate_with_refresh_token(refresh_token=auth.refresh_token)  # the session survived
+        assert jwt.get_unverified_header(refreshed.access_token)["kid"] == kid == um.get_jwks(second.store.client_id).keys[0].kid
+        assert [e["event"] for e in second.store.events][:2] == ["session.created", "authentication.password_succeeded"]
+    finally:
+        second.stop()
+
+
+def test_export_and_import_replay_a_state_elsewhere(wos):
+    wos.seed(users=[{"email": "replay@example.com", "password": "pw-replay-123"}])
+    exported = requests.get(f"{wos.url}/_emulator/state/export", timeout=5).json()
+    other = _server()
+    try:
+        bad = requests.post(f"{other.url}/_emulator/state/import", json={"users": "nope"}, timeout=5)
+        assert bad.status_code == 422 and bad.json()["code"] == "invalid_state"
+        assert other.store.users == {}  # a refused import changes nothing
+        done = requests.post(f"{other.url}/_emulator/state/import", json=exported, timeout=5)
+        assert done.status_code == 200, done.text
+        auth = _sdk(other).user_management.authenticate_with_password(email="replay@example.com", password="pw-replay-123")
+        assert auth.user.email == "replay@example.com"
+    finally:
+        other.stop()
+
+
+def test_cli_state_file_is_resumed_instead_of_the_seed(tmp_path):
+    import subprocess
+    import sys
+
+    state = tmp_path / "state.json"
+    for expected in ("kept in", "resumed from"):
+        command = [sys.executable, "-m", "workos_emulator", "--port", "0", "--seed", "workos_emulator/demo.yaml", "--state", str(state)]
+        proc = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+        try:
+            lines = [proc.stdout.readline() for _ in range(4)]
+            assert f"state {expected} {state}" in lines[2], lines
+            assert "2 users, 2 organizations, 2 connections" in lines[3]
+        finally:
+            proc.terminate()
+            proc.wait(5)
+    state.write_text("{not json")
+    broken = subprocess.run([sys.executable, "-m", "workos_emulator", "--port", "0", "--state", str(state)], capture_output=True, text=True, timeout=30)
+    assert broken.returncode != 0 and "cannot load state file" in broken.stderr
+
+
+def test_the_invitation_link_shows_the_invitation_and_accepts_it(sdk, wos):
+    wos.seed(organizations=[{"id": "org_INV", "name": "Invitech"}])
+    invitation = sdk.user_management.send_invitation(email="guest@example.com", organization_id="org_INV", role_slug="admin")
+    page = requests.get(invitation.accept_invitation_url, timeout=5)
+    assert page.status_code == 200 and "join Invitech" in page.text
+    accepted = requests.post(f"{wos.url}/invite", data={"invitation_token": invitation.token}, timeout=5)
+    assert "Invitation accepted" in accepted.text
+    user = wos.store.user_by_email("guest@example.com")
+    assert [m["role"]["slug"] for m in wos.store.memberships_of(user["id"])] == ["admin"]
+    assert sdk.user_management.get_invitation(invitation.id).state == "accepted"
+    assert requests.get(f"{wos.url}/invite", params={"invitation_token": "forged"}, timeout=5).status_code == 404
+
+
+def test_the_readme_lists_every_operation_the_emulator_implements():
+    import re
+    from pathlib import Path
+
+    from workos_emulator import EmulatorApp
+
+    readme = Path(__file__).resolve().parent.parent.joinpath("README.md").read_text()
+    section = readme[readme.index("## The WorkOS emulator") : readme.index("The control surface under")]
+    listed = set(re.findall(r"`(?:[A-Z]+ )+(/[^`\s]*)`", re.sub(r"\{[^}]+\}", "{}", section)))
+    routes = {re.sub(r"<[^>]+>", "{}", rule.rule) for rule in EmulatorApp().url_map.iter_rules() if not rule.rule.startswith("/_emulator/")}
+    pages = {"/invite"}  # a hosted page, named in prose
+    assert routes - pages - listed == set()
+    assert listed - routes == set()

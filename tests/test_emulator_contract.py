@@ -36,6 +36,14 @@ def sdk(wos):
 
 
 def assert_conforms(contract, wos):
+    # read back every event the test made the emulator emit, so each is checked against the spec
+    after = None
+    while True:
+        params = {"limit": 100, **({"after": after} if after else {})}
+        page = requests.get(f"{wos.url}/events", params=params, headers={"Authorization": f"Bearer {wos.store.api_key}"}, timeout=5).json()
+        after = page["list_metadata"]["after"]
+        if not after:
+            break
     log = wos.log()
     # /oauth2/* live on the AuthKit domain, outside the API spec; pages are HTML.
     api_calls = [e for e in log if e["content_type"] != "text/html" and not e["path"].startswith(("/oauth2/", "/.well-known/"))]
@@ -177,3 +185,102 @@ def test_the_contract_check_catches_drift(contract):
     assert contract.check(wrong_error)
     undocumented = {"method": "GET", "path": "/connections", "status": 418, "body": {}}
     assert contract.check(undocumented) == ["GET /connections -> 418: status not documented"]
+
+
+def test_organizations_domains_invitations_and_sso_logout_through_the_sdk(sdk, wos, contract):
+    seed(wos)
+    orgs = sdk.organizations
+    made = orgs.create_organization(name="Initech", external_id="initech-1")
+    assert orgs.get_organization_by_external_id("initech-1").id == made.id
+    assert orgs.update_organization(made.id, name="Initech Corp").name == "Initech Corp"
+
+    domains = sdk.organization_domains
+    domain = domains.create_organization_domain(domain="Initech.test", organization_id=made.id)
+    assert (domain.domain, domain.state, domain.verification_strategy) == ("initech.test", "pending", "dns")
+    assert domain.verification_token and domain.verification_prefix
+    assert domains.verify_organization_domain(domain.id).state == "verified"
+    with pytest.raises(BadRequestError) as again:
+        domains.verify_organization_domain(domain.id)
+    assert again.value.code == "domain_already_verified"
+    assert [o.id for o in orgs.list_organizations(domains=["initech.test"]).data] == [made.id]
+    with pytest.raises(workos.ConflictError):
+        domains.create_organization_domain(domain="initech.test", organization_id="org_ACME")
+    domains.delete_organization_domain(domain.id)
+    with pytest.raises(NotFoundError):
+        domains.get_organization_domain(domain.id)
+
+    um = sdk.user_management
+    existing = um.send_invitation(email="pat@example.com", organization_id=made.id, role_slug="admin")
+    pending = sdk.organization_membership.list_organization_memberships(organization_id=made.id, statuses=["pending"]).data
+    assert [m.status for m in pending] == ["pending"]
+    newcomer = um.send_invitation(email="New.Person@example.com", organization_id=made.id, expires_in_days=3)
+    assert um.find_invitation_by_token(newcomer.token).id == newcomer.id
+    assert [i.id for i in um.list_invitations(organization_id=made.id).data] == [newcomer.id, existing.id]
+    with pytest.raises(BadRequestError) as twice:
+        um.send_invitation(email="pat@example.com", organization_id=made.id)
+    assert twice.value.code == "email_already_invited_to_organization"
+    accepted = um.accept_invitation(existing.id)
+    assert accepted.state == "accepted" and accepted.accepted_user_id
+    member = sdk.organization_membership.list_organization_memberships(organization_id=made.id).data
+    assert [(m.user_id, m.status, m.role.slug) for m in member] == [(accepted.accepted_user_id, "active", "admin")]
+    revoked = um.revoke_invitation(newcomer.id)
+    assert revoked.state == "revoked" and revoked.revoked_at
+    with pytest.raises(BadRequestError) as gone:
+        um.resend_invitation(newcomer.id)
+    assert gone.value.code == "invite_revoked"
+
+    url = sdk.sso.get_authorization_url(redirect_uri=REDIRECT, organization="org_ACME", state="s")
+    profile = sdk.sso.get_profile_and_token(code=follow_hosted_sign_in(url, email="sam@acme.test")["code"]).profile
+    logout = sdk.sso.authorize_logout(profile_id=profile.id)
+    assert logout.logout_url.startswith(wos.url + "/sso/logout?token=")
+    signed_out = requests.get(logout.logout_url, allow_redirects=False, timeout=5)
+    assert signed_out.status_code == 302 and signed_out.headers["Location"] == wos.store.logout_redirect_uris[0]
+    assert requests.get(logout.logout_url, allow_redirects=False, timeout=5).status_code == 404  # one use
+    with pytest.raises(NotFoundError):
+        sdk.sso.authorize_logout(profile_id="prof_missing")
+
+    orgs.delete_organization(made.id)
+    assert um.list_invitations(organization_id=made.id).data == []
+    assert_conforms(contract, wos)
+
+
+def test_webhook_endpoints_and_the_events_api_through_the_sdk(sdk, wos, contract):
+    """Every event the emulator emits is in the Events API, in order, spec-valid; a consumer that
+    was down catches up from its last event id."""
+    seed(wos)
+    hooks = sdk.webhooks
+    endpoint = hooks.create_webhook_endpoint(endpoint_url="http://127.0.0.1:9/hooks", events=["user.created"])
+    assert endpoint.secret and endpoint.status == "enabled"
+    with pytest.raises(workos.ConflictError):
+        hooks.create_webhook_endpoint(endpoint_url="http://127.0.0.1:9/hooks", events=["user.created"])
+    assert hooks.update_webhook_endpoint(endpoint.id, status="disabled").status == "disabled"
+    assert [e.id for e in hooks.list_webhook_endpoints().data] == [endpoint.id]
+    hooks.delete_webhook_endpoint(endpoint.id)
+    assert hooks.list_webhook_endpoints().data == []
+
+    um = sdk.user_management
+    pat = um.get_user(um.list_users(email="pat@example.com").data[0].id)
+    auth = um.authenticate_with_code(code=wos.code("pat@example.com"))
+    um.authenticate_with_refresh_token(refresh_token=auth.refresh_token)
+    um.update_user(pat.id, first_name="Patricia")
+    org = sdk.organizations.create_organization(name="Hooli")
+    membership = sdk.organization_membership.create_organization_membership(user_id=pat.id, organization_id=org.id)
+    sdk.organization_membership.deactivate_organization_membership(membership.id)
+    um.send_invitation(email="someone@hooli.test", organization_id=org.id)
+    kinds = ["user.created", "user.updated", "session.created", "organization.created", "organization_membership.created",
+             "organization_membership.updated", "invitation.created", "authentication.password_succeeded", "authentication.oauth_succeeded"]
+    everything = list(sdk.events.list_events(events=kinds, limit=3).auto_paging_iter())
+    ids = [e.id for e in everything]
+    assert ids == sorted(ids) and len(ids) == len(set(ids))
+    recorded = [e["id"] for e in wos.store.events if e["event"] in kinds]
+    assert ids == recorded
+
+    # a consumer that read up to the session event catches up with what came after, in order
+    cursor = next(e.id for e in everything if e.event == "session.created")
+    later = [e.event for e in sdk.events.list_events(events=kinds, after=cursor, limit=100).data]
+    assert later == ["authentication.password_succeeded", "user.updated", "organization.created", "organization_membership.created", "organization_membership.updated", "invitation.created"]
+    assert [e.event for e in sdk.events.list_events(events=["invitation.created"], organization_id=org.id).data] == ["invitation.created"]
+    assert sdk.events.list_events(events=kinds, range_start="2999-01-01T00:00:00Z").data == []
+    bad = requests.get(f"{wos.url}/events", params={"range_start": "yesterday"}, headers={"Authorization": f"Bearer {wos.store.api_key}"}, timeout=5)
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "range_start"
+    assert_conforms(contract, wos)

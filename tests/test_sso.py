@@ -242,7 +242,7 @@ def test_webhook_unknown_event_is_ignored_with_200(client):
 def test_emulator_delivers_signed_events_to_the_live_app(live_server, wos, settings):
     seed_org(wos)
     sync.sync_all()
-    wos.store.webhook_endpoints.append({"url": f"{live_server.url}/webhooks/workos", "secret": "whsec_test", "events": ["*"]})
+    wos.store.add_webhook_endpoint(f"{live_server.url}/webhooks/workos", "whsec_test")
     import requests
 
     result = requests.post(f"{wos.url}/_emulator/connections/conn_ACME/state", json={"state": "inactive"}, timeout=20).json()

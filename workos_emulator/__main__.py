@@ -14,25 +14,37 @@ def main(argv=None):
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=4100)
     parser.add_argument("--seed", type=Path, help="YAML or JSON seed file (users, organizations, connections...)")
+    parser.add_argument(
+        "--state",
+        type=Path,
+        metavar="FILE",
+        help="keep the state in FILE: loaded at start when it exists (the seed is then not applied), written after every change",
+    )
     parser.add_argument("--auto", metavar="EMAIL", help="sign in as EMAIL at once instead of showing the hosted page")
     parser.add_argument("--quiet", action="store_true", help="do not log each request")
     args = parser.parse_args(argv)
 
+    resumed = bool(args.state and args.state.exists())
     try:
-        server = EmulatorServer(args.host, args.port, quiet=args.quiet)
+        server = EmulatorServer(args.host, args.port, quiet=args.quiet, state_file=args.state)
     except OSError as exc:
         sys.exit(f"workos_emulator: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}")
-    if args.seed:
+    except ValueError as exc:
+        sys.exit(f"workos_emulator: cannot load state file {args.state}: {exc}")
+    if args.seed and not resumed:
         try:
             data = yaml.safe_load(args.seed.read_text()) or {}
         except (OSError, yaml.YAMLError) as exc:
             sys.exit(f"workos_emulator: cannot read seed file {args.seed}: {exc}")
         server.store.seed(data)
+        server.app.save_state()
     if args.auto:
         server.store.auto_login = args.auto
     store = server.store
     print(f"WorkOS emulator on {server.url}", flush=True)
     print(f"  WORKOS_BASE_URL={server.url}  WORKOS_API_KEY={store.api_key}  WORKOS_CLIENT_ID={store.client_id}", flush=True)
+    if args.state:
+        print(f"  state {'resumed from' if resumed else 'kept in'} {args.state}", flush=True)
     print(f"  {len(store.users)} users, {len(store.organizations)} organizations, {len(store.connections)} connections", flush=True)
     try:
         server.serve_forever()

@@ -9,7 +9,9 @@ request log, clock, webhooks).
 import fnmatch
 import hmac
 import json
+import os
 import time
+from pathlib import Path
 
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.routing import Map
@@ -19,6 +21,7 @@ from workos_emulator.areas.authkit import AuthKit
 from workos_emulator.areas.connect import Connect
 from workos_emulator.areas.control import Control
 from workos_emulator.areas.events import Events
+from workos_emulator.areas.invitations import Invitations
 from workos_emulator.areas.organizations import Organizations
 from workos_emulator.areas.sso import SSO
 from workos_emulator.areas.users import Users
@@ -27,16 +30,54 @@ from workos_emulator.keys import SigningKey
 from workos_emulator.store import Store, new_id, public
 
 
-class EmulatorApp(AuthKit, Users, Organizations, SSO, Connect, Events, Control):
+class EmulatorApp(AuthKit, Users, Organizations, Invitations, SSO, Connect, Events, Control):
     """The WSGI application: the product areas' routes in one map, plus plumbing (request log,
     fault injection, dispatch) and the checks every area shares."""
 
-    def __init__(self, store=None, public_url=""):
+    def __init__(self, store=None, public_url="", state_file=None):
         self.store = store or Store()
         self.key = SigningKey("sso_oidc_key_pair_" + new_id("k")[2:])
         self.public_url = public_url.rstrip("/")
         areas = [area for area in type(self).__mro__ if "ROUTES" in vars(area)]
         self.url_map = Map([rule.empty() for area in areas for rule in area.ROUTES])
+        self.state_file = Path(state_file) if state_file else None
+        if self.state_file and self.state_file.exists():
+            try:
+                document = json.loads(self.state_file.read_text())
+            except OSError as exc:
+                raise ValueError(exc.strerror or str(exc)) from exc
+            self.import_state(document)
+
+    # ------------------------------------------------------------------------------------------
+    # state: export, import, and the optional state file written after every change
+    # ------------------------------------------------------------------------------------------
+    def export_state(self):
+        """Everything a restart would lose: the store and the signing key (tokens stay valid)."""
+        return {**self.store.export(), "signing_key": {"kid": self.key.kid, "pem": self.key.pem()}}
+
+    def import_state(self, document):
+        """Replace the state with an exported one. Raises ValueError if the document is not one."""
+        key = document.get("signing_key") if isinstance(document, dict) else None
+        if key is not None and not (isinstance(key, dict) and isinstance(key.get("kid"), str) and isinstance(key.get("pem"), str)):
+            raise ValueError("signing_key must be {kid, pem}")
+        try:
+            signing_key = SigningKey(key["kid"], key["pem"]) if key else None
+        except (ValueError, TypeError) as exc:
+            raise ValueError(f"signing_key: {exc}") from exc
+        self.store.load(document)
+        if signing_key:
+            self.key = signing_key
+        self.save_state()
+
+    def save_state(self):
+        """Write the state file atomically (a crash mid-write leaves the previous state)."""
+        if self.state_file is None:
+            return
+        with self.store.lock:
+            text = json.dumps(self.export_state())
+            partial = self.state_file.with_name(self.state_file.name + ".tmp")
+            partial.write_text(text)
+            os.replace(partial, self.state_file)
 
     # ------------------------------------------------------------------------------------------
     # WSGI plumbing: log, inject faults, route, answer
@@ -68,6 +109,8 @@ class EmulatorApp(AuthKit, Users, Organizations, SSO, Connect, Events, Control):
                 response = as_json({"message": f"Method {request.method} not allowed on {path}"}, 405)
             except HTTPException as exc:
                 response = as_json({"message": exc.description}, exc.code or 400)
+            if request.method not in ("GET", "HEAD", "OPTIONS"):
+                self.save_state()
             if not control:
                 # "after" faults: the request was carried out, then its answer is lost (replaced, or late)
                 response = self._take_injection(request.method, path, after=True) or response
@@ -158,18 +201,22 @@ class EmulatorApp(AuthKit, Users, Organizations, SSO, Connect, Events, Control):
     def base_url(self, request):
         return request.host_url.rstrip("/")
 
-    def _page(self, request, items, filters_applied=True):
+    def _page(self, request, items, default_order="desc"):
         """WorkOS list pagination: order by id, `after`/`before` cursors, 1..100 per page."""
         args = request.args
+
+        def invalid(field, message):
+            fail(422, code="invalid_request_parameters", message=message, field=field)
+
         try:
             limit = int(args.get("limit", 10))
         except ValueError:
-            fail(422, message="limit must be an integer.")
+            invalid("limit", "limit must be an integer.")
         if not 1 <= limit <= 100:
-            fail(422, message="limit must be between 1 and 100.")
-        order = args.get("order", "desc")
+            invalid("limit", "limit must be between 1 and 100.")
+        order = args.get("order", default_order)
         if order not in ("asc", "desc", "normal"):
-            fail(422, message="order must be asc or desc.")
+            invalid("order", "order must be asc, desc or normal.")
         items = sorted(items, key=lambda o: o["id"], reverse=(order == "desc"))
         ids = [o["id"] for o in items]
         after, before = args.get("after"), args.get("before")

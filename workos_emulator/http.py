@@ -28,6 +28,11 @@ def as_json(data, status=200, headers=None):
 
 
 def fail(status, **body):
+    """Answer `status` with `body` at once. A 422 `invalid_request_parameters` also lists its
+    error under `errors` ({code, field, message}), the shape WorkOS's validation errors share."""
+    if status == 422 and body.get("code") == "invalid_request_parameters":
+        field = body.pop("field", "body")
+        body.setdefault("errors", [{"code": "invalid", "field": field, "message": body["message"]}])
     raise Reply(as_json(body, status))
 
 
@@ -67,7 +72,7 @@ def check_types(data, rules):
     (a type, or a tuple of them; None allows null)."""
     for field, types in rules.items():
         if field in data and not _of_type(data[field], types if isinstance(types, tuple) else (types,)):
-            fail(422, code="invalid_request_parameters", message=f"{field} has the wrong type.")
+            fail(422, code="invalid_request_parameters", message=f"{field} has the wrong type.", field=field)
     metadata = data.get("metadata")
     if "metadata" in rules and isinstance(metadata, dict) and not all(isinstance(v, str) for v in metadata.values()):
         fail(422, code="invalid_request_parameters", message="metadata must be an object of strings.")

@@ -17,9 +17,13 @@ def _b64url_uint(value):
 
 
 class SigningKey:
-    def __init__(self, kid):
+    def __init__(self, kid, pem=None):
+        """A new key, or the one in `pem` (a PKCS#8 private key, as `pem()` gives)."""
         self.kid = kid
-        self.private_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        if pem is None:
+            self.private_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        else:
+            self.private_key = serialization.load_pem_private_key(pem.encode(), password=None)
         name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "WorkOS emulator")])
         now = dt.datetime.now(dt.timezone.utc)
         cert = (
@@ -44,6 +48,11 @@ class SigningKey:
             "x5c": [base64.b64encode(der).decode()],
             "x5t#S256": base64.urlsafe_b64encode(hashlib.sha256(der).digest()).rstrip(b"=").decode(),
         }
+
+    def pem(self):
+        return self.private_key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        ).decode()
 
     def sign(self, claims):
         return jwt.encode(claims, self.private_key, algorithm="RS256", headers={"kid": self.kid})

@@ -75,3 +75,15 @@ def consent(consent_id, app, options, flat_choices):
         f"{''.join(fields)}<button type='submit' name='decision' value='allow'>Allow</button>"
         f"<button class='alt' type='submit' name='decision' value='deny'>Deny</button></form>",
     )
+
+
+def invitation(invitation, organization_name):
+    where = f" to join {escape(organization_name)}" if organization_name else ""
+    if invitation["state"] != "pending":
+        return message("Invitation", f"This invitation is {invitation['state']}.")
+    return _page(
+        "Invitation",
+        f"<h1>You are invited{where}</h1><p>The invitation is for {escape(invitation['email'])}.</p>"
+        f"<form method='post' action='/invite'><input type='hidden' name='invitation_token' value='{escape(invitation['token'], quote=True)}'>"
+        f"<button type='submit'>Accept invitation</button></form>",
+    )

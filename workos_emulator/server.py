@@ -13,8 +13,8 @@ class _QuietHandler(WSGIRequestHandler):
 
 
 class EmulatorServer:
-    def __init__(self, host="127.0.0.1", port=0, app=None, quiet=False):
-        self.app = app or EmulatorApp()
+    def __init__(self, host="127.0.0.1", port=0, app=None, quiet=False, state_file=None):
+        self.app = app or EmulatorApp(state_file=state_file)
         handler = _QuietHandler if quiet else WSGIRequestHandler
         self._server = make_server(host, port, self.app, threaded=True, request_handler=handler)
         self.port = self._server.server_port

@@ -5,17 +5,26 @@ serialising them is a matter of dropping the private keys.
 """
 
 import datetime as dt
+import json
 import os
 import secrets
 import threading
 import time
 
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+_last_id = [0]
+_id_lock = threading.Lock()
 
 
 def new_id(prefix):
-    """A WorkOS-style id: prefix + '_' + a ULID (48-bit milliseconds + 80 random bits)."""
+    """A WorkOS-style id: prefix + '_' + a ULID (48-bit milliseconds + 80 random bits). Ids are
+    monotonic within the process (a later id sorts after an earlier one, even in the same
+    millisecond), so ordering by id is ordering by creation, as lists and the Events API need."""
     value = (int(time.time() * 1000) << 80) | int.from_bytes(os.urandom(10), "big")
+    with _id_lock:
+        if value <= _last_id[0]:
+            value = _last_id[0] + 1
+        _last_id[0] = value
     chars = []
     for _ in range(26):
         chars.append(_CROCKFORD[value & 31])
@@ -69,11 +78,46 @@ class Store:
             self.oauth_apps = {}
             self.external_auths = {}
             self.consents = {}
-            self.webhook_endpoints = []
+            self.invitations = {}
+            self.sso_logout_tokens = {}
+            self.webhook_endpoints = {}
             self.events = []
             self.deliveries = []
             self.requests = []
             self.injections = []
+
+    # -- persistence: everything but the request log, fault injections and delivery log ---------
+    SAVED = (
+        "clock_offset", "api_key", "client_id", "redirect_uris", "logout_redirect_uris", "connect_login_uri", "auto_login",
+        "users", "organizations", "memberships", "connections", "sessions", "codes", "refresh_tokens", "sso_tokens",
+        "pending_tokens", "oauth_apps", "external_auths", "consents", "invitations", "sso_logout_tokens",
+        "webhook_endpoints", "events",
+    )
+    STATE_VERSION = 1
+
+    def export(self):
+        """The whole state as one JSON-ready document (private fields included: it is a backup)."""
+        with self.lock:
+            state = {name: getattr(self, name) for name in self.SAVED}
+            return json.loads(json.dumps({"version": self.STATE_VERSION, **state}))
+
+    def load(self, document):
+        """Replace the state with an exported document. Raises ValueError if it is not one."""
+        if not isinstance(document, dict) or document.get("version") != self.STATE_VERSION:
+            raise ValueError(f"not an emulator state document (version {self.STATE_VERSION} expected)")
+        fresh = Store()
+        for name in self.SAVED:
+            if name in document:
+                value = document[name]
+                default = getattr(fresh, name)
+                kind = (int, float) if isinstance(default, float) else type(default)
+                if default is not None and value is not None and (not isinstance(value, kind) or isinstance(value, bool)):
+                    raise ValueError(f"{name} has the wrong type")
+                setattr(fresh, name, value)
+        with self.lock:
+            self.reset()
+            for name in self.SAVED:
+                setattr(self, name, getattr(fresh, name))
 
     # -- seeding ------------------------------------------------------------------------------
     def seed(self, data):
@@ -98,9 +142,7 @@ class Store:
             for app in data.get("oauth_applications", []):
                 created["oauth_applications"].append(self.add_oauth_app(**app))
             for endpoint in data.get("webhook_endpoints", []):
-                self.webhook_endpoints.append(
-                    {"url": endpoint["url"], "secret": endpoint["secret"], "events": endpoint.get("events") or ["*"]}
-                )
+                self.add_webhook_endpoint(endpoint.get("endpoint_url") or endpoint["url"], endpoint.get("secret"), endpoint.get("events"))
             return created
 
     def add_organization(self, name, domains=(), id=None, external_id=None, allow_profiles_outside_organization=False, **_ignored):
@@ -245,6 +287,21 @@ class Store:
         self.oauth_apps[app["client_id"]] = app
         return dict(app)
 
+    def add_webhook_endpoint(self, url, secret=None, events=None):
+        now = self.iso()
+        endpoint = {
+            "object": "webhook_endpoint",
+            "id": new_id("we"),
+            "endpoint_url": url,
+            "secret": secret or self.token("whsec_", 24),
+            "status": "enabled",
+            "events": list(events or ["*"]),
+            "created_at": now,
+            "updated_at": now,
+        }
+        self.webhook_endpoints[endpoint["id"]] = endpoint
+        return endpoint
+
     # -- deletions: cascade the way WorkOS does, so nothing left behind can break a later call --
     def delete_user(self, user_id):
         """The user, their memberships, sessions (and those sessions' refresh tokens), pending
@@ -259,9 +316,11 @@ class Store:
         return user
 
     def delete_organization(self, org_id):
-        """The organization, its domains (with it), memberships and connections; sessions that
-        were in it lose their organization."""
+        """The organization, its domains (with it), memberships, connections and invitations;
+        sessions that were in it lose their organization."""
         org = self.organizations.pop(org_id)
+        for invitation_id in [k for k, i in self.invitations.items() if i["organization_id"] == org_id]:
+            del self.invitations[invitation_id]
         for om_id in [k for k, m in self.memberships.items() if m["organization_id"] == org_id]:
             del self.memberships[om_id]
         for conn_id in [k for k, c in self.connections.items() if c["organization_id"] == org_id]:

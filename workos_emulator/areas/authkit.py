@@ -244,7 +244,7 @@ class AuthKit:
             }
             store.sessions[session["id"]] = session
             response = self._auth_response(user, session)
-        self.emit("session.created", public(session))
+        self.emit("session.created", self._session_event_data(session))
         self.emit(f"authentication.{'sso' if method == 'SSO' else 'password' if method == 'Password' else 'oauth'}_succeeded", {"type": method.lower(), "status": "succeeded", "user_id": user_id, "email": user["email"], "ip_address": session["ip_address"], "user_agent": session["user_agent"]})
         return as_json(response)
 
@@ -294,20 +294,25 @@ class AuthKit:
             ok = return_to in allowed or any(urlsplit(return_to)[:2] == urlsplit(u)[:2] for u in allowed) or (not allowed and is_loopback(return_to))
             if not ok:
                 fail(422, message=f"return_to {return_to!r} is not an allowed logout redirect.")
-        ended = self._end_session(session_id, "logout")
+        ended = self._end_session(session_id)
         if return_to:
             return redirect_to(return_to)
         return Response(pages.message("Signed out", "You have been signed out." if ended else "That session had already ended."), content_type="text/html")
 
-    def _end_session(self, session_id, reason):
+    @staticmethod
+    def _session_event_data(session):
+        """Session events carry `organization_id` and `impersonator` only when set (never null)."""
+        return {k: v for k, v in public(session).items() if v is not None or k not in ("organization_id", "impersonator")}
+
+    def _end_session(self, session_id):
         store = self.store
         with store.lock:
             session = store.sessions.get(session_id)
             if not session or session["status"] != "active":
                 return False
-            session["status"] = "revoked" if reason == "revoke" else "inactive"
+            session["status"] = "revoked"
             session["ended_at"] = session["updated_at"] = store.iso()
-            snapshot = public(session)
+            snapshot = self._session_event_data(session)
         self.emit("session.revoked", snapshot)
         return True
 
@@ -317,7 +322,7 @@ class AuthKit:
         session_id = data.get("session_id")
         if not isinstance(session_id, str) or session_id not in self.store.sessions:
             fail(400, message="Session not found.")
-        self._end_session(session_id, "revoke")
+        self._end_session(session_id)
         return Response(status=200)
 
     def on_jwks(self, request, client_id):

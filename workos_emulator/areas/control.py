@@ -14,6 +14,8 @@ class Control:
         Rule("/_emulator/reset", endpoint="ctl_reset", methods=["POST"]),
         Rule("/_emulator/seed", endpoint="ctl_seed", methods=["POST"]),
         Rule("/_emulator/state", endpoint="ctl_state", methods=["GET"]),
+        Rule("/_emulator/state/export", endpoint="ctl_export", methods=["GET"]),
+        Rule("/_emulator/state/import", endpoint="ctl_import", methods=["POST"]),
         Rule("/_emulator/settings", endpoint="ctl_settings", methods=["POST"]),
         Rule("/_emulator/errors", endpoint="ctl_errors", methods=["GET", "POST", "DELETE"]),
         Rule("/_emulator/requests", endpoint="ctl_requests", methods=["GET", "DELETE"]),
@@ -51,6 +53,20 @@ class Control:
                 "memberships": [public(m) for m in store.memberships.values()],
                 "oauth_applications": list(store.oauth_apps.values()),
             })
+
+    def on_ctl_export(self, request):
+        """The whole state, to replay later with /_emulator/state/import or `--state FILE`."""
+        return as_json(self.export_state(), headers={"Content-Disposition": 'attachment; filename="workos-emulator-state.json"'})
+
+    def on_ctl_import(self, request):
+        try:
+            self.import_state(self.body(request))
+        except ValueError as exc:
+            fail(422, code="invalid_state", message=str(exc))
+        store = self.store
+        with store.lock:
+            counts = {"users": len(store.users), "organizations": len(store.organizations), "connections": len(store.connections)}
+        return as_json({"status": "imported", **counts})
 
     def on_ctl_errors(self, request):
         store = self.store
@@ -129,4 +145,4 @@ class Control:
                 deliveries = [d for d in self.store.deliveries if d["event_id"] == event["id"]]
             return as_json({"event": event, "deliveries": deliveries}, 201)
         with self.store.lock:
-            return as_json({"events": list(self.store.events), "deliveries": list(self.store.deliveries)})
+            return as_json({"events": [public(e) for e in self.store.events], "deliveries": list(self.store.deliveries)})

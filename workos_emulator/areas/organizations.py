@@ -1,5 +1,6 @@
-"""Organizations (create, read, update, delete, find by external id) and organization memberships (create, update roles, deactivate, reactivate,
-delete)."""
+"""Organizations (create, read, update, delete, find by external id), organization domains
+(create, verify, delete) and organization memberships (create, update roles, deactivate,
+reactivate, delete)."""
 
 
 from werkzeug.routing import Rule
@@ -25,6 +26,9 @@ class Organizations:
         Rule("/organizations", endpoint="organizations", methods=["GET", "POST"]),
         Rule("/organizations/external_id/<external_id>", endpoint="organization_by_external_id", methods=["GET"]),
         Rule("/organizations/<org_id>", endpoint="organization", methods=["GET", "PUT", "DELETE"]),
+        Rule("/organization_domains", endpoint="organization_domains", methods=["POST"]),
+        Rule("/organization_domains/<domain_id>", endpoint="organization_domain", methods=["GET", "DELETE"]),
+        Rule("/organization_domains/<domain_id>/verify", endpoint="organization_domain_verify", methods=["POST"]),
         Rule("/user_management/organization_memberships", endpoint="memberships", methods=["GET", "POST"]),
         Rule("/user_management/organization_memberships/<om_id>", endpoint="membership", methods=["GET", "PUT", "DELETE"]),
         Rule("/user_management/organization_memberships/<om_id>/deactivate", endpoint="membership_deactivate", methods=["PUT"]),
@@ -118,6 +122,66 @@ class Organizations:
                 snapshot = public(org)
         self.emit("organization.deleted" if request.method == "DELETE" else "organization.updated", snapshot)
         return Response(status=202) if request.method == "DELETE" else as_json(snapshot)
+
+    # -- organization domains -----------------------------------------------------------------
+    def _domain_or_404(self, domain_id):
+        for org in self.store.organizations.values():
+            for domain in org["domains"]:
+                if domain["id"] == domain_id:
+                    return org, domain
+        fail(404, message=f"Organization domain not found: '{domain_id}'.")
+
+    def on_organization_domains(self, request):
+        """A new domain is `pending` with DNS verification details; verifying it succeeds."""
+        self.require_api_key(request)
+        store = self.store
+        data = check_types(self.body(request), {"domain": str, "organization_id": str})
+        name = (data.get("domain") or "").strip().lower()
+        if "." not in name or any(c.isspace() for c in name):
+            fail(422, code="invalid_request_parameters", message="domain must be a domain name.")
+        with store.lock:
+            org = store.organizations.get(data.get("organization_id"))
+            if org is None:  # the spec documents no 404 here: a reference that does not resolve is invalid
+                fail(422, code="invalid_request_parameters", message="organization_id is not an organization.", field="organization_id")
+            taken = any(
+                d["domain"] == name and (o is org or d["state"] == "verified")
+                for o in store.organizations.values()
+                for d in o["domains"]
+            )
+            if taken:
+                fail(409, code="domain_already_exists", message="Domain already exists for this organization.")
+            (domain,) = store.domain_objects(org["id"], [{"domain": name, "state": "pending"}])
+            domain.update(
+                verification_strategy="dns",
+                verification_prefix=f"workos-domain-verification-{store.token('', 4).lower()}",
+                verification_token=store.token("", 18),
+            )
+            org["domains"].append(domain)
+            snapshot = dict(domain)
+        self.emit("organization_domain.created", snapshot)
+        return as_json(snapshot, 201)
+
+    def on_organization_domain(self, request, domain_id):
+        self.require_api_key(request)
+        with self.store.lock:
+            org, domain = self._domain_or_404(domain_id)
+            if request.method == "GET":
+                return as_json(domain)
+            org["domains"].remove(domain)
+        self.emit("organization_domain.deleted", domain)
+        return Response(status=204)
+
+    def on_organization_domain_verify(self, request, domain_id):
+        self.require_api_key(request)
+        store = self.store
+        with store.lock:
+            _, domain = self._domain_or_404(domain_id)
+            if domain["state"] in ("verified", "legacy_verified"):
+                fail(400, code="domain_already_verified", message="Domain is already verified.")
+            domain.update(state="verified", updated_at=store.iso())
+            snapshot = dict(domain)
+        self.emit("organization_domain.verified", snapshot)
+        return as_json(snapshot, 201)
 
     # -- memberships ------------------------------------------------------------------------------
     def _membership_view(self, membership):

@@ -1,4 +1,4 @@
-"""SSO: `/sso/authorize`, `/sso/token`, `/sso/profile`, connections."""
+"""SSO: `/sso/authorize`, `/sso/token`, `/sso/profile`, SSO logout, connections."""
 
 import hashlib
 import hmac
@@ -16,6 +16,8 @@ class SSO:
         Rule("/sso/authorize", endpoint="sso_authorize", methods=["GET"]),
         Rule("/sso/token", endpoint="sso_token", methods=["POST"]),
         Rule("/sso/profile", endpoint="sso_profile", methods=["GET"]),
+        Rule("/sso/logout/authorize", endpoint="sso_logout_authorize", methods=["POST"]),
+        Rule("/sso/logout", endpoint="sso_logout", methods=["GET"]),
         Rule("/connections", endpoint="connections", methods=["GET"]),
         Rule("/connections/<conn_id>", endpoint="connection", methods=["GET", "DELETE"]),
         Rule("/_emulator/connections/<conn_id>/state", endpoint="ctl_connection_state", methods=["POST"]),
@@ -114,7 +116,7 @@ class SSO:
         token = store.token("sso_at_", 24)
         with store.lock:
             store.sso_tokens[token] = {"profile": record["profile"], "expires": store.now() + SSO_TOKEN_TTL}
-        self.emit("authentication.sso_succeeded", {"type": "sso", "status": "succeeded", "user_id": None, "email": record["profile"]["email"], "ip_address": request.remote_addr, "user_agent": request.headers.get("User-Agent"), "sso": {"organization_id": record["profile"]["organization_id"], "connection_id": record["profile"]["connection_id"]}})
+        self.emit("authentication.sso_succeeded", {"type": "sso", "status": "succeeded", "user_id": None, "email": record["profile"]["email"], "ip_address": request.remote_addr, "user_agent": request.headers.get("User-Agent"), "sso": {"organization_id": record["profile"]["organization_id"], "connection_id": record["profile"]["connection_id"], "session_id": None}})
         return as_json({"token_type": "Bearer", "access_token": token, "expires_in": SSO_TOKEN_TTL, "profile": record["profile"]})
 
     def on_sso_profile(self, request):
@@ -124,6 +126,36 @@ class SSO:
             if record is None or record["expires"] < self.store.now():
                 fail(401, error="Unauthorized")
             return as_json(record["profile"])
+
+    def on_sso_logout_authorize(self, request):
+        """A short-lived logout token for a profile the emulator's connections can sign in."""
+        self.require_api_key(request)
+        profile_id = check_types(self.body(request), {"profile_id": str}).get("profile_id")
+        store = self.store
+        with store.lock:
+            conn = next(
+                (c for c in store.connections.values() for seed in c["_profiles"] if self._profile(c, seed)["id"] == profile_id),
+                None,
+            )
+            if conn is None:
+                fail(404, message=f"Profile not found: '{profile_id}'.")
+            if conn["state"] != "active":
+                fail(400, error="connection_invalid", error_description="The profile's connection is not active.")
+            token = store.token("", 24)
+            store.sso_logout_tokens[token] = {"profile_id": profile_id, "expires": store.now() + SSO_TOKEN_TTL}
+        return as_json({"logout_url": with_query(f"{self.public_url}/sso/logout", token=token), "logout_token": token})
+
+    def on_sso_logout(self, request):
+        """The browser leg: the identity provider's sign-out, then the environment's logout redirect."""
+        store = self.store
+        with store.lock:
+            record = store.sso_logout_tokens.pop(request.args.get("token", ""), None)
+            if record is None or record["expires"] < store.now():
+                fail(404, message="Logout token not found or expired.")
+            target = store.logout_redirect_uris[0] if store.logout_redirect_uris else None
+        if target:
+            return redirect_to(target)
+        return Response(pages.message("Signed out", "You are signed out of your identity provider."), content_type="text/html")
 
     def on_connections(self, request):
         self.require_api_key(request)
