@@ -7,6 +7,10 @@ pyproject.toml, and the tests exercise every name below against the emulator).
 
 from workos._errors import (  # noqa: F401  (re-exported)
     APIError,  # base of the SDK's HTTP status errors (BadRequestError, ServerError, ...)
+    AuthenticationFlowError,  # a 403 with a pending authentication token: a step is left
+    EmailVerificationRequiredError,
+    MfaChallengeError,
+    MfaEnrollmentError,
     OrganizationSelectionRequiredError,
     WorkOSConnectionError,  # what the SDK raises when WorkOS cannot be reached
     WorkOSTimeoutError,

@@ -43,6 +43,12 @@ class Emulator:
     def add_user(self, email, **fields):
         return self.seed(users=[{"email": email, **fields}])["users"][0]
 
+    def mail(self, to):
+        """The last email the emulator would have sent to `to` (its outbox)."""
+        response = requests.get(f"{self.url}/_emulator/outbox", params={"to": to}, timeout=5)
+        assert response.status_code == 200 and response.json(), f"no email to {to}"
+        return response.json()[0]
+
     def code(self, email=None, *, kind="authkit", redirect_uri="http://testserver/auth/callback", **extra):
         body = {"email": email, "kind": kind, "redirect_uri": redirect_uri, **extra}
         response = requests.post(f"{self.url}/_emulator/codes", json=body, timeout=5)

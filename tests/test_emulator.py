@@ -294,6 +294,6 @@ def test_the_readme_lists_every_operation_the_emulator_implements():
     section = readme[readme.index("## The WorkOS emulator") : readme.index("The control surface under")]
     listed = set(re.findall(r"`(?:[A-Z]+ )+(/[^`\s]*)`", re.sub(r"\{[^}]+\}", "{}", section)))
     routes = {re.sub(r"<[^>]+>", "{}", rule.rule) for rule in EmulatorApp().url_map.iter_rules() if not rule.rule.startswith("/_emulator/")}
-    pages = {"/invite"}  # a hosted page, named in prose
+    pages = {"/invite", "/device"}  # hosted pages, named in prose
     assert routes - pages - listed == set()
     assert listed - routes == set()

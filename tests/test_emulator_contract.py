@@ -284,3 +284,90 @@ def test_webhook_endpoints_and_the_events_api_through_the_sdk(sdk, wos, contract
     bad = requests.get(f"{wos.url}/events", params={"range_start": "yesterday"}, headers={"Authorization": f"Bearer {wos.store.api_key}"}, timeout=5)
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "range_start"
     assert_conforms(contract, wos)
+
+
+def test_authkit_steps_through_the_sdk(sdk, wos, contract):
+    """Email verification, MFA enrollment and challenge, magic auth, password reset and device
+    authorization, each through the SDK's own calls, with the errors each can return."""
+    from accounts.workos_sdk import EmailVerificationRequiredError, MfaChallengeError, MfaEnrollmentError
+    from workos_emulator import totp
+    from workos_emulator.areas.steps import MAX_ATTEMPTS
+
+    seed(wos)
+    wos.add_user("new@steps.test", password="pw-steps-123", email_verified=False, mfa=True)
+    um, mfa = sdk.user_management, sdk.multi_factor_auth
+    with pytest.raises(EmailVerificationRequiredError) as verify:
+        um.authenticate_with_password(email="new@steps.test", password="pw-steps-123")
+    assert um.get_email_verification(verify.value.email_verification_id).email == "new@steps.test"
+    with pytest.raises(BadRequestError) as wrong:
+        um.authenticate_with_email_verification(code="000000" if wos.mail("new@steps.test")["code"] != "000000" else "111111", pending_authentication_token=verify.value.pending_authentication_token)
+    assert wrong.value.code == "invalid_one_time_code"
+    with pytest.raises(MfaEnrollmentError) as enroll:
+        um.authenticate_with_email_verification(code=wos.mail("new@steps.test")["code"], pending_authentication_token=verify.value.pending_authentication_token)
+    user_id = enroll.value.user["id"]
+    factor = mfa.create_user_auth_factor(user_id, type="totp", totp_issuer="Gatehouse", totp_user="new@steps.test")
+    secret = factor.authentication_factor.totp.secret
+    assert factor.authentication_factor.totp.qr_code.startswith("data:image/svg+xml")
+    auth = um.authenticate_with_totp(
+        code=totp.code_at(secret, wos.store.now()), pending_authentication_token=enroll.value.pending_authentication_token,
+        authentication_challenge_id=factor.authentication_challenge.id,
+    )
+    assert auth.user.email_verified is True
+
+    with pytest.raises(MfaChallengeError) as challenge_required:
+        um.authenticate_with_password(email="new@steps.test", password="pw-steps-123")
+    [listed] = mfa.list_user_auth_factors(user_id).data
+    assert challenge_required.value.authentication_factors[0]["id"] == listed.id == mfa.get_factor(listed.id).id
+    challenge = mfa.challenge_factor(listed.id)
+    token = challenge_required.value.pending_authentication_token
+    for attempt in range(MAX_ATTEMPTS):
+        with pytest.raises(BadRequestError) as bad:
+            um.authenticate_with_totp(code="12345x", pending_authentication_token=token, authentication_challenge_id=challenge.id)
+    assert bad.value.code == "one_time_code_too_many_attempts"
+    with pytest.raises(BadRequestError) as gone:
+        um.authenticate_with_totp(code=totp.code_at(secret, wos.store.now()), pending_authentication_token=token, authentication_challenge_id=challenge.id)
+    assert gone.value.code == "invalid_pending_authentication_token"
+    mfa.delete_factor(listed.id)
+    assert mfa.list_user_auth_factors(user_id).data == []
+
+    sent = um.create_magic_auth(email="pat@example.com")
+    assert um.get_magic_auth(sent.id).email == "pat@example.com"
+    with pytest.raises(BadRequestError) as wrong_magic:
+        um.authenticate_with_magic_auth(code="abcdef", email="pat@example.com")
+    assert wrong_magic.value.code == "invalid_one_time_code"
+    magic = um.authenticate_with_magic_auth(code=wos.mail("pat@example.com")["code"], email="pat@example.com")
+    assert magic.user.email == "pat@example.com" and magic.authentication_method == "MagicAuth"
+    with pytest.raises(BadRequestError) as used:
+        um.authenticate_with_magic_auth(code=wos.mail("pat@example.com")["code"], email="pat@example.com")
+    assert used.value.code == "one_time_code_expired"
+
+    reset = um.reset_password(email="pat@example.com")
+    assert um.get_password_reset(reset.id).email == "pat@example.com"
+    with pytest.raises(NotFoundError):
+        um.reset_password(email="nobody@example.com")
+    with pytest.raises(BadRequestError):
+        um.confirm_password_reset(token=reset.password_reset_token, new_password="short")
+    assert um.confirm_password_reset(token=reset.password_reset_token, new_password="a-new-password").user.email == "pat@example.com"
+    with pytest.raises(BadRequestError):
+        um.confirm_password_reset(token=reset.password_reset_token, new_password="a-new-password")
+    assert um.authenticate_with_password(email="pat@example.com", password="a-new-password").user.email == "pat@example.com"
+
+    device = um.create_device(client_id=sdk.client_id)
+    assert device.verification_uri_complete.endswith(device.user_code)
+    with pytest.raises(BadRequestError) as pending:
+        um.authenticate_with_device_code(device_code=device.device_code)
+    assert pending.value.error == "authorization_pending"
+    with pytest.raises(BadRequestError) as slow:
+        um.authenticate_with_device_code(device_code=device.device_code)
+    assert slow.value.error == "slow_down"
+    page = requests.get(device.verification_uri_complete, timeout=5)
+    assert page.status_code == 200 and "Sign in device" in page.text
+    approved = requests.post(f"{wos.url}/device", data={"user_code": device.user_code, "email": "pat@example.com", "password": "a-new-password"}, timeout=5)
+    assert approved.status_code == 200, approved.text
+    assert um.authenticate_with_device_code(device_code=device.device_code).user.email == "pat@example.com"
+    denied = um.create_device(client_id=sdk.client_id)
+    requests.post(f"{wos.url}/device", data={"user_code": denied.user_code, "decision": "deny"}, timeout=5)
+    with pytest.raises(BadRequestError) as refused:
+        um.authenticate_with_device_code(device_code=denied.device_code)
+    assert refused.value.error == "access_denied"
+    assert_conforms(contract, wos)

@@ -246,7 +246,7 @@ def test_inactive_user_is_refused(api, wos):
 
 @pytest.mark.parametrize(
     "fields, code",
-    [({"email_verified": False}, "email_verification_required"), ({"mfa": True}, "mfa_challenge")],
+    [({"email_verified": False}, "email_verification_required"), ({"mfa": True}, "mfa_enrollment"), ({"mfa": True, "totp_secret": "JBSWY3DPEHPK3PXP"}, "mfa_challenge")],
 )
 def test_authkit_step_up_errors_pass_through(api, wos, fields, code):
     wos.add_user("step@example.com", **fields)

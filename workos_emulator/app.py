@@ -24,13 +24,14 @@ from workos_emulator.areas.events import Events
 from workos_emulator.areas.invitations import Invitations
 from workos_emulator.areas.organizations import Organizations
 from workos_emulator.areas.sso import SSO
+from workos_emulator.areas.steps import AuthSteps
 from workos_emulator.areas.users import Users
 from workos_emulator.http import Reply, as_json, fail, is_loopback
 from workos_emulator.keys import SigningKey
 from workos_emulator.store import Store, new_id, public
 
 
-class EmulatorApp(AuthKit, Users, Organizations, Invitations, SSO, Connect, Events, Control):
+class EmulatorApp(AuthKit, AuthSteps, Users, Organizations, Invitations, SSO, Connect, Events, Control):
     """The WSGI application: the product areas' routes in one map, plus plumbing (request log,
     fault injection, dispatch) and the checks every area shares."""
 

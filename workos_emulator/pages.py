@@ -87,3 +87,44 @@ def invitation(invitation, organization_name):
         f"<form method='post' action='/invite'><input type='hidden' name='invitation_token' value='{escape(invitation['token'], quote=True)}'>"
         f"<button type='submit'>Accept invitation</button></form>",
     )
+
+
+def outbox(mails):
+    """Every email WorkOS would have sent, newest first."""
+    if not mails:
+        return _page("Outbox", "<h1>Outbox</h1><p>No email sent yet. Codes and links WorkOS would email appear here.</p>")
+    rows = "".join(
+        f"<tr><td>{escape(m['sent_at'][11:19])}</td><td>{escape(m['to'])}</td><td>{escape(m['subject'])}</td><td>"
+        + (f"<code style='font-size:1.2rem'>{escape(m['code'])}</code>" if m.get("code") else "")
+        + (f"<a href='{escape(m['link'], quote=True)}'>open link</a>" if m.get("link") else "")
+        + "</td></tr>"
+        for m in mails
+    )
+    return _page("Outbox", f"<h1>Outbox</h1><table style='width:100%;font-size:.9rem'><tr><th>Time</th><th>To</th><th>Subject</th><th></th></tr>{rows}</table>")
+
+
+def device(user_code, users, error=None):
+    """The device verification page: enter the code shown on the device, then sign in."""
+    err = f"<p class='err' role='alert'>{escape(error)}</p>" if error else ""
+    if not user_code:
+        return _page(
+            "Device sign-in",
+            f"<h1>Sign in a device</h1>{err}<form method='get' action='/device'><label for='user_code'>Code shown on your device</label>"
+            "<input id='user_code' type='text' name='user_code' inputmode='text' autocomplete='off' required style='width:100%;padding:.5rem'>"
+            "<button type='submit'>Continue</button></form>",
+        )
+    code = escape(user_code, quote=True)
+    buttons = "".join(
+        f"<form method='post' action='/device'><input type='hidden' name='user_code' value='{code}'><input type='hidden' name='user_id' value='{escape(u['id'], quote=True)}'>"
+        f"<button class='alt' type='submit'>Continue as {escape(u['email'])}</button></form>"
+        for u in users
+    )
+    return _page(
+        "Device sign-in",
+        f"<h1>Sign in device {escape(user_code)}</h1>{err}<form method='post' action='/device'><input type='hidden' name='user_code' value='{code}'>"
+        "<label for='email'>Email</label><input id='email' type='email' name='email' required>"
+        "<label for='password'>Password</label><input id='password' type='password' name='password' required>"
+        "<button type='submit'>Sign in</button></form>"
+        + (f"<p class='tag' style='margin-top:1.2rem'>Seeded users</p>{buttons}" if users else "")
+        + f"<form method='post' action='/device'><input type='hidden' name='user_code' value='{code}'><button class='alt' type='submit' name='decision' value='deny'>Deny</button></form>",
+    )

@@ -80,6 +80,14 @@ class Store:
             self.consents = {}
             self.invitations = {}
             self.sso_logout_tokens = {}
+            self.email_verifications = {}
+            self.magic_auths = {}
+            self.password_resets = {}
+            self.auth_factors = {}
+            self.challenges = {}
+            self.device_codes = {}
+            self.outbox = []
+            self.password_reset_url = ""  # the application's reset page; default: the emulator's
             self.webhook_endpoints = {}
             self.events = []
             self.deliveries = []
@@ -91,7 +99,8 @@ class Store:
         "clock_offset", "api_key", "client_id", "redirect_uris", "logout_redirect_uris", "connect_login_uri", "auto_login",
         "users", "organizations", "memberships", "connections", "sessions", "codes", "refresh_tokens", "sso_tokens",
         "pending_tokens", "oauth_apps", "external_auths", "consents", "invitations", "sso_logout_tokens",
-        "webhook_endpoints", "events",
+        "email_verifications", "magic_auths", "password_resets", "auth_factors", "challenges", "device_codes", "outbox",
+        "password_reset_url", "webhook_endpoints", "events",
     )
     STATE_VERSION = 1
 
@@ -132,6 +141,7 @@ class Store:
             )
             self.connect_login_uri = settings.get("connect_login_uri", self.connect_login_uri)
             self.auto_login = settings.get("auto_login", self.auto_login)
+            self.password_reset_url = settings.get("password_reset_url", self.password_reset_url)
             created = {"organizations": [], "users": [], "connections": [], "oauth_applications": []}
             for org in data.get("organizations", []):
                 created["organizations"].append(public(self.add_organization(**org)))
@@ -194,6 +204,7 @@ class Store:
         mfa=False,
         metadata=None,
         identities=(),
+        totp_secret=None,
         **_ignored,
     ):
         now = self.iso()
@@ -218,6 +229,14 @@ class Store:
             "_identities": [{"idp_id": str(i.get("idp_id", "")), "type": "OAuth", "provider": i["provider"]} for i in identities],
         }
         self.users[user_id] = user
+        if totp_secret:  # an enrolled authenticator (the seed's `totp_secret`, Base32)
+            factor_id = new_id("auth_factor")
+            uri = f"otpauth://totp/WorkOS:{user['email']}?secret={totp_secret}&issuer=WorkOS"
+            self.auth_factors[factor_id] = {
+                "object": "authentication_factor", "id": factor_id, "type": "totp", "user_id": user_id,
+                "totp": {"issuer": "WorkOS", "user": user["email"], "secret": totp_secret, "uri": uri, "qr_code": ""},
+                "created_at": now, "updated_at": now,
+            }
         for org_ref in organizations:
             org = self.find_organization(org_ref)
             if org:
@@ -310,7 +329,9 @@ class Store:
         for om_id in [k for k, m in self.memberships.items() if m["user_id"] == user_id]:
             del self.memberships[om_id]
         self._forget_sessions({k for k, x in self.sessions.items() if x["user_id"] == user_id})
-        for table in (self.pending_tokens, self.codes):
+        for factor_id in [k for k, f in self.auth_factors.items() if f["user_id"] == user_id]:
+            del self.auth_factors[factor_id]
+        for table in (self.pending_tokens, self.codes, self.email_verifications, self.magic_auths, self.password_resets):
             for key in [k for k, v in table.items() if v.get("user_id") == user_id]:
                 del table[key]
         return user

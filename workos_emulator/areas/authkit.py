@@ -125,8 +125,15 @@ class AuthKit:
             return self._grant_password(request, data)
         if grant == "refresh_token":
             return self._grant_refresh(request, data)
-        if grant == "urn:workos:oauth:grant-type:organization-selection":
-            return self._grant_org_selection(request, data)
+        steps = {
+            "urn:workos:oauth:grant-type:organization-selection": self.grant_organization_selection,
+            "urn:workos:oauth:grant-type:email-verification:code": self.grant_email_verification,
+            "urn:workos:oauth:grant-type:mfa-totp": self.grant_totp,
+            "urn:workos:oauth:grant-type:magic-auth:code": self.grant_magic_auth,
+            "urn:ietf:params:oauth:grant-type:device_code": self.grant_device_code,
+        }
+        if grant in steps:
+            return steps[grant](request, data)
         if not grant:
             fail(422, code="invalid_request_parameters", message="grant_type is required.")
         oauth_fail("unsupported_grant_type", f"Grant type {grant!r} is not supported by the emulator.")
@@ -189,40 +196,17 @@ class AuthKit:
                 oauth_fail("invalid_grant", "Session has ended.")
             return as_json(self._auth_response(user, session))
 
-    def _grant_org_selection(self, request, data):
-        store = self.store
-        with store.lock:
-            pending = store.pending_tokens.pop(data.get("pending_authentication_token") or "", None)
-            if not pending or pending["expires"] < store.now():
-                fail(400, code="invalid_pending_authentication_token", message="The pending authentication token is invalid or expired.")
-            org_id = data.get("organization_id")
-            if not any(m["organization_id"] == org_id for m in store.memberships_of(pending["user_id"])):
-                fail(400, code="invalid_organization_id", message="The user is not a member of that organization.")
-        return self._sign_in(request, pending["user_id"], org_id, pending["method"], checked=True)
-
-    def _pending(self, user_id, method):
-        token = self.store.token("", 24)
-        self.store.pending_tokens[token] = {"user_id": user_id, "method": method, "expires": self.store.now() + CODE_TTL}
-        return token
-
-    def _sign_in(self, request, user_id, organization_id, method, checked=False):
+    def _sign_in(self, request, user_id, organization_id, method, passed=()):
+        """A session for the user, once every step of the sign-in is passed (see areas/steps.py)."""
         store = self.store
         with store.lock:
             user = store.users.get(user_id)
             if user is None:
                 oauth_fail("invalid_grant", "The user no longer exists.")
-            if not checked:
-                if not user["email_verified"]:
-                    fail(403, code="email_verification_required", message="Email ownership must be verified before authentication.", pending_authentication_token=self._pending(user_id, method), email=user["email"], email_verification_id=new_id("email_verification"))
-                if user["_mfa"]:
-                    factor = {"object": "authentication_factor", "id": new_id("auth_factor"), "type": "totp", "user_id": user_id, "created_at": store.iso(), "updated_at": store.iso()}
-                    fail(403, code="mfa_challenge", message="The user must complete an MFA challenge to finish authenticating.", pending_authentication_token=self._pending(user_id, method), user=public(user), authentication_factors=[factor])
-                memberships = store.memberships_of(user_id)
-                if organization_id is None and len(memberships) > 1:
-                    orgs = [{"id": m["organization_id"], "name": store.organizations[m["organization_id"]]["name"]} for m in memberships]
-                    fail(403, code="organization_selection_required", message="The user must choose an organization to finish their authentication.", pending_authentication_token=self._pending(user_id, method), user=public(user), organizations=orgs)
-                if organization_id is None and len(memberships) == 1:
-                    organization_id = memberships[0]["organization_id"]
+            self.next_step(user, method, organization_id, set(passed))
+            memberships = store.memberships_of(user_id)
+            if organization_id is None and len(memberships) == 1:
+                organization_id = memberships[0]["organization_id"]
             now = store.now()
             user["last_sign_in_at"] = store.iso(now)
             session = {
@@ -231,7 +215,7 @@ class AuthKit:
                 "user_id": user_id,
                 "organization_id": organization_id,
                 "status": "active",
-                "auth_method": {"SSO": "sso", "Password": "password"}.get(method, "oauth"),
+                "auth_method": {"SSO": "sso", "Password": "password", "MagicAuth": "magic_code"}.get(method, "oauth"),
                 "ip_address": request.remote_addr,
                 "user_agent": request.headers.get("User-Agent"),
                 "impersonator": None,
@@ -245,7 +229,8 @@ class AuthKit:
             store.sessions[session["id"]] = session
             response = self._auth_response(user, session)
         self.emit("session.created", self._session_event_data(session))
-        self.emit(f"authentication.{'sso' if method == 'SSO' else 'password' if method == 'Password' else 'oauth'}_succeeded", {"type": method.lower(), "status": "succeeded", "user_id": user_id, "email": user["email"], "ip_address": session["ip_address"], "user_agent": session["user_agent"]})
+        kind = {"SSO": "sso", "Password": "password", "MagicAuth": "magic_auth"}.get(method, "oauth")
+        self.emit(f"authentication.{kind}_succeeded", {"type": kind, "status": "succeeded", "user_id": user_id, "email": user["email"], "ip_address": session["ip_address"], "user_agent": session["user_agent"]})
         return as_json(response)
 
     def _auth_response(self, user, session):

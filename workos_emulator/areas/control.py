@@ -37,7 +37,7 @@ class Control:
     def on_ctl_settings(self, request):
         data = self.body(request)
         with self.store.lock:
-            for key in ("auto_login", "connect_login_uri", "redirect_uris", "logout_redirect_uris", "api_key", "client_id"):
+            for key in ("auto_login", "connect_login_uri", "redirect_uris", "logout_redirect_uris", "api_key", "client_id", "password_reset_url"):
                 if key in data:
                     setattr(self.store, key, data[key])
         return as_json({"status": "ok"})
