@@ -109,6 +109,9 @@ class SignInMethod(models.TextChoices):
     AUTHKIT = "authkit", "WorkOS AuthKit"
     SSO = "sso", "WorkOS SSO"
     PASSWORD = "password", "Password"
+    WORKOS_PASSWORD = "workos_password", "WorkOS password"
+    MAGIC_CODE = "magic_code", "Email code"
+    DEVICE = "device", "Device code (CLI)"
     GOOGLE = "google", "Google"
     OKTA = "okta", "Okta"
 
@@ -162,6 +165,8 @@ class SignInState(models.Model):
     class Flow(models.TextChoices):
         AUTHKIT = "authkit", "AuthKit"
         SSO = "sso", "SSO"
+        PENDING = "pending", "AuthKit step (verification, MFA, organization)"
+        DEVICE = "device", "Device authorization"
 
     id = models.CharField(primary_key=True, max_length=64)
     flow = models.CharField(max_length=16, choices=Flow.choices)

@@ -320,7 +320,7 @@ def test_authkit_steps_through_the_sdk(sdk, wos, contract):
     assert challenge_required.value.authentication_factors[0]["id"] == listed.id == mfa.get_factor(listed.id).id
     challenge = mfa.challenge_factor(listed.id)
     token = challenge_required.value.pending_authentication_token
-    for attempt in range(MAX_ATTEMPTS):
+    for _attempt in range(MAX_ATTEMPTS):
         with pytest.raises(BadRequestError) as bad:
             um.authenticate_with_totp(code="12345x", pending_authentication_token=token, authentication_challenge_id=challenge.id)
     assert bad.value.code == "one_time_code_too_many_attempts"
