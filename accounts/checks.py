@@ -55,6 +55,11 @@ def check_workos(app_configs=None, **kwargs):
         errors.append(
             Error("WORKOS_CLIENT_ID is set but WORKOS_API_KEY is not.", hint="Copy the API key (sk_...) from the WorkOS dashboard.", id="gatehouse.E003")
         )
+    backend = app_settings.GATEHOUSE_PASSWORD_BACKEND
+    if backend not in ("django", "workos"):
+        errors.append(Error(f"GATEHOUSE_PASSWORD_BACKEND must be django or workos, not {backend!r}.", id="gatehouse.E008"))
+    elif backend == "workos" and not (api_key and client_id):
+        errors.append(Error("GATEHOUSE_PASSWORD_BACKEND is workos but WorkOS is not configured.", hint="Set WORKOS_API_KEY and WORKOS_CLIENT_ID.", id="gatehouse.E009"))
     if api_key and client_id and not app_settings.WORKOS_REDIRECT_URI:
         errors.append(Error("WORKOS_REDIRECT_URI is not set.", hint="Set it to https://<your host>/auth/callback and register it in WorkOS.", id="gatehouse.E004"))
     if not settings.DEBUG:

@@ -43,10 +43,12 @@ DEFAULTS = {
     "GATEHOUSE_PROVISIONING_ADAPTER": "accounts.adapter.DefaultAdapter",
     "GATEHOUSE_ORGANIZATION_DOMAINS": "accounts.workos_auth.organization_verified_domains",
     "GATEHOUSE_SIGNIN_STATE_MAX_AGE": 600,
+    "GATEHOUSE_PASSWORD_BACKEND": "django",
+    "GATEHOUSE_TOTP_ISSUER": "Gatehouse",
     "GATEHOUSE_TRUSTED_PROXY_COUNT": 0,
     "GATEHOUSE_TRUSTED_PROXIES": [],
     # Per scope; a project's dict is merged over these (a scope set to None is not limited).
-    "GATEHOUSE_RATE_LIMITS": {"password_ip": "20/m", "password_account": "5/m", "authorize_ip": "60/m", "sign_in_ip": "120/m"},
+    "GATEHOUSE_RATE_LIMITS": {"password_ip": "20/m", "password_account": "5/m", "authorize_ip": "60/m", "sign_in_ip": "120/m", "email_send": "5/10m"},
 }
 
 

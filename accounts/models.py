@@ -189,6 +189,7 @@ class AuditEvent(models.Model):
         IDENTITY_LINKED = "identity_linked", "Identity linked"
         IDENTITY_UNLINKED = "identity_unlinked", "Identity unlinked"
         LOGOUT = "logout", "Logout"
+        PASSWORD_RESET = "password_reset", "Password reset"
         SESSIONS_REVOKED = "sessions_revoked", "Sessions revoked"
         REFRESH_REUSE = "refresh_token_reuse", "Refresh token reuse detected"
         THROTTLED = "throttled", "Throttled attempt"

@@ -38,12 +38,24 @@ def rule_for(email):
     return next((rule for rule in _rules() if rule.matches(email)), None)
 
 
+# A rule's method admits itself; "WorkOS AuthKit" admits every way of signing in to WorkOS's user
+# management (its hosted pages, a WorkOS-held password, an emailed code, a CLI's device code).
+_ADMITS = {
+    SignInMethod.AUTHKIT: {SignInMethod.AUTHKIT, SignInMethod.WORKOS_PASSWORD, SignInMethod.MAGIC_CODE, SignInMethod.DEVICE},
+}
+
+
+def admits(rule, method):
+    """Does this rule (None: no rule) let people sign in with `method`?"""
+    return rule is None or method in _ADMITS.get(rule.method, {rule.method})
+
+
 def check_method(email, method, *, organization_id="", connection_id=""):
     """Refuse a sign-in whose method (or SSO organization) the matching rule does not allow."""
     rule = rule_for(email)
     if rule is None:
         return None
-    if rule.method != method:
+    if not admits(rule, method):
         raise SignInRefused(
             f"People from this email domain sign in with {rule.get_method_display()}.",
             code="method_not_allowed",

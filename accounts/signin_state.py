@@ -89,6 +89,40 @@ def consume(value, *, browser=None):
     return state
 
 
+def load(value, *, flow, browser=None, what="pending_token"):
+    """The SignInState of a multi-step sign-in (flow PENDING or DEVICE), kept for the next step.
+
+    Unlike `consume`, the row stays: a wrong code may be retried. The caller `discard`s it when
+    the sign-in ends. Errors name `what` the client sent: `<what>_missing`, `_invalid`,
+    `_expired`, `_mismatch`.
+    """
+    if not value or not isinstance(value, str):
+        raise InvalidSignInRequest(f"{what} is missing.", code=f"{what}_missing")
+    try:
+        state_id = _signer().unsign(value, max_age=app_settings.GATEHOUSE_SIGNIN_STATE_MAX_AGE)
+    except signing.SignatureExpired:
+        SignInState.objects.filter(id=value.split(":", 1)[0]).delete()
+        raise InvalidSignInRequest("The sign-in took too long. Start again.", code=f"{what}_expired") from None
+    except signing.BadSignature:
+        raise InvalidSignInRequest("This sign-in step is not one we started.", code=f"{what}_invalid") from None
+    state = SignInState.objects.filter(id=state_id, flow=flow).first()
+    if state is None:
+        raise InvalidSignInRequest("This sign-in has ended. Start again.", code=f"{what}_invalid")
+    expected = _browser_binding(browser, create=False) if browser is not None else ""
+    if (browser is not None and not expected) or not hmac.compare_digest(state.binding, expected):
+        raise InvalidSignInRequest("This sign-in was not started here. Start again from the sign-in page.", code=f"{what}_mismatch")
+    return state
+
+
+def save(state):
+    """Keep what a step changed in a loaded state (its `extra`)."""
+    SignInState.objects.filter(id=state.id).update(extra=state.extra)
+
+
+def discard(state):
+    SignInState.objects.filter(id=state.id).delete()
+
+
 def prune(*, binding=""):
     """Drop states older than the maximum age, and a browser's oldest beyond its cap."""
     cutoff = timezone.now() - timedelta(seconds=app_settings.GATEHOUSE_SIGNIN_STATE_MAX_AGE)

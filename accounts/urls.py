@@ -1,5 +1,6 @@
 from django.urls import path
 
+from accounts.api import steps
 from accounts.api import views as api
 from accounts.web import views as web
 
@@ -12,6 +13,16 @@ urlpatterns = [
     # JSON API
     path("api/auth/workos/authorize", api.WorkOSAuthorizeView.as_view(), name="api-workos-authorize"),
     path("api/auth/workos/callback", api.WorkOSCallbackView.as_view(), name="api-workos-callback"),
+    path("api/auth/steps/email-verification", steps.EmailVerificationStepView.as_view(), name="api-step-email"),
+    path("api/auth/steps/mfa/enroll", steps.MfaEnrollView.as_view(), name="api-step-mfa-enroll"),
+    path("api/auth/steps/mfa", steps.MfaStepView.as_view(), name="api-step-mfa"),
+    path("api/auth/steps/organization", steps.OrganizationStepView.as_view(), name="api-step-organization"),
+    path("api/auth/magic-code", steps.MagicCodeView.as_view(), name="api-magic-code"),
+    path("api/auth/magic-code/verify", steps.MagicCodeVerifyView.as_view(), name="api-magic-code-verify"),
+    path("api/auth/password-reset", steps.PasswordResetView.as_view(), name="api-password-reset"),
+    path("api/auth/password-reset/confirm", steps.PasswordResetConfirmView.as_view(), name="api-password-reset-confirm"),
+    path("api/auth/device", steps.DeviceStartView.as_view(), name="api-device"),
+    path("api/auth/device/token", steps.DeviceTokenView.as_view(), name="api-device-token"),
     path("api/auth/logout/", api.LogoutView.as_view(), name="api-logout"),
     path("api/auth/me", api.MeView.as_view(), name="api-me"),
     path("api/auth/sessions/", api.SessionListView.as_view(), name="api-sessions"),

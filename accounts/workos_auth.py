@@ -14,7 +14,6 @@ from django.utils.module_loading import import_string
 from workos.pkce import PKCE
 
 from accounts import policy, signin_state, workos_client
-from accounts.client import client_ip, user_agent
 from accounts.conf import app_settings
 from accounts.errors import InvalidSignInRequest, ProviderError
 from accounts.models import Identity, SignInMethod, SignInState, User
@@ -100,12 +99,22 @@ def _unverified_claims(access_token):
         return {}
 
 
-def _exchange_authkit(code, verifier, request):
-    kwargs = {"code": code, "ip_address": client_ip(request), "user_agent": user_agent(request) or None}
-    if verifier:
-        kwargs["code_verifier"] = verifier
-    wos = workos_client.one_shot_client()
-    return workos_client.call("exchange the AuthKit code", wos.user_management.authenticate_with_code, **kwargs)
+def _exchange_authkit(code, verifier, request, *, organization_hint, next_url, browser):
+    """The AuthKit code exchange, which WorkOS may answer with a step still to pass (then
+    `authkit_steps.StepRequired`, kept for the browser or client that started the sign-in)."""
+    from accounts import authkit_steps
+
+    return authkit_steps.authenticate(
+        "authenticate_with_code",
+        method=SignInMethod.AUTHKIT,
+        request=request,
+        browser=request if browser else None,
+        organization_hint=organization_hint,
+        next_url=next_url,
+        action="exchange the AuthKit code",
+        code=code,
+        code_verifier=verifier or None,
+    )
 
 
 def _exchange_sso(code, verifier):
@@ -128,7 +137,9 @@ def _check_organization_hint(organization_id):
         raise
 
 
-def _complete_authkit(auth, organization_hint):
+def complete_authkit(auth, organization_hint, *, method=SignInMethod.AUTHKIT):
+    """Sign in the WorkOS user of a successful `/user_management/authenticate` answer (any grant;
+    `method` is how the person signed in, unless WorkOS says it was SSO)."""
     claims = _unverified_claims(auth.access_token)
     user = auth.user
     org_id = auth.organization_id or claims.get("org_id") or ""
@@ -147,7 +158,8 @@ def _complete_authkit(auth, organization_hint):
         organization_id=org_id,
         role=claims.get("role") or "",
     )
-    method = SignInMethod.SSO if str(getattr(auth.authentication_method, "value", auth.authentication_method)) == "SSO" else SignInMethod.AUTHKIT
+    if str(getattr(auth.authentication_method, "value", auth.authentication_method)) == "SSO":
+        method = SignInMethod.SSO
     rule = policy.check_method(identity.email, method, organization_id=identity.organization_id)
     django_user, created = sign_in_workos_user(identity, organization_hint=organization_hint, rule=rule)
     return SignInResult(
@@ -250,13 +262,14 @@ def complete(*, code, state=None, redirect_uri=None, organization_hint="", error
     elif redirect_uri:
         check_redirect_uri(redirect_uri)
 
+    authkit = dict(organization_hint=organization_hint, next_url=next_url, browser=browser)
     if flow == SignInState.Flow.SSO:
         result = _complete_sso(_exchange_sso(code, verifier))
     elif flow == SignInState.Flow.AUTHKIT:
-        result = _complete_authkit(_exchange_authkit(code, verifier, request), organization_hint)
+        result = _exchange_authkit(code, verifier, request, **authkit)
     else:
         try:
-            result = _complete_authkit(_exchange_authkit(code, verifier, request), organization_hint)
+            result = _exchange_authkit(code, verifier, request, **authkit)
         except ProviderError as exc:
             if exc.code != "invalid_grant":
                 raise

@@ -227,6 +227,11 @@ GATEHOUSE_ALLOWED_EMAIL_DOMAINS = [d.lower() for d in env_list("GATEHOUSE_ALLOWE
 GATEHOUSE_PROVISIONING_ADAPTER = env_str("GATEHOUSE_PROVISIONING_ADAPTER", "accounts.adapter.DefaultAdapter")
 GATEHOUSE_SIGNIN_STATE_MAX_AGE = env_int("GATEHOUSE_SIGNIN_STATE_MAX_AGE", 600, minimum=30)
 GATEHOUSE_EXAMPLES_ENABLED = env_bool("GATEHOUSE_EXAMPLES_ENABLED", DEBUG)
+# Where passwords live when no login rule says: "django" (this database) or "workos" (WorkOS
+# user management, checked with its password grant). A rule's method overrides it per domain.
+GATEHOUSE_PASSWORD_BACKEND = env_str("GATEHOUSE_PASSWORD_BACKEND", "django")
+# The issuer name authenticator apps show next to a TOTP factor enrolled at sign-in.
+GATEHOUSE_TOTP_ISSUER = env_str("GATEHOUSE_TOTP_ISSUER", "Gatehouse")
 # organization id -> its verified email domains (a set); an SSO profile's email counts as
 # verified only within them. The default reads the SSO mirror, then asks WorkOS.
 GATEHOUSE_ORGANIZATION_DOMAINS = env_str("GATEHOUSE_ORGANIZATION_DOMAINS", "sso.domains.verified_domains")
@@ -250,6 +255,7 @@ GATEHOUSE_RATE_LIMITS = {
     "password_account": env_str("THROTTLE_PASSWORD_ACCOUNT", "5/m"),
     "authorize_ip": env_str("THROTTLE_AUTHORIZE_IP", "60/m"),
     "sign_in_ip": env_str("THROTTLE_SIGN_IN_IP", "120/m"),
+    "email_send": env_str("THROTTLE_EMAIL_SEND", "5/10m"),
 }
 
 # --- API ---------------------------------------------------------------------------------------

@@ -309,7 +309,7 @@ def test_a_projects_rates_are_merged_over_the_defaults(settings):
     from accounts.conf import app_settings
 
     settings.GATEHOUSE_RATE_LIMITS = {"password_ip": "3/m", "sign_in_ip": None}
-    assert app_settings.GATEHOUSE_RATE_LIMITS == {"password_ip": "3/m", "password_account": "5/m", "authorize_ip": "60/m", "sign_in_ip": None}
+    assert app_settings.GATEHOUSE_RATE_LIMITS == {"password_ip": "3/m", "password_account": "5/m", "authorize_ip": "60/m", "sign_in_ip": None, "email_send": "5/10m"}
 
 
 def test_connect_and_workos_settings_have_defaults(settings):

@@ -51,7 +51,9 @@ class SignInView(PublicAPIView):
     method = ""
 
     def handle_exception(self, exc):
-        if isinstance(exc, GatehouseError):
+        from accounts.authkit_steps import StepRequired
+
+        if isinstance(exc, GatehouseError) and not isinstance(exc, StepRequired):
             data = self.request.data if isinstance(self.request.data, dict) else {}
             sessions.sign_in_failed(self.request, email=data.get("email", ""), reason=exc.code, method=self.method)
         return super().handle_exception(exc)
@@ -76,6 +78,24 @@ def pair_response(pair, body, *, access_key="access", refresh_key="refresh"):
     if app_settings.GATEHOUSE_TOKEN_COOKIES:
         set_token_cookies(response, pair)
     return response
+
+
+def start_session(result, request):
+    """The token pair of a finished WorkOS sign-in (a workos_auth.SignInResult)."""
+    return sessions.start_token_session(
+        result.user,
+        method=result.method,
+        request=request,
+        workos_session_id=result.workos_session_id,
+        workos_refresh_token=result.workos_refresh_token,
+        organization_id=result.organization_id,
+        role=result.role,
+    )
+
+
+def result_response(result, request):
+    """The answer to a finished WorkOS sign-in: a new AuthSession and its tokens, with the user."""
+    return signin_response(start_session(result, request), result.user, created=result.created)
 
 
 def signin_response(pair, user, *, created=False):

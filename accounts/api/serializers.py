@@ -133,3 +133,56 @@ class RevokeAllSerializer(serializers.Serializer):
 
 class RevokedSerializer(serializers.Serializer):
     revoked = serializers.IntegerField()
+
+
+class StepSerializer(serializers.Serializer):
+    pending_token = serializers.CharField(max_length=500, help_text="`detail.pending_token` of the 403 that asked for this step.")
+
+
+class CodeStepSerializer(StepSerializer):
+    code = serializers.CharField(max_length=20, help_text="The one-time code (digits).")
+
+
+class MfaStepSerializer(CodeStepSerializer):
+    factor_id = serializers.CharField(required=False, allow_blank=True, max_length=64, help_text="Which of the offered factors (default: the first TOTP factor).")
+
+
+class OrganizationStepSerializer(StepSerializer):
+    organization_id = serializers.CharField(max_length=64, help_text="One of the organizations the 403 offered.")
+
+
+class EnrollmentSerializer(serializers.Serializer):
+    factor_id = serializers.CharField()
+    qr_code = serializers.CharField(help_text="A data: URI image to scan with an authenticator app. Shown once.")
+    secret = serializers.CharField(help_text="The TOTP secret (Base32), for typing in instead. Shown once.")
+    uri = serializers.CharField(help_text="The otpauth:// URI.")
+
+
+class EmailSerializer(serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
+
+
+class MagicCodeVerifySerializer(EmailSerializer):
+    code = serializers.CharField(max_length=20)
+
+
+class MessageSerializer(serializers.Serializer):
+    message = serializers.CharField()
+
+
+class PasswordResetConfirmSerializer(serializers.Serializer):
+    token = serializers.CharField(max_length=500, help_text="The `token` of the link in the reset email.")
+    new_password = serializers.CharField(max_length=1024, trim_whitespace=False)
+
+
+class DeviceStartSerializer(serializers.Serializer):
+    device_code = serializers.CharField(help_text="What the CLI polls `/api/auth/device/token` with. Keep it secret.")
+    user_code = serializers.CharField(help_text="What the person types on the verification page.")
+    verification_uri = serializers.URLField()
+    verification_uri_complete = serializers.URLField(help_text="The verification page with the code filled in.")
+    expires_in = serializers.IntegerField(help_text="Seconds the sign-in may take.")
+    interval = serializers.IntegerField(help_text="Seconds to wait between polls.")
+
+
+class DeviceTokenSerializer(serializers.Serializer):
+    device_code = serializers.CharField(max_length=500)

@@ -56,3 +56,12 @@ class SignInIPThrottle(_RateLimitThrottle):
     """Every other unauthenticated endpoint (code exchanges, refresh, verify)."""
 
     scope = "sign_in_ip"
+
+
+class EmailSendThrottle(_RateLimitThrottle):
+    """Emails sent to one address (codes, reset links): nobody's inbox can be flooded from here."""
+
+    scope = "email_send"
+
+    def ident(self, request):
+        return ratelimit.account_ident(_email(request))

@@ -10,9 +10,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_simplejwt.utils import datetime_from_epoch
 
-from accounts import oidc, policy, sessions, tokens, workos_auth
+from accounts import authkit_steps, oidc, policy, sessions, tokens, workos_auth
 from accounts.api import serializers as s
-from accounts.api.base import ERRORS, PublicAPIView, SignInView, clear_token_cookies, errors, pair_response, signin_response
+from accounts.api.base import ERRORS, PublicAPIView, SignInView, clear_token_cookies, errors, pair_response, result_response, signin_response, start_session
 from accounts.api.permissions import SignInActive
 from accounts.api.throttles import AuthorizeIPThrottle, PasswordAccountThrottle, PasswordIPThrottle
 from accounts.authentication import REFRESH_COOKIE, AccessTokenAuthentication, enforce_csrf
@@ -62,16 +62,7 @@ class WorkOSCallbackView(SignInView):
             error_description=data.get("error_description") or None,
             request=request,
         )
-        pair = sessions.start_token_session(
-            result.user,
-            method=result.method,
-            request=request,
-            workos_session_id=result.workos_session_id,
-            workos_refresh_token=result.workos_refresh_token,
-            organization_id=result.organization_id,
-            role=result.role,
-        )
-        return signin_response(pair, result.user, created=result.created)
+        return result_response(result, request)
 
 
 class PasswordTokenView(SignInView):
@@ -81,14 +72,21 @@ class PasswordTokenView(SignInView):
     @extend_schema(
         operation_id="token_obtain",
         request=s.PasswordLoginSerializer,
-        responses={200: s.SimplePairSerializer, **errors(400, 401, 403, 429)},
+        responses={200: s.SimplePairSerializer, **errors(400, 401, 403, 429, 502, 503)},
         summary="Email + password -> JWT pair",
+        description="The password is checked by Django or, for WorkOS-held passwords, by WorkOS "
+        "(`GATEHOUSE_PASSWORD_BACKEND`, or the email domain's login rule). A WorkOS sign-in may "
+        "answer 403 with a step to pass first (`email_verification_required`, `mfa_enrollment`, "
+        "`mfa_challenge`, `organization_selection_required`; see the `/api/auth/steps/` endpoints).",
     )
     def post(self, request):
         body = s.PasswordLoginSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         email = normalize_email(body.validated_data["email"])
         password = body.validated_data["password"]
+        if authkit_steps.password_backend(email) == "workos":
+            result = authkit_steps.password_sign_in(email, password, request=request)
+            return pair_response(start_session(result, request), {})
         policy.check_method(email, SignInMethod.PASSWORD)  # by domain: reveals no account
         user = User.objects.filter(email=email).first()
         if user is None or not user.has_usable_password():

@@ -1,0 +1,258 @@
+"""AuthKit's sign-ins besides the redirect, through the JSON API against the emulator: the steps a
+WorkOS sign-in may ask for (email verification, MFA enrollment and challenge, organization
+choice), magic codes, WorkOS-held passwords, password reset and a CLI's device code."""
+
+import time
+
+import pytest
+import requests
+
+from accounts.models import AuditEvent, AuthSession, LoginRule, SignInMethod, SignInState, User
+from workos_emulator import totp
+
+pytestmark = pytest.mark.django_db
+
+SECRET = "JBSWY3DPEHPK3PXP"
+
+
+def post(api, path, **body):
+    return api.post(path, body, format="json")
+
+
+def callback(api, wos, email):
+    return post(api, "/api/auth/workos/callback", code=wos.code(email))
+
+
+def step(response, code):
+    assert response.status_code == 403, response.content
+    body = response.json()
+    assert body["code"] == code, body
+    assert body["detail"]["step"] == code
+    return body["detail"]
+
+
+def signed_in(response, email):
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["user"]["email"] == email and body["access_token"] and body["refresh_token"]
+    return body
+
+
+def now_code(wos, secret=SECRET):
+    return totp.code_at(secret, wos.store.now())
+
+
+# --- pending steps -------------------------------------------------------------------------
+
+
+def test_email_verification_then_sign_in_and_nothing_written_before(api, wos):
+    wos.add_user("new@example.com", email_verified=False)
+    detail = step(callback(api, wos, "new@example.com"), "email_verification_required")
+    assert detail["email"] == "new@example.com"
+    assert "pending_authentication_token" not in str(detail)
+    assert User.objects.count() == 0 and AuthSession.objects.count() == 0
+    assert not AuditEvent.objects.filter(kind=AuditEvent.Kind.SIGN_IN_FAILED).exists()
+
+    wrong = post(api, "/api/auth/steps/email-verification", pending_token=detail["pending_token"], code="000000" if wos.mail("new@example.com")["code"] != "000000" else "111111")
+    assert wrong.status_code == 400 and wrong.json()["code"] == "invalid_one_time_code"
+    body = signed_in(post(api, "/api/auth/steps/email-verification", pending_token=detail["pending_token"], code=wos.mail("new@example.com")["code"]), "new@example.com")
+    assert body["created"] is True
+    assert AuthSession.objects.get().method == SignInMethod.AUTHKIT
+    again = post(api, "/api/auth/steps/email-verification", pending_token=detail["pending_token"], code=wos.mail("new@example.com")["code"])
+    assert again.status_code == 400 and again.json()["code"] == "pending_token_invalid"
+    assert not SignInState.objects.exists()
+
+
+def test_mfa_enrollment_shows_the_secret_then_a_code_signs_in(api, wos):
+    wos.add_user("mfa@example.com", mfa=True)
+    detail = step(callback(api, wos, "mfa@example.com"), "mfa_enrollment")
+    early = post(api, "/api/auth/steps/mfa", pending_token=detail["pending_token"], code="123456")
+    assert early.status_code == 400 and early.json()["code"] == "mfa_enrollment_required"
+    first = post(api, "/api/auth/steps/mfa/enroll", pending_token=detail["pending_token"]).json()
+    enrolled = post(api, "/api/auth/steps/mfa/enroll", pending_token=detail["pending_token"]).json()  # replaces the first
+    assert enrolled["secret"] != first["secret"] and enrolled["qr_code"].startswith("data:image/svg+xml")
+    assert enrolled["uri"].startswith("otpauth://totp/Gatehouse:") and enrolled["secret"] in enrolled["uri"]
+    assert sum(1 for f in wos.store.auth_factors.values() if f["totp"]["user"] == "mfa@example.com") == 1
+    signed_in(post(api, "/api/auth/steps/mfa", pending_token=detail["pending_token"], code=now_code(wos, enrolled["secret"])), "mfa@example.com")
+
+
+def test_mfa_challenge_with_a_seeded_authenticator_and_attempts_are_bounded(api, wos):
+    wos.add_user("totp@example.com", mfa=True, totp_secret=SECRET)
+    detail = step(callback(api, wos, "totp@example.com"), "mfa_challenge")
+    assert [f["type"] for f in detail["factors"]] == ["totp"]
+    wrong = str((int(now_code(wos)) + 500000) % 1000000).zfill(6)
+    for _ in range(4):
+        response = post(api, "/api/auth/steps/mfa", pending_token=detail["pending_token"], code=wrong)
+        assert response.status_code == 400 and response.json()["code"] == "invalid_one_time_code"
+    last = post(api, "/api/auth/steps/mfa", pending_token=detail["pending_token"], code=wrong)
+    assert last.status_code == 400 and last.json()["code"] in ("one_time_code_too_many_attempts", "sign_in_expired")
+    gone = post(api, "/api/auth/steps/mfa", pending_token=detail["pending_token"], code=now_code(wos))
+    assert gone.status_code == 400 and gone.json()["code"] == "pending_token_invalid"
+    assert AuthSession.objects.count() == 0
+
+    detail = step(callback(api, wos, "totp@example.com"), "mfa_challenge")
+    unknown = post(api, "/api/auth/steps/mfa", pending_token=detail["pending_token"], code="123456", factor_id="auth_factor_other")
+    assert unknown.status_code == 400 and unknown.json()["code"] == "factor_not_offered"
+    signed_in(post(api, "/api/auth/steps/mfa", pending_token=detail["pending_token"], code=now_code(wos), factor_id=detail["factors"][0]["id"]), "totp@example.com")
+
+
+def test_steps_chain_verification_mfa_then_organization(api, wos):
+    wos.seed(organizations=[{"id": "org_A", "name": "Alpha"}, {"id": "org_B", "name": "Beta"}])
+    wos.add_user("all@example.com", email_verified=False, mfa=True, totp_secret=SECRET, organizations=["org_A", "org_B"])
+    detail = step(callback(api, wos, "all@example.com"), "email_verification_required")
+    wrong_step = post(api, "/api/auth/steps/organization", pending_token=detail["pending_token"], organization_id="org_A")
+    assert wrong_step.status_code == 400 and wrong_step.json()["code"] == "wrong_step"
+    detail = step(post(api, "/api/auth/steps/email-verification", pending_token=detail["pending_token"], code=wos.mail("all@example.com")["code"]), "mfa_challenge")
+    detail = step(post(api, "/api/auth/steps/mfa", pending_token=detail["pending_token"], code=now_code(wos)), "organization_selection_required")
+    assert detail["organizations"] == [{"id": "org_A", "name": "Alpha"}, {"id": "org_B", "name": "Beta"}]
+    outsider = post(api, "/api/auth/steps/organization", pending_token=detail["pending_token"], organization_id="org_Z")
+    assert outsider.status_code == 400 and outsider.json()["code"] == "organization_not_offered"
+    body = signed_in(post(api, "/api/auth/steps/organization", pending_token=detail["pending_token"], organization_id="org_B"), "all@example.com")
+    assert body["user"]["organization_id"] == "org_B"
+    assert SignInState.objects.count() == 0
+
+
+def test_a_pending_token_is_opaque_signed_and_short_lived(api, wos, settings):
+    wos.add_user("new@example.com", email_verified=False)
+    detail = step(callback(api, wos, "new@example.com"), "email_verification_required")
+    forged = post(api, "/api/auth/steps/email-verification", pending_token=detail["pending_token"] + "x", code="123456")
+    assert forged.status_code == 400 and forged.json()["code"] == "pending_token_invalid"
+    missing = post(api, "/api/auth/steps/email-verification", code="123456")
+    assert missing.status_code == 400 and missing.json()["code"] == "validation_error"
+    letters = post(api, "/api/auth/steps/email-verification", pending_token=detail["pending_token"], code="abc")
+    assert letters.status_code == 400 and letters.json()["code"] == "invalid_one_time_code"
+    settings.GATEHOUSE_SIGNIN_STATE_MAX_AGE = 0
+    time.sleep(1.1)
+    late = post(api, "/api/auth/steps/email-verification", pending_token=detail["pending_token"], code=wos.mail("new@example.com")["code"])
+    assert late.status_code == 400 and late.json()["code"] == "pending_token_expired"
+
+
+def test_a_refused_step_completion_writes_nothing(api, wos, settings):
+    settings.GATEHOUSE_ALLOWED_EMAIL_DOMAINS = ["allowed.test"]
+    wos.add_user("new@example.com", email_verified=False)
+    detail = step(callback(api, wos, "new@example.com"), "email_verification_required")
+    refused = post(api, "/api/auth/steps/email-verification", pending_token=detail["pending_token"], code=wos.mail("new@example.com")["code"])
+    assert refused.status_code == 403 and refused.json()["code"] != "email_verification_required"
+    assert User.objects.count() == 0 and AuthSession.objects.count() == 0 and SignInState.objects.count() == 0
+
+
+# --- magic codes -----------------------------------------------------------------------------
+
+
+def test_magic_code_signs_in_and_never_says_whether_an_account_exists(api, wos):
+    wos.add_user("pat@example.com")
+    known = post(api, "/api/auth/magic-code", email="pat@example.com")
+    unknown = post(api, "/api/auth/magic-code", email="nobody@example.com")
+    assert known.status_code == unknown.status_code == 202 and known.json() == unknown.json()
+    wrong = post(api, "/api/auth/magic-code/verify", email="pat@example.com", code="999999" if wos.mail("pat@example.com")["code"] != "999999" else "111111")
+    assert wrong.status_code == 400 and wrong.json()["code"] == "invalid_one_time_code"
+    body = signed_in(post(api, "/api/auth/magic-code/verify", email="pat@example.com", code=wos.mail("pat@example.com")["code"]), "pat@example.com")
+    assert AuthSession.objects.get().method == SignInMethod.MAGIC_CODE
+    assert body["created"] is True
+    used = post(api, "/api/auth/magic-code/verify", email="pat@example.com", code=wos.mail("pat@example.com")["code"])
+    assert used.status_code == 400
+
+
+def test_magic_code_follows_login_rules_and_is_throttled_per_address(api, wos, settings):
+    LoginRule.objects.create(pattern="corp.test", method=SignInMethod.SSO, organization_id="org_X")
+    refused = post(api, "/api/auth/magic-code", email="a@corp.test")
+    assert refused.status_code == 403 and refused.json()["code"] == "method_not_allowed"
+    LoginRule.objects.create(pattern="codes.test", method=SignInMethod.MAGIC_CODE, allow_signup=True)
+    assert post(api, "/api/auth/magic-code", email="a@codes.test").status_code == 202
+    settings.GATEHOUSE_RATE_LIMITS = {"email_send": "2/m"}
+    statuses = [post(api, "/api/auth/magic-code", email="flood@example.com").status_code for _ in range(3)]
+    assert statuses == [202, 202, 429]
+    assert post(api, "/api/auth/magic-code", email="other@example.com").status_code == 202
+
+
+# --- WorkOS-held passwords --------------------------------------------------------------------
+
+
+def test_workos_password_backend_signs_in_and_answers_alike_for_unknown_emails(api, wos, settings):
+    settings.GATEHOUSE_PASSWORD_BACKEND = "workos"
+    wos.add_user("pat@example.com", password="pw-pat-12345")
+    ok = post(api, "/api/token/", email="pat@example.com", password="pw-pat-12345")
+    assert ok.status_code == 200 and ok.json()["access"] and ok.json()["refresh"]
+    assert AuthSession.objects.get().method == SignInMethod.WORKOS_PASSWORD
+    assert User.objects.get(email="pat@example.com").workos_user_id
+    wrong = post(api, "/api/token/", email="pat@example.com", password="nope-nope")
+    unknown = post(api, "/api/token/", email="nobody@example.com", password="nope-nope")
+    assert wrong.status_code == unknown.status_code == 401
+    assert wrong.json() == unknown.json() == {"code": "invalid_credentials", "message": "Email or password is incorrect."}
+
+
+def test_a_login_rule_chooses_where_passwords_are_checked(api, wos, settings):
+    settings.GATEHOUSE_PASSWORD_BACKEND = "django"
+    LoginRule.objects.create(pattern="wos.test", method=SignInMethod.WORKOS_PASSWORD, allow_signup=True)
+    wos.add_user("pat@wos.test", password="pw-pat-12345")
+    User.objects.create_user("local@example.com", password="local-pw-123")
+    assert post(api, "/api/token/", email="pat@wos.test", password="pw-pat-12345").status_code == 200
+    assert post(api, "/api/token/", email="local@example.com", password="local-pw-123").status_code == 200
+    assert sorted(AuthSession.objects.values_list("method", flat=True)) == [SignInMethod.PASSWORD, SignInMethod.WORKOS_PASSWORD]
+
+
+def test_workos_password_can_ask_for_a_step(api, wos, settings):
+    settings.GATEHOUSE_PASSWORD_BACKEND = "workos"
+    wos.add_user("mfa@example.com", password="pw-mfa-12345", mfa=True, totp_secret=SECRET)
+    detail = step(post(api, "/api/token/", email="mfa@example.com", password="pw-mfa-12345"), "mfa_challenge")
+    signed_in(post(api, "/api/auth/steps/mfa", pending_token=detail["pending_token"], code=now_code(wos)), "mfa@example.com")
+    assert AuthSession.objects.get().method == SignInMethod.WORKOS_PASSWORD
+
+
+# --- password reset --------------------------------------------------------------------------
+
+
+def test_password_reset_ends_every_sign_in_and_the_new_password_works(api, wos, settings):
+    settings.GATEHOUSE_PASSWORD_BACKEND = "workos"
+    wos.add_user("pat@example.com", password="pw-pat-12345")
+    first = post(api, "/api/token/", email="pat@example.com", password="pw-pat-12345").json()
+    known = post(api, "/api/auth/password-reset", email="pat@example.com")
+    unknown = post(api, "/api/auth/password-reset", email="nobody@example.com")
+    assert known.status_code == unknown.status_code == 202 and known.json() == unknown.json()
+    token = wos.mail("pat@example.com")["link"].rsplit("token=", 1)[1]
+    weak = post(api, "/api/auth/password-reset/confirm", token=token, new_password="short")
+    assert weak.status_code == 400 and weak.json()["code"] == "password_too_weak"
+    done = post(api, "/api/auth/password-reset/confirm", token=token, new_password="a-new-password")
+    assert done.status_code == 200, done.content
+    assert AuthSession.objects.get().revoked_reason == "password_reset"
+    assert post(api, "/api/token/refresh/", refresh=first["refresh"]).status_code == 401
+    assert AuditEvent.objects.filter(kind=AuditEvent.Kind.PASSWORD_RESET, email="pat@example.com").exists()
+    reused = post(api, "/api/auth/password-reset/confirm", token=token, new_password="another-password")
+    assert reused.status_code == 400 and reused.json()["code"] == "password_reset_invalid"
+    assert post(api, "/api/token/", email="pat@example.com", password="a-new-password").status_code == 200
+
+
+# --- device code -----------------------------------------------------------------------------
+
+
+def test_device_sign_in_polls_then_returns_a_pair(api, wos, settings):
+    wos.add_user("cli@example.com", password="pw-cli-12345")
+    started = post(api, "/api/auth/device")
+    assert started.status_code == 200, started.content
+    device = started.json()
+    assert set(device) == {"device_code", "user_code", "verification_uri", "verification_uri_complete", "expires_in", "interval"}
+    pending = post(api, "/api/auth/device/token", device_code=device["device_code"])
+    assert pending.status_code == 400 and pending.json()["code"] == "authorization_pending"
+    hurried = post(api, "/api/auth/device/token", device_code=device["device_code"])
+    assert hurried.status_code == 400 and hurried.json()["code"] == "slow_down"
+    assert hurried.json()["detail"]["interval"] == device["interval"] + 5
+    page = requests.post(f"{wos.url}/device", data={"user_code": device["user_code"], "email": "cli@example.com", "password": "pw-cli-12345"}, timeout=5)
+    assert page.status_code == 200
+    state = SignInState.objects.get(flow=SignInState.Flow.DEVICE)
+    state.extra["next_poll"] = 0
+    state.save()
+    body = signed_in(post(api, "/api/auth/device/token", device_code=device["device_code"]), "cli@example.com")
+    assert api.get("/api/auth/me", HTTP_AUTHORIZATION=f"Bearer {body['access_token']}").json()["email"] == "cli@example.com"
+    assert AuthSession.objects.get().method == SignInMethod.DEVICE
+    assert post(api, "/api/auth/device/token", device_code=device["device_code"]).json()["code"] == "device_code_invalid"
+
+
+def test_device_sign_in_denied_or_forged(api, wos):
+    device = post(api, "/api/auth/device").json()
+    requests.post(f"{wos.url}/device", data={"user_code": device["user_code"], "decision": "deny"}, timeout=5)
+    denied = post(api, "/api/auth/device/token", device_code=device["device_code"])
+    assert denied.status_code == 400 and denied.json()["code"] == "access_denied"
+    assert not SignInState.objects.exists()
+    forged = post(api, "/api/auth/device/token", device_code="x:y:z")
+    assert forged.status_code == 400 and forged.json()["code"] == "device_code_invalid"
+    assert AuthSession.objects.count() == 0
