@@ -29,8 +29,8 @@ from accounts.workos_sdk import EmailVerificationRequiredError, MfaChallengeErro
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
-# WorkOS answers that end a pending sign-in: starting again is the only way on.
-_FINAL = {"invalid_pending_authentication_token", "one_time_code_too_many_attempts", "one_time_code_expired", "invalid_grant"}
+# Answers that end a pending sign-in: starting again is the only way on.
+FINAL_CODES = {"invalid_pending_authentication_token", "one_time_code_too_many_attempts", "one_time_code_expired", "invalid_grant", "sign_in_expired"}
 
 
 class StepRequired(GatehouseError):
@@ -132,9 +132,9 @@ def _continue(state, grant, *, request, browser, **kwargs):
         raise
     except ProviderError as exc:
         extra["attempts"] += 1
-        if exc.code in _FINAL or extra["attempts"] >= MAX_ATTEMPTS or exc.status >= 500:
+        if exc.code in FINAL_CODES or extra["attempts"] >= MAX_ATTEMPTS or exc.status >= 500:
             signin_state.discard(state)
-            raise ProviderError("This sign-in can no longer be finished. Start again.", code=exc.code if exc.code in _FINAL else "sign_in_expired", status=400) from None
+            raise ProviderError("This sign-in can no longer be finished. Start again.", code=exc.code if exc.code in FINAL_CODES else "sign_in_expired", status=400) from None
         signin_state.save(state)
         raise
     except GatehouseError:

@@ -2,6 +2,7 @@ from django.urls import path
 
 from accounts.api import steps
 from accounts.api import views as api
+from accounts.web import steps as web_steps
 from accounts.web import views as web
 
 urlpatterns = [
@@ -10,6 +11,9 @@ urlpatterns = [
     path("auth/workos/start", web.workos_start, name="web-workos-start"),
     path("auth/callback", web.workos_callback, name="web-callback"),
     path("auth/logout", web.logout_view, name="web-logout"),
+    path("auth/steps", web_steps.steps_page, name="web-steps"),
+    path("auth/password-reset", web_steps.password_reset_page, name="web-password-reset"),
+    path("auth/password-reset/confirm", web_steps.password_reset_confirm_page, name="web-password-reset-confirm"),
     # JSON API
     path("api/auth/workos/authorize", api.WorkOSAuthorizeView.as_view(), name="api-workos-authorize"),
     path("api/auth/workos/callback", api.WorkOSCallbackView.as_view(), name="api-workos-callback"),

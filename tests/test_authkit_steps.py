@@ -256,3 +256,117 @@ def test_device_sign_in_denied_or_forged(api, wos):
     forged = post(api, "/api/auth/device/token", device_code="x:y:z")
     assert forged.status_code == 400 and forged.json()["code"] == "device_code_invalid"
     assert AuthSession.objects.count() == 0
+
+
+# --- the pages -------------------------------------------------------------------------------
+
+
+def signed_in_user(client):
+    from django.contrib.auth import SESSION_KEY
+
+    pk = client.session.get(SESSION_KEY)
+    return User.objects.get(pk=pk).email if pk else None
+
+
+def browser_callback(client, wos, email, password, next_url="/account/sessions"):
+    from tests.helpers import follow_hosted_sign_in
+
+    start = client.get("/auth/workos/start", {"next": next_url})
+    back = follow_hosted_sign_in(start["Location"], email=email, password=password)
+    return client.get("/auth/callback", {"code": back["code"], "state": back["state"]})
+
+
+def test_browser_steps_after_the_authkit_redirect(client, wos):
+    from accounts.web.steps import PENDING_KEY
+
+    wos.seed(organizations=[{"id": "org_A", "name": "Alpha"}, {"id": "org_B", "name": "Beta"}])
+    wos.add_user("all@example.com", password="pw-all-12345", email_verified=False, mfa=True, organizations=["org_A", "org_B"])
+    response = browser_callback(client, wos, "all@example.com", "pw-all-12345")
+    assert response.status_code == 302 and response["Location"] == "/auth/steps"
+    page = client.get("/auth/steps")
+    assert page.context["step"] == "email_verification_required" and b"all@example.com" in page.content
+    assert signed_in_user(client) is None
+
+    # the handle is bound to this browser: the API refuses it
+    handle = client.session[PENDING_KEY]
+    from rest_framework.test import APIClient
+
+    stolen = APIClient().post("/api/auth/steps/email-verification", {"pending_token": handle, "code": wos.mail("all@example.com")["code"]}, format="json")
+    assert stolen.status_code == 400 and stolen.json()["code"] == "pending_token_mismatch"
+
+    wrong = client.post("/auth/steps", {"action": "code", "code": "12"})
+    assert wrong.status_code == 400 and wrong.context["error"]
+    assert client.post("/auth/steps", {"action": "code", "code": wos.mail("all@example.com")["code"]})["Location"] == "/auth/steps"
+    assert client.get("/auth/steps").context["step"] == "mfa_enrollment"
+    enrolled = client.post("/auth/steps", {"action": "enroll"})
+    secret = enrolled.context["enrollment"]["secret"]
+    assert secret.encode() in enrolled.content and b"data:image/svg+xml" in enrolled.content
+    assert secret.encode() not in client.get("/auth/steps").content  # shown once
+    assert client.post("/auth/steps", {"action": "mfa", "code": now_code(wos, secret)})["Location"] == "/auth/steps"
+    page = client.get("/auth/steps")
+    assert page.context["step"] == "organization_selection_required" and b"Beta" in page.content
+    done = client.post("/auth/steps", {"action": "organization", "organization_id": "org_B"})
+    assert done.status_code == 302 and done["Location"] == "/account/sessions"
+    assert signed_in_user(client) == "all@example.com"
+    ended = client.get("/auth/steps")
+    assert ended.status_code == 400 and b"Back to sign-in" in ended.content
+
+
+def test_login_page_offers_an_emailed_code(client, wos):
+    wos.add_user("pat@example.com")
+    page = client.post("/auth/login", {"email": "pat@example.com", "next": "/account/sessions"})
+    assert page.context["step"] == "password" and page.context["offer_code"]
+    sent = client.post("/auth/login", {"email": "pat@example.com", "action": "send_code", "next": "/account/sessions"})
+    assert sent.context["step"] == "code"
+    wrong = client.post("/auth/login", {"email": "pat@example.com", "code": "12", "next": "/account/sessions"})
+    assert wrong.status_code == 400 and wrong.context["step"] == "code" and signed_in_user(client) is None
+    done = client.post("/auth/login", {"email": "pat@example.com", "code": wos.mail("pat@example.com")["code"], "next": "/account/sessions"})
+    assert done.status_code == 302 and done["Location"] == "/account/sessions"
+    assert signed_in_user(client) == "pat@example.com"
+    assert AuthSession.objects.get().method == SignInMethod.MAGIC_CODE
+
+
+def test_a_magic_code_rule_sends_the_code_at_once(client, wos):
+    LoginRule.objects.create(pattern="codes.test", method=SignInMethod.MAGIC_CODE, allow_signup=True)
+    page = client.post("/auth/login", {"email": "new@codes.test"})
+    assert page.context["step"] == "code" and wos.mail("new@codes.test")["code"]
+    password = client.post("/auth/login", {"email": "new@codes.test", "password": "whatever-123"})
+    assert password.status_code == 403 and signed_in_user(client) is None
+
+
+def test_login_page_with_workos_passwords_and_a_step(client, wos, settings):
+    settings.GATEHOUSE_PASSWORD_BACKEND = "workos"
+    wos.add_user("mfa@example.com", password="pw-mfa-12345", mfa=True, totp_secret=SECRET)
+    page = client.post("/auth/login", {"email": "mfa@example.com"})
+    assert page.context["offer_reset"] and b"Forgot your password?" in page.content
+    wrong = client.post("/auth/login", {"email": "mfa@example.com", "password": "nope-nope"})
+    assert wrong.status_code == 401 and wrong.context["error"] == "Email or password is incorrect."
+    step_page = client.post("/auth/login", {"email": "mfa@example.com", "password": "pw-mfa-12345"})
+    assert step_page["Location"] == "/auth/steps"
+    assert client.get("/auth/steps").context["step"] == "mfa_challenge"
+    done = client.post("/auth/steps", {"action": "mfa", "code": now_code(wos)})
+    assert done.status_code == 302 and signed_in_user(client) == "mfa@example.com"
+
+
+def test_password_reset_pages(client, wos, settings):
+    settings.GATEHOUSE_PASSWORD_BACKEND = "workos"
+    wos.seed(settings={"password_reset_url": "http://testserver/auth/password-reset/confirm"})
+    wos.add_user("pat@example.com", password="pw-pat-12345")
+    client.post("/auth/login", {"email": "pat@example.com", "password": "pw-pat-12345"})
+    assert signed_in_user(client) == "pat@example.com"
+    other = type(client)()
+    sent = other.post("/auth/password-reset", {"email": "pat@example.com"})
+    unknown = other.post("/auth/password-reset", {"email": "nobody@example.com"})
+    assert sent.context["step"] == unknown.context["step"] == "sent"
+    link = wos.mail("pat@example.com")["link"]
+    assert link.startswith("http://testserver/auth/password-reset/confirm?token=")
+    form = other.get(link)
+    assert form.context["step"] == "confirm"
+    token = form.context["token"]
+    differ = other.post("/auth/password-reset/confirm", {"token": token, "new_password": "a-new-password", "new_password_again": "another"})
+    assert differ.status_code == 400
+    done = other.post("/auth/password-reset/confirm", {"token": token, "new_password": "a-new-password", "new_password_again": "a-new-password"})
+    assert done.context["step"] == "done"
+    assert client.get("/account/sessions").status_code == 302  # the first browser was signed out
+    again = other.post("/auth/password-reset/confirm", {"token": token, "new_password": "a-new-password", "new_password_again": "a-new-password"})
+    assert again.status_code == 400 and again.context["code"] == "password_reset_invalid"

@@ -297,3 +297,11 @@ def test_the_readme_lists_every_operation_the_emulator_implements():
     pages = {"/invite", "/device"}  # hosted pages, named in prose
     assert routes - pages - listed == set()
     assert listed - routes == set()
+
+
+def test_metadata_beyond_workos_limits_is_refused(wos):
+    headers = {"Authorization": f"Bearer {wos.store.api_key}"}
+    for metadata in ({"k": "x" * 601}, {"k" * 41: "v"}, {f"k{i}": "v" for i in range(51)}):
+        response = requests.post(f"{wos.url}/organizations", json={"name": "Acme", "metadata": metadata}, headers=headers, timeout=5)
+        assert response.status_code == 422 and response.json()["code"] == "invalid_request_parameters"
+    assert requests.post(f"{wos.url}/organizations", json={"name": "Acme", "metadata": {"k": "x" * 600}}, headers=headers, timeout=5).status_code == 201

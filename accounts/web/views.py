@@ -9,12 +9,13 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts import policy, ratelimit, sessions, workos_auth, workos_client
+from accounts import authkit_steps, policy, ratelimit, sessions, workos_auth, workos_client
 from accounts.client import client_ip
 from accounts.conf import app_settings
 from accounts.errors import GatehouseError
 from accounts.http import error_page, rate_limited, safe_next, throttled_page
 from accounts.models import AuthSession, SignInMethod, SignInState
+from accounts.web import steps
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +42,48 @@ def _route(request, rule, email, next_url):
     return None  # Google/Okta: the page explains; those sign-ins start in the application
 
 
+_PASSWORD_METHODS = (SignInMethod.PASSWORD, SignInMethod.WORKOS_PASSWORD)
+
+
+def _choices(rule, email):
+    """What the password page offers besides the password, as the login rule allows."""
+    workos = workos_client.is_configured()
+    return {
+        "offer_code": workos and policy.admits(rule, SignInMethod.MAGIC_CODE),
+        "offer_workos": workos and rule is None,
+        "offer_reset": workos and authkit_steps.password_backend(email) == "workos",
+    }
+
+
+def _send_code(request, email, context):
+    limited = ratelimit.hit("email_send", ratelimit.account_ident(email))
+    if limited is not None:
+        return throttled_page(request, limited, template="accounts/login.html", context=context)
+    try:
+        authkit_steps.send_magic_code(email, request=request)
+    except GatehouseError as exc:
+        context.update(step="elsewhere" if exc.code == "method_not_allowed" else "email", error=exc.message)
+        return render(request, "accounts/login.html", context, status=exc.status if exc.status < 500 else 503)
+    context["step"] = "code"
+    return render(request, "accounts/login.html", context)
+
+
+def _workos_sign_in(request, email, context):
+    """A magic code or a WorkOS-held password, checked by WorkOS: a session, a step, or the form again."""
+    if context["step"] == "code":
+        attempt = lambda: authkit_steps.verify_magic_code(email, request.POST.get("code", ""), request=request, browser=request, next_url=context["next"])  # noqa: E731
+    else:
+        attempt = lambda: authkit_steps.password_sign_in(email, request.POST.get("password", ""), request=request, browser=request, next_url=context["next"])  # noqa: E731
+
+    def failed(exc):
+        if exc.code == "method_not_allowed":
+            context["step"] = "elsewhere"
+        context["error"] = exc.message
+        return render(request, "accounts/login.html", context, status=exc.status if exc.status < 500 else 503)
+
+    return steps.run(request, attempt, failed=failed)
+
+
 @never_cache
 @require_http_methods(["GET", "POST"])
 def login_page(request):
@@ -56,20 +99,25 @@ def login_page(request):
         context["error"] = "Enter your email address."
         return render(request, "accounts/login.html", context, status=400)
     rule = policy.rule_for(email)
-    if "password" not in request.POST:
+    context.update(_choices(rule, email), rule=rule)
+    action = request.POST.get("action", "")
+    if action == "send_code" or ("password" not in request.POST and "code" not in request.POST):
         limited = ratelimit.hit("sign_in_ip", client_ip(request))
         if limited is not None:
             return throttled_page(request, limited, template="accounts/login.html", context=context)
+        if action == "send_code" or (rule is not None and rule.method == SignInMethod.MAGIC_CODE):
+            return _send_code(request, email, context)
         routed = _route(request, rule, email, next_url)
         if routed is not None:
             return routed
-        context["step"] = "password" if rule is None or rule.method == SignInMethod.PASSWORD else "elsewhere"
-        context["rule"] = rule
+        context["step"] = "password" if rule is None or rule.method in _PASSWORD_METHODS else "elsewhere"
         return render(request, "accounts/login.html", context)
-    context["step"] = "password"
+    context["step"] = "password" if "password" in request.POST else "code"
     limited = ratelimit.check_password_attempt(request, email)
     if limited is not None:
         return throttled_page(request, limited, template="accounts/login.html", context=context)
+    if context["step"] == "code" or authkit_steps.password_backend(email) == "workos":
+        return _workos_sign_in(request, email, context)
     try:
         policy.check_method(email, SignInMethod.PASSWORD)
     except GatehouseError as exc:
@@ -127,11 +175,12 @@ def workos_callback(request):
             request=request,
             browser=True,
         )
+    except authkit_steps.StepRequired as step:
+        return steps.to_steps(request, step)
     except GatehouseError as exc:
         sessions.sign_in_failed(request, reason=exc.code, method="workos")
         return error_page(request, exc)
-    sessions.start_browser_session(request, result.user, method=result.method, workos_session_id=result.workos_session_id)
-    return redirect(safe_next(request, result.next_url))
+    return steps.finish(request, result)
 
 
 @never_cache
