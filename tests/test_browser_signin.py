@@ -43,3 +43,23 @@ def test_password_sign_in_on_our_page(page, site):
 def test_tampered_callback_shows_a_page_not_a_500(page, site):
     page.goto(f"{site}/auth/callback?code=abc&state=forged:1:x")
     assert page.get_by_test_id("error-code").inner_text() == "state_invalid"
+
+
+def test_emailed_code_then_mfa_challenge_pages_in_chromium(page, site, wos):
+    from workos_emulator import totp
+
+    secret = "JBSWY3DPEHPK3PXP"
+    wos.add_user("coded@example.com", mfa=True, totp_secret=secret)
+    page.goto(f"{site}/auth/login?next=/account/sessions")
+    page.fill("#id_username", "coded@example.com")
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_test_id("send-code").click()
+    page.get_by_test_id("code-sent").wait_for()
+    page.fill("#id_code", wos.mail("coded@example.com")["code"])
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    page.wait_for_url(f"{site}/auth/steps")
+    assert "authenticator app" in page.content()
+    page.fill("#id_code", totp.code_at(secret, wos.store.now()))
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    page.wait_for_url(f"{site}/account/sessions")
+    assert page.get_by_test_id("signed-in-as").inner_text() == "coded@example.com"

@@ -125,3 +125,39 @@ def test_spa_shows_provider_errors_in_its_own_words(page, spa):
     page.goto(f"{spa}callback?error=access_denied&error_description={planted.replace(' ', '+')}")
     expect(page.locator("#error")).to_be_visible()
     assert planted not in page.locator("body").inner_text()
+
+
+def test_spa_signs_in_with_an_emailed_code(page, spa, wos):
+    page.goto(spa)
+    page.fill("#code-email", "spa@example.com")
+    page.get_by_role("button", name="Email me a code").click()
+    expect(page.locator("#code-sent")).to_contain_text("If this address can sign in")
+    page.fill("#magic-code", "000000" if wos.mail("spa@example.com")["code"] != "000000" else "111111")
+    page.get_by_role("button", name="Sign in with the code").click()
+    expect(page.locator("#error")).to_have_attribute("data-code", "invalid_one_time_code")
+    page.fill("#magic-code", wos.mail("spa@example.com")["code"])
+    page.get_by_role("button", name="Sign in with the code").click()
+    expect(page.locator("#user-email")).to_have_text("spa@example.com")
+
+
+def test_spa_passes_mfa_enrollment_and_organization_steps(page, spa, wos):
+    from workos_emulator import totp
+
+    wos.seed(organizations=[{"id": "org_A", "name": "Alpha"}, {"id": "org_B", "name": "Beta"}])
+    wos.add_user("steps@example.com", password="pw-steps-123", email_verified=False, mfa=True, organizations=["org_A", "org_B"])
+    page.goto(spa)
+    page.get_by_role("button", name="Continue with WorkOS").click()
+    sign_in_on_authkit(page, wos, "steps@example.com", "pw-steps-123")
+    expect(page.locator("#step-text")).to_contain_text("We sent a code to steps@example.com")
+    page.fill("#step-code", wos.mail("steps@example.com")["code"])
+    page.get_by_role("button", name="Continue").click()
+    expect(page.locator("#step-text")).to_contain_text("requires an authenticator app")
+    page.get_by_role("button", name="Set up authenticator").click()
+    expect(page.locator("#totp-qr")).to_be_visible()
+    secret = page.locator("#totp-key").inner_text().removeprefix("Key: ")
+    page.fill("#step-code", totp.code_at(secret, wos.store.now()))
+    page.get_by_role("button", name="Continue").click()
+    expect(page.locator("#step-text")).to_have_text("Choose the organization to sign in to.")
+    page.get_by_role("button", name="Beta").click()
+    expect(page.locator("#user-email")).to_have_text("steps@example.com")
+    expect(page.locator("#user-org")).to_have_text("org_B")

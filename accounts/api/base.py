@@ -70,12 +70,14 @@ def clear_token_cookies(response):
     response.delete_cookie(REFRESH_COOKIE, path="/api/token/refresh/", samesite="Lax")
 
 
-def pair_response(pair, body, *, access_key="access", refresh_key="refresh"):
-    """Tokens in the body, or (cookie mode) in HttpOnly cookies and not in the body."""
-    if not app_settings.GATEHOUSE_TOKEN_COOKIES:
+def pair_response(pair, body, *, access_key="access", refresh_key="refresh", in_body=False):
+    """Tokens in the body, or (cookie mode, unless `in_body`: clients without cookies, such as a
+    CLI) in HttpOnly cookies and not in the body."""
+    cookies = app_settings.GATEHOUSE_TOKEN_COOKIES and not in_body
+    if not cookies:
         body = {access_key: pair.access, refresh_key: pair.refresh, **body}
     response = Response(body)
-    if app_settings.GATEHOUSE_TOKEN_COOKIES:
+    if cookies:
         set_token_cookies(response, pair)
     return response
 
@@ -93,12 +95,12 @@ def start_session(result, request):
     )
 
 
-def result_response(result, request):
+def result_response(result, request, *, in_body=False):
     """The answer to a finished WorkOS sign-in: a new AuthSession and its tokens, with the user."""
-    return signin_response(start_session(result, request), result.user, created=result.created)
+    return signin_response(start_session(result, request), result.user, created=result.created, in_body=in_body)
 
 
-def signin_response(pair, user, *, created=False):
+def signin_response(pair, user, *, created=False, in_body=False):
     """The answer to a sign-in that returns the user (the WorkOS callback, Google, Okta)."""
     body = {
         "access_expires_at": pair.access_expires_at,
@@ -106,4 +108,4 @@ def signin_response(pair, user, *, created=False):
         "user": s.UserSerializer(user, context={"session": pair.session}).data,
         "created": created,
     }
-    return pair_response(pair, body, access_key="access_token", refresh_key="refresh_token")
+    return pair_response(pair, body, access_key="access_token", refresh_key="refresh_token", in_body=in_body)

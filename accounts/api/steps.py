@@ -164,7 +164,8 @@ class DeviceTokenView(SignInView):
     )
     def post(self, request):
         data = _valid(s.DeviceTokenSerializer, request)
-        return result_response(authkit_steps.poll_device(data["device_code"], request=request), request)
+        # a CLI keeps no cookies: the tokens are in the body whatever GATEHOUSE_TOKEN_COOKIES says
+        return result_response(authkit_steps.poll_device(data["device_code"], request=request), request, in_body=True)
 
     def handle_exception(self, exc):
         if getattr(exc, "code", "") in ("authorization_pending", "slow_down"):

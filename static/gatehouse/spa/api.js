@@ -7,6 +7,7 @@ export class ApiError extends Error {
     super(body?.message || `Request failed (${status})`);
     this.status = status;
     this.code = body?.code || "network_error";
+    this.detail = body?.detail;
   }
 }
 
@@ -74,6 +75,26 @@ export class Gatehouse {
 
   async password(email, password) {
     this.keep(await this.request("POST", "/api/token/", { email, password }, { retry: false }));
+  }
+
+  // An emailed one-time code: ask for one (the answer never says whether the address has an
+  // account), then sign in with it.
+  sendCode(email) {
+    return this.request("POST", "/api/auth/magic-code", { email }, { retry: false });
+  }
+
+  async verifyCode(email, code) {
+    this.keep(await this.request("POST", "/api/auth/magic-code/verify", { email, code }, { retry: false }));
+  }
+
+  // A sign-in that answered 403 with `detail.pending_token` has a step left: `email-verification`
+  // or `mfa` ({code}), `organization` ({organization_id}). `enroll` sets up a first authenticator.
+  async step(kind, pendingToken, body) {
+    this.keep(await this.request("POST", `/api/auth/steps/${kind}`, { pending_token: pendingToken, ...body }, { retry: false }));
+  }
+
+  enroll(pendingToken) {
+    return this.request("POST", "/api/auth/steps/mfa/enroll", { pending_token: pendingToken }, { retry: false });
   }
 
   async refreshTokens() {

@@ -1,4 +1,5 @@
-// The example SPA: AuthKit sign-in, email + password, the user, refresh on 401, logout.
+// The example SPA: AuthKit sign-in, email + password, emailed codes, the steps a WorkOS sign-in
+// may ask for (email verification, MFA, organization), the user, refresh on 401, logout.
 import { Gatehouse } from "./api.js";
 
 const base = document.body.dataset.base; // "/examples/spa/"
@@ -21,6 +22,21 @@ const MESSAGES = {
   account_not_found: "There is no account for you here yet. Ask an administrator to invite you.",
   email_not_verified: "Your email address is not verified with that provider.",
   workos_unavailable: "The sign-in service is having trouble. Try again in a moment.",
+  invalid_one_time_code: "That code is not right. Check it and try again.",
+  one_time_code_expired: "That code has expired. Please sign in again.",
+  one_time_code_too_many_attempts: "Too many wrong codes. Please sign in again.",
+  sign_in_expired: "The sign-in can no longer be finished. Please sign in again.",
+  pending_token_expired: "The sign-in took too long. Please sign in again.",
+  method_not_allowed: "People from your email domain sign in another way.",
+};
+
+const ENDS_SIGN_IN = new Set(["one_time_code_expired", "one_time_code_too_many_attempts", "sign_in_expired", "invalid_pending_authentication_token", "invalid_grant"]);
+
+const STEP_TEXT = {
+  email_verification_required: (d) => `We sent a code to ${d.email}. Enter it to verify your address.`,
+  mfa_enrollment: () => "Your organization requires an authenticator app. Set one up, then enter the code it shows.",
+  mfa_challenge: () => "Enter the code from your authenticator app.",
+  organization_selection_required: () => "Choose the organization to sign in to.",
 };
 
 function showError(err) {
@@ -33,6 +49,90 @@ function showError(err) {
 function clearError() {
   $("error").hidden = true;
 }
+
+// --- a sign-in with a step left (403 with detail.pending_token) -----------------------------
+let pending = null;
+
+function showStep(detail) {
+  pending = detail;
+  $("signed-out").hidden = true;
+  $("step").hidden = false;
+  $("step-text").textContent = STEP_TEXT[detail.step](detail);
+  $("step-enroll").hidden = detail.step !== "mfa_enrollment";
+  $("totp-qr").hidden = $("totp-key").hidden = true;
+  $("step-code-form").hidden = detail.step === "organization_selection_required";
+  $("step-code").value = "";
+  const orgs = $("step-orgs");
+  orgs.replaceChildren();
+  for (const org of detail.organizations || []) {
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "secondary";
+    button.textContent = org.name || org.id;
+    button.addEventListener("click", () => attempt(() => api.step("organization", pending.pending_token, { organization_id: org.id })));
+    orgs.append(button);
+  }
+}
+
+// Run a sign-in call: the user on success, the next step, or the error in words.
+async function attempt(signIn) {
+  clearError();
+  try {
+    await signIn();
+  } catch (err) {
+    if (err.detail?.pending_token) {
+      showStep(err.detail);
+    } else {
+      showError(err);
+      // a wrong code may be tried again; anything else ends the sign-in (start over)
+      if (!pending || err.status === 403 || ENDS_SIGN_IN.has(err.code) || err.code.startsWith("pending_token")) {
+        pending = null;
+        $("step").hidden = true;
+        render(null);
+      }
+    }
+    return;
+  }
+  pending = null;
+  $("step").hidden = true;
+  await loadUser();
+}
+
+$("enroll").addEventListener("click", async () => {
+  clearError();
+  try {
+    const factor = await api.enroll(pending.pending_token);
+    $("totp-qr").src = factor.qr_code;
+    $("totp-key").textContent = `Key: ${factor.secret}`;
+    $("totp-qr").hidden = $("totp-key").hidden = false;
+  } catch (err) {
+    showError(err);
+  }
+});
+
+$("step-code-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  const kind = pending.step === "email_verification_required" ? "email-verification" : "mfa";
+  attempt(() => api.step(kind, pending.pending_token, { code: $("step-code").value }));
+});
+
+$("send-code-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  clearError();
+  try {
+    const { message } = await api.sendCode($("code-email").value);
+    $("code-sent").textContent = message;
+    $("verify-code-form").hidden = false;
+    $("magic-code").focus();
+  } catch (err) {
+    showError(err);
+  }
+});
+
+$("verify-code-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  attempt(() => api.verifyCode($("code-email").value, $("magic-code").value));
+});
 
 function render(user) {
   $("signed-out").hidden = Boolean(user);
@@ -80,15 +180,9 @@ $("workos").addEventListener("click", async () => {
   }
 });
 
-$("password-form").addEventListener("submit", async (event) => {
+$("password-form").addEventListener("submit", (event) => {
   event.preventDefault();
-  clearError();
-  try {
-    await api.password($("email").value, $("password").value);
-    await loadUser();
-  } catch (err) {
-    showError(err);
-  }
+  attempt(() => api.password($("email").value, $("password").value));
 });
 
 // Google / Okta: the SPA runs the provider's authorization step itself (state, nonce and PKCE
@@ -167,13 +261,8 @@ async function start() {
     } else if (params.get("error")) {
       showError(providerError(params));
     } else {
-      try {
-        await api.exchange(params.get("code"), params.get("state"), callbackUri);
-      } catch (err) {
-        showError(err);
-        render(null);
-        return;
-      }
+      await attempt(() => api.exchange(params.get("code"), params.get("state"), callbackUri));
+      return;
     }
   }
   await loadUser();
