@@ -136,6 +136,9 @@ def _continue(state, grant, *, request, browser, **kwargs):
             signin_state.discard(state)
             raise ProviderError("This sign-in can no longer be finished. Start again.", code=exc.code if exc.code in FINAL_CODES else "sign_in_expired", status=400) from None
         signin_state.save(state)
+        if exc.code == "invalid_one_time_code":
+            left = MAX_ATTEMPTS - extra["attempts"]
+            raise ProviderError(f"That code is not right. {left} {'try' if left == 1 else 'tries'} left.", code=exc.code, status=400, detail={"attempts_left": left}) from None
         raise
     except GatehouseError:
         signin_state.discard(state)  # refused by policy: nothing to retry

@@ -54,7 +54,7 @@ def steps_page(request):
         exc.message = "This sign-in has expired or was already finished. Start again."
         return error_page(request, exc)
     extra = state.extra
-    context = {"step": extra["step"], "detail": authkit_steps.public_step(extra, "")}
+    context = {"step": extra["step"], "detail": authkit_steps.public_step(extra, ""), "enrolled": bool(extra.get("challenge_id"))}
     if request.method == "GET":
         return render(request, _TEMPLATE, context)
 
