@@ -135,7 +135,7 @@ def test_cli_starts_with_the_demo_seed():
         line = proc.stdout.readline()
         assert line.startswith("WorkOS emulator on http://127.0.0.1:")
         assert "WORKOS_API_KEY=sk_test_emulator" in proc.stdout.readline()
-        assert "2 users, 2 organizations, 2 connections" in proc.stdout.readline()
+        assert demo_counts() in proc.stdout.readline()
     finally:
         proc.terminate()
         proc.wait(5)
@@ -262,7 +262,7 @@ def test_cli_state_file_is_resumed_instead_of_the_seed(tmp_path):
         try:
             lines = [proc.stdout.readline() for _ in range(4)]
             assert f"state {expected} {state}" in lines[2], lines
-            assert "2 users, 2 organizations, 2 connections" in lines[3]
+            assert demo_counts() in lines[3]
         finally:
             proc.terminate()
             proc.wait(5)
@@ -305,3 +305,11 @@ def test_metadata_beyond_workos_limits_is_refused(wos):
         response = requests.post(f"{wos.url}/organizations", json={"name": "Acme", "metadata": metadata}, headers=headers, timeout=5)
         assert response.status_code == 422 and response.json()["code"] == "invalid_request_parameters"
     assert requests.post(f"{wos.url}/organizations", json={"name": "Acme", "metadata": {"k": "x" * 600}}, headers=headers, timeout=5).status_code == 201
+
+
+def demo_counts():
+    """What the emulator says it loaded from the demo seed."""
+    import yaml
+
+    demo = yaml.safe_load(open("workos_emulator/demo.yaml"))
+    return f"{len(demo['users'])} users, {len(demo['organizations'])} organizations, {len(demo['connections'])} connections"
