@@ -22,7 +22,7 @@ import time
 from accounts import audit, policy, secretbox, signin_state, workos_auth, workos_client
 from accounts.client import client_ip, user_agent
 from accounts.conf import app_settings
-from accounts.errors import GatehouseError, InvalidSignInRequest, ProviderError
+from accounts.errors import GatehouseError, InvalidSignInRequest, ProviderError, ProviderUnavailable
 from accounts.models import AuditEvent, AuthSession, SignInMethod, SignInState, User, normalize_email
 from accounts.workos_sdk import EmailVerificationRequiredError, MfaChallengeError, MfaEnrollmentError, OrganizationSelectionRequiredError
 
@@ -130,9 +130,11 @@ def _continue(state, grant, *, request, browser, **kwargs):
     except StepRequired:
         signin_state.discard(state)  # the next step has its own pending token
         raise
+    except ProviderUnavailable:
+        raise  # WorkOS failed or is busy: the same step may be tried again
     except ProviderError as exc:
         extra["attempts"] += 1
-        if exc.code in FINAL_CODES or extra["attempts"] >= MAX_ATTEMPTS or exc.status >= 500:
+        if exc.code in FINAL_CODES or extra["attempts"] >= MAX_ATTEMPTS:
             signin_state.discard(state)
             raise ProviderError("This sign-in can no longer be finished. Start again.", code=exc.code if exc.code in FINAL_CODES else "sign_in_expired", status=400) from None
         signin_state.save(state)
