@@ -163,6 +163,16 @@ def test_magic_code_signs_in_and_never_says_whether_an_account_exists(api, wos):
     assert used.status_code == 400
 
 
+def test_expired_codes_are_refused(api, wos):
+    wos.add_user("pat@example.com", email_verified=False)
+    post(api, "/api/auth/magic-code", email="pat@example.com")
+    magic = wos.mail("pat@example.com")["code"]
+    wos.advance(11 * 60)  # WorkOS's codes last 10 minutes
+    late = post(api, "/api/auth/magic-code/verify", email="pat@example.com", code=magic)
+    assert late.status_code == 400 and late.json()["code"] == "one_time_code_expired"
+    assert AuthSession.objects.count() == 0
+
+
 def test_magic_code_follows_login_rules_and_is_throttled_per_address(api, wos, settings):
     LoginRule.objects.create(pattern="corp.test", method=SignInMethod.SSO, organization_id="org_X")
     refused = post(api, "/api/auth/magic-code", email="a@corp.test")
