@@ -3,7 +3,7 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 
 from accounts import audit
-from accounts.models import AuditEvent, AuthSession, Identity, LoginRule, User
+from accounts.models import AuditEvent, AuthSession, Identity, LoginRule, SessionPolicy, User
 from accounts.sessions import end_sessions
 
 
@@ -86,7 +86,7 @@ class IdentityAdmin(admin.ModelAdmin):
 
 @admin.register(AuthSession)
 class AuthSessionAdmin(admin.ModelAdmin):
-    list_display = ("user", "method", "ip_address", "created_at", "last_refreshed_at", "revoked_at", "revoked_reason")
+    list_display = ("user", "method", "ip_address", "created_at", "last_seen_at", "revoked_at", "revoked_reason")
     list_filter = ("method", "revoked_reason", "created_at")
     search_fields = ("user__email", "workos_session_id", "ip_address")
     raw_id_fields = ("user",)
@@ -110,6 +110,28 @@ class LoginRuleAdmin(admin.ModelAdmin):
     list_editable = ("priority", "enabled")
     list_filter = ("method", "enabled", "allow_signup")
     search_fields = ("pattern", "organization_id", "connection_id")
+
+
+@admin.register(SessionPolicy)
+class SessionPolicyAdmin(admin.ModelAdmin):
+    """Per organization; everyone else follows GATEHOUSE_SESSION_POLICY (shown on the list)."""
+
+    list_display = ("organization_id", "enabled", "idle_timeout_minutes", "absolute_lifetime_hours", "warning_minutes", "idle_tracking", "updated_at")
+    search_fields = ("organization_id",)
+    list_filter = ("enabled",)
+    fieldsets = (
+        (None, {"fields": ("organization_id", "enabled")}),
+        ("Limits", {"fields": ("idle_timeout_minutes", "absolute_lifetime_hours", "warning_minutes", "idle_tracking")}),
+        ("Renewal at the end of a sign-in", {"fields": ("sso_silent_renewal", "sso_fallback", "password_silent_renewal", "password_fallback")}),
+    )
+
+    def changelist_view(self, request, extra_context=None):
+        from accounts.session_policy import default
+
+        d = default()
+        summary = "off" if not d.enabled else f"idle {d.idle_timeout_minutes} min, at most {d.absolute_lifetime_hours} h, warning {d.warning_minutes} min"
+        extra_context = {"subtitle": f"Sign-ins outside these organizations follow the default policy: {summary}.", **(extra_context or {})}
+        return super().changelist_view(request, extra_context)
 
 
 @admin.register(AuditEvent)

@@ -55,6 +55,12 @@ def check_workos(app_configs=None, **kwargs):
         errors.append(
             Error("WORKOS_CLIENT_ID is set but WORKOS_API_KEY is not.", hint="Copy the API key (sk_...) from the WorkOS dashboard.", id="gatehouse.E003")
         )
+    from dataclasses import asdict
+
+    from accounts.session_policy import default, problems
+
+    for field, problem in problems(asdict(default())).items():
+        errors.append(Error(f"GATEHOUSE_SESSION_POLICY {field}: {problem}", id="gatehouse.E015"))
     backend = app_settings.GATEHOUSE_PASSWORD_BACKEND
     if backend not in ("django", "workos"):
         errors.append(Error(f"GATEHOUSE_PASSWORD_BACKEND must be django or workos, not {backend!r}.", id="gatehouse.E008"))

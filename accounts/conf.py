@@ -44,6 +44,8 @@ DEFAULTS = {
     "GATEHOUSE_ORGANIZATION_DOMAINS": "accounts.workos_auth.organization_verified_domains",
     "GATEHOUSE_SIGNIN_STATE_MAX_AGE": 600,
     "GATEHOUSE_PASSWORD_BACKEND": "django",
+    "GATEHOUSE_SESSION_POLICY": {},  # over accounts.session_policy.Policy's defaults
+    "GATEHOUSE_DEFAULT_ORGANIZATION_ID": "",
     "GATEHOUSE_TOTP_ISSUER": "Gatehouse",
     "GATEHOUSE_TRUSTED_PROXY_COUNT": 0,
     "GATEHOUSE_TRUSTED_PROXIES": [],

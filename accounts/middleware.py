@@ -1,19 +1,39 @@
-"""Sign a browser out when its sign-in (AuthSession) has been ended elsewhere."""
+"""Sign a browser out when its sign-in (AuthSession) has been ended elsewhere, or when the session
+policy ends it (idle too long, or past its absolute lifetime)."""
 
-from django.contrib import auth
+from django.contrib import auth, messages
+from django.utils import timezone
 
+from accounts import session_policy
 from accounts.models import AuthSession
-from accounts.sessions import BROWSER_SESSION_KEY
+from accounts.sessions import BROWSER_SESSION_KEY, end_sessions, policy_error
 
 
 class BrowserSessionRevocationMiddleware:
-    """One indexed lookup per request of a signed-in browser; nothing for anonymous or token requests."""
+    """One indexed lookup per request of a signed-in browser (and a write of its last activity at
+    most once a minute); nothing for anonymous or token requests."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
         session_id = request.session.get(BROWSER_SESSION_KEY) if hasattr(request, "session") else None
-        if session_id and not AuthSession.objects.filter(id=session_id, revoked_at__isnull=True).exists():
-            auth.logout(request)
+        if session_id:
+            self._check(request, session_id)
         return self.get_response(request)
+
+    def _check(self, request, session_id):
+        mine = AuthSession.objects.filter(id=session_id, revoked_at__isnull=True)
+        row = mine.values("created_at", "last_seen_at", "organization_id").first()
+        if row is None:
+            auth.logout(request)
+            return
+        now = timezone.now()
+        policy = session_policy.for_organization(row["organization_id"])
+        lapsed = policy.lapsed(created_at=row["created_at"], last_seen_at=row["last_seen_at"], now=now)
+        if lapsed:
+            end_sessions(mine, reason=lapsed, user=request.user, request=request)
+            auth.logout(request)
+            messages.info(request, policy_error(lapsed, policy).message)
+        elif row["last_seen_at"] is None or now - row["last_seen_at"] > session_policy.SEEN_WRITE_INTERVAL:
+            mine.update(last_seen_at=now)

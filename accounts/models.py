@@ -141,6 +141,9 @@ class AuthSession(models.Model):
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     last_refreshed_at = models.DateTimeField(null=True, blank=True)
+    # Last sign of the person: a refresh (apps) or a request (browsers, written at most once a
+    # minute). The idle timeout of the session policy counts from here.
+    last_seen_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
     revoked_reason = models.CharField(max_length=32, blank=True)
 
@@ -153,6 +156,45 @@ class AuthSession(models.Model):
     @property
     def is_active(self):
         return self.revoked_at is None
+
+
+class SessionPolicy(models.Model):
+    """How long the sign-ins of one WorkOS organization may last (accounts.session_policy).
+    People outside any organization with a policy get the default (GATEHOUSE_SESSION_POLICY)."""
+
+    class Fallback(models.TextChoices):
+        REDIRECT = "redirect", "Sign in again through WorkOS (silently when the provider allows)"
+        LOGOUT = "logout", "Sign out"
+
+    organization_id = models.CharField("WorkOS organization id", max_length=64, unique=True, help_text="org_...")
+    enabled = models.BooleanField(default=True, help_text="Off: sign-ins last as long as their refresh tokens.")
+    idle_timeout_minutes = models.PositiveIntegerField(default=30, help_text="Sign-ins without activity for this long end.")
+    absolute_lifetime_hours = models.PositiveIntegerField(default=8, help_text="No sign-in lasts longer, active or not.")
+    warning_minutes = models.PositiveIntegerField(default=2, help_text="How long before an idle sign-out clients warn.")
+    idle_tracking = models.BooleanField(default=True, help_text="Off: only the absolute lifetime applies.")
+    sso_silent_renewal = models.BooleanField("silent renewal for SSO sign-ins", default=True)
+    sso_fallback = models.CharField("at the end of an SSO sign-in", max_length=8, choices=Fallback.choices, default=Fallback.REDIRECT)
+    password_silent_renewal = models.BooleanField("silent renewal for password and code sign-ins", default=False)
+    password_fallback = models.CharField("at the end of a password or code sign-in", max_length=8, choices=Fallback.choices, default=Fallback.LOGOUT)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "session policies"
+        ordering = ["organization_id"]
+
+    def __str__(self):
+        return f"Session policy of {self.organization_id}"
+
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        from accounts.session_policy import problems
+
+        errors = problems(self.__dict__)
+        if not (self.organization_id or "").startswith("org_"):
+            errors["organization_id"] = "Enter a WorkOS organization id (org_...)."
+        if errors:
+            raise ValidationError(errors)
 
 
 class SignInState(models.Model):

@@ -20,7 +20,7 @@ from django.db.models.signals import post_save
 from django.dispatch import receiver
 from django.utils import timezone
 
-from accounts import audit, secretbox, tokens, workos_auth
+from accounts import audit, secretbox, session_policy, tokens, workos_auth
 from accounts.client import client_ip, user_agent
 from accounts.errors import GatehouseError, TokenError
 from accounts.models import AuditEvent, AuthSession, User
@@ -45,6 +45,7 @@ def start_token_session(user, *, method, request=None, workos_session_id="", wor
     session = AuthSession.objects.create(
         user=user,
         method=method,
+        last_seen_at=timezone.now(),
         workos_session_id=workos_session_id or "",
         workos_refresh_token=secretbox.seal(workos_refresh_token),
         organization_id=organization_id or "",
@@ -56,14 +57,23 @@ def start_token_session(user, *, method, request=None, workos_session_id="", wor
     return tokens.mint(user, session)
 
 
-def start_browser_session(request, user, *, method, workos_session_id=""):
+def start_browser_session(request, user, *, method, workos_session_id="", organization_id=""):
     """Sign the browser in (Django session) and record it as an AuthSession, so that it is listed
     and can be ended like an app sign-in; accounts.middleware signs the browser out once ended."""
     auth.login(request, user, backend=getattr(user, "backend", None) or "django.contrib.auth.backends.ModelBackend")
     session = AuthSession.objects.create(
-        user=user, method=method, channel=AuthSession.Channel.BROWSER, workos_session_id=workos_session_id or "", **_client(request)
+        user=user,
+        method=method,
+        channel=AuthSession.Channel.BROWSER,
+        last_seen_at=timezone.now(),
+        workos_session_id=workos_session_id or "",
+        organization_id=organization_id or "",
+        **_client(request),
     )
     request.session[BROWSER_SESSION_KEY] = session.id
+    absolute = session_policy.for_session(session).absolute
+    if absolute:
+        request.session.set_expiry(int(absolute.total_seconds()))  # the cookie does not outlive the policy
     if workos_session_id:
         request.session[BROWSER_WORKOS_SID_KEY] = workos_session_id
     audit.record(AuditEvent.Kind.SIGN_IN_SUCCEEDED, user=user, request=request, method=method)
@@ -86,6 +96,7 @@ def refresh(raw):
     """Rotate a refresh token: a new pair, or TokenError. Behind an AuthKit sign-in the WorkOS
     refresh token rotates too, so a sign-in WorkOS has ended stops refreshing here."""
     claims = tokens.decode(raw, expected_type="refresh")
+    now = timezone.now()
     with transaction.atomic():
         session = AuthSession.objects.select_for_update().filter(id=claims["sess"]).select_related("user").first()
         if session is None or session.user_id is None or str(session.user_id) != tokens.user_id_of(claims):
@@ -94,22 +105,28 @@ def refresh(raw):
             raise TokenError("This sign-in has ended. Sign in again.", code="session_revoked")
         if not session.user.is_active:
             raise TokenError("This account is disabled.", code="user_inactive")
-        use = tokens.mark_used(raw, claims, session.user_id)
-        if use == tokens.Use.RACE:
-            raise TokenError("This refresh token was just used by another request.", code="refresh_token_already_used")
-        if use == tokens.Use.FRESH:
-            try:
-                _refresh_workos(session)
-            except GatehouseError as exc:
-                if exc.code != "invalid_grant":
-                    raise  # rolls back the blacklist row: the same token works on retry
-                ended = "workos_session_ended"
-            else:
-                session.last_refreshed_at = timezone.now()
-                session.save(update_fields=["last_refreshed_at", "workos_refresh_token", "organization_id", "role"])
-                return tokens.mint(session.user, session)
+        policy = session_policy.for_session(session)
+        lapsed = policy.lapsed(created_at=session.created_at, last_seen_at=session.last_seen_at or session.last_refreshed_at, now=now)
+        if not lapsed:
+            use = tokens.mark_used(raw, claims, session.user_id)
+            if use == tokens.Use.RACE:
+                raise TokenError("This refresh token was just used by another request.", code="refresh_token_already_used")
+            if use == tokens.Use.FRESH:
+                try:
+                    _refresh_workos(session)
+                except GatehouseError as exc:
+                    if exc.code != "invalid_grant":
+                        raise  # rolls back the blacklist row: the same token works on retry
+                    ended = "workos_session_ended"
+                else:
+                    session.last_refreshed_at = session.last_seen_at = timezone.now()
+                    session.save(update_fields=["last_refreshed_at", "last_seen_at", "workos_refresh_token", "organization_id", "role"])
+                    return tokens.mint(session.user, session)
     # Endings happen outside the failed rotation so that they are committed.
     sessions = AuthSession.objects.filter(id=session.id)
+    if lapsed:
+        end_sessions(sessions, reason=lapsed, user=session.user)
+        raise policy_error(lapsed, policy)
     if use == tokens.Use.REPLAY:
         log.warning("Refresh token reuse detected for session %s (user %s): ending it", session.id, session.user_id)
         end_sessions(sessions, reason="refresh_reuse")
@@ -117,6 +134,14 @@ def refresh(raw):
         raise TokenError("This refresh token was already used. The sign-in has been ended for safety.", code="refresh_token_reused")
     end_sessions(sessions, reason=ended, revoke_workos=False)
     raise TokenError("The WorkOS session has ended. Sign in again.", code="session_revoked")
+
+
+def policy_error(lapsed, policy):
+    """The TokenError for a sign-in the session policy has ended."""
+    if lapsed == session_policy.IDLE:
+        minutes = policy.idle_timeout_minutes
+        return TokenError(f"You were signed out after {minutes} minutes without activity. Sign in again.", code=lapsed)
+    return TokenError(f"Sign-ins last at most {policy.absolute_lifetime_hours} hours. Sign in again.", code=lapsed)
 
 
 def _refresh_workos(session):

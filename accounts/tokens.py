@@ -21,6 +21,7 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.utils import datetime_from_epoch
 
+from accounts import session_policy
 from accounts.errors import TokenError
 from accounts.models import AuthSession
 
@@ -65,7 +66,13 @@ def mint(user, session):
     for name, value in _claims_for(user, session).items():
         refresh[name] = value
     access = refresh.access_token
-    access.set_exp(lifetime=conf.ACCESS_TOKEN_LIFETIME)
+    # never past what the session policy allows: its absolute limit, or the idle timeout from now
+    now = timezone.now()
+    lifetime = conf.ACCESS_TOKEN_LIFETIME
+    limit = session_policy.for_session(session).access_limit(created_at=session.created_at, now=now)
+    if limit is not None:
+        lifetime = max(min(lifetime, limit - now), timedelta(seconds=1))
+    access.set_exp(lifetime=lifetime)
     # No OutstandingToken row yet: the AuthSession is the record of this sign-in, and the row
     # simplejwt's blacklist needs is written when the token is rotated (one insert fewer per
     # sign-in).

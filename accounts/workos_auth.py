@@ -143,10 +143,13 @@ def complete_authkit(auth, organization_hint, *, method=SignInMethod.AUTHKIT):
     claims = _unverified_claims(auth.access_token)
     user = auth.user
     org_id = auth.organization_id or claims.get("org_id") or ""
-    if organization_hint and not org_id and not User.objects.filter(workos_user_id=user.id).exists():
+    # The hint (else the configured default) is only for a brand-new user WorkOS gives no organization.
+    fallback = "" if org_id else organization_hint or app_settings.GATEHOUSE_DEFAULT_ORGANIZATION_ID
+    if fallback and User.objects.filter(workos_user_id=user.id).exists():
+        fallback = ""
+    if fallback and fallback == organization_hint:
         _check_organization_hint(organization_hint)
-    else:
-        organization_hint = ""
+    organization_hint = fallback
     identity = ExternalIdentity(
         provider=Identity.Provider.WORKOS,
         subject=user.id,

@@ -73,8 +73,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "accounts.middleware.BrowserSessionRevocationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "accounts.middleware.BrowserSessionRevocationMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
 ]
@@ -227,6 +227,16 @@ GATEHOUSE_ALLOWED_EMAIL_DOMAINS = [d.lower() for d in env_list("GATEHOUSE_ALLOWE
 GATEHOUSE_PROVISIONING_ADAPTER = env_str("GATEHOUSE_PROVISIONING_ADAPTER", "accounts.adapter.DefaultAdapter")
 GATEHOUSE_SIGNIN_STATE_MAX_AGE = env_int("GATEHOUSE_SIGNIN_STATE_MAX_AGE", 600, minimum=30)
 GATEHOUSE_EXAMPLES_ENABLED = env_bool("GATEHOUSE_EXAMPLES_ENABLED", DEBUG)
+# The session policy of sign-ins outside any organization with its own (those are edited in the
+# admin): idle timeout, absolute lifetime, warning time. See accounts/session_policy.py.
+GATEHOUSE_SESSION_POLICY = {
+    "enabled": env_bool("SESSION_POLICY_ENABLED", True),
+    "idle_timeout_minutes": env_int("SESSION_IDLE_TIMEOUT_MINUTES", 30, minimum=1),
+    "absolute_lifetime_hours": env_int("SESSION_ABSOLUTE_LIFETIME_HOURS", 8, minimum=1),
+    "warning_minutes": env_int("SESSION_WARNING_MINUTES", 2, minimum=1),
+}
+# The WorkOS organization a brand-new user joins when WorkOS gives none and the sign-in names none.
+GATEHOUSE_DEFAULT_ORGANIZATION_ID = env_str("DEFAULT_ORGANIZATION_ID")
 # Where passwords live when no login rule says: "django" (this database) or "workos" (WorkOS
 # user management, checked with its password grant). A rule's method overrides it per domain.
 GATEHOUSE_PASSWORD_BACKEND = env_str("GATEHOUSE_PASSWORD_BACKEND", "django")
@@ -285,6 +295,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {"SessionFallbackEnum": ["redirect", "logout"]},
 }
 
 # Our HS256 tokens' key: SECRET_KEY unless set (then at least 32 random characters; checked).

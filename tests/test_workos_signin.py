@@ -422,7 +422,7 @@ def test_logout_requires_authentication(api):
 def test_password_login_right_wrong_unknown(api):
     User.objects.create_user("pw@example.com", "a-good-password-1")
     ok = api.post("/api/token/", {"email": "PW@example.com", "password": "a-good-password-1"}, format="json")
-    assert ok.status_code == 200 and set(ok.json()) == {"access", "refresh"}
+    assert ok.status_code == 200 and set(ok.json()) == {"access", "refresh", "session_config"}
     wrong = api.post("/api/token/", {"email": "pw@example.com", "password": "nope"}, format="json")
     unknown = api.post("/api/token/", {"email": "who@example.com", "password": "nope"}, format="json")
     assert wrong.status_code == unknown.status_code == 401

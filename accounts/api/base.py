@@ -9,7 +9,7 @@ from rest_framework import permissions
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts import sessions
+from accounts import session_policy, sessions
 from accounts.api import serializers as s
 from accounts.api.throttles import SignInIPThrottle
 from accounts.authentication import ACCESS_COOKIE, REFRESH_COOKIE
@@ -72,8 +72,9 @@ def clear_token_cookies(response):
 
 def pair_response(pair, body, *, access_key="access", refresh_key="refresh", in_body=False):
     """Tokens in the body, or (cookie mode, unless `in_body`: clients without cookies, such as a
-    CLI) in HttpOnly cookies and not in the body."""
+    CLI) in HttpOnly cookies and not in the body; with the sign-in's `session_config`."""
     cookies = app_settings.GATEHOUSE_TOKEN_COOKIES and not in_body
+    body = {**body, "session_config": session_policy.for_session(pair.session).config(pair.session)}
     if not cookies:
         body = {access_key: pair.access, refresh_key: pair.refresh, **body}
     response = Response(body)

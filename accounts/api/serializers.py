@@ -53,6 +53,23 @@ class CallbackRequestSerializer(serializers.Serializer):
         return attrs
 
 
+class SessionConfigSerializer(serializers.Serializer):
+    """The session policy of this sign-in: clients warn people with it; the server enforces it."""
+
+    enabled = serializers.BooleanField(help_text="Off: the sign-in lasts as long as its refresh tokens.")
+    idle_timeout_minutes = serializers.IntegerField(help_text="Without activity (a refresh) for this long, the sign-in ends: `session_idle_timeout`.")
+    absolute_lifetime_hours = serializers.IntegerField(help_text="No sign-in lasts longer: `session_expired`.")
+    warning_minutes = serializers.IntegerField(help_text="Warn the person this long before an idle sign-out.")
+    idle_tracking = serializers.BooleanField(help_text="Off: only the absolute lifetime applies.")
+    sso_silent_renewal = serializers.BooleanField(help_text="SSO-like sign-ins (WorkOS, SSO, Google, Okta, device) may be renewed without asking.")
+    sso_fallback = serializers.ChoiceField(choices=["redirect", "logout"], help_text="At their end: sign in again through WorkOS, or sign out.")
+    password_silent_renewal = serializers.BooleanField(help_text="The same for password and emailed-code sign-ins.")
+    password_fallback = serializers.ChoiceField(choices=["redirect", "logout"])
+    silent_renewal = serializers.BooleanField(help_text="The renewal rule for this sign-in's method.")
+    fallback = serializers.ChoiceField(choices=["redirect", "logout"], help_text="The fallback for this sign-in's method.")
+    expires_at = serializers.DateTimeField(allow_null=True, help_text="When this sign-in ends at the latest.")
+
+
 class TokenPairResponseSerializer(serializers.Serializer):
     access_token = serializers.CharField(required=False, help_text="Omitted in cookie mode.")
     refresh_token = serializers.CharField(required=False, help_text="Omitted in cookie mode.")
@@ -60,6 +77,7 @@ class TokenPairResponseSerializer(serializers.Serializer):
     refresh_expires_at = serializers.DateTimeField()
     user = UserSerializer()
     created = serializers.BooleanField(required=False, help_text="True when this sign-in created the account.")
+    session_config = SessionConfigSerializer()
 
 
 class PasswordLoginSerializer(serializers.Serializer):
@@ -70,6 +88,7 @@ class PasswordLoginSerializer(serializers.Serializer):
 class SimplePairSerializer(serializers.Serializer):
     access = serializers.CharField(required=False, help_text="Omitted in cookie mode.")
     refresh = serializers.CharField(required=False, help_text="Omitted in cookie mode.")
+    session_config = SessionConfigSerializer()
 
 
 class RefreshSerializer(serializers.Serializer):

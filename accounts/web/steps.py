@@ -20,7 +20,7 @@ _TEMPLATE = "accounts/steps.html"
 def finish(request, result):
     """A finished WorkOS sign-in in a browser: the Django session, then where it was going."""
     request.session.pop(PENDING_KEY, None)
-    sessions.start_browser_session(request, result.user, method=result.method, workos_session_id=result.workos_session_id)
+    sessions.start_browser_session(request, result.user, method=result.method, workos_session_id=result.workos_session_id, organization_id=result.organization_id)
     return redirect(safe_next(request, result.next_url))
 
 

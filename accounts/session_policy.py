@@ -1,0 +1,135 @@
+"""Session policy: how long a sign-in may last, idle and in total, per WorkOS organization.
+
+A sign-in (`AuthSession`) follows the policy of its organization (a `SessionPolicy` row, edited
+in the admin) or the default (`GATEHOUSE_SESSION_POLICY`). Every sign-in and refresh answer
+carries it as `session_config`, so clients can warn people; the server enforces it:
+
+- refresh (`accounts.sessions.refresh`) ends a sign-in idle longer than the idle timeout
+  (`session_idle_timeout`) or older than the absolute lifetime (`session_expired`);
+- browsers (`accounts.middleware`) are signed out the same way, and their last activity is
+  written at most once per `SEEN_WRITE_INTERVAL`;
+- access tokens (`accounts.tokens.mint`) expire no later than the absolute limit, nor later
+  than the idle timeout from their minting.
+
+Policies are read on every refresh and browser request: all rows are cached together and the
+cache is dropped when one is saved or deleted. Sign-ins outside any organization read nothing.
+"""
+
+from dataclasses import asdict, dataclass, fields
+from datetime import timedelta
+
+from django.core.cache import cache
+from django.db.models.signals import post_delete, post_save
+
+from accounts.conf import app_settings
+from accounts.models import SessionPolicy, SignInMethod
+
+IDLE = "session_idle_timeout"
+EXPIRED = "session_expired"
+SEEN_WRITE_INTERVAL = timedelta(seconds=60)
+# What an administrator may set (inclusive).
+LIMITS = {"idle_timeout_minutes": (5, 7 * 24 * 60), "absolute_lifetime_hours": (1, 90 * 24), "warning_minutes": (1, 60)}
+FALLBACKS = {SessionPolicy.Fallback.REDIRECT, SessionPolicy.Fallback.LOGOUT}
+# Sign-ins a client may renew by sending the person through the identity provider again.
+_PASSWORD_LIKE = {SignInMethod.PASSWORD, SignInMethod.WORKOS_PASSWORD, SignInMethod.MAGIC_CODE}
+_CACHE_KEY = "gatehouse:session-policies"
+_CACHE_SECONDS = 60
+
+
+@dataclass(frozen=True)
+class Policy:
+    enabled: bool = True
+    idle_timeout_minutes: int = 30
+    absolute_lifetime_hours: int = 8
+    warning_minutes: int = 2
+    idle_tracking: bool = True
+    sso_silent_renewal: bool = True
+    sso_fallback: str = "redirect"
+    password_silent_renewal: bool = False
+    password_fallback: str = "logout"
+
+    @property
+    def idle(self):
+        return timedelta(minutes=self.idle_timeout_minutes) if self.enabled and self.idle_tracking else None
+
+    @property
+    def absolute(self):
+        return timedelta(hours=self.absolute_lifetime_hours) if self.enabled else None
+
+    def lapsed(self, *, created_at, last_seen_at, now):
+        """IDLE or EXPIRED when a sign-in has outlived this policy, else None."""
+        if self.absolute and now - created_at > self.absolute:
+            return EXPIRED
+        if self.idle and now - (last_seen_at or created_at) > self.idle:
+            return IDLE
+        return None
+
+    def access_limit(self, *, created_at, now):
+        """The latest an access token minted `now` may expire, or None when unlimited."""
+        limits = [created_at + self.absolute] if self.absolute else []
+        if self.idle:
+            limits.append(now + self.idle)
+        return min(limits) if limits else None
+
+    def config(self, session):
+        """`session_config`: the policy, and what it means for this sign-in."""
+        group = "password" if session.method in _PASSWORD_LIKE else "sso"
+        return {
+            **asdict(self),
+            "silent_renewal": getattr(self, f"{group}_silent_renewal"),
+            "fallback": getattr(self, f"{group}_fallback"),
+            "expires_at": session.created_at + self.absolute if self.absolute else None,
+        }
+
+
+_FIELDS = [f.name for f in fields(Policy)]
+
+
+def problems(values):
+    """What is wrong with these policy values, by field (empty when they are sound)."""
+    errors = {}
+    for name, (low, high) in LIMITS.items():
+        value = values.get(name)
+        if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+            errors[name] = f"Between {low} and {high}."
+    for name in ("sso_fallback", "password_fallback"):
+        if values.get(name) not in FALLBACKS:
+            errors[name] = "redirect or logout."
+    if not errors:
+        if values["warning_minutes"] >= values["idle_timeout_minutes"]:
+            errors["warning_minutes"] = "The warning must come before the idle timeout."
+        if values["idle_timeout_minutes"] > values["absolute_lifetime_hours"] * 60:
+            errors["idle_timeout_minutes"] = "The idle timeout cannot be longer than the absolute lifetime."
+    return errors
+
+
+def default():
+    return Policy(**{**asdict(Policy()), **{k: v for k, v in app_settings.GATEHOUSE_SESSION_POLICY.items() if k in _FIELDS}})
+
+
+def _by_organization():
+    policies = cache.get(_CACHE_KEY)
+    if policies is None:
+        policies = {row["organization_id"]: Policy(**{k: row[k] for k in _FIELDS}) for row in SessionPolicy.objects.values("organization_id", *_FIELDS)}
+        cache.set(_CACHE_KEY, policies, _CACHE_SECONDS)
+    return policies
+
+
+def _forget(**kwargs):
+    cache.delete(_CACHE_KEY)
+
+
+post_save.connect(_forget, sender=SessionPolicy, dispatch_uid="gatehouse-session-policies-save")
+post_delete.connect(_forget, sender=SessionPolicy, dispatch_uid="gatehouse-session-policies-delete")
+
+
+def for_organization(organization_id):
+    if organization_id:
+        policy = _by_organization().get(organization_id)
+        if policy is not None:
+            return policy
+    return default()
+
+
+def for_session(session):
+    return for_organization(session.organization_id)
