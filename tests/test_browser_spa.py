@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 from playwright.sync_api import expect
 
+from accounts.models import AuthSession
 from tests.conftest import sign_in_on_authkit
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -161,3 +162,36 @@ def test_spa_passes_mfa_enrollment_and_organization_steps(page, spa, wos):
     page.get_by_role("button", name="Beta").click()
     expect(page.locator("#user-email")).to_have_text("steps@example.com")
     expect(page.locator("#user-org")).to_have_text("org_B")
+
+
+def test_spa_warns_before_an_idle_sign_out_and_lets_the_person_stay(page, spa, wos):
+    page.clock.install()  # the page's clock only: minutes pass in an instant
+    page.goto(spa)
+    page.get_by_role("button", name="Continue with WorkOS").click()
+    sign_in_on_authkit(page, wos, "spa@example.com", "pw-spa-12345")
+    expect(page.locator("#user-email")).to_have_text("spa@example.com")
+    expect(page.locator("#policy")).to_have_text("signed out after 30 min idle, at most 8 h")
+    expect(page.locator("#idle-warning")).to_be_hidden()
+
+    page.clock.fast_forward("28:30")
+    expect(page.locator("#idle-warning")).to_be_visible()
+    expect(page.locator("#idle-countdown")).to_have_text("1:30")
+    refreshes_before = int(page.locator("#refreshes").inner_text())
+    page.get_by_role("button", name="Stay signed in").click()
+    expect(page.locator("#idle-warning")).to_be_hidden()
+    expect(page.locator("#refreshes")).to_have_text(str(refreshes_before + 1))  # the server saw it
+
+    page.clock.fast_forward("30:05")
+    expect(page.locator("#error")).to_have_attribute("data-code", "session_idle_timeout")
+    expect(page.get_by_role("button", name="Continue with WorkOS")).to_be_visible()
+    assert list(AuthSession.objects.values_list("revoked_reason", flat=True)) == ["logout"]
+
+
+def test_spa_renews_an_sso_like_sign_in_through_workos_at_its_absolute_end(page, spa, wos):
+    page.clock.install()
+    page.goto(spa)
+    page.get_by_role("button", name="Continue with WorkOS").click()
+    sign_in_on_authkit(page, wos, "spa@example.com", "pw-spa-12345")
+    expect(page.locator("#user-email")).to_have_text("spa@example.com")
+    page.clock.fast_forward("08:00:05")  # past `expires_at`; the policy's fallback for WorkOS sign-ins is "redirect"
+    page.wait_for_url(f"{wos.url}/user_management/authorize**")

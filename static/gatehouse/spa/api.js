@@ -21,6 +21,8 @@ export class Gatehouse {
     this.access = null;
     this.refresh = null;
     this.cookieMode = false;
+    this.sessionConfig = null; // the sign-in's session policy, from every sign-in and refresh
+    this.lastServerTouch = 0; // when the server last saw this sign-in (ms)
     this.onChange = () => {};
   }
 
@@ -52,12 +54,15 @@ export class Gatehouse {
     this.cookieMode = !access;
     this.access = access || null;
     this.refresh = refresh || null;
+    if (pair.session_config) this.sessionConfig = pair.session_config;
+    this.lastServerTouch = Date.now();
     this.onChange();
   }
 
   forget() {
     this.access = this.refresh = null;
     this.cookieMode = false;
+    this.sessionConfig = null;
     this.onChange();
   }
 

@@ -28,6 +28,8 @@ const MESSAGES = {
   sign_in_expired: "The sign-in can no longer be finished. Please sign in again.",
   pending_token_expired: "The sign-in took too long. Please sign in again.",
   method_not_allowed: "People from your email domain sign in another way.",
+  session_idle_timeout: "You were signed out after a while without activity. Please sign in again.",
+  session_expired: "Your sign-in reached its maximum length. Please sign in again.",
 };
 
 const ENDS_SIGN_IN = new Set(["one_time_code_expired", "one_time_code_too_many_attempts", "sign_in_expired", "invalid_pending_authentication_token", "invalid_grant"]);
@@ -134,7 +136,85 @@ $("verify-code-form").addEventListener("submit", (event) => {
   attempt(() => api.verifyCode($("code-email").value, $("magic-code").value));
 });
 
+// --- the session policy: warn before an idle sign-out, keep the server informed ---------------
+// The server ends a sign-in idle for `idle_timeout_minutes` (counted from its last refresh) or
+// older than `absolute_lifetime_hours`. The page counts the person's activity, refreshes while
+// they are active so the server sees it too, and warns `warning_minutes` before the idle end.
+let lastActivity = Date.now();
+let signedIn = false;
+
+function onActivity() {
+  lastActivity = Date.now();
+  const config = api.sessionConfig;
+  if (signedIn && config?.enabled && !$("idle-warning").hidden) return; // only "Stay signed in" counts now
+  if (signedIn && config?.enabled && Date.now() - api.lastServerTouch > (config.idle_timeout_minutes * 60000) / 2) {
+    api.refreshTokens().catch(showError);
+  }
+}
+
+for (const kind of ["pointerdown", "keydown", "scroll", "mousemove"]) {
+  document.addEventListener(kind, onActivity, { passive: true });
+}
+
+function clock(ms) {
+  const seconds = Math.max(0, Math.ceil(ms / 1000));
+  return `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, "0")}`;
+}
+
+async function endSignIn(code) {
+  signedIn = false;
+  $("idle-warning").hidden = true;
+  try {
+    await api.logout();
+  } catch {
+    api.forget(); // the server may have ended it already
+  }
+  render(null);
+  showError({ code });
+}
+
+async function watchSession() {
+  const config = api.sessionConfig;
+  if (!signedIn || !config?.enabled) return;
+  if (config.expires_at && Date.now() >= Date.parse(config.expires_at)) {
+    if (config.fallback === "redirect") {
+      signedIn = false;
+      const { authorization_url, state } = await api.authorizeUrl(callbackUri);
+      sessionStorage.setItem(WORKOS_STATE, state);
+      location.assign(authorization_url);
+    } else {
+      await endSignIn("session_expired");
+    }
+    return;
+  }
+  if (!config.idle_tracking) return;
+  const left = config.idle_timeout_minutes * 60000 - (Date.now() - lastActivity);
+  if (left <= 0) {
+    await endSignIn("session_idle_timeout");
+  } else if (left <= config.warning_minutes * 60000) {
+    $("idle-countdown").textContent = clock(left);
+    $("idle-warning").hidden = false;
+  } else {
+    $("idle-warning").hidden = true;
+  }
+}
+
+setInterval(watchSession, 1000);
+
+$("stay").addEventListener("click", async () => {
+  lastActivity = Date.now();
+  $("idle-warning").hidden = true;
+  try {
+    await api.refreshTokens(); // tells the server, and renews the tokens
+  } catch (err) {
+    showError(err);
+    render(null);
+  }
+});
+
 function render(user) {
+  signedIn = Boolean(user);
+  if (signedIn) lastActivity = Date.now();
   $("signed-out").hidden = Boolean(user);
   $("signed-in").hidden = !user;
   if (user) {
@@ -142,12 +222,18 @@ function render(user) {
     $("user-name").textContent = [user.first_name, user.last_name].filter(Boolean).join(" ") || "—";
     $("user-org").textContent = user.organization_id || "—";
     $("mode").textContent = api.cookieMode ? "HttpOnly cookies" : "memory (response body)";
+    const config = api.sessionConfig;
+    $("policy").textContent = !config ? "—" : !config.enabled ? "no limits"
+      : `signed out after ${config.idle_timeout_minutes} min idle, at most ${config.absolute_lifetime_hours} h`;
   }
 }
 
 async function loadUser() {
   try {
-    render(await api.me());
+    const user = await api.me();
+    // after a reload in cookie mode the page has no session_config yet: one refresh brings it
+    if (!api.sessionConfig) await api.refreshTokens();
+    render(user);
   } catch (err) {
     render(null);
     if (err.status !== 401) showError(err);
