@@ -135,6 +135,7 @@ class SessionSerializer(serializers.Serializer):
     organization_id = serializers.CharField(allow_null=True)
     created_at = serializers.DateTimeField()
     last_refreshed_at = serializers.DateTimeField(allow_null=True)
+    last_seen_at = serializers.DateTimeField(allow_null=True, help_text="The last activity the session policy counts.")
     current = serializers.SerializerMethodField()
 
     def get_current(self, session) -> bool:
