@@ -316,11 +316,19 @@ SIMPLE_JWT = {
     "AUTH_HEADER_TYPES": ("Bearer",),
 }
 
+# One console handler, each record printed once: Django's own loggers do not also propagate to
+# the root's. The development server logs its requests; the WorkOS SDK's HTTP client only problems.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {"plain": {"format": "%(levelname)s %(name)s: %(message)s"}, "bare": {"format": "%(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}, "requests": {"class": "logging.StreamHandler", "formatter": "bare"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.server": {"level": "WARNING"}},
+    "loggers": {
+        "django": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO"), "propagate": False},
+        "django.server": {"handlers": ["requests"], "level": "INFO" if DEBUG else "WARNING", "propagate": False},
+        "httpx2": {"level": "WARNING"},
+        "httpx": {"level": "WARNING"},
+    },
 }
 CSRF_FAILURE_VIEW = "config.views.csrf_failure"

@@ -8,6 +8,8 @@ from config import examples, views
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    # browsers ask for /favicon.ico whatever the page says
+    path("favicon.ico", views.favicon),
     path("admin/login/", admin_login, name="admin-login"),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

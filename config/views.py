@@ -57,3 +57,11 @@ def csrf_failure(request, reason=""):
     if _is_api(request):
         return json_error(403, "csrf_failed", "CSRF verification failed: send the csrftoken cookie's value in X-CSRFToken.")
     return render(request, "errors/error.html", {"title": "Form expired", "message": "The form was stale or came from another site. Go back, reload the page and try again."}, status=403)
+
+
+def favicon(request):
+    """Browsers ask for /favicon.ico whatever a page links: send them to the icon."""
+    from django.shortcuts import redirect
+    from django.templatetags.static import static
+
+    return redirect(static("gatehouse/favicon.svg"), permanent=True)

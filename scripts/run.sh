@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Set up and run Gatehouse on http://127.0.0.1:8000 with the local WorkOS emulator and demo data.
+# APP_PORT and EMULATOR_PORT choose other ports; the demo follows them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
@@ -12,7 +13,9 @@ export WORKOS_API_KEY=${WORKOS_API_KEY:-sk_test_emulator}
 export WORKOS_CLIENT_ID=${WORKOS_CLIENT_ID:-client_emulator}
 export WORKOS_REDIRECT_URI=${WORKOS_REDIRECT_URI:-http://127.0.0.1:$APP_PORT/auth/callback}
 export WORKOS_ALLOWED_REDIRECT_URIS=${WORKOS_ALLOWED_REDIRECT_URIS:-http://127.0.0.1:$APP_PORT/examples/spa/callback}
-export WORKOS_WEBHOOK_SECRET=${WORKOS_WEBHOOK_SECRET:-whsec_demo_emulator}
+# The emulator signs its webhooks with a secret of this checkout (made once, like the dev SECRET_KEY).
+[ -s .dev-webhook-secret ] || .venv/bin/python -c 'import secrets; print("whsec_" + secrets.token_urlsafe(24))' > .dev-webhook-secret
+export WORKOS_WEBHOOK_SECRET=${WORKOS_WEBHOOK_SECRET:-$(cat .dev-webhook-secret)}
 export WORKOS_LOGOUT_RETURN_TO=${WORKOS_LOGOUT_RETURN_TO:-http://127.0.0.1:$APP_PORT/}
 
 .venv/bin/python manage.py migrate --no-input -v0
@@ -23,7 +26,8 @@ cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; }
 trap cleanup EXIT INT TERM
 
 if [ "$WORKOS_BASE_URL" = "http://127.0.0.1:$EMULATOR_PORT" ]; then
-  .venv/bin/python -m workos_emulator --port "$EMULATOR_PORT" --seed workos_emulator/demo.yaml &
+  .venv/bin/python -m workos_emulator --port "$EMULATOR_PORT" --seed workos_emulator/demo.yaml --app-url "http://127.0.0.1:$APP_PORT" \
+    --webhook "http://127.0.0.1:$APP_PORT/webhooks/workos" --webhook-secret "$WORKOS_WEBHOOK_SECRET" &
   pids+=($!)
   for _ in $(seq 50); do
     curl -fsS "$WORKOS_BASE_URL/_emulator/health" >/dev/null 2>&1 && break

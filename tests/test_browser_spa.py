@@ -195,3 +195,15 @@ def test_spa_renews_an_sso_like_sign_in_through_workos_at_its_absolute_end(page,
     expect(page.locator("#user-email")).to_have_text("spa@example.com")
     page.clock.fast_forward("08:00:05")  # past `expires_at`; the policy's fallback for WorkOS sign-ins is "redirect"
     page.wait_for_url(f"{wos.url}/user_management/authorize**")
+
+
+@pytest.mark.parametrize("cookie_mode", [False, True], ids=["body-tokens", "cookie-tokens"])
+def test_spa_signed_out_logs_no_console_errors(page, spa, site, settings, cookie_mode):
+    settings.GATEHOUSE_TOKEN_COOKIES = cookie_mode
+    errors = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.goto(spa)
+    expect(page.get_by_role("button", name="Continue with WorkOS")).to_be_visible()
+    page.goto(f"{site}/auth/login")
+    page.wait_for_load_state("networkidle")
+    assert errors == []

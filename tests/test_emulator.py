@@ -126,16 +126,25 @@ def test_reset_and_request_log(wos):
     assert wos.store.users == {}
 
 
-def test_cli_starts_with_the_demo_seed():
+def test_cli_starts_with_the_demo_seed_for_the_apps_url_and_webhook():
     import subprocess
     import sys
 
-    proc = subprocess.Popen([sys.executable, "-m", "workos_emulator", "--port", "0", "--seed", "workos_emulator/demo.yaml"], stdout=subprocess.PIPE, text=True)
+    command = [sys.executable, "-m", "workos_emulator", "--port", "0", "--seed", "workos_emulator/demo.yaml", "--app-url", "http://127.0.0.1:8010"]
+    command += ["--webhook", "http://127.0.0.1:8010/webhooks/workos", "--webhook-secret", "whsec_mine"]
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
     try:
         line = proc.stdout.readline()
         assert line.startswith("WorkOS emulator on http://127.0.0.1:")
+        url = line.split()[-1]
         assert "WORKOS_API_KEY=sk_test_emulator" in proc.stdout.readline()
         assert demo_counts() in proc.stdout.readline()
+        assert "webhooks to http://127.0.0.1:8010/webhooks/workos signed with the one given" in proc.stdout.readline()
+        headers = {"Authorization": "Bearer sk_test_emulator"}
+        [endpoint] = requests.get(f"{url}/webhook_endpoints", headers=headers, timeout=5).json()["data"]
+        assert endpoint["endpoint_url"] == "http://127.0.0.1:8010/webhooks/workos"
+        authorize = requests.get(f"{url}/user_management/authorize", params={"client_id": "client_emulator", "redirect_uri": "http://localhost:8010/auth/callback", "response_type": "code"}, timeout=5)
+        assert authorize.status_code == 200  # the demo's redirect URIs follow the app's port, on both host names
     finally:
         proc.terminate()
         proc.wait(5)
@@ -311,5 +320,6 @@ def demo_counts():
     """What the emulator says it loaded from the demo seed."""
     import yaml
 
-    demo = yaml.safe_load(open("workos_emulator/demo.yaml"))
+    text = open("workos_emulator/demo.yaml").read()
+    demo = yaml.safe_load(text.replace("{app_url_localhost}", "http://localhost:8000").replace("{app_url}", "http://127.0.0.1:8000"))
     return f"{len(demo['users'])} users, {len(demo['organizations'])} organizations, {len(demo['connections'])} connections"

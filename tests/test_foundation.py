@@ -321,3 +321,8 @@ def test_connect_and_workos_settings_have_defaults(settings):
     assert app_settings.WORKOS_DASHBOARD_URL == "https://dashboard.workos.com"
     with pytest.raises(AttributeError):
         _ = app_settings.NOT_A_SETTING
+
+
+def test_the_favicon_is_served(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301 and response["Location"].endswith("gatehouse/favicon.svg")

@@ -3,6 +3,7 @@
 import argparse
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import yaml
 
@@ -20,6 +21,13 @@ def main(argv=None):
         metavar="FILE",
         help="keep the state in FILE: loaded at start when it exists (the seed is then not applied), written after every change",
     )
+    parser.add_argument(
+        "--app-url",
+        default="http://127.0.0.1:8000",
+        help="the application's origin: replaces {app_url} (and {app_url_localhost}, the same on localhost) in the seed (default: %(default)s)",
+    )
+    parser.add_argument("--webhook", metavar="URL", help="deliver every event, signed, to URL (the only webhook endpoint unless the seed names others)")
+    parser.add_argument("--webhook-secret", metavar="SECRET", help="the secret signing --webhook deliveries (default: a new random one, printed)")
     parser.add_argument("--auto", metavar="EMAIL", help="sign in as EMAIL at once instead of showing the hosted page")
     parser.add_argument("--quiet", action="store_true", help="do not log each request")
     args = parser.parse_args(argv)
@@ -33,10 +41,18 @@ def main(argv=None):
         sys.exit(f"workos_emulator: cannot load state file {args.state}: {exc}")
     if args.seed and not resumed:
         try:
-            data = yaml.safe_load(args.seed.read_text()) or {}
-        except (OSError, yaml.YAMLError) as exc:
+            text = args.seed.read_text()
+            app_url = args.app_url.rstrip("/")
+            localhost = urlsplit(app_url)._replace(netloc=f"localhost:{urlsplit(app_url).port}" if urlsplit(app_url).port else "localhost").geturl()
+            data = yaml.safe_load(text.replace("{app_url_localhost}", localhost).replace("{app_url}", app_url)) or {}
+        except (OSError, yaml.YAMLError, ValueError) as exc:
             sys.exit(f"workos_emulator: cannot read seed file {args.seed}: {exc}")
         server.store.seed(data)
+        server.app.save_state()
+    webhook = None
+    if args.webhook and not any(e["endpoint_url"] == args.webhook for e in server.store.webhook_endpoints.values()):
+        with server.store.lock:
+            webhook = server.store.add_webhook_endpoint(args.webhook, args.webhook_secret)
         server.app.save_state()
     if args.auto:
         server.store.auto_login = args.auto
@@ -46,6 +62,9 @@ def main(argv=None):
     if args.state:
         print(f"  state {'resumed from' if resumed else 'kept in'} {args.state}", flush=True)
     print(f"  {len(store.users)} users, {len(store.organizations)} organizations, {len(store.connections)} connections", flush=True)
+    if webhook:
+        shown = "the one given" if args.webhook_secret else webhook["secret"]
+        print(f"  webhooks to {webhook['endpoint_url']} signed with {shown}", flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

@@ -13,7 +13,7 @@ button.alt{background:#fff;color:#1d2330;border:1px solid #cfd5e0}.err{color:#b4
 
 
 def _page(title, body):
-    return f"<!doctype html><html><head><meta charset='utf-8'><title>{escape(title)}</title><style>{_STYLE}</style></head><body><div class='box'><div class='tag'>WorkOS emulator</div>{body}</div></body></html>"
+    return f"<!doctype html><html><head><meta charset='utf-8'><title>{escape(title)}</title><link rel='icon' href='data:,'><style>{_STYLE}</style></head><body><div class='box'><div class='tag'>WorkOS emulator</div>{body}</div></body></html>"
 
 
 def _hidden(flow):
@@ -38,8 +38,8 @@ def sign_in(flow, users, error=None):
     return _page(
         "Sign in",
         f"<h1>Sign in</h1>{err}<form method='post' action='/_emulator/sign-in'>{_hidden(flow)}"
-        f"<label for='email'>Email</label><input id='email' type='email' name='email' value='{hint}' required>"
-        f"<label for='password'>Password</label><input id='password' type='password' name='password' required>"
+        f"<label for='email'>Email</label><input id='email' type='email' name='email' value='{hint}' autocomplete='username' required>"
+        f"<label for='password'>Password</label><input id='password' type='password' name='password' autocomplete='current-password' required>"
         f"<button type='submit'>Sign in</button></form>"
         + (f"<p class='tag' style='margin-top:1.2rem'>Seeded users</p>{buttons}" if users else ""),
     )
@@ -122,8 +122,8 @@ def device(user_code, users, error=None):
     return _page(
         "Device sign-in",
         f"<h1>Sign in device {escape(user_code)}</h1>{err}<form method='post' action='/device'><input type='hidden' name='user_code' value='{code}'>"
-        "<label for='email'>Email</label><input id='email' type='email' name='email' required>"
-        "<label for='password'>Password</label><input id='password' type='password' name='password' required>"
+        "<label for='email'>Email</label><input id='email' type='email' name='email' autocomplete='username' required>"
+        "<label for='password'>Password</label><input id='password' type='password' name='password' autocomplete='current-password' required>"
         "<button type='submit'>Sign in</button></form>"
         + (f"<p class='tag' style='margin-top:1.2rem'>Seeded users</p>{buttons}" if users else "")
         + f"<form method='post' action='/device'><input type='hidden' name='user_code' value='{code}'><button class='alt' type='submit' name='decision' value='deny'>Deny</button></form>",

@@ -59,15 +59,22 @@ class SignInView(PublicAPIView):
         return super().handle_exception(exc)
 
 
+# Readable by scripts and holding no secret: tells a page whether token cookies may be there, so
+# that a signed-out page need not ask the API (and log a 401) to find out.
+SIGNED_IN_HINT_COOKIE = "gatehouse_signed_in"
+
+
 def set_token_cookies(response, pair):
     common = {"secure": not settings.DEBUG, "httponly": True, "samesite": "Lax"}
     response.set_cookie(ACCESS_COOKIE, pair.access, expires=pair.access_expires_at, path="/api/", **common)
     response.set_cookie(REFRESH_COOKIE, pair.refresh, expires=pair.refresh_expires_at, path="/api/token/refresh/", **common)
+    response.set_cookie(SIGNED_IN_HINT_COOKIE, "1", expires=pair.refresh_expires_at, path="/", **{**common, "httponly": False})
 
 
 def clear_token_cookies(response):
     response.delete_cookie(ACCESS_COOKIE, path="/api/", samesite="Lax")
     response.delete_cookie(REFRESH_COOKIE, path="/api/token/refresh/", samesite="Lax")
+    response.delete_cookie(SIGNED_IN_HINT_COOKIE, path="/", samesite="Lax")
 
 
 def pair_response(pair, body, *, access_key="access", refresh_key="refresh", in_body=False):

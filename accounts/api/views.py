@@ -119,6 +119,12 @@ class RefreshView(PublicAPIView):
             raise TokenError("A refresh token is required.", code="token_missing")
         return pair_response(sessions.refresh(raw), {})
 
+    def handle_exception(self, exc):
+        response = super().handle_exception(exc)
+        if response.status_code == 401 and self.request.COOKIES.get(REFRESH_COOKIE):
+            clear_token_cookies(response)  # the sign-in is over: the browser forgets it too
+        return response
+
 
 class VerifyView(PublicAPIView):
     @extend_schema(

@@ -351,6 +351,11 @@ async function start() {
       return;
     }
   }
+  // Signed out for sure (no tokens in memory, no token cookies): nothing to ask the API.
+  if (!api.access && !document.cookie.split("; ").includes("gatehouse_signed_in=1")) {
+    render(null);
+    return;
+  }
   await loadUser();
 }
 
