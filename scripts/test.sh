@@ -15,9 +15,18 @@ if [ ! -x /usr/bin/chromium ]; then
   fi
 fi
 
-# WorkOS's OpenAPI spec for the emulator contract tests (they fail in CI without it, skip elsewhere)
+# WorkOS's OpenAPI spec for the emulator contract and fuzz tests: WORKOS_OPENAPI_SPEC if set, else a
+# copy beside the checkout, else the pinned npm package (fetched once, integrity-checked). Without
+# any, those tests fail in CI and skip elsewhere.
 spec=$(cd .. && pwd)/shared/workos-openapi/open-api-spec.yaml
 if [ -z "${WORKOS_OPENAPI_SPEC:-}" ] && [ -f "$spec" ]; then export WORKOS_OPENAPI_SPEC=$spec; fi
+if [ -z "${WORKOS_OPENAPI_SPEC:-}" ]; then
+  if fetched=$(.venv/bin/python scripts/fetch_workos_spec.py); then
+    export WORKOS_OPENAPI_SPEC=$fetched
+  else
+    echo "(WorkOS's OpenAPI spec is not available: the emulator contract tests will skip)" >&2
+  fi
+fi
 # Two parallel workers by default (TEST_WORKERS=0 runs everything in one process).
 echo "==> pytest on ${DATABASE_URL:-SQLite} with ${TEST_WORKERS:-2} workers"
 set +e
