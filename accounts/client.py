@@ -82,3 +82,18 @@ def user_agent(request, limit=300):
     if request is None:
         return ""
     return "".join(ch for ch in (request.META.get("HTTP_USER_AGENT") or "") if ch.isprintable())[:limit]
+
+
+@functools.lru_cache(maxsize=1024)
+def describe_device(agent):
+    """A user agent as people say it: "Chrome on Linux", "Mobile Safari on iOS", else the raw text."""
+    from ua_parser import parse
+
+    if not agent:
+        return ""
+    parsed = parse(agent)
+    browser = parsed.user_agent.family if parsed.user_agent else ""
+    system = parsed.os.family if parsed.os and parsed.os.family != "Other" else ""
+    if not browser or browser == "Other":
+        return agent[:60]
+    return f"{browser} on {system}" if system else browser

@@ -149,6 +149,7 @@ class AuthSession(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        verbose_name = "sign-in"
 
     def __str__(self):
         return f"{self.user} via {self.get_method_display()} ({self.created_at:%Y-%m-%d %H:%M})"
@@ -156,6 +157,12 @@ class AuthSession(models.Model):
     @property
     def is_active(self):
         return self.revoked_at is None
+
+    @property
+    def device(self):
+        from accounts.client import describe_device
+
+        return describe_device(self.user_agent)
 
 
 class SessionPolicy(models.Model):

@@ -5,6 +5,10 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from accounts.web.views import admin_login
 from config import examples, views
 
+admin.site.site_header = "Gatehouse administration"
+admin.site.site_title = "Gatehouse admin"
+admin.site.index_title = "Users, sign-ins and WorkOS"
+
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),

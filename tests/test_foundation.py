@@ -326,3 +326,28 @@ def test_connect_and_workos_settings_have_defaults(settings):
 def test_the_favicon_is_served(client):
     response = client.get("/favicon.ico")
     assert response.status_code == 301 and response["Location"].endswith("gatehouse/favicon.svg")
+
+
+@pytest.mark.parametrize(
+    "agent, said",
+    [
+        ("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36", "Chrome on Linux"),
+        ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1", "Mobile Safari on iOS"),
+        ("gatehouse-cli/1.0", "gatehouse-cli/1.0"),
+        ("", ""),
+    ],
+)
+def test_devices_are_named_as_people_say_them(agent, said):
+    from accounts.client import describe_device
+
+    assert describe_device(agent) == said
+
+
+@pytest.mark.django_db
+def test_my_sign_ins_names_the_device(client):
+    from accounts.models import User
+
+    User.objects.create_user("pat@example.com", password="pw-pat-12345")
+    agent = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:121.0) Gecko/20100101 Firefox/121.0"
+    client.post("/auth/login", {"email": "pat@example.com", "password": "pw-pat-12345"}, HTTP_USER_AGENT=agent)
+    assert "Firefox on Windows" in client.get("/account/sessions").content.decode()

@@ -131,6 +131,7 @@ class SessionSerializer(serializers.Serializer):
     method = serializers.CharField()
     channel = serializers.ChoiceField(choices=["api", "browser"], help_text="App (token) or browser sign-in.")
     user_agent = serializers.CharField(allow_blank=True)
+    device = serializers.CharField(allow_blank=True, help_text='The user agent as people say it, e.g. "Chrome on Linux".')
     ip_address = serializers.IPAddressField(allow_null=True)
     organization_id = serializers.CharField(allow_null=True)
     created_at = serializers.DateTimeField()
