@@ -31,11 +31,28 @@ def safe_next(request, candidate):
     return settings.LOGIN_REDIRECT_URL
 
 
+# What a person reads on a page for the failures links and round trips produce; the API keeps
+# the precise message (and every page shows the code).
+_PLAIN = {
+    "state_missing": "This sign-in link is incomplete. Start again from the sign-in page.",
+    "state_invalid": "This sign-in link has expired or was already used.",
+    "state_expired": "This sign-in link has expired or was already used.",
+    "state_already_used": "This sign-in link has expired or was already used.",
+    "state_mismatch": "This sign-in was started in another browser or tab. Start again from the sign-in page.",
+    "external_auth_id_missing": "This sign-in link is incomplete. Go back to the application and try again.",
+    "external_auth_id_invalid": "This sign-in link has expired or was already used.",
+    "pending_token_missing": "There is no sign-in to finish here. Start from the sign-in page.",
+    "pending_token_invalid": "This sign-in has expired or was already finished.",
+    "pending_token_expired": "This sign-in has expired or was already finished.",
+    "pending_token_mismatch": "This sign-in was started in another browser. Start again from the sign-in page.",
+}
+
+
 def error_page(request, exc, status=None, title="Sign-in did not work"):
     return render(
         request,
         "errors/error.html",
-        {"title": title, "message": exc.message, "code": exc.code},
+        {"title": title, "message": _PLAIN.get(exc.code, exc.message), "code": exc.code},
         status=status or (exc.status if exc.status < 500 else 502 if exc.status == 502 else 503),
     )
 

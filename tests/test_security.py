@@ -470,3 +470,17 @@ def test_pages_send_a_content_security_policy(client, path):
     policy = response["Content-Security-Policy"]
     assert "default-src 'self'" in policy and "script-src 'self'" in policy and "frame-ancestors 'none'" in policy
     assert "unsafe-inline" not in policy
+
+
+@pytest.mark.parametrize(
+    "path, params, said",
+    [
+        ("/auth/callback", {"code": "x", "state": "forged"}, "This sign-in link has expired or was already used."),
+        ("/auth/steps", {}, "There is no sign-in to finish here. Start from the sign-in page."),
+    ],
+)
+def test_error_pages_speak_plainly_and_lead_back(client, wos, path, params, said):
+    page = client.get(path, params)
+    assert page.status_code == 400
+    body = page.content.decode()
+    assert said in body and "Back to sign-in" in body and "not one we issued" not in body

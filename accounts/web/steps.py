@@ -51,7 +51,6 @@ def steps_page(request):
         state = authkit_steps.pending(handle, browser=request)
     except InvalidSignInRequest as exc:
         request.session.pop(PENDING_KEY, None)
-        exc.message = "This sign-in has expired or was already finished. Start again."
         return error_page(request, exc)
     extra = state.extra
     context = {"step": extra["step"], "detail": authkit_steps.public_step(extra, ""), "enrolled": bool(extra.get("challenge_id"))}
