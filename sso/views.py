@@ -16,7 +16,7 @@ from accounts.client import client_ip
 from accounts.errors import GatehouseError, InvalidSignInRequest
 from accounts.http import error_page, safe_next, throttled_page
 from sso import webhooks
-from sso.models import Organization
+from sso.models import Connection, Organization
 
 
 def organization_for_email(email):
@@ -29,9 +29,25 @@ def organization_for_email(email):
     return org
 
 
+_NOT_AVAILABLE = "Single sign-on is not available for your organization right now. Ask your administrator."
+
+
+def _check_available(*, organization_id="", connection_id=""):
+    """Refuse, before sending anyone to WorkOS, an SSO target the mirror knows cannot work: an
+    organization none of whose connections is active, or a connection that is not active."""
+    if connection_id:
+        state = Connection.objects.filter(workos_id=connection_id).values_list("state", flat=True).first()
+        if state is not None and state != "active":
+            raise InvalidSignInRequest(_NOT_AVAILABLE, code="sso_not_available", status=404)
+    elif Organization.objects.filter(workos_id=organization_id).exists():
+        if not Connection.objects.filter(organization_workos_id=organization_id, state="active").exists():
+            raise InvalidSignInRequest(_NOT_AVAILABLE, code="sso_not_available", status=404)
+
+
 def _sso_url(*, email="", organization_id="", connection_id="", redirect_uri="", next_url="", browser=None):
     if not organization_id and not connection_id:
         organization_id = organization_for_email(email).workos_id
+    _check_available(organization_id=organization_id, connection_id=connection_id)
     return workos_auth.authorization_url(
         flow="sso", redirect_uri=redirect_uri, next_url=next_url, organization_id=organization_id, connection_id=connection_id, login_hint=email, browser=browser
     )

@@ -362,3 +362,17 @@ def test_deeply_nested_webhook_body_is_refused_not_500(client):
     header = EmulatorApp.sign_webhook("whsec_test", body)
     response = client.post("/webhooks/workos", body, content_type="application/json", HTTP_WORKOS_SIGNATURE=header)
     assert response.status_code == 400 and response.json()["code"] == "invalid_body"
+
+
+def test_sso_is_not_offered_when_no_mirrored_connection_is_active(client, api, wos):
+    seed_org(wos)
+    sync.sync_all()
+    Connection.objects.filter(workos_id="conn_ACME").update(state="inactive")
+    page = client.post("/auth/sso", {"email": "sam@acme.test"})
+    assert page.status_code == 404 and b"not available for your organization" in page.content
+    for params in ({"email": "sam@acme.test"}, {"organization_id": "org_ACME"}, {"connection_id": "conn_ACME"}):
+        refused = api.get("/api/auth/sso/authorize", params)
+        assert refused.status_code == 404 and refused.json()["code"] == "sso_not_available", params
+    Connection.objects.filter(workos_id="conn_ACME").delete()
+    assert api.get("/api/auth/sso/authorize", {"organization_id": "org_ACME"}).json()["code"] == "sso_not_available"
+    assert api.get("/api/auth/sso/authorize", {"organization_id": "org_UNMIRRORED"}).status_code == 200  # WorkOS decides
