@@ -22,6 +22,7 @@ PAGE_SIZE = 100
 class Counts:
     created: int = 0
     updated: int = 0
+    unchanged: int = 0
     removed: int = 0
 
 
@@ -33,8 +34,8 @@ class SyncReport:
     def __str__(self):
         o, c = self.organizations, self.connections
         return (
-            f"connections: {c.created} created, {c.updated} updated, {c.removed} removed; "
-            f"organizations: {o.created} created, {o.updated} updated, {o.removed} removed"
+            f"connections: {c.created} created, {c.updated} updated, {c.unchanged} unchanged, {c.removed} removed; "
+            f"organizations: {o.created} created, {o.updated} updated, {o.unchanged} unchanged, {o.removed} removed"
         )
 
 
@@ -46,14 +47,22 @@ def _upsert(model, rows, counts, seen):
     if not rows:
         return
     ids = [row["workos_id"] for row in rows]
+    fields = [name for name in rows[0] if name != "workos_id"]
+    compared = [name for name in fields if name != "last_synced_at"]
     with transaction.atomic():
-        existing = set(model.objects.filter(workos_id__in=ids).values_list("workos_id", flat=True))
-        fields = [name for name in rows[0] if name != "workos_id"]
+        existing = {row.pop("workos_id"): row for row in model.objects.filter(workos_id__in=ids).values("workos_id", *compared)}
+        # every row is written (its last_synced_at moves on); what changed is only counted
         model.objects.bulk_create(
             [model(**row) for row in rows], update_conflicts=True, unique_fields=["workos_id"], update_fields=fields
         )
-    counts.created += len(set(ids) - existing)
-    counts.updated += len(existing)
+    for row in rows:
+        before = existing.get(row["workos_id"])
+        if before is None:
+            counts.created += 1
+        elif all(before[name] == row[name] for name in compared):
+            counts.unchanged += 1
+        else:
+            counts.updated += 1
 
 
 def _pages(iterator, size=PAGE_SIZE):

@@ -47,7 +47,8 @@ def test_sync_many_pages_with_creates_updates_and_removals(wos):
     wos.store.connections["conn_ACME"]["name"] = "Acme Okta (renamed)"
     wos.store.add_connection("Brand new", organization="org_ACME")
     report = sync.sync_all()
-    assert (report.connections.created, report.connections.updated, report.connections.removed) == (1, 250, 1)
+    counts = report.connections
+    assert (counts.created, counts.updated, counts.unchanged, counts.removed) == (1, 1, 249, 1)
     assert Connection.objects.get(workos_id="conn_ACME").name == "Acme Okta (renamed)"
     assert not Connection.objects.filter(name="Conn 007").exists()
 
@@ -69,7 +70,7 @@ def test_sync_failure_midway_removes_nothing(wos):
 def test_sync_command_reports_counts(wos, capsys):
     seed_org(wos)
     call_command("sync_sso")
-    assert "connections: 1 created, 0 updated, 0 removed" in capsys.readouterr().out
+    assert "connections: 1 created, 0 updated, 0 unchanged, 0 removed" in capsys.readouterr().out
 
 
 @pytest.mark.django_db(transaction=True)
