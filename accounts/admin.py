@@ -1,8 +1,12 @@
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.utils.html import format_html, format_html_join
+from django.utils.module_loading import import_string
 
 from accounts import audit
+from accounts.conf import app_settings
 from accounts.models import AuditEvent, AuthSession, Identity, LoginRule, SessionPolicy, User
 from accounts.sessions import end_sessions
 
@@ -103,8 +107,46 @@ class AuthSessionAdmin(admin.ModelAdmin):
         _end_sessions(self, request, [(s.user, AuthSession.objects.filter(pk=s.pk)) for s in queryset.select_related("user")])
 
 
+def _organization_choices():
+    path = app_settings.GATEHOUSE_ORGANIZATION_CHOICES
+    return import_string(path)() if path else None
+
+
+class OrganizationInput(forms.TextInput):
+    """A WorkOS organization id, suggested by name from GATEHOUSE_ORGANIZATION_CHOICES as you type."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        choices = _organization_choices() or []
+        listed = f"{name}-organizations"
+        html = super().render(name, value, {**(attrs or {}), "list": listed, "autocomplete": "off", "placeholder": "Type a name or org_..."}, renderer)
+        options = format_html_join("", '<option value="{}">{}</option>', ((wid, label) for wid, label in choices))
+        return html + format_html('<datalist id="{}">{}</datalist>', listed, options)
+
+
+class _OrganizationForm(forms.ModelForm):
+    """organization_id must name one of the known organizations (when the choices are known)."""
+
+    def clean_organization_id(self):
+        value = (self.cleaned_data.get("organization_id") or "").strip()
+        choices = _organization_choices()
+        if value and choices is not None and value not in {wid for wid, _name in choices}:
+            raise forms.ValidationError("Choose one of the organizations mirrored from WorkOS (sync them first if it is missing).")
+        return value
+
+
+class _OrganizationFieldAdmin(admin.ModelAdmin):
+    """An admin whose `organization_id` is chosen from the known organizations."""
+
+    form = _OrganizationForm
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "organization_id":
+            kwargs["widget"] = OrganizationInput
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+
 @admin.register(LoginRule)
-class LoginRuleAdmin(admin.ModelAdmin):
+class LoginRuleAdmin(_OrganizationFieldAdmin):
     list_display = ("priority", "pattern", "method", "organization_id", "connection_id", "allow_signup", "require_verified_email", "enabled")
     list_display_links = ("pattern",)
     list_editable = ("priority", "enabled")
@@ -113,7 +155,7 @@ class LoginRuleAdmin(admin.ModelAdmin):
 
 
 @admin.register(SessionPolicy)
-class SessionPolicyAdmin(admin.ModelAdmin):
+class SessionPolicyAdmin(_OrganizationFieldAdmin):
     """Per organization; everyone else follows GATEHOUSE_SESSION_POLICY (shown on the list)."""
 
     list_display = ("organization_id", "enabled", "idle_timeout_minutes", "absolute_lifetime_hours", "warning_minutes", "idle_tracking", "updated_at")

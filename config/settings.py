@@ -245,6 +245,8 @@ GATEHOUSE_TOTP_ISSUER = env_str("GATEHOUSE_TOTP_ISSUER", "Gatehouse")
 # organization id -> its verified email domains (a set); an SSO profile's email counts as
 # verified only within them. The default reads the SSO mirror, then asks WorkOS.
 GATEHOUSE_ORGANIZATION_DOMAINS = env_str("GATEHOUSE_ORGANIZATION_DOMAINS", "sso.domains.verified_domains")
+# The organizations the admin offers for login rules and session policies: the SSO mirror's.
+GATEHOUSE_ORGANIZATION_CHOICES = "sso.mirror.organization_choices"
 
 # --- Standalone Connect ------------------------------------------------------------------------
 CONNECT_LOGIN_PATH = env_str("CONNECT_LOGIN_PATH", "connect/login").strip("/")

@@ -8,6 +8,7 @@ from config import examples, views
 admin.site.site_header = "Gatehouse administration"
 admin.site.site_title = "Gatehouse admin"
 admin.site.index_title = "Users, sign-ins and WorkOS"
+admin.site.enable_nav_sidebar = False  # the changelists get the width (they fit a 1280 px screen)
 
 urlpatterns = [
     path("", views.home, name="home"),

@@ -37,3 +37,10 @@ def connection_fields(data):
         state=data.get("state") or "",
         organization_workos_id=data.get("organization_id") or "",
     )
+
+
+def organization_choices():
+    """The mirrored organizations as (WorkOS id, name), for the admin's organization fields."""
+    from sso.models import Organization
+
+    return list(Organization.objects.order_by("name").values_list("workos_id", "name"))

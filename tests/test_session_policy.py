@@ -184,8 +184,18 @@ def test_policy_validation(fields, field):
 
 
 def test_admin_edits_a_policy_and_the_change_applies_at_once(admin_client, api):
+    from sso.models import Organization
+
+    Organization.objects.create(workos_id="org_A", name="Alpha Inc", last_synced_at=timezone.now())
     page = admin_client.get("/admin/accounts/sessionpolicy/")
     assert page.status_code == 200 and "default policy: idle 30 min" in page.content.decode()
+    form = admin_client.get("/admin/accounts/sessionpolicy/add/").content.decode()
+    assert '<option value="org_A">Alpha Inc</option>' in form  # suggested by name as one types
+    unknown = admin_client.post("/admin/accounts/sessionpolicy/add/", {
+        "organization_id": "org_TYPO", "enabled": "on", "idle_timeout_minutes": 15, "absolute_lifetime_hours": 1, "warning_minutes": 3,
+        "sso_fallback": "redirect", "password_fallback": "logout",
+    })
+    assert unknown.status_code == 200 and "Choose one of the organizations mirrored from WorkOS" in unknown.content.decode()
     bad = admin_client.post("/admin/accounts/sessionpolicy/add/", {
         "organization_id": "org_A", "enabled": "on", "idle_timeout_minutes": 5, "absolute_lifetime_hours": 1, "warning_minutes": 5,
         "sso_fallback": "redirect", "password_fallback": "logout",

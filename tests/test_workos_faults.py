@@ -98,7 +98,7 @@ def test_connections_list(wos, fault):
         sync.sync_all()
     assert (failed.value.status, failed.value.code) == (status, code)
     assert Connection.objects.count() == 1
-    assert sync.sync_all().connections.updated == 1
+    assert sync.sync_all().connections.unchanged == 1
 
 
 def test_connection_delete(wos, fault):
