@@ -351,3 +351,19 @@ def test_my_sign_ins_names_the_device(client):
     agent = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:121.0) Gecko/20100101 Firefox/121.0"
     client.post("/auth/login", {"email": "pat@example.com", "password": "pw-pat-12345"}, HTTP_USER_AGENT=agent)
     assert "Firefox on Windows" in client.get("/account/sessions").content.decode()
+
+
+def test_the_readme_lists_every_error_code_the_apps_raise():
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    readme = root.joinpath("README.md").read_text()
+    raised = {
+        code
+        for app in ("accounts", "sso", "standalone_connect")
+        for source in root.joinpath(app).rglob("*.py")
+        for code in re.findall(r'code="([a-z_]+)"', source.read_text())
+    }
+    assert raised, "found no error codes: the pattern is out of date"
+    assert sorted(code for code in raised if f"`{code}`" not in readme) == []
