@@ -367,3 +367,11 @@ def test_the_readme_lists_every_error_code_the_apps_raise():
     }
     assert raised, "found no error codes: the pattern is out of date"
     assert sorted(code for code in raised if f"`{code}`" not in readme) == []
+
+
+@pytest.mark.django_db
+def test_the_home_pages_schema_link_opens_json_a_browser_shows(client):
+    response = client.get("/api/schema.json")
+    assert response.status_code == 200 and response["Content-Type"].startswith("application/json")
+    assert response.json()["info"]["title"] == "Gatehouse API"
+    assert b"/api/schema.json" in client.get("/").content

@@ -39,7 +39,7 @@ class AuthorizeResponseSerializer(serializers.Serializer):
     state = serializers.CharField()
 
 
-class CallbackRequestSerializer(serializers.Serializer):
+class CallbackSerializer(serializers.Serializer):
     code = serializers.CharField(required=False, allow_blank=True, max_length=2000)
     state = serializers.CharField(required=False, allow_blank=True, max_length=500)
     redirect_uri = serializers.CharField(required=False, allow_blank=True, max_length=2000)

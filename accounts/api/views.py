@@ -43,14 +43,14 @@ class WorkOSCallbackView(SignInView):
 
     @extend_schema(
         operation_id="workos_callback",
-        request=s.CallbackRequestSerializer,
+        request=s.CallbackSerializer,
         responses={200: s.TokenPairResponseSerializer, **errors(400, 403, 429, 502, 503)},
         summary="Unified WorkOS callback: exchange an AuthKit or SSO code for a JWT pair",
         description="Known WorkOS user: sign in. Known to WorkOS but not here: provision. "
         "Exchange refused: 400 with WorkOS's error code.",
     )
     def post(self, request):
-        body = s.CallbackRequestSerializer(data=request.data)
+        body = s.CallbackSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
         result = workos_auth.complete(
