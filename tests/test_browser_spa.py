@@ -207,3 +207,20 @@ def test_spa_signed_out_logs_no_console_errors(page, spa, site, settings, cookie
     page.goto(f"{site}/auth/login")
     page.wait_for_load_state("networkidle")
     assert errors == []
+
+
+def test_spa_lists_my_sign_ins_and_ends_another_one(page, spa, wos):
+    page.goto(spa)
+    page.get_by_role("button", name="Continue with WorkOS").click()
+    sign_in_on_authkit(page, wos, "spa@example.com", "pw-spa-12345")
+    expect(page.locator("#user-email")).to_have_text("spa@example.com")
+    user = AuthSession.objects.get().user
+    AuthSession.objects.create(user=user, method="password", user_agent="Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:121.0) Gecko/20100101 Firefox/121.0")
+    page.get_by_role("button", name="Reload profile").click()
+    rows = page.locator("#sessions li")
+    expect(rows).to_have_count(2)
+    firefox = rows.filter(has_text="Firefox on Windows")
+    firefox.get_by_role("button", name="End").click()
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("(this one)")
+    assert AuthSession.objects.filter(revoked_at__isnull=True).count() == 1

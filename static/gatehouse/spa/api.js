@@ -117,6 +117,14 @@ export class Gatehouse {
     return this.request("GET", "/api/auth/me");
   }
 
+  sessions() {
+    return this.request("GET", "/api/auth/sessions/");
+  }
+
+  endSession(id) {
+    return this.request("DELETE", `/api/auth/sessions/${encodeURIComponent(id)}/`);
+  }
+
   async logout() {
     const result = await this.request("POST", "/api/auth/logout/", undefined);
     this.forget();

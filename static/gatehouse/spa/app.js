@@ -76,12 +76,20 @@ function showStep(detail) {
   }
 }
 
+// While a sign-in call runs: say so, and let nothing be clicked twice.
+function busy(on) {
+  $("progress").hidden = !on;
+  for (const button of document.querySelectorAll("main button")) button.disabled = on;
+}
+
 // Run a sign-in call: the user on success, the next step, or the error in words.
 async function attempt(signIn) {
   clearError();
+  busy(true);
   try {
     await signIn();
   } catch (err) {
+    busy(false);
     if (err.detail?.pending_token) {
       showStep(err.detail);
     } else {
@@ -95,6 +103,7 @@ async function attempt(signIn) {
     }
     return;
   }
+  busy(false);
   pending = null;
   $("step").hidden = true;
   await loadUser();
@@ -228,12 +237,52 @@ function render(user) {
   }
 }
 
+// The person's sign-ins (this one and others: other browsers, apps), each with "End".
+async function loadSessions() {
+  const list = $("sessions");
+  let mine;
+  try {
+    mine = await api.sessions();
+  } catch (err) {
+    showError(err);
+    return;
+  }
+  list.replaceChildren();
+  for (const session of mine) {
+    const item = document.createElement("li");
+    const where = session.device || session.channel;
+    item.textContent = `${where} · ${session.method} · since ${new Date(session.created_at).toLocaleString()}${session.current ? " (this one)" : ""} `;
+    const end = document.createElement("button");
+    end.type = "button";
+    end.className = "secondary flush";
+    end.textContent = "End";
+    end.addEventListener("click", async () => {
+      clearError();
+      try {
+        await api.endSession(session.id);
+      } catch (err) {
+        showError(err);
+        return;
+      }
+      if (session.current) {
+        api.forget();
+        render(null);
+      } else {
+        loadSessions();
+      }
+    });
+    item.append(end);
+    list.append(item);
+  }
+}
+
 async function loadUser() {
   try {
     const user = await api.me();
     // after a reload in cookie mode the page has no session_config yet: one refresh brings it
     if (!api.sessionConfig) await api.refreshTokens();
     render(user);
+    loadSessions();
   } catch (err) {
     render(null);
     if (err.status !== 401) showError(err);
@@ -257,11 +306,13 @@ function providerError(params) {
 
 $("workos").addEventListener("click", async () => {
   clearError();
+  busy(true);
   try {
     const { authorization_url, state } = await api.authorizeUrl(callbackUri);
     sessionStorage.setItem(WORKOS_STATE, state);
     location.assign(authorization_url);
   } catch (err) {
+    busy(false);
     showError(err);
   }
 });
