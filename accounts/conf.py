@@ -19,6 +19,7 @@ DEFAULTS = {
     "WORKOS_REQUEST_TIMEOUT": 10,
     "WORKOS_MAX_RETRIES": 2,
     "WORKOS_LOGOUT_RETURN_TO": "",
+    "WORKOS_ALLOWED_LOGOUT_RETURN_TOS": [],
     "WORKOS_DASHBOARD_URL": "https://dashboard.workos.com",
     # Google and Okta
     "GOOGLE_CLIENT_ID": "",

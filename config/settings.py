@@ -199,6 +199,9 @@ WORKOS_REQUEST_TIMEOUT = env_int("WORKOS_REQUEST_TIMEOUT", 10, minimum=1)
 # Retries for idempotent WorkOS reads and deletes (code exchanges and completions never retry).
 WORKOS_MAX_RETRIES = env_int("WORKOS_MAX_RETRIES", 2, minimum=0)
 WORKOS_LOGOUT_RETURN_TO = env_url("WORKOS_LOGOUT_RETURN_TO")
+# Other places an app may ask WorkOS to send the browser after logout (POST /api/auth/logout/
+# {"return_to"}); each must also be an allowed logout redirect in WorkOS.
+WORKOS_ALLOWED_LOGOUT_RETURN_TOS = env_list("WORKOS_ALLOWED_LOGOUT_RETURN_TOS")
 WORKOS_DASHBOARD_URL = env_url("WORKOS_DASHBOARD_URL", "https://dashboard.workos.com")
 
 # --- Google and Okta (OpenID Connect code exchange for existing users) -------------------------

@@ -17,6 +17,7 @@ export WORKOS_ALLOWED_REDIRECT_URIS=${WORKOS_ALLOWED_REDIRECT_URIS:-http://127.0
 [ -s .dev-webhook-secret ] || .venv/bin/python -c 'import secrets; print("whsec_" + secrets.token_urlsafe(24))' > .dev-webhook-secret
 export WORKOS_WEBHOOK_SECRET=${WORKOS_WEBHOOK_SECRET:-$(cat .dev-webhook-secret)}
 export WORKOS_LOGOUT_RETURN_TO=${WORKOS_LOGOUT_RETURN_TO:-http://127.0.0.1:$APP_PORT/}
+export WORKOS_ALLOWED_LOGOUT_RETURN_TOS=${WORKOS_ALLOWED_LOGOUT_RETURN_TOS:-http://127.0.0.1:$APP_PORT/examples/spa/}
 
 .venv/bin/python manage.py migrate --no-input -v0
 .venv/bin/python manage.py seed_demo

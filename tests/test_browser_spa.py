@@ -14,10 +14,11 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 @pytest.fixture
 def spa(site, wos, settings):
     settings.WORKOS_ALLOWED_REDIRECT_URIS = [f"{site}/examples/spa/callback"]
-    settings.WORKOS_LOGOUT_RETURN_TO = f"{site}/examples/spa/"
+    settings.WORKOS_LOGOUT_RETURN_TO = f"{site}/"
+    settings.WORKOS_ALLOWED_LOGOUT_RETURN_TOS = [f"{site}/examples/spa/"]  # the SPA asks to come back to itself
     settings.GATEHOUSE_EXAMPLES_ENABLED = True
     settings.SIMPLE_JWT = {**settings.SIMPLE_JWT, "ACCESS_TOKEN_LIFETIME": timedelta(seconds=2), "LEEWAY": 0}
-    wos.store.seed({"settings": {"redirect_uris": [f"{site}/examples/spa/callback"], "logout_redirect_uris": [f"{site}/examples/spa/"]}})
+    wos.store.seed({"settings": {"redirect_uris": [f"{site}/examples/spa/callback"], "logout_redirect_uris": [f"{site}/", f"{site}/examples/spa/"]}})
     wos.add_user("spa@example.com", password="pw-spa-12345", first_name="Sia")
     return f"{site}/examples/spa/"
 

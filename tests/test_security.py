@@ -137,7 +137,18 @@ def test_logout_return_to_comes_from_settings_not_the_request(api, wos, settings
     pair = _pair(api, wos)
     api.credentials(HTTP_AUTHORIZATION=f"Bearer {pair['access_token']}")
     response = api.post("/api/auth/logout/?return_to=https://evil.example/", {"return_to": "https://evil.example/"}, format="json")
-    assert "evil.example" not in response.json()["workos_logout_url"]
+    assert response.status_code == 200 and "evil.example" not in response.json()["workos_logout_url"]
+
+
+def test_logout_return_to_may_name_an_allowlisted_address(api, wos, settings):
+    from urllib.parse import parse_qs, urlsplit
+
+    settings.WORKOS_LOGOUT_RETURN_TO = "http://testserver/"
+    settings.WORKOS_ALLOWED_LOGOUT_RETURN_TOS = ["http://testserver/examples/spa/"]
+    pair = _pair(api, wos)
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {pair['access_token']}")
+    url = api.post("/api/auth/logout/", {"return_to": "http://testserver/examples/spa/"}, format="json").json()["workos_logout_url"]
+    assert parse_qs(urlsplit(url).query)["return_to"] == ["http://testserver/examples/spa/"]
 
 
 # --- throttles -------------------------------------------------------------------------------

@@ -104,6 +104,10 @@ class VerifyResponseSerializer(serializers.Serializer):
     expires_at = serializers.DateTimeField()
 
 
+class LogoutRequestSerializer(serializers.Serializer):
+    return_to = serializers.CharField(required=False, allow_blank=True, max_length=2000, help_text="Where WorkOS should send the browser afterwards (allowlisted).")
+
+
 class LogoutResponseSerializer(serializers.Serializer):
     message = serializers.CharField()
     workos_logout_url = serializers.CharField(allow_null=True)

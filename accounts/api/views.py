@@ -143,13 +143,19 @@ class VerifyView(PublicAPIView):
 class LogoutView(APIView):
     @extend_schema(
         operation_id="logout",
-        request=None,
+        request=s.LogoutRequestSerializer,
         responses={200: s.LogoutResponseSerializer, **errors(401)},
         summary="End this sign-in: our tokens, the WorkOS session, and the cookies",
+        description="`return_to` is used only when it is `WORKOS_LOGOUT_RETURN_TO` or one of "
+        "`WORKOS_ALLOWED_LOGOUT_RETURN_TOS`; any other value is ignored (the logout still happens).",
     )
     def post(self, request):
         user = request.user
-        url = sessions.sign_out(request, user=user, session_id=user.session_id, workos_session_id=user.workos_session_id or "")
+        body = s.LogoutRequestSerializer(data=request.data if isinstance(request.data, dict) else {})
+        wanted = body.validated_data.get("return_to") if body.is_valid() else ""
+        allowed = [app_settings.WORKOS_LOGOUT_RETURN_TO, *app_settings.WORKOS_ALLOWED_LOGOUT_RETURN_TOS]
+        return_to = wanted if wanted and wanted in allowed else None
+        url = sessions.sign_out(request, user=user, session_id=user.session_id, workos_session_id=user.workos_session_id or "", return_to=return_to)
         response = Response({"message": "Successfully logged out", "workos_logout_url": url, "redirect_to": settings.LOGIN_URL})
         clear_token_cookies(response)
         return response

@@ -125,8 +125,8 @@ export class Gatehouse {
     return this.request("DELETE", `/api/auth/sessions/${encodeURIComponent(id)}/`);
   }
 
-  async logout() {
-    const result = await this.request("POST", "/api/auth/logout/", undefined);
+  async logout(returnTo) {
+    const result = await this.request("POST", "/api/auth/logout/", returnTo ? { return_to: returnTo } : undefined);
     this.forget();
     return result;
   }

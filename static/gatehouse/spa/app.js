@@ -365,7 +365,7 @@ $("reload").addEventListener("click", () => {
 $("logout").addEventListener("click", async () => {
   clearError();
   try {
-    const { workos_logout_url } = await api.logout();
+    const { workos_logout_url } = await api.logout(new URL(base, location.origin).href); // back here afterwards
     render(null);
     if (workos_logout_url) location.assign(workos_logout_url);
   } catch (err) {
