@@ -6,7 +6,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from accounts import ratelimit, workos_auth
 from accounts.api.base import PublicAPIView
@@ -103,3 +105,19 @@ def webhook(request):
     except GatehouseError as exc:
         return JsonResponse(exc.as_dict(), status=exc.status)
     return JsonResponse({"status": outcome})
+
+
+class OrganizationSerializer(serializers.Serializer):
+    id = serializers.CharField(allow_null=True, help_text="The WorkOS organization of this sign-in, if any.")
+    name = serializers.CharField(allow_null=True, help_text="Its name, from the mirror (null when not mirrored yet).")
+    domains = serializers.ListField(child=serializers.CharField(), help_text="Its verified email domains.")
+
+
+class MyOrganizationView(APIView):
+    """The organization of the signed-in person's sign-in, by name (not on the /me hot path)."""
+
+    @extend_schema(operation_id="my_organization", responses={200: OrganizationSerializer, 401: ErrorSerializer}, summary="The organization of this sign-in")
+    def get(self, request):
+        org_id = request.user.organization_id
+        org = Organization.objects.filter(workos_id=org_id).values("name", "domains").first() if org_id else None
+        return Response({"id": org_id or None, "name": org["name"] if org else None, "domains": org["domains"] if org else []})

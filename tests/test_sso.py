@@ -377,3 +377,14 @@ def test_sso_is_not_offered_when_no_mirrored_connection_is_active(client, api, w
     Connection.objects.filter(workos_id="conn_ACME").delete()
     assert api.get("/api/auth/sso/authorize", {"organization_id": "org_ACME"}).json()["code"] == "sso_not_available"
     assert api.get("/api/auth/sso/authorize", {"organization_id": "org_UNMIRRORED"}).status_code == 200  # WorkOS decides
+
+
+def test_my_organization_is_named_from_the_mirror(api, wos):
+    seed_org(wos)
+    sync.sync_all()
+    wos.add_user("sam@acme.test", password="pw-12345678", organizations=["org_ACME"])
+    pair = api.post("/api/auth/workos/callback", {"code": wos.code("sam@acme.test")}, format="json").json()
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {pair['access_token']}")
+    assert api.get("/api/auth/organization").json() == {"id": "org_ACME", "name": "Acme", "domains": ["acme.test"]}
+    api.credentials()
+    assert api.get("/api/auth/organization").status_code == 401

@@ -117,6 +117,10 @@ export class Gatehouse {
     return this.request("GET", "/api/auth/me");
   }
 
+  organization() {
+    return this.request("GET", "/api/auth/organization");
+  }
+
   sessions() {
     return this.request("GET", "/api/auth/sessions/");
   }

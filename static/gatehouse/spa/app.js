@@ -283,6 +283,10 @@ async function loadUser() {
     if (!api.sessionConfig) await api.refreshTokens();
     render(user);
     loadSessions();
+    if (user.organization_id) {
+      // named, not shown by id: the organization's name comes from its own endpoint
+      api.organization().then((org) => { $("user-org").textContent = org.name || org.id; }).catch(() => {});
+    }
   } catch (err) {
     render(null);
     if (err.status !== 401) showError(err);
