@@ -1,6 +1,16 @@
-"""How the API's authentication appears in the OpenAPI schema (and so in /api/docs/'s Authorize)."""
+"""How the API appears in the OpenAPI schema: the authentication schemes (and so /api/docs/'s
+Authorize button), and descriptions written for integrators only."""
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.openapi import AutoSchema
+
+
+class IntegratorSchema(AutoSchema):
+    """Operations are described only by what `extend_schema(description=...)` says: the views'
+    docstrings are notes for the people who maintain them, not for the API's users."""
+
+    def get_description(self):
+        return ""
 
 
 def bearer_scheme(target_class, name, description):

@@ -8,8 +8,10 @@ class ErrorSerializer(serializers.Serializer):
 
 
 class UserSerializer(serializers.Serializer):
-    """A User, or the user an access token describes. With `context["session"]`, the
-    organization and role are the ones of that sign-in."""
+    """The signed-in person, with the organization and role of this sign-in."""
+
+    # Renders a User or the user an access token describes; with `context["session"]`, the
+    # organization and role are that sign-in's.
 
     id = serializers.IntegerField()
     email = serializers.EmailField()
@@ -129,7 +131,9 @@ class SSOAuthorizeQuerySerializer(serializers.Serializer):
 
 
 class SessionSerializer(serializers.Serializer):
-    """One sign-in; `current` is the one whose id is `context["current"]`."""
+    """One of the person's active sign-ins (a browser or an app)."""
+
+    # `current` marks the one whose id is `context["current"]`.
 
     id = serializers.CharField()
     method = serializers.CharField()
