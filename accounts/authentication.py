@@ -5,7 +5,12 @@ sid/org/role). Revocation therefore takes effect when the short-lived access tok
 (JWT_ACCESS_LIFETIME, 5 minutes by default); refresh checks the session every time.
 """
 
+import base64
 import functools
+import hashlib
+import hmac
+import json
+import re
 import time
 
 import jwt
@@ -50,39 +55,101 @@ class TokenUser:
         return self.email
 
 
+class _Invalid(Exception):
+    pass
+
+
+_SEGMENT = re.compile(r"^[A-Za-z0-9_-]+$")
+
+
+def _b64json(segment):
+    value = json.loads(base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4)))
+    if not isinstance(value, dict):
+        raise _Invalid
+    return value
+
+
+@functools.cache
+def _hs256_mac():
+    """The HMAC of our HS256 signing key, prepared once per process (copied per token), or None
+    when tokens are signed otherwise (then PyJWT verifies them)."""
+    if token_backend.algorithm != "HS256":
+        return None
+    key = token_backend.signing_key
+    return hmac.new(key.encode() if isinstance(key, str) else key, digestmod=hashlib.sha256)
+
+
+def _verify_hs256(raw, mac):
+    """An HS256 token of ours: exactly our header, our signature, our issuer and audience. The
+    cheapest checks first; the signature before the payload is even parsed."""
+    parts = raw.split(".")
+    if len(parts) != 3 or not all(_SEGMENT.match(part) for part in parts):
+        raise _Invalid
+    header = _b64json(parts[0])
+    if header.get("alg") != "HS256" or not set(header) <= {"alg", "typ"}:
+        raise _Invalid
+    signed = mac.copy()
+    signed.update(f"{parts[0]}.{parts[1]}".encode())
+    if not hmac.compare_digest(signed.digest(), base64.urlsafe_b64decode(parts[2] + "=" * (-len(parts[2]) % 4))):
+        raise _Invalid
+    claims = _b64json(parts[1])
+    if token_backend.issuer is not None and claims.get("iss") != token_backend.issuer:
+        raise _Invalid
+    audience = token_backend.audience
+    if audience is not None and claims.get("aud") != audience and not (isinstance(claims.get("aud"), list) and audience in claims["aud"]):
+        raise _Invalid
+    if "exp" not in claims:
+        raise _Invalid
+    return claims
+
+
 @functools.lru_cache(maxsize=4096)
 def _verified_claims(raw):
     """Signature, issuer and audience of one token string, checked once per process.
 
     The result depends only on the exact string (a changed byte is another cache key); expiry
-    is time-dependent and checked on every use by `decode_access_token`.
+    and not-before are time-dependent and checked on every use by `decode_access_token`.
     """
+    mac = _hs256_mac()
+    if mac is not None:
+        return _verify_hs256(raw, mac)
     return jwt.decode(
         raw,
         token_backend.get_verifying_key(raw),
         algorithms=[token_backend.algorithm],
         audience=token_backend.audience,
         issuer=token_backend.issuer,
-        options={"verify_aud": token_backend.audience is not None, "verify_exp": False, "require": ["exp"]},
+        options={"verify_aud": token_backend.audience is not None, "verify_exp": False, "verify_nbf": False, "require": ["exp"]},
     )
 
 
-setting_changed.connect(lambda **kwargs: _verified_claims.cache_clear())
+def _forget_keys(**kwargs):
+    _verified_claims.cache_clear()
+    _hs256_mac.cache_clear()
+
+
+setting_changed.connect(_forget_keys)
 
 
 def decode_access_token(raw):
     """Claims of a valid, unexpired Gatehouse access token, or AuthenticationFailed."""
     try:
         claims = dict(_verified_claims(raw))  # a copy: the cached claims are shared
-    except (jwt.PyJWTError, TokenBackendError):
+    except (_Invalid, ValueError, TypeError, jwt.PyJWTError, TokenBackendError):  # ValueError: bad base64 or JSON
         raise exceptions.AuthenticationFailed({"code": "token_invalid", "detail": "The access token is invalid or expired."}) from None
     conf = simplejwt_settings.api_settings  # rebound by simplejwt when SIMPLE_JWT changes
     leeway = conf.LEEWAY.total_seconds() if hasattr(conf.LEEWAY, "total_seconds") else conf.LEEWAY
-    if not isinstance(claims["exp"], (int, float)) or claims["exp"] + leeway < time.time():
+    now = time.time()
+    exp, nbf = claims["exp"], claims.get("nbf", 0)
+    if not _is_number(exp) or not _is_number(nbf) or exp + leeway < now or nbf - leeway > now:
         raise exceptions.AuthenticationFailed({"code": "token_invalid", "detail": "The access token is invalid or expired."})
     if claims.get(conf.TOKEN_TYPE_CLAIM) != "access" or not claims.get("sess") or not str(claims.get(conf.USER_ID_CLAIM, "")).isdigit():
         raise exceptions.AuthenticationFailed({"code": "token_invalid", "detail": "This is not a Gatehouse access token."})
     return claims
+
+
+def _is_number(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 class _CSRFCheck(CsrfViewMiddleware):

@@ -45,6 +45,13 @@ def _sign(claims, key=None, algorithm="HS256", headers=None):
         pytest.param(lambda c: _sign(c, key="not-our-secret-but-long-enough-for-hs256!!"), id="wrong-key"),
         pytest.param(lambda c: _sign({**c, "token_type": "refresh"}), id="refresh-as-access"),
         pytest.param(lambda c: _sign({k: v for k, v in c.items() if k != "exp"}), id="no-exp"),
+        pytest.param(lambda c: _sign({**c, "exp": "9999999999"}), id="exp-not-a-number"),
+        pytest.param(lambda c: _sign({**c, "nbf": True}), id="nbf-not-a-number"),
+        pytest.param(lambda c: _sign(c, headers={"kid": "other", "jku": "https://evil.example/keys"}), id="foreign-header-fields"),
+        pytest.param(lambda c: _sign(c, algorithm="HS512"), id="hs512-with-our-key"),
+        pytest.param(lambda c: _raw(_sign(c), payload="W10"), id="payload-not-an-object"),
+        pytest.param(lambda c: _raw(_sign(c), signature="!!!"), id="signature-not-base64url"),
+        pytest.param(lambda c: _sign(c) + ".extra", id="four-segments"),
     ],
 )
 def test_forged_access_tokens_are_refused(api, wos, forge):
@@ -53,6 +60,12 @@ def test_forged_access_tokens_are_refused(api, wos, forge):
     response = api.get("/api/auth/me")
     assert response.status_code == 401
     assert response.json()["code"] == "token_invalid"
+
+
+def _raw(token, *, payload=None, signature=None):
+    """A token with one segment swapped for raw text."""
+    header, body, sig = token.split(".")
+    return ".".join([header, payload if payload is not None else body, signature if signature is not None else sig])
 
 
 def _rs256(claims):
