@@ -3,32 +3,12 @@ an account. Used by the sign-in page (routing), the unified callback, password a
 sign-in, and the admin login, so that every door applies the same rule.
 """
 
-from django.core.cache import cache
-from django.db.models.signals import post_delete, post_save
-
 from accounts.errors import SignInRefused
 from accounts.models import LoginRule, SignInMethod, normalize_email
+from accounts.rowcache import cached_table
 
-_CACHE_KEY = "gatehouse:login-rules"
-# Rules change rarely and are read on every sign-in: cached, dropped when one is saved or
-# deleted (at once with a shared cache such as Redis; within this many seconds otherwise).
-_CACHE_SECONDS = 60
-
-
-def _rules():
-    rules = cache.get(_CACHE_KEY)
-    if rules is None:
-        rules = list(LoginRule.objects.filter(enabled=True))
-        cache.set(_CACHE_KEY, rules, _CACHE_SECONDS)
-    return rules
-
-
-def _forget_rules(**kwargs):
-    cache.delete(_CACHE_KEY)
-
-
-post_save.connect(_forget_rules, sender=LoginRule, dispatch_uid="gatehouse-login-rules-save")
-post_delete.connect(_forget_rules, sender=LoginRule, dispatch_uid="gatehouse-login-rules-delete")
+# Rules change rarely and are read on every sign-in.
+_rules = cached_table(LoginRule, "gatehouse:login-rules", lambda: list(LoginRule.objects.filter(enabled=True)))
 
 
 def rule_for(email):

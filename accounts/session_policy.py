@@ -11,18 +11,16 @@ carries it as `session_config`, so clients can warn people; the server enforces 
 - access tokens (`accounts.tokens.mint`) expire no later than the absolute limit, nor later
   than the idle timeout from their minting.
 
-Policies are read on every refresh and browser request: all rows are cached together and the
-cache is dropped when one is saved or deleted. Sign-ins outside any organization read nothing.
+Policies are read on every refresh and browser request: all rows are cached together
+(accounts.rowcache). Sign-ins outside any organization read nothing.
 """
 
 from dataclasses import asdict, dataclass, fields
 from datetime import timedelta
 
-from django.core.cache import cache
-from django.db.models.signals import post_delete, post_save
-
 from accounts.conf import app_settings
 from accounts.models import SessionPolicy, SignInMethod
+from accounts.rowcache import cached_table
 
 IDLE = "session_idle_timeout"
 EXPIRED = "session_expired"
@@ -32,8 +30,6 @@ LIMITS = {"idle_timeout_minutes": (5, 7 * 24 * 60), "absolute_lifetime_hours": (
 FALLBACKS = {SessionPolicy.Fallback.REDIRECT, SessionPolicy.Fallback.LOGOUT}
 # Sign-ins a client may renew by sending the person through the identity provider again.
 _PASSWORD_LIKE = {SignInMethod.PASSWORD, SignInMethod.WORKOS_PASSWORD, SignInMethod.MAGIC_CODE}
-_CACHE_KEY = "gatehouse:session-policies"
-_CACHE_SECONDS = 60
 
 
 @dataclass(frozen=True)
@@ -107,20 +103,11 @@ def default():
     return Policy(**{**asdict(Policy()), **{k: v for k, v in app_settings.GATEHOUSE_SESSION_POLICY.items() if k in _FIELDS}})
 
 
-def _by_organization():
-    policies = cache.get(_CACHE_KEY)
-    if policies is None:
-        policies = {row["organization_id"]: Policy(**{k: row[k] for k in _FIELDS}) for row in SessionPolicy.objects.values("organization_id", *_FIELDS)}
-        cache.set(_CACHE_KEY, policies, _CACHE_SECONDS)
-    return policies
-
-
-def _forget(**kwargs):
-    cache.delete(_CACHE_KEY)
-
-
-post_save.connect(_forget, sender=SessionPolicy, dispatch_uid="gatehouse-session-policies-save")
-post_delete.connect(_forget, sender=SessionPolicy, dispatch_uid="gatehouse-session-policies-delete")
+_by_organization = cached_table(
+    SessionPolicy,
+    "gatehouse:session-policies",
+    lambda: {row["organization_id"]: Policy(**{k: row[k] for k in _FIELDS}) for row in SessionPolicy.objects.values("organization_id", *_FIELDS)},
+)
 
 
 def for_organization(organization_id):

@@ -65,27 +65,14 @@ def consume(value, *, browser=None):
     `browser` is the request of a browser callback: the state must have been started by it. API
     callbacks (no `browser`) accept only states an API client started.
     """
-    if not value or not isinstance(value, str):
-        raise InvalidSignInRequest("The sign-in state is missing.", code="state_missing")
-    max_age = app_settings.GATEHOUSE_SIGNIN_STATE_MAX_AGE
-    try:
-        state_id = _signer().unsign(value, max_age=max_age)
-    except signing.SignatureExpired:
-        SignInState.objects.filter(id=value.split(":", 1)[0]).delete()
-        raise InvalidSignInRequest("The sign-in took too long. Start again.", code="state_expired") from None
-    except signing.BadSignature:
-        raise InvalidSignInRequest("The sign-in state is not one we issued.", code="state_invalid") from None
+    state_id = _unsign(value, what="state", invalid="The sign-in state is not one we issued.")
     state = SignInState.objects.filter(id=state_id).first()
     # The delete is the single-use guard: of two concurrent callbacks with one state, only the
     # one whose DELETE removes the row goes on. A state presented where it does not belong is
     # burned too: it has left the client that started it.
     if state is None or SignInState.objects.filter(id=state_id).delete()[0] != 1:
         raise InvalidSignInRequest("This sign-in state was already used. Start again.", code="state_already_used")
-    expected = _browser_binding(browser, create=False) if browser is not None else ""
-    if (browser is not None and not expected) or not hmac.compare_digest(state.binding, expected):
-        raise InvalidSignInRequest(
-            "This sign-in was not started in this browser. Start again from the sign-in page.", code="state_mismatch"
-        )
+    _check_binding(state, browser, code="state_mismatch", message="This sign-in was not started in this browser. Start again from the sign-in page.")
     return state
 
 
@@ -96,22 +83,33 @@ def load(value, *, flow, browser=None, what="pending_token"):
     the sign-in ends. Errors name `what` the client sent: `<what>_missing`, `_invalid`,
     `_expired`, `_mismatch`.
     """
+    state_id = _unsign(value, what=what, invalid="This sign-in step is not one we started.")
+    state = SignInState.objects.filter(id=state_id, flow=flow).first()
+    if state is None:
+        raise InvalidSignInRequest("This sign-in has ended. Start again.", code=f"{what}_invalid")
+    _check_binding(state, browser, code=f"{what}_mismatch", message="This sign-in was not started here. Start again from the sign-in page.")
+    return state
+
+
+def _unsign(value, *, what, invalid):
+    """The row id a signed value names; `<what>_missing`, `_expired` (the row is dropped) or
+    `_invalid` otherwise. The signature is checked before the database is touched."""
     if not value or not isinstance(value, str):
-        raise InvalidSignInRequest(f"{what} is missing.", code=f"{what}_missing")
+        raise InvalidSignInRequest(f"The sign-in {what.replace('_', ' ')} is missing.", code=f"{what}_missing")
     try:
-        state_id = _signer().unsign(value, max_age=app_settings.GATEHOUSE_SIGNIN_STATE_MAX_AGE)
+        return _signer().unsign(value, max_age=app_settings.GATEHOUSE_SIGNIN_STATE_MAX_AGE)
     except signing.SignatureExpired:
         SignInState.objects.filter(id=value.split(":", 1)[0]).delete()
         raise InvalidSignInRequest("The sign-in took too long. Start again.", code=f"{what}_expired") from None
     except signing.BadSignature:
-        raise InvalidSignInRequest("This sign-in step is not one we started.", code=f"{what}_invalid") from None
-    state = SignInState.objects.filter(id=state_id, flow=flow).first()
-    if state is None:
-        raise InvalidSignInRequest("This sign-in has ended. Start again.", code=f"{what}_invalid")
+        raise InvalidSignInRequest(invalid, code=f"{what}_invalid") from None
+
+
+def _check_binding(state, browser, *, code, message):
+    """A state bound to a browser works only in it; an unbound (API) state never in a browser."""
     expected = _browser_binding(browser, create=False) if browser is not None else ""
     if (browser is not None and not expected) or not hmac.compare_digest(state.binding, expected):
-        raise InvalidSignInRequest("This sign-in was not started here. Start again from the sign-in page.", code=f"{what}_mismatch")
-    return state
+        raise InvalidSignInRequest(message, code=code)
 
 
 def save(state):

@@ -37,6 +37,7 @@ class TokenPair:
     access_expires_at: object
     refresh_expires_at: object
     session: AuthSession
+    session_config: dict  # the session policy of this sign-in, as sign-in and refresh answers carry it
 
 
 def _jwt():
@@ -69,7 +70,8 @@ def mint(user, session):
     # never past what the session policy allows: its absolute limit, or the idle timeout from now
     now = timezone.now()
     lifetime = conf.ACCESS_TOKEN_LIFETIME
-    limit = session_policy.for_session(session).access_limit(created_at=session.created_at, now=now)
+    policy = session_policy.for_session(session)
+    limit = policy.access_limit(created_at=session.created_at, now=now)
     if limit is not None:
         lifetime = max(min(lifetime, limit - now), timedelta(seconds=1))
     access.set_exp(lifetime=lifetime)
@@ -82,6 +84,7 @@ def mint(user, session):
         access_expires_at=datetime_from_epoch(access["exp"]),
         refresh_expires_at=datetime_from_epoch(refresh["exp"]),
         session=session,
+        session_config=policy.config(session),
     )
 
 

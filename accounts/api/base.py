@@ -9,10 +9,11 @@ from rest_framework import permissions
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts import session_policy, sessions
+from accounts import sessions
 from accounts.api import serializers as s
 from accounts.api.throttles import SignInIPThrottle
 from accounts.authentication import ACCESS_COOKIE, REFRESH_COOKIE
+from accounts.authkit_steps import StepRequired
 from accounts.conf import app_settings
 from accounts.errors import GatehouseError
 
@@ -51,8 +52,6 @@ class SignInView(PublicAPIView):
     method = ""
 
     def handle_exception(self, exc):
-        from accounts.authkit_steps import StepRequired
-
         if isinstance(exc, GatehouseError) and not isinstance(exc, StepRequired):
             data = self.request.data if isinstance(self.request.data, dict) else {}
             sessions.sign_in_failed(self.request, email=data.get("email", ""), reason=exc.code, method=self.method)
@@ -81,7 +80,7 @@ def pair_response(pair, body, *, access_key="access", refresh_key="refresh", in_
     """Tokens in the body, or (cookie mode, unless `in_body`: clients without cookies, such as a
     CLI) in HttpOnly cookies and not in the body; with the sign-in's `session_config`."""
     cookies = app_settings.GATEHOUSE_TOKEN_COOKIES and not in_body
-    body = {**body, "session_config": session_policy.for_session(pair.session).config(pair.session)}
+    body = {**body, "session_config": pair.session_config}
     if not cookies:
         body = {access_key: pair.access, refresh_key: pair.refresh, **body}
     response = Response(body)

@@ -135,13 +135,17 @@ class AuthSteps:
         self.emit("email_verification.created", {k: v for k, v in public(record).items() if k != "code"})
         return record
 
-    def on_email_verification_get(self, request, verification_id):
+    def _get_record(self, request, table, record_id, label):
+        """GET of a one-time record (email verification, magic auth, password reset)."""
         self.require_api_key(request)
         with self.store.lock:
-            record = self.store.email_verifications.get(verification_id)
+            record = getattr(self.store, table).get(record_id)
             if record is None:
-                fail(404, message=f"Email verification not found: '{verification_id}'.")
+                fail(404, message=f"{label} not found: '{record_id}'.")
             return as_json(public(record))
+
+    def on_email_verification_get(self, request, verification_id):
+        return self._get_record(request, "email_verifications", verification_id, "Email verification")
 
     def grant_email_verification(self, request, data):
         store = self.store
@@ -180,12 +184,7 @@ class AuthSteps:
         return as_json(view, 201)
 
     def on_magic_auth_get(self, request, magic_id):
-        self.require_api_key(request)
-        with self.store.lock:
-            record = self.store.magic_auths.get(magic_id)
-            if record is None:
-                fail(404, message=f"Magic auth not found: '{magic_id}'.")
-            return as_json(public(record))
+        return self._get_record(request, "magic_auths", magic_id, "Magic auth")
 
     def grant_magic_auth(self, request, data):
         store = self.store
@@ -321,12 +320,7 @@ class AuthSteps:
         return as_json(view, 201)
 
     def on_password_reset_get(self, request, reset_id):
-        self.require_api_key(request)
-        with self.store.lock:
-            record = self.store.password_resets.get(reset_id)
-            if record is None:
-                fail(404, message=f"Password reset not found: '{reset_id}'.")
-            return as_json(public(record))
+        return self._get_record(request, "password_resets", reset_id, "Password reset")
 
     def on_password_reset_confirm(self, request):
         self.require_api_key(request)
