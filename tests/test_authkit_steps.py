@@ -390,3 +390,17 @@ def test_password_reset_pages(client, wos, settings):
     assert client.get("/account/sessions").status_code == 302  # the first browser was signed out
     again = other.post("/auth/password-reset/confirm", {"token": token, "new_password": "a-new-password", "new_password_again": "a-new-password"})
     assert again.status_code == 400 and again.context["code"] == "password_reset_invalid"
+
+
+@pytest.mark.parametrize(
+    "path, data, status",
+    [
+        ("/auth/steps", {"action": "code", "code": "1" * 5000}, 400),
+        ("/auth/password-reset", {"email": "a\x00b@example.com"}, 400),
+        ("/auth/password-reset/confirm", {"token": "t" * 5000, "new_password": "x", "new_password_again": "x"}, 400),
+        ("/auth/password-reset/confirm", {"token": "tok", "new_password": "x" * 2000, "new_password_again": "x" * 2000}, 400),
+    ],
+)
+def test_hostile_form_posts_get_a_page_not_a_500(client, wos, path, data, status):
+    assert client.post(path, data).status_code == status
+    assert AuthSession.objects.count() == 0

@@ -117,13 +117,13 @@ def password_reset_page(request):
 def password_reset_confirm_page(request):
     """The page the reset email links to: choose a new password."""
     token = (request.POST.get("token") if request.method == "POST" else request.GET.get("token")) or ""
-    context = {"step": "confirm", "token": token[:500]}
-    if not token:
+    context = {"step": "confirm", "token": token}
+    if not token or len(token) > 500:
         return error_page(request, InvalidSignInRequest("This reset link is incomplete. Ask for a new one.", code="password_reset_invalid"), title="Reset your password")
     if request.method == "POST":
         password, again = request.POST.get("new_password", ""), request.POST.get("new_password_again", "")
-        if password != again:
-            context["error"] = "The two passwords differ."
+        if password != again or len(password) > 1024:
+            context["error"] = "The two passwords differ." if password != again else "Use at most 1024 characters."
             return render(request, "accounts/password_reset.html", context, status=400)
         try:
             authkit_steps.confirm_password_reset(token, password, request=request)
