@@ -6,8 +6,10 @@ Everything under `/_emulator/` is for tests and development only (seed, reset, e
 request log, clock, webhooks).
 """
 
+import bisect
 import fnmatch
 import hmac
+import itertools
 import json
 import os
 import time
@@ -28,7 +30,7 @@ from workos_emulator.areas.steps import AuthSteps
 from workos_emulator.areas.users import Users
 from workos_emulator.http import Reply, as_json, fail, is_loopback
 from workos_emulator.keys import SigningKey
-from workos_emulator.store import Store, new_id, public
+from workos_emulator.store import Listed, Store, new_id, public
 
 
 class EmulatorApp(AuthKit, AuthSteps, Users, Organizations, Invitations, SSO, Connect, Events, Control):
@@ -202,8 +204,11 @@ class EmulatorApp(AuthKit, AuthSteps, Users, Organizations, Invitations, SSO, Co
     def base_url(self, request):
         return request.host_url.rstrip("/")
 
-    def _page(self, request, items, default_order="desc"):
-        """WorkOS list pagination: order by id, `after`/`before` cursors, 1..100 per page."""
+    def _page(self, request, items, default_order="desc", match=None):
+        """WorkOS list pagination: order by id, `after`/`before` cursors, 1..100 per page.
+
+        `items` is a `Listed` collection, with `match` choosing its records (a page then costs
+        what it returns, however large the collection), or a short list of records."""
         args = request.args
 
         def invalid(field, message):
@@ -218,21 +223,39 @@ class EmulatorApp(AuthKit, AuthSteps, Users, Organizations, Invitations, SSO, Co
         order = args.get("order", default_order)
         if order not in ("asc", "desc", "normal"):
             invalid("order", "order must be asc, desc or normal.")
-        items = sorted(items, key=lambda o: o["id"], reverse=(order == "desc"))
-        ids = [o["id"] for o in items]
+        if not isinstance(items, Listed):
+            items = Listed((o["id"], o) for o in items)
+        ids, count, ascending = items.ids, len(items.ids), order != "desc"
+
+        def position(cursor):  # where a cursor id stands in the requested order (None: absent)
+            i = bisect.bisect_left(ids, cursor)
+            if i == count or ids[i] != cursor:
+                return None
+            return i if ascending else count - 1 - i
+
+        def scan(k, step):  # the matching records from position k on, in `step` direction
+            while 0 <= k < count:
+                record = items[ids[k if ascending else count - 1 - k]]
+                if match is None or match(record):
+                    yield record
+                k += step
+
         after, before = args.get("after"), args.get("before")
-        if after:
-            start = ids.index(after) + 1 if after in ids else len(ids)
-            window = items[start : start + limit]
-        elif before:
-            end = ids.index(before) if before in ids else 0
-            window = items[max(0, end - limit) : end]
-            start = max(0, end - limit)
+        if before and not after:
+            end = position(before) or 0
+            found = list(itertools.islice(scan(end - 1, -1), limit + 1))
+            window = found[:limit][::-1]
+            has_before = len(found) > limit
+            has_after = bool(window) and next(scan(end, 1), None) is not None
         else:
             start = 0
-            window = items[:limit]
-        has_before = start > 0 and bool(window)
-        has_after = start + len(window) < len(items) and bool(window)
+            if after:
+                at = position(after)
+                start = count if at is None else at + 1
+            found = list(itertools.islice(scan(start, 1), limit + 1))
+            window = found[:limit]
+            has_after = len(found) > limit
+            has_before = bool(window) and next(scan(start - 1, -1), None) is not None
         return as_json(
             {
                 "object": "list",

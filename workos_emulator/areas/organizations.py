@@ -82,12 +82,10 @@ class Organizations:
         domains = {d.strip().lower() for value in request.args.getlist("domains") for d in value.split(",") if d.strip()}
         search = (request.args.get("search") or "").strip().lower()
         with store.lock:
-            orgs = [
-                o
-                for o in store.organizations.values()
-                if (not domains or domains & {d["domain"] for d in o["domains"]}) and (not search or search in o["name"].lower())
-            ]
-            return self._page(request, orgs)
+            def match(o):
+                return (not domains or domains & {d["domain"] for d in o["domains"]}) and (not search or search in o["name"].lower())
+
+            return self._page(request, store.organizations, match=match if domains or search else None)
 
     def on_organization_by_external_id(self, request, external_id):
         self.require_api_key(request)

@@ -160,18 +160,19 @@ class SSO:
     def on_connections(self, request):
         self.require_api_key(request)
         args = request.args
+        org, kind = args.get("organization_id"), args.get("connection_type")
+        domain, needle = (args.get("domain") or "").lower(), (args.get("search") or "").lower()
+
+        def match(c):
+            return (
+                (not org or c["organization_id"] == org)
+                and (not kind or c["connection_type"] == kind)
+                and (not domain or any(d["domain"] == domain for d in c["domains"]))
+                and (not needle or needle in c["name"].lower())
+            )
+
         with self.store.lock:
-            conns = list(self.store.connections.values())
-            if args.get("organization_id"):
-                conns = [c for c in conns if c["organization_id"] == args["organization_id"]]
-            if args.get("connection_type"):
-                conns = [c for c in conns if c["connection_type"] == args["connection_type"]]
-            if args.get("domain"):
-                conns = [c for c in conns if any(d["domain"] == args["domain"].lower() for d in c["domains"])]
-            if args.get("search"):
-                needle = args["search"].lower()
-                conns = [c for c in conns if needle in c["name"].lower()]
-            return self._page(request, conns)
+            return self._page(request, self.store.connections, match=match if org or kind or domain or needle else None)
 
     def on_connection(self, request, conn_id):
         self.require_api_key(request)

@@ -43,15 +43,14 @@ class Users:
             self.emit("user.created", public(user))
             return as_json(public(user), 201)
         with store.lock:
-            users = list(store.users.values())
-            email = request.args.get("email")
-            if email:
-                users = [u for u in users if u["email"] == email.lower()]
+            email = (request.args.get("email") or "").lower()
             org_id = request.args.get("organization_id")
-            if org_id:
-                members = {m["user_id"] for m in store.memberships.values() if m["organization_id"] == org_id}
-                users = [u for u in users if u["id"] in members]
-            return self._page(request, users)
+            members = {m["user_id"] for m in store.memberships.values() if m["organization_id"] == org_id} if org_id else None
+
+            def match(u):
+                return (not email or u["email"] == email) and (members is None or u["id"] in members)
+
+            return self._page(request, store.users, match=match if email or org_id else None)
 
     def _user_or_404(self, user_id):
         user = self.store.users.get(user_id)
