@@ -3,7 +3,9 @@
 Threaded workers (gthread) keep client connections alive between requests, where gunicorn's
 default sync workers close every connection after one response, so each request would pay a new
 TCP connection. Override with the environment: BIND, WEB_CONCURRENCY (processes), GUNICORN_THREADS,
-GUNICORN_KEEPALIVE (seconds an idle connection stays open).
+GUNICORN_KEEPALIVE (seconds an idle connection stays open), GUNICORN_MAX_REQUESTS (recycle a
+worker after that many requests; 0, the default, never), GUNICORN_ACCESSLOG (a file, "-" for
+standard output, empty for none).
 """
 
 import multiprocessing
@@ -16,7 +18,8 @@ threads = int(os.environ.get("GUNICORN_THREADS", 4))
 keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", 30))
 timeout = 30
 graceful_timeout = 30
-# recycle workers now and then (memory growth), not all at once
-max_requests = 10000
-max_requests_jitter = 1000
-accesslog = "-"
+# Recycling workers after N requests guards against memory growth, but each restart costs a
+# second of CPU importing Django: off by default (no known growth), GUNICORN_MAX_REQUESTS to set.
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", 0))
+max_requests_jitter = max_requests // 10
+accesslog = os.environ.get("GUNICORN_ACCESSLOG", "-") or None

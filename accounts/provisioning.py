@@ -15,7 +15,7 @@ import logging
 from dataclasses import dataclass
 
 from django.contrib.auth.hashers import make_password
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from accounts import audit, policy
@@ -121,12 +121,30 @@ def _linked_or_created(user, identity, created):
     audit.record(kind, user=user, provider=identity.provider, subject=identity.subject, how="verified_email" if not created else "")
 
 
+def _stamped_user(workos_user_id):
+    """The user with this WorkOS id, their last_login set to now by the statement that finds them
+    (one query where a read and a write would be two), or None. Run inside a transaction: a
+    refused sign-in rolls the stamp back."""
+    quote = connection.ops.quote_name
+    meta = User._meta
+    columns = ", ".join(quote(f.column) for f in meta.concrete_fields)
+    sql = (
+        f"UPDATE {quote(meta.db_table)} SET {quote(meta.get_field('last_login').column)} = %s "
+        f"WHERE {quote(meta.get_field('workos_user_id').column)} = %s RETURNING {columns}"
+    )
+    user = next(iter(User.objects.raw(sql, [timezone.now(), workos_user_id])), None)
+    if user is not None:
+        user._last_login_stamped = True  # the user_logged_in receiver skips its own write
+    return user
+
+
 def sign_in_workos_user(identity, *, organization_hint="", rule=None):
     """Case 1 and 2 of the unified callback for an AuthKit user (identity.workos_user_id set)."""
-    user = User.objects.filter(workos_user_id=identity.workos_user_id).first()
-    if user is not None:
-        _check_may_sign_in(user, identity)
-        return _refresh_profile(user, identity), False
+    with transaction.atomic():
+        user = _stamped_user(identity.workos_user_id)
+        if user is not None:
+            _check_may_sign_in(user, identity)
+            return _refresh_profile(user, identity), False
     existing = User.objects.filter(email=identity.email).first()
     if existing is None:
         _may_create(identity, rule)
@@ -145,14 +163,17 @@ def sign_in_workos_user(identity, *, organization_hint="", rule=None):
                 user.save(update_fields=["workos_user_id", "updated_at"])
                 _refresh_profile(user, identity)
                 created = False
+                Identity.objects.get_or_create(
+                    provider=Identity.Provider.WORKOS,
+                    subject=identity.workos_user_id,
+                    defaults={"user": user, "email": identity.email, "last_used_at": timezone.now()},
+                )
             else:
-                user = _create_user(identity, workos_user_id=identity.workos_user_id)
+                user = _create_user(identity, workos_user_id=identity.workos_user_id, last_login=timezone.now())
+                user._last_login_stamped = True
+                # a new account has no identities; one for this subject elsewhere is a conflict
+                Identity.objects.create(user=user, provider=Identity.Provider.WORKOS, subject=identity.workos_user_id, email=identity.email, last_used_at=user.last_login)
                 created = True
-            Identity.objects.get_or_create(
-                provider=Identity.Provider.WORKOS,
-                subject=identity.workos_user_id,
-                defaults={"user": user, "email": identity.email, "last_used_at": timezone.now()},
-            )
             _linked_or_created(user, identity, created)
     except IntegrityError:
         # Another callback for the same person won the race: use what it created.

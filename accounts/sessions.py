@@ -14,6 +14,7 @@ Every door calls these, and nothing else writes sessions:
 import logging
 
 from django.contrib import auth
+from django.contrib.auth.models import update_last_login
 from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.db import transaction
 from django.db.models.signals import post_save
@@ -42,6 +43,11 @@ def _client(request):
 
 def start_token_session(user, *, method, request=None, workos_session_id="", workos_refresh_token="", organization_id="", role=""):
     """Open an app sign-in for `user` and return its first token pair."""
+    with transaction.atomic():  # the sign-in and its audit event: both or neither, one commit
+        return _start_token_session(user, method=method, request=request, workos_session_id=workos_session_id, workos_refresh_token=workos_refresh_token, organization_id=organization_id, role=role)
+
+
+def _start_token_session(user, *, method, request, workos_session_id, workos_refresh_token, organization_id, role):
     session = AuthSession.objects.create(
         user=user,
         method=method,
@@ -209,3 +215,15 @@ def _end_sign_ins_of_changed_user(sender, instance, created, update_fields=None,
         end_sessions(AuthSession.objects.filter(user=instance), reason="password_changed", revoke_workos=False)
     elif not instance.is_active and (update_fields is None or "is_active" in update_fields):
         end_sessions(AuthSession.objects.filter(user=instance), reason="user_deactivated", revoke_workos=False)
+
+
+def _update_last_login(sender, user, **kwargs):
+    """Django's own receiver, except for a sign-in that already wrote last_login with the query
+    that found or created the user (provisioning): then a second write would add nothing."""
+    if user.__dict__.pop("_last_login_stamped", False):
+        return
+    update_last_login(sender, user, **kwargs)
+
+
+user_logged_in.disconnect(dispatch_uid="update_last_login")
+user_logged_in.connect(_update_last_login, dispatch_uid="update_last_login")

@@ -28,7 +28,6 @@ urlpatterns = [
     path("api/auth/device", steps.DeviceStartView.as_view(), name="api-device"),
     path("api/auth/device/token", steps.DeviceTokenView.as_view(), name="api-device-token"),
     path("api/auth/logout/", api.LogoutView.as_view(), name="api-logout"),
-    path("api/auth/me", api.MeView.as_view(), name="api-me"),
     path("api/auth/sessions/", api.SessionListView.as_view(), name="api-sessions"),
     path("api/auth/sessions/revoke-all/", api.SessionRevokeAllView.as_view(), name="api-sessions-revoke-all"),
     path("api/auth/sessions/<str:session_id>/", api.SessionDetailView.as_view(), name="api-session"),

@@ -7,10 +7,12 @@ so nothing here runs at import time):
   rotation, Connect completion): `max_retries=0`, because a retried code exchange burns the code.
 """
 
+import contextlib
 import contextvars
 import functools
 import json
 import logging
+import time
 
 import httpx2
 import workos
@@ -159,16 +161,37 @@ def paged(page, action):
         yield item
 
 
+_time_spent = contextvars.ContextVar("gatehouse_workos_time_spent", default=None)
+
+
+@contextlib.contextmanager
+def time_spent():
+    """Collect the wall time (ms) of each WorkOS call made inside: what a request spent waiting
+    on WorkOS, network included, as opposed to its own work."""
+    spent = []
+    token = _time_spent.set(spent)
+    try:
+        yield spent
+    finally:
+        _time_spent.reset(token)
+
+
 def call(action, fn, *args, expect_result=True, **kwargs):
     """Run one SDK call; any WorkOS failure comes out as a GatehouseError.
 
     The SDK returns None for a 2xx body it cannot parse as JSON, so an expected result that is
     missing is a bad response too.
     """
+    started = time.perf_counter()
     try:
         result = fn(*args, **kwargs)
     except (workos.WorkOSError, ValueError, TypeError, KeyError, AttributeError, RecursionError) as exc:
         raise translate(exc, action=action) from exc
+    finally:
+        elapsed_ms = (time.perf_counter() - started) * 1000
+        log.debug("WorkOS: %s took %.1f ms", action, elapsed_ms)
+        if (spent := _time_spent.get()) is not None:
+            spent.append(elapsed_ms)
     if expect_result and result is None:
         raise translate(workos.WorkOSError("empty or non-JSON response body"), action=action)
     return result

@@ -1,25 +1,42 @@
-"""Benchmarks: python -m bench [--duration 10] [--connections 32]
+"""Benchmarks: python -m bench [--duration 4] [--repeats 3] [--connections 16] [--sync-connections 50000]
 
-Starts the app under gunicorn (2 workers) on loopback, against PostgreSQL when DATABASE_URL is
-set and a fresh SQLite file otherwise, and the WorkOS emulator; drives load with wrk; prints one
-table and saves the numbers as JSON in bench-results/. Nothing here asserts: numbers are read.
+What users will see, measured side by side in one run:
+
+- HTTP: `GET /api/auth/me` beside a bare Django view (same middleware, same server) and beside
+  simplejwt's stateless authentication, each with one access token and with 20,000 distinct
+  tokens in rotation (many users: no token is seen twice by a worker's cache), under the shipped
+  gunicorn.conf.py and under gunicorn's default sync workers. Load windows are interleaved
+  (A B C ... A B C ...) and each row is the median of the repeats.
+- In process: the same requests without a server (plain view vs DRF, cached vs uncached token),
+  token verification alone, the unified callback, password sign-in timing, JWKS fetches and the
+  SSO sync at two sizes.
+
+The database is DATABASE_URL, else the local PostgreSQL when it answers (database
+gatehouse_bench, created when missing), else a SQLite file in bench-results/. It is kept, and a
+second run reuses it. Prints one table with the targets beside the numbers, saves JSON in
+bench-results/ and prints the change against the previous run on the same kind of database.
+Nothing here asserts: numbers are read.
 """
 
 import argparse
-import json
 import os
+import platform
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 
 import requests
 
 ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench-results"
+ROTATE = Path(__file__).resolve().parent / "rotate.lua"
+DISTINCT_TOKENS = 20_000
+WORKERS = 2
 
 
 def _free_port():
@@ -30,39 +47,175 @@ def _free_port():
         return sock.getsockname()[1]
 
 
+def database_url():
+    if os.environ.get("DATABASE_URL"):
+        return os.environ["DATABASE_URL"]
+    try:
+        import psycopg
+
+        with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", connect_timeout=2, autocommit=True) as conn:
+            if not conn.execute("SELECT 1 FROM pg_database WHERE datname = 'gatehouse_bench'").fetchone():
+                conn.execute("CREATE DATABASE gatehouse_bench")
+        return "postgres://postgres@127.0.0.1:5432/gatehouse_bench"
+    except Exception as exc:  # noqa: BLE001 - any failure means "no PostgreSQL here"
+        print(f"PostgreSQL not reachable ({exc.__class__.__name__}); using SQLite", file=sys.stderr)
+        return f"sqlite:///{RESULTS / 'bench.sqlite3'}"
+
+
+def machine():
+    def proc(path, key):
+        try:
+            for line in Path(path).read_text().splitlines():
+                if line.startswith(key):
+                    return line.split(":", 1)[1].strip()
+        except OSError:
+            pass
+        return ""
+
+    memory = proc("/proc/meminfo", "MemTotal")
+    return {
+        "cpu": proc("/proc/cpuinfo", "model name") or platform.processor() or platform.machine(),
+        "cores": os.cpu_count(),
+        "memory_gb": round(int(memory.split()[0]) / 1024 / 1024, 1) if memory else None,
+        "os": platform.platform(terse=True),
+        "python": platform.python_version(),
+    }
+
+
+# --- wrk ----------------------------------------------------------------------------------------
+
+
 def parse_wrk(output):
     def ms(text):
         value, unit = re.match(r"([\d.]+)(us|ms|s)", text).groups()
         return float(value) * {"us": 0.001, "ms": 1, "s": 1000}[unit]
 
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
-    p50 = ms(re.search(r"^\s+50%\s+(\S+)", output, re.M).group(1))
-    p99 = ms(re.search(r"^\s+99%\s+(\S+)", output, re.M).group(1))
     non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
-    errors = int(non2xx.group(1)) if non2xx else 0
-    return {"rps": rps, "p50_ms": p50, "p99_ms": p99, "non_2xx": errors}
+    socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
+    return {
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
+        "p50_ms": ms(re.search(r"^\s+50%\s+(\S+)", output, re.M).group(1)),
+        "p99_ms": ms(re.search(r"^\s+99%\s+(\S+)", output, re.M).group(1)),
+        "errors": (int(non2xx.group(1)) if non2xx else 0) + (sum(map(int, socket_errors.groups())) if socket_errors else 0),
+    }
 
 
-def wrk(url, token, duration, connections):
-    cmd = ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency", url]
-    if token:
-        cmd[1:1] = ["-H", f"Authorization: Bearer {token}"]
+def wrk(url, token_file, duration, connections):
+    cmd = ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--timeout", "10s", "--latency", "-s", str(ROTATE), url, "--", str(token_file)]
     return parse_wrk(subprocess.run(cmd, capture_output=True, text=True, check=True).stdout)
+
+
+# --- servers ------------------------------------------------------------------------------------
+
+
+def wait_until_up(name, url, deadline_s=120):
+    """Until `url` answers 200: connection refused and read timeouts (a worker still importing)
+    both mean "not yet"."""
+    deadline = time.monotonic() + deadline_s
+    last = None
+    while time.monotonic() < deadline:
+        try:
+            response = requests.get(url, timeout=3)
+            if response.ok:
+                return
+            last = f"HTTP {response.status_code}"
+        except requests.RequestException as exc:
+            last = exc.__class__.__name__
+        time.sleep(0.25)
+    raise SystemExit(f"{name} did not answer at {url} within {deadline_s} s (last: {last})")
+
+
+def start_servers(env):
+    python = sys.executable
+    ports = {"emulator": _free_port(), "shipped": _free_port(), "sync": _free_port()}
+    env["WORKOS_BASE_URL"] = f"http://127.0.0.1:{ports['emulator']}"
+    procs = [
+        subprocess.Popen([python, "-m", "workos_emulator", "--port", str(ports["emulator"]), "--quiet"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL),
+        # the shipped configuration, as the README deploys it (access log off, as for the peer)
+        subprocess.Popen(
+            [python, "-m", "gunicorn", "-c", "gunicorn.conf.py", "config.wsgi", "--log-level", "warning"],
+            cwd=ROOT,
+            env={**env, "BIND": f"127.0.0.1:{ports['shipped']}", "WEB_CONCURRENCY": str(WORKERS), "GUNICORN_ACCESSLOG": ""},
+        ),
+        # gunicorn's defaults: sync workers, one connection per request
+        subprocess.Popen([python, "-m", "gunicorn", "config.wsgi", "-w", str(WORKERS), "-b", f"127.0.0.1:{ports['sync']}", "--log-level", "warning"], cwd=ROOT, env=env),
+    ]
+    urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
+    try:
+        wait_until_up("the emulator", f"{urls['emulator']}/_emulator/health")
+        wait_until_up("gunicorn (shipped config)", f"{urls['shipped']}/healthz")
+        wait_until_up("gunicorn (sync workers)", f"{urls['sync']}/healthz")
+    except BaseException:
+        stop(procs)
+        raise
+    return procs, urls
+
+
+def stop(procs):
+    for proc in procs:
+        proc.terminate()
+    for proc in procs:
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+# --- runs ---------------------------------------------------------------------------------------
+
+ENDPOINTS = {
+    "bare Django view": "/bench/bare",
+    "Gatehouse /api/auth/me": "/api/auth/me",
+    "simplejwt stateless": "/bench/simplejwt-stateless",
+}
+
+
+def http_cells():
+    """(server, tokens, endpoint) measured: the full matrix on the shipped server, and the
+    server comparison with many tokens."""
+    cells = [("shipped", tokens, name) for tokens in ("one", "many") for name in ENDPOINTS]
+    cells += [("sync", "many", "bare Django view"), ("sync", "many", "Gatehouse /api/auth/me")]
+    return cells
+
+
+def run_http(urls, token_files, args):
+    cells = http_cells()
+    for server, tokens, name in cells:
+        token = token_files[tokens].read_text().split("\n", 1)[0]
+        status = requests.get(urls[server] + ENDPOINTS[name], headers={"Authorization": f"Bearer {token}"}, timeout=10).status_code
+        if status != 200:
+            raise SystemExit(f"{server} {name} answered {status}, not 200")
+        wrk(urls[server] + ENDPOINTS[name], token_files[tokens], 1, args.connections)  # warm up
+    samples = {cell: [] for cell in cells}
+    for repeat in range(args.repeats):
+        for cell in cells[repeat % len(cells) :] + cells[: repeat % len(cells)]:  # A B C.., B C.. A
+            server, tokens, name = cell
+            samples[cell].append(wrk(urls[server] + ENDPOINTS[name], token_files[tokens], args.duration, args.connections))
+    return {
+        "|".join(cell): {
+            "rps": statistics.median(s["rps"] for s in runs),
+            "p50_ms": statistics.median(s["p50_ms"] for s in runs),
+            "p99_ms": statistics.median(s["p99_ms"] for s in runs),
+            "errors": sum(s["errors"] for s in runs),
+            "rps_samples": [s["rps"] for s in runs],
+        }
+        for cell, runs in samples.items()
+    }
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m bench")
-    parser.add_argument("--duration", type=int, default=8, help="seconds of load per endpoint")
+    parser.add_argument("--duration", type=int, default=4, help="seconds per load window")
+    parser.add_argument("--repeats", type=int, default=3, help="interleaved windows per row (median)")
     parser.add_argument("--connections", type=int, default=16)
-    parser.add_argument("--sync-connections", type=int, default=10_000)
+    parser.add_argument("--sync-connections", type=int, default=50_000)
     args = parser.parse_args(argv)
     if not shutil.which("wrk"):
         sys.exit("bench needs wrk: apt-get install wrk")
-
-    work = Path(tempfile.mkdtemp(prefix="gatehouse-bench-"))
+    RESULTS.mkdir(exist_ok=True)
     env = dict(os.environ)
-    env.setdefault("DATABASE_URL", f"sqlite:///{work / 'bench.sqlite3'}")
     env.update(
+        DATABASE_URL=database_url(),
         DJANGO_SETTINGS_MODULE="bench.settings",
         DEBUG="false",
         SECRET_KEY=os.environ.get("SECRET_KEY") or "bench-" + os.urandom(24).hex(),
@@ -75,94 +228,31 @@ def main(argv=None):
         DB_CONN_MAX_AGE="600",
         WORKOS_WEBHOOK_SECRET="whsec_bench",
     )
-    emulator_port, app_port = _free_port(), _free_port()
-    env["WORKOS_BASE_URL"] = f"http://127.0.0.1:{emulator_port}"
-    os.environ.update(env)
     python = sys.executable
     subprocess.run([python, "manage.py", "migrate", "--no-input", "-v0"], cwd=ROOT, env=env, check=True)
     subprocess.run([python, "manage.py", "collectstatic", "--no-input", "-v0"], cwd=ROOT, env=env, check=True)
-    procs = [subprocess.Popen([python, "-m", "workos_emulator", "--port", str(emulator_port), "--quiet"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL)]
-    procs.append(
-        subprocess.Popen(
-            [python, "-m", "gunicorn", "config.wsgi", "-w", "2", "-b", f"127.0.0.1:{app_port}", "--log-level", "warning", "--env", "DJANGO_SETTINGS_MODULE=bench.settings"],
-            cwd=ROOT,
-            env=env,
-        )
-    )
-    app = f"http://127.0.0.1:{app_port}"
+    procs, urls = start_servers(env)
+    os.environ.update(env)
+    work = Path(tempfile.mkdtemp(prefix="gatehouse-bench-"))
     try:
-        for _ in range(100):
-            try:
-                if requests.get(f"{app}/healthz", timeout=1).ok and requests.get(f"{env['WORKOS_BASE_URL']}/_emulator/health", timeout=1).ok:
-                    break
-            except requests.ConnectionError:
-                time.sleep(0.2)
-        results = run_all(app, env["WORKOS_BASE_URL"], args)
+        import django
+
+        django.setup()
+        from bench import inprocess
+
+        many = inprocess.bench_tokens(DISTINCT_TOKENS)
+        token_files = {"one": work / "one.txt", "many": work / "many.txt"}
+        token_files["one"].write_text(many[0] + "\n")
+        token_files["many"].write_text("\n".join(many) + "\n")
+        results = {"machine": machine(), "database": inprocess.database_description(), "settings": vars(args)}
+        results["http"] = run_http(urls, token_files, args)
+        results["inprocess"] = inprocess.run(urls["emulator"], many, sync_sizes=(args.sync_connections // 5, args.sync_connections))
     finally:
-        for proc in procs:
-            proc.terminate()
-            proc.wait(10)
+        stop(procs)
         shutil.rmtree(work, ignore_errors=True)
-    report(results, env["DATABASE_URL"])
+    from bench.report import report
 
-
-def run_all(app, emulator, args):
-    import django
-
-    django.setup()
-    from bench import inprocess
-
-    results = {"http": {}, "inprocess": {}}
-    token = inprocess.access_token_for_bench()
-    endpoints = {
-        "bare Django view (no auth)": (f"{app}/bench/bare", None),
-        "Gatehouse /api/auth/me": (f"{app}/api/auth/me", token),
-        "simplejwt JWTAuthentication": (f"{app}/bench/simplejwt", token),
-        "simplejwt stateless": (f"{app}/bench/simplejwt-stateless", token),
-    }
-    for name, (url, bearer) in endpoints.items():
-        assert requests.get(url, headers={"Authorization": f"Bearer {bearer}"} if bearer else {}, timeout=5).status_code == 200, name
-    for url, bearer in endpoints.values():  # warm up all, then measure all
-        wrk(url, bearer, 1, args.connections)
-    for name, (url, bearer) in endpoints.items():
-        results["http"][name] = wrk(url, bearer, args.duration, args.connections)
-    results["queries"] = inprocess.queries_per_me()
-    results["inprocess"] = inprocess.run(emulator, sync_connections=args.sync_connections)
-    return results
-
-
-def report(results, database):
-    http = results["http"]
-    bare = http["bare Django view (no auth)"]["rps"]
-    stateless = http["simplejwt stateless"]["rps"]
-    print(f"\nGatehouse benchmarks ({'PostgreSQL' if database.startswith('postgres') else 'SQLite'}, gunicorn -w 2, wrk)\n")
-    print(f"{'GET /api/auth/me':34} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'x bare':>7} {'x stateless':>12} {'queries':>8}")
-    for name, row in http.items():
-        queries = results["queries"].get(name, "")
-        print(f"{name:34} {row['rps']:9.0f} {row['p50_ms']:8.2f} {row['p99_ms']:8.2f} {row['rps'] / bare:7.2f} {row['rps'] / stateless:12.2f} {queries!s:>8}")
-    ours = http["Gatehouse /api/auth/me"]["rps"]
-    print(f"  targets: ours >= 0.70x bare (is {ours / bare:.2f}x), >= 1.15x simplejwt stateless (is {ours / stateless:.2f}x), 0 queries (is {results['queries']['Gatehouse /api/auth/me']})")
-    inproc = results["inprocess"]
-    print("\nUnified WorkOS callback (in-process; server time excludes the emulator's; queries exclude BEGIN/COMMIT/SAVEPOINT)")
-    print(f"{'case':34} {'server ms':>10} {'WorkOS calls':>13} {'DB queries':>11} {'target':>14}")
-    for case, target in (("existing user", "1 call, <=3 q"), ("new user", "1 call, <=8 q")):
-        row = inproc["callback"][case]
-        print(f"{case:34} {row['server_ms']:10.2f} {row['workos_calls']:13} {row['queries']:11} {target:>14}")
-    pw = inproc["password"]
-    print("\nPassword login (mean ms; must match within 20 %)")
-    for case in ("right password", "wrong password", "unknown email"):
-        print(f"  {case:32} {pw[case]:8.2f}")
-    print(f"  spread (max/min - 1): {pw['spread_pct']:.1f} %")
-    print("\nJWKS fetches per 1,000 verified tokens (target: 1 per cache period)")
-    for name, count in inproc["jwks"].items():
-        print(f"  {name:32} {count}")
-    sync = inproc["sync"]
-    print(f"\nSSO sync of {sync['connections']:,} connections: {sync['seconds']:.2f} s, {sync['workos_requests']} WorkOS requests (target {-(-sync['connections'] // 100)}), {sync['queries']} DB queries ({sync['queries_per_page']:.1f} per page)")
-    out = ROOT / "bench-results"
-    out.mkdir(exist_ok=True)
-    path = out / f"bench-{datetime.now(timezone.utc):%Y%m%dT%H%M%SZ}.json"
-    path.write_text(json.dumps({"database": database.split("@")[-1], **results}, indent=2, default=str))
-    print(f"\nSaved {path.relative_to(ROOT)}")
+    report(results, RESULTS)
 
 
 if __name__ == "__main__":

@@ -1,16 +1,22 @@
 """Measurements made inside one Django process (against the emulator started by bench)."""
 
+import hashlib
+import hmac
 import statistics
 import time
 from urllib.parse import parse_qs, urlsplit
 
 import requests
+from django.core.handlers.base import BaseHandler
 from django.db import connection
-from django.test import Client, override_settings
+from django.test import Client, RequestFactory, override_settings
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+from rest_framework_simplejwt.tokens import AccessToken
 
-from accounts import sessions
-from accounts.models import User
+from accounts import tokens, workos_client
+from accounts.authentication import decode_access_token
+from accounts.models import AuthSession, User
 
 _TRANSACTION_CONTROL = ("BEGIN", "SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK", "COMMIT")
 
@@ -20,25 +26,101 @@ def data_queries(captured):
     return len([q for q in captured.captured_queries if not q["sql"].lstrip().upper().startswith(_TRANSACTION_CONTROL)])
 
 
-def access_token_for_bench():
-    user, _ = User.objects.get_or_create(email="bench@example.com")
-    return sessions.start_token_session(user, method="password").access
+def database_description():
+    vendor = connection.vendor
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT version()" if vendor == "postgresql" else "SELECT sqlite_version()")
+        version = cursor.fetchone()[0]
+    return {"vendor": vendor, "version": version.split(" on ")[0]}
 
 
-def queries_per_me():
+def bench_tokens(count, per_user=10):
+    """`count` valid access tokens of distinct sign-ins (AuthSessions) of count/per_user users.
+    Safe to run again on the same database: the previous run's bench sessions are removed."""
+    emails = [f"bench-user-{i:05}@example.com" for i in range(max(1, count // per_user))]
+    User.objects.bulk_create([User(email=email) for email in emails], ignore_conflicts=True)
+    users = list(User.objects.filter(email__in=emails).order_by("pk"))
+    AuthSession.objects.filter(user__in=users).delete()
+    now = timezone.now()
+    made = AuthSession.objects.bulk_create([AuthSession(user=users[i % len(users)], method="password", last_seen_at=now) for i in range(count)], batch_size=2000)
+    return [tokens.mint(session.user, session).access for session in made]
+
+
+def queries_per_me(token):
     client = Client(HTTP_HOST="127.0.0.1")
-    token = access_token_for_bench()
-    out = {}
-    for name, path in (
-        ("bare Django view (no auth)", "/bench/bare"),
-        ("Gatehouse /api/auth/me", "/api/auth/me"),
-        ("simplejwt JWTAuthentication", "/bench/simplejwt"),
-        ("simplejwt stateless", "/bench/simplejwt-stateless"),
-    ):
-        with CaptureQueriesContext(connection) as queries:
-            assert client.get(path, HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 200
-        out[name] = data_queries(queries)
-    return out
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get("/api/auth/me", HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 200
+    return data_queries(queries)
+
+
+def _rounds(cases, rounds):
+    """Run each case `rounds` times, interleaved (A B C, B C A, ...): the median per case."""
+    names = list(cases)
+    samples = {name: [] for name in names}
+    for r in range(rounds):
+        for name in names[r % len(names) :] + names[: r % len(names)]:
+            samples[name].append(cases[name]())
+    return {name: statistics.median(values) for name, values in samples.items()}
+
+
+DECOMPOSED = {
+    "bare Django view": ("/bench/bare", "many"),
+    "/api/auth/me, one token (cached)": ("/api/auth/me", "one"),
+    "/api/auth/me, distinct tokens (uncached)": ("/api/auth/me", "many"),
+    "Gatehouse auth through DRF, distinct tokens": ("/bench/gatehouse-drf", "many"),
+    "simplejwt stateless, distinct tokens": ("/bench/simplejwt-stateless", "many"),
+}
+
+
+def decomposition(many, per_round=4000, rounds=5):
+    """Microseconds per request through Django's handler (middleware, URL routing, view, JSON),
+    without a server: where the time of one request goes."""
+    handler = BaseHandler()
+    handler.load_middleware()
+    factory = RequestFactory(HTTP_HOST="127.0.0.1")
+    offset = [0]
+
+    def case(path, which):
+        def run():
+            start = offset[0]
+            offset[0] = (start + per_round) % len(many)
+            batch = [many[0]] * per_round if which == "one" else [many[(start + i) % len(many)] for i in range(per_round)]
+            built = [factory.get(path, HTTP_AUTHORIZATION=f"Bearer {token}") for token in batch]
+            began = time.perf_counter()
+            for request in built:
+                if handler.get_response(request).status_code != 200:
+                    raise AssertionError(f"{path} refused a bench token")
+            return (time.perf_counter() - began) / per_round * 1e6
+
+        return run
+
+    return _rounds({name: case(path, which) for name, (path, which) in DECOMPOSED.items()}, rounds)
+
+
+def verification(many, rounds=5):
+    """Microseconds to verify one access token that was not seen before (the 20,000 tokens cycle
+    through a cache of 4,096), Gatehouse vs simplejwt's AccessToken, and HMAC-SHA256 alone."""
+    from rest_framework_simplejwt.state import token_backend
+
+    key = token_backend.signing_key.encode()
+
+    def timed(check):
+        def run():
+            began = time.perf_counter()
+            for raw in many:
+                check(raw)
+            return (time.perf_counter() - began) / len(many) * 1e6
+
+        return run
+
+    return _rounds(
+        {
+            "Gatehouse decode_access_token": timed(decode_access_token),
+            "simplejwt AccessToken(...)": timed(AccessToken),
+            "HMAC-SHA256 of the token alone": timed(lambda raw: hmac.new(key, raw.encode(), hashlib.sha256).digest()),
+        },
+        rounds,
+    )
 
 
 class Emulator:
@@ -57,35 +139,37 @@ class Emulator:
         return requests.get(f"{self.url}/_emulator/requests", timeout=30).json()
 
 
-def _callback(emulator, email, runs=15):
-    client = Client(HTTP_HOST="127.0.0.1")
+def _callback(client, emulator, email, runs):
     samples, calls, queries = [], [], []
     for _ in range(runs):
         code = emulator.post("codes", {"email": email})["code"]
         emulator.clear_log()
-        with CaptureQueriesContext(connection) as captured:
+        with CaptureQueriesContext(connection) as captured, workos_client.time_spent() as waiting:
             started = time.perf_counter()
             response = client.post("/api/auth/workos/callback", {"code": code}, content_type="application/json")
             total_ms = (time.perf_counter() - started) * 1000
         assert response.status_code == 200, response.content
-        log = emulator.log()
-        samples.append(total_ms - sum(entry["duration_ms"] for entry in log))
-        calls.append(len(log))
+        samples.append(total_ms - sum(waiting))
+        calls.append(len(emulator.log()))
         queries.append(data_queries(captured))
     return samples, calls, queries
 
 
-def callback(emulator):
+def callback(emulator, runs=30):
+    """Server time (the time spent waiting on WorkOS taken off), WorkOS calls and queries of the unified
+    callback: a person signing in again, and people signing in for the first time."""
     existing = "bench-existing@example.com"
-    emulator.post("seed", {"users": [{"email": existing}]})
-    _callback(emulator, existing, runs=1)  # provisions
-    samples, calls, queries = _callback(emulator, existing)
+    # a fixed WorkOS id: the user the previous run provisioned is the same person
+    emulator.post("seed", {"users": [{"id": "user_01BENCHEX1STNGVSER0000000", "email": existing}]})
+    client = Client(HTTP_HOST="127.0.0.1")  # one client: its handler loads the middleware once, as a server's does
+    _callback(client, emulator, existing, runs=3)  # provisions (first run) and warms up
+    samples, calls, queries = _callback(client, emulator, existing, runs)
     result = {"existing user": {"server_ms": statistics.median(samples), "workos_calls": max(calls), "queries": max(queries)}}
     new_samples, new_calls, new_queries = [], [], []
-    for i in range(15):
+    for i in range(runs):
         email = f"bench-new-{time.time_ns()}-{i}@example.com"
         emulator.post("seed", {"users": [{"email": email}]})
-        s, c, q = _callback(emulator, email, runs=1)
+        s, c, q = _callback(client, emulator, email, runs=1)
         new_samples += s
         new_calls += c
         new_queries += q
@@ -93,25 +177,35 @@ def callback(emulator):
     return result
 
 
-def password(runs=15):
+def password(samples=40):
+    """Password sign-in time for the three answers an attacker could tell apart: medians of
+    `samples` interleaved requests each."""
     user, _ = User.objects.get_or_create(email="bench-password@example.com")
     user.set_password("bench-password-123")
     user.save()
     client = Client(HTTP_HOST="127.0.0.1")
     cases = {
-        "right password": ("bench-password@example.com", "bench-password-123"),
-        "wrong password": ("bench-password@example.com", "wrong-password-123"),
-        "unknown email": ("nobody-here@example.com", "bench-password-123"),
+        "right password": ("bench-password@example.com", "bench-password-123", 200),
+        "wrong password": ("bench-password@example.com", "wrong-password-123", 401),
+        "unknown email": ("nobody-here@example.com", "bench-password-123", 401),
     }
-    times = {name: [] for name in cases}
-    for _ in range(runs):
-        for name, (email, pw) in cases.items():
+
+    def attempt(email, secret, status):
+        def run():
             started = time.perf_counter()
-            client.post("/api/token/", {"email": email, "password": pw}, content_type="application/json")
-            times[name].append((time.perf_counter() - started) * 1000)
-    means = {name: statistics.mean(values) for name, values in times.items()}
-    means["spread_pct"] = (max(means.values()) / min(means.values()) - 1) * 100
-    return means
+            response = client.post("/api/token/", {"email": email, "password": secret}, content_type="application/json")
+            elapsed = (time.perf_counter() - started) * 1000
+            assert response.status_code == status, response.content
+            return elapsed
+
+        return run
+
+    for case in cases.values():
+        attempt(*case)()  # warm up
+    medians = _rounds({name: attempt(*case) for name, case in cases.items()}, samples)
+    medians["spread_pct"] = (max(medians.values()) / min(medians.values()) - 1) * 100
+    medians["samples"] = samples
+    return medians
 
 
 def jwks(emulator_url):
@@ -160,36 +254,47 @@ def _connect_token(emulator_url):
     return token, user
 
 
-def sync(emulator, count):
+def sync(emulator, sizes):
+    """The SSO sync against the emulator at two sizes: time, WorkOS requests and queries per
+    1,000 connections should not grow with the count. Each size mirrors every connection anew
+    (the bench organization's rows from earlier measurements are removed first)."""
+    from sso.models import Connection
     from sso.sync import sync_all
 
-    emulator.post("seed", {"organizations": [{"id": "org_BENCH", "name": "Bench"}]})
-    batch = 2000
-    for start in range(0, count, batch):
-        emulator.post("seed", {"connections": [{"name": f"Bench {i:05}", "organization": "org_BENCH", "domains": [f"b{i}.test"]} for i in range(start, min(count, start + batch))]})
-    emulator.clear_log()
-    with CaptureQueriesContext(connection) as captured:
-        started = time.perf_counter()
-        report = sync_all()
-        seconds = time.perf_counter() - started
-    pages = len([e for e in emulator.log() if e["path"] == "/connections"])
-    return {
-        "connections": count,
-        "seconds": seconds,
-        "workos_requests": pages,
-        "organization_requests": len([e for e in emulator.log() if e["path"] == "/organizations"]),
-        "queries": data_queries(captured),
-        "queries_per_page": data_queries(captured) / max(pages, 1),
-        "created": report.connections.created,
-    }
+    emulator.post("seed", {"organizations": [{"id": "org_01BENCHSYNC0000000000000", "name": "Bench"}]})
+    seeded, out = 0, []
+    for count in sizes:
+        for start in range(seeded, count, 2000):
+            emulator.post("seed", {"connections": [{"name": f"Bench {i:05}", "organization": "org_01BENCHSYNC0000000000000", "domains": [f"b{i}.test"]} for i in range(start, min(count, start + 2000))]})
+        seeded = count
+        Connection.objects.filter(name__startswith="Bench ").delete()
+        emulator.clear_log()
+        with CaptureQueriesContext(connection) as captured:
+            started = time.perf_counter()
+            report = sync_all()
+            seconds = time.perf_counter() - started
+        log = emulator.log()
+        out.append(
+            {
+                "connections": count,
+                "seconds": seconds,
+                "workos_requests": len(log),
+                "queries": data_queries(captured),
+                "created": report.connections.created,
+            }
+        )
+    return out
 
 
-def run(emulator_url, sync_connections):
+def run(emulator_url, many, sync_sizes):
     emulator = Emulator(emulator_url)
     with override_settings(DEBUG=False):
         return {
+            "me_queries": queries_per_me(many[0]),
+            "decomposition_us": decomposition(many),
+            "verification_us": verification(many),
             "callback": callback(emulator),
-            "password": password(),
+            "password_ms": password(),
             "jwks": jwks(emulator_url),
-            "sync": sync(emulator, sync_connections),
+            "sync": sync(emulator, sync_sizes),
         }

@@ -3,6 +3,7 @@ from django.urls import include, path
 from drf_spectacular.renderers import OpenApiJsonRenderer2
 from drf_spectacular.views import SpectacularAPIView, SpectacularJSONAPIView, SpectacularSwaggerSplitView
 
+from accounts.api.views import MeView
 from accounts.web.views import admin_login
 from config import examples, views
 
@@ -12,6 +13,8 @@ admin.site.index_title = "Users, sign-ins and WorkOS"
 admin.site.enable_nav_sidebar = False  # the changelists get the width (they fit a 1280 px screen)
 
 urlpatterns = [
+    # first, outside any include: the hottest endpoint (every SPA page load) is matched at once
+    path("api/auth/me", MeView.as_view(), name="api-me"),
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     # browsers ask for /favicon.ico whatever the page says

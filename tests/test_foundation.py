@@ -412,3 +412,19 @@ def test_the_shipped_server_configuration_keeps_connections_alive(tmp_path):
     finally:
         server.terminate()
         server.wait(10)
+
+
+@pytest.mark.django_db
+def test_the_me_fast_path_renders_what_the_documented_serializer_renders(api):
+    from accounts import sessions
+    from accounts.api.serializers import UserSerializer
+    from accounts.api.views import me_body
+    from accounts.authentication import TokenUser, decode_access_token
+
+    user = User.objects.create_user("fast@example.com", first_name="Ada", last_name="Byron")
+    for org, role in (("", ""), ("org_1", "admin")):
+        pair = sessions.start_token_session(user, method="password", organization_id=org, role=role)
+        token_user = TokenUser(decode_access_token(pair.access))
+        answered = api.get("/api/auth/me", HTTP_AUTHORIZATION=f"Bearer {pair.access}").json()
+        assert answered == me_body(token_user) == UserSerializer().to_representation(token_user)
+        assert (answered["organization_id"], answered["role"]) == (org or None, role or None)

@@ -533,3 +533,18 @@ def test_error_pages_speak_plainly_and_lead_back(client, wos, path, params, said
     assert page.status_code == 400
     body = page.content.decode()
     assert said in body and "Back to sign-in" in body and "not one we issued" not in body
+
+
+def test_the_built_once_policy_is_the_one_django_csp_would_send_and_follows_settings(client, settings):
+    from csp.utils import build_policy
+
+    assert client.get("/healthz")["Content-Security-Policy"] == build_policy()
+    settings.CONTENT_SECURITY_POLICY = {"DIRECTIVES": {"default-src": ["'none'"]}}
+    settings.CONTENT_SECURITY_POLICY_REPORT_ONLY = {"DIRECTIVES": {"default-src": ["'self'"]}}
+    response = client.get("/healthz")
+    assert response["Content-Security-Policy"] == "default-src 'none'"
+    assert response["Content-Security-Policy-Report-Only"] == "default-src 'self'"
+    # a policy that varies by URL is left to django-csp, per response
+    settings.CONTENT_SECURITY_POLICY = {"EXCLUDE_URL_PREFIXES": ["/healthz"], "DIRECTIVES": {"default-src": ["'none'"]}}
+    assert "Content-Security-Policy" not in client.get("/healthz")
+    assert client.get("/auth/login")["Content-Security-Policy"] == "default-src 'none'"

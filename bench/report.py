@@ -1,0 +1,134 @@
+"""The benchmark's printed tables, its targets, and the saved JSON with the change since last run."""
+
+import json
+from datetime import datetime, timezone
+
+DISTINCT = "20,000 distinct tokens"
+
+
+def _cell(http, server, tokens, name):
+    return http[f"{server}|{tokens}|{name}"]
+
+
+def targets(results):
+    """(what, measured, target, met) for every target of the benchmark."""
+    http, inproc = results["http"], results["inprocess"]
+    me, bare, stateless = "Gatehouse /api/auth/me", "bare Django view", "simplejwt stateless"
+
+    def ratio(tokens, a, b):
+        return _cell(http, "shipped", tokens, a)["rps"] / _cell(http, "shipped", tokens, b)["rps"]
+
+    verify = inproc["verification_us"]
+    speedup = verify["simplejwt AccessToken(...)"] / verify["Gatehouse decode_access_token"]
+    existing, new = inproc["callback"]["existing user"], inproc["callback"]["new user"]
+    small, large = inproc["sync"][0], inproc["sync"][-1]
+    growth = (large["seconds"] / large["connections"]) / (small["seconds"] / small["connections"])
+    requests_linear = large["workos_requests"] / large["connections"] <= small["workos_requests"] / small["connections"] * 1.05
+    queries_linear = large["queries"] / large["connections"] <= small["queries"] / small["connections"] * 1.05
+    spread = inproc["password_ms"]["spread_pct"]
+    rows = [
+        (f"/api/auth/me vs bare, {DISTINCT}", f"{ratio('many', me, bare):.2f}x", ">= 0.90x", ratio("many", me, bare) >= 0.90),
+        (f"/api/auth/me vs simplejwt stateless, {DISTINCT}", f"{ratio('many', me, stateless):.2f}x", ">= 1.30x", ratio("many", me, stateless) >= 1.30),
+        ("/api/auth/me vs bare, one token", f"{ratio('one', me, bare):.2f}x", ">= 0.95x", ratio("one", me, bare) >= 0.95),
+        ("/api/auth/me queries", str(inproc["me_queries"]), "0", inproc["me_queries"] == 0),
+        ("token verification, uncached, vs simplejwt", f"{speedup:.1f}x cheaper", ">= 3x", speedup >= 3),
+        ("callback, existing user", f"{existing['workos_calls']} call, {existing['queries']} q, {existing['server_ms']:.2f} ms", "1 call, <= 3 q, <= 5 ms",
+         existing["workos_calls"] == 1 and existing["queries"] <= 3 and existing["server_ms"] <= 5),
+        ("callback, new user", f"{new['workos_calls']} call, {new['queries']} q", "<= 8 q", new["queries"] <= 8),
+        (f"SSO sync of {large['connections']:,} connections", f"{large['seconds']:.1f} s", "< 15 s", large["seconds"] < 15),
+        ("SSO sync linear (time, requests, queries per connection)", f"time x{growth:.2f}, requests {'=' if requests_linear else '>'}, queries {'=' if queries_linear else '>'}",
+         "x <= 1.25", growth <= 1.25 and requests_linear and queries_linear),
+        ("password sign-in: right / wrong / unknown agree", f"{spread:.1f} %", "<= 10 %", spread <= 10),
+    ]
+    return rows
+
+
+def print_tables(results):
+    http, inproc, m, db = results["http"], results["inprocess"], results["machine"], results["database"]
+    s = results["settings"]
+    print(f"\nGatehouse benchmarks on {m['cpu']} ({m['cores']} cores, {m['memory_gb']} GB), {m['os']}, Python {m['python']}, {db['vendor']} {db['version']}")
+    print(f"wrk -t2 -c{s['connections']}, median of {s['repeats']} interleaved {s['duration']} s windows per row; {2} gunicorn workers each\n")
+    names = ("bare Django view", "Gatehouse /api/auth/me", "simplejwt stateless")
+    print(f"{'shipped gunicorn.conf.py':28} {'one token':^33}   {DISTINCT:^44}")
+    print(f"{'':28} {'req/s':>8} {'p99 ms':>8} {'x bare':>7} {'errors':>7}   {'req/s':>8} {'p99 ms':>8} {'x bare':>7} {'x stateless':>11} {'errors':>7}")
+    for name in names:
+        one, many = _cell(http, "shipped", "one", name), _cell(http, "shipped", "many", name)
+        bare_one, bare_many = _cell(http, "shipped", "one", names[0])["rps"], _cell(http, "shipped", "many", names[0])["rps"]
+        stateless_many = _cell(http, "shipped", "many", names[2])["rps"]
+        print(
+            f"{name:28} {one['rps']:8.0f} {one['p99_ms']:8.2f} {one['rps'] / bare_one:7.2f} {one['errors']:7}   "
+            f"{many['rps']:8.0f} {many['p99_ms']:8.2f} {many['rps'] / bare_many:7.2f} {many['rps'] / stateless_many:11.2f} {many['errors']:7}"
+        )
+    print(f"\n{'server, ' + DISTINCT:42} {'req/s':>8} {'p99 ms':>8}   {'req/s':>8} {'p99 ms':>8}   {'shipped/sync':>12}")
+    print(f"{'':42} {'sync workers':^17}   {'shipped config':^17}")
+    for name in names[:2]:
+        sync, shipped = _cell(http, "sync", "many", name), _cell(http, "shipped", "many", name)
+        print(f"{name:42} {sync['rps']:8.0f} {sync['p99_ms']:8.2f}   {shipped['rps']:8.0f} {shipped['p99_ms']:8.2f}   {shipped['rps'] / sync['rps']:12.2f}")
+
+    print("\nOne request through Django without a server (us, median of interleaved rounds)")
+    decomposition = inproc["decomposition_us"]
+    bare = decomposition["bare Django view"]
+    for name, us in decomposition.items():
+        print(f"  {name:48} {us:8.1f} us   {bare / us:5.2f}x bare")
+    print("Verifying one access token not seen before (us)")
+    verify = inproc["verification_us"]
+    for name, us in verify.items():
+        print(f"  {name:48} {us:8.2f} us   {verify['simplejwt AccessToken(...)'] / us:5.2f}x cheaper than simplejwt")
+
+    print("\nUnified WorkOS callback (server time excludes waiting on WorkOS; queries exclude BEGIN/COMMIT/SAVEPOINT)")
+    print(f"  {'case':20} {'server ms':>10} {'WorkOS calls':>13} {'DB queries':>11}")
+    for case in ("existing user", "new user"):
+        row = inproc["callback"][case]
+        print(f"  {case:20} {row['server_ms']:10.2f} {row['workos_calls']:13} {row['queries']:11}")
+    pw = inproc["password_ms"]
+    print(f"\nPassword sign-in (median ms of {pw['samples']} interleaved samples each)")
+    for case in ("right password", "wrong password", "unknown email"):
+        print(f"  {case:20} {pw[case]:8.2f}")
+    print(f"  spread (max/min - 1): {pw['spread_pct']:.1f} %")
+    print("\nJWKS fetches per 1,000 verified tokens (target: 1 per cache period)")
+    for name, count in inproc["jwks"].items():
+        print(f"  {name:32} {count}")
+    print("\nSSO sync against the emulator")
+    print(f"  {'connections':>12} {'seconds':>8} {'ms/1k':>8} {'WorkOS req':>11} {'req/1k':>7} {'queries':>8} {'q/1k':>6}")
+    for row in inproc["sync"]:
+        k = row["connections"] / 1000
+        print(f"  {row['connections']:12,} {row['seconds']:8.2f} {row['seconds'] * 1000 / k:8.1f} {row['workos_requests']:11} {row['workos_requests'] / k:7.1f} {row['queries']:8} {row['queries'] / k:6.1f}")
+
+    print("\nTargets")
+    for what, measured, target, met in targets(results):
+        print(f"  {'met    ' if met else 'MISSED '} {what:58} {measured:32} target {target}")
+
+
+def headline(results):
+    """The numbers compared from run to run: (name, value, higher is better)."""
+    http, inproc = results["http"], results["inprocess"]
+    out = [(f"{key.replace('|', ' ')} req/s", row["rps"], True) for key, row in http.items()]
+    out += [(f"{name} us", us, False) for name, us in inproc["decomposition_us"].items()]
+    out += [(f"verify: {name} us", us, False) for name, us in inproc["verification_us"].items()]
+    out += [(f"callback {case} ms", row["server_ms"], False) for case, row in inproc["callback"].items()]
+    out += [(f"sync {row['connections']:,} s", row["seconds"], False) for row in inproc["sync"]]
+    out += [("password spread %", inproc["password_ms"]["spread_pct"], False)]
+    return out
+
+
+def report(results, directory):
+    print_tables(results)
+    results["targets"] = [{"what": w, "measured": m, "target": t, "met": ok} for w, m, t, ok in targets(results)]
+    vendor = results["database"]["vendor"]
+    earlier = sorted(directory.glob(f"bench-{vendor}-*.json"))
+    if earlier:
+        previous = json.loads(earlier[-1].read_text())
+        try:
+            before = {name: value for name, value, _ in headline(previous)}
+        except (KeyError, TypeError, IndexError):
+            before = {}
+        if before:
+            print(f"\nChange since {earlier[-1].name}")
+            for name, value, higher_better in headline(results):
+                if before.get(name):
+                    change = (value / before[name] - 1) * 100
+                    better = (change > 0) == higher_better
+                    print(f"  {name:62} {before[name]:10.2f} -> {value:10.2f}  {change:+6.1f} % {'better' if better else 'worse'}")
+    path = directory / f"bench-{vendor}-{datetime.now(timezone.utc):%Y%m%dT%H%M%SZ}.json"
+    path.write_text(json.dumps(results, indent=2, default=str))
+    print(f"\nSaved {path.relative_to(directory.parent)}")
