@@ -43,9 +43,9 @@ class UserAdmin(BaseUserAdmin):
     add_form = _UserCreationForm
     ordering = ("email",)
     list_display = ("email", "first_name", "last_name", "workos_user_id", "organization_id", "is_active", "is_staff", "date_joined")
-    list_filter = ("is_active", "is_staff", "is_superuser", "identities__provider", "date_joined")
+    list_filter = ("is_active", "deprovisioned_reason", "is_staff", "is_superuser", "identities__provider", "date_joined")
     search_fields = ("email", "first_name", "last_name", "workos_user_id", "organization_id")
-    readonly_fields = ("date_joined", "updated_at", "last_login")
+    readonly_fields = ("date_joined", "updated_at", "last_login", "deprovisioned_reason", "deprovisioned_at")
     inlines = [IdentityInline]
     actions = ["end_all_sign_ins"]
 
@@ -56,6 +56,8 @@ class UserAdmin(BaseUserAdmin):
     # Links made here are the explicit ones (staff accounts are never linked by email at
     # sign-in): each is audited with the administrator who made it.
     def save_model(self, request, obj, form, change):
+        if change and "is_active" in form.changed_data and obj.is_active:
+            obj.deprovisioned_reason, obj.deprovisioned_at = "", None  # an administrator gave access back
         super().save_model(request, obj, form, change)
         if change and "workos_user_id" in form.changed_data:
             kind = AuditEvent.Kind.IDENTITY_LINKED if obj.workos_user_id else AuditEvent.Kind.IDENTITY_UNLINKED
@@ -72,7 +74,7 @@ class UserAdmin(BaseUserAdmin):
     fieldsets = (
         (None, {"fields": ("email", "password")}),
         ("Name", {"fields": ("first_name", "last_name")}),
-        ("WorkOS", {"fields": ("workos_user_id", "organization_id", "role")}),
+        ("WorkOS", {"fields": ("workos_user_id", "organization_id", "role", "deprovisioned_reason", "deprovisioned_at")}),
         ("Permissions", {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")}),
         ("Dates", {"fields": ("last_login", "date_joined", "updated_at")}),
     )

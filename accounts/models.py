@@ -42,6 +42,10 @@ class User(AbstractBaseUser, PermissionsMixin):
         "WorkOS organization id", max_length=64, blank=True, help_text="The organization the user last signed in with."
     )
     role = models.CharField(max_length=64, blank=True, help_text="Role slug from the WorkOS organization membership.")
+    deprovisioned_reason = models.CharField(
+        max_length=32, blank=True, help_text="Why the directory or WorkOS took this account's access away (empty: it did not)."
+    )
+    deprovisioned_at = models.DateTimeField(null=True, blank=True)
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False)
     date_joined = models.DateTimeField(default=timezone.now)
@@ -246,6 +250,9 @@ class AuditEvent(models.Model):
         SSO_CONNECTION_CHANGED = "sso_connection_changed", "SSO connection changed"
         CONNECT_COMPLETED = "connect_completed", "Standalone Connect completed"
         CONNECT_FAILED = "connect_failed", "Standalone Connect failed"
+        USER_DEPROVISIONED = "user_deprovisioned", "Access removed by the directory or WorkOS"
+        USER_REACTIVATED = "user_reactivated", "Access restored by the directory or WorkOS"
+        GROUPS_CHANGED = "groups_changed", "Groups brought in line with WorkOS"
 
     kind = models.CharField(max_length=32, choices=Kind.choices, db_index=True)
     user = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="audit_events")

@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "accounts",
     "sso",
+    "directory",
     "standalone_connect",
 ]
 
@@ -250,6 +251,15 @@ GATEHOUSE_TOTP_ISSUER = env_str("GATEHOUSE_TOTP_ISSUER", "Gatehouse")
 GATEHOUSE_ORGANIZATION_DOMAINS = env_str("GATEHOUSE_ORGANIZATION_DOMAINS", "sso.domains.verified_domains")
 # The organizations the admin offers for login rules and session policies: the SSO mirror's.
 GATEHOUSE_ORGANIZATION_CHOICES = "sso.mirror.organization_choices"
+# What happens to an account when WorkOS removes the person (directory/access.py): per trigger,
+# deactivate, remove_organization, end_sessions or ignore. Nothing is ever deleted.
+GATEHOUSE_DEPROVISIONING = {
+    "directory_user_removed": env_str("DEPROVISION_DIRECTORY_USER_REMOVED", "deactivate"),
+    "directory_user_inactive": env_str("DEPROVISION_DIRECTORY_USER_INACTIVE", "deactivate"),
+    "membership_removed": env_str("DEPROVISION_MEMBERSHIP_REMOVED", "remove_organization"),
+    "membership_inactive": env_str("DEPROVISION_MEMBERSHIP_INACTIVE", "remove_organization"),
+    "workos_user_deleted": env_str("DEPROVISION_WORKOS_USER_DELETED", "deactivate"),
+}
 
 # --- Standalone Connect ------------------------------------------------------------------------
 CONNECT_LOGIN_PATH = env_str("CONNECT_LOGIN_PATH", "connect/login").strip("/")

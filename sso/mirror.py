@@ -9,7 +9,7 @@ from django.utils.dateparse import parse_datetime
 from sso.models import domain_index
 
 
-def _when(value):
+def when(value):
     return value if isinstance(value, datetime) or value is None else parse_datetime(value)
 
 
@@ -18,8 +18,8 @@ def _common(data, domains):
         name=data.get("name") or "",
         domains=domains,
         domain_index=domain_index(domains),
-        workos_created_at=_when(data.get("created_at")),
-        workos_updated_at=_when(data.get("updated_at")),
+        workos_created_at=when(data.get("created_at")),
+        workos_updated_at=when(data.get("updated_at")),
     )
 
 

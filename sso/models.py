@@ -62,6 +62,19 @@ class WebhookEvent(models.Model):
         return f"{self.event} {self.event_id}"
 
 
+class EventCursor(models.Model):
+    """How far the Events API has been read (catch_up_events): the time of the last event
+    applied. The next run asks from there; events seen twice are applied once (WebhookEvent)."""
+
+    name = models.CharField(max_length=32, unique=True, default="workos")
+    last_event_id = models.CharField(max_length=64, blank=True)
+    last_event_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return f"Events read up to {self.last_event_at or 'the start'}"
+
+
 class Tombstone(models.Model):
     """A WorkOS object that WorkOS deleted: a late `*.updated` event or a sync page fetched before
     the deletion never brings it back (WorkOS never reuses an id)."""

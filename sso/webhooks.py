@@ -72,7 +72,7 @@ def verify(body, signature):
 # --- what an event's data must look like before any of it is stored ---------------------------
 
 
-class _AwareDateTime(serializers.Field):
+class AwareDateTime(serializers.Field):
     """An ISO 8601 string with a timezone: a naive time would be compared in the wrong zone."""
 
     def to_internal_value(self, value):
@@ -89,8 +89,8 @@ class _Domain(serializers.Serializer):
 
 class _Object(serializers.Serializer):
     id = serializers.RegexField(r"^[A-Za-z0-9_]{1,64}$")
-    updated_at = _AwareDateTime()
-    created_at = _AwareDateTime(required=False)
+    updated_at = AwareDateTime()
+    created_at = AwareDateTime(required=False)
     name = serializers.CharField(max_length=255, allow_blank=True, required=False, default="")
     domains = _Domain(many=True, required=False, default=list)
 
@@ -154,8 +154,19 @@ HANDLERS = {
 }
 
 
+def register(event_type, shape, handler):
+    """Another app's handler for an event type: `shape` (a serializer class) validates the data,
+    `handler(data)` applies it inside the event's transaction and returns 'applied' or 'stale'."""
+    HANDLERS[event_type] = (shape, handler)
+
+
+def handled_types():
+    return sorted(HANDLERS)
+
+
 def process(event):
-    """Apply one verified event. Returns 'applied', 'stale', 'duplicate' or 'ignored'."""
+    """Apply one verified event, from a webhook or the Events API alike: an event id is applied
+    once, whichever way it came. Returns 'applied', 'stale', 'duplicate' or 'ignored'."""
     if event["event"] not in HANDLERS:
         return "ignored"
     shape, handler = HANDLERS[event["event"]]

@@ -22,6 +22,7 @@ from werkzeug.wrappers import Request, Response
 from workos_emulator.areas.authkit import AuthKit
 from workos_emulator.areas.connect import Connect
 from workos_emulator.areas.control import Control
+from workos_emulator.areas.directories import Directories
 from workos_emulator.areas.events import Events
 from workos_emulator.areas.invitations import Invitations
 from workos_emulator.areas.organizations import Organizations
@@ -33,7 +34,7 @@ from workos_emulator.keys import SigningKey
 from workos_emulator.store import Listed, Store, new_id, public
 
 
-class EmulatorApp(AuthKit, AuthSteps, Users, Organizations, Invitations, SSO, Connect, Events, Control):
+class EmulatorApp(AuthKit, AuthSteps, Users, Organizations, Invitations, SSO, Directories, Connect, Events, Control):
     """The WSGI application: the product areas' routes in one map, plus plumbing (request log,
     fault injection, dispatch) and the checks every area shares."""
 

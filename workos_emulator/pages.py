@@ -12,8 +12,13 @@ button.alt{background:#fff;color:#1d2330;border:1px solid #cfd5e0}.err{color:#b4
 """
 
 
-def _page(title, body):
-    return f"<!doctype html><html><head><meta charset='utf-8'><title>{escape(title)}</title><link rel='icon' href='data:,'><style>{_STYLE}</style></head><body><div class='box'><div class='tag'>WorkOS emulator</div>{body}</div></body></html>"
+def _page(title, body, width="26rem"):
+    return f"<!doctype html><html><head><meta charset='utf-8'><title>{escape(title)}</title><link rel='icon' href='data:,'><style>{_STYLE}</style></head><body><div class='box' style='max-width:{width}'><div class='tag'>WorkOS emulator</div>{body}</div></body></html>"
+
+
+def wide(title, body):
+    """A page for tables (the directory, for demos)."""
+    return _page(title, body, width="64rem")
 
 
 def _hidden(flow):

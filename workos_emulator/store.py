@@ -76,7 +76,7 @@ class Listed(dict):
         raise TypeError("Listed collections do not support popitem")
 
 
-LISTED = ("users", "organizations", "memberships", "connections", "sessions", "invitations")
+LISTED = ("users", "organizations", "memberships", "connections", "sessions", "invitations", "directories", "directory_users", "directory_groups")
 
 
 def public(obj):
@@ -117,6 +117,9 @@ class Store:
             self.organizations = Listed()
             self.memberships = Listed()
             self.connections = Listed()
+            self.directories = Listed()
+            self.directory_users = Listed()
+            self.directory_groups = Listed()
             self.sessions = Listed()
             self.codes = {}
             self.refresh_tokens = {}
@@ -145,7 +148,7 @@ class Store:
     SAVED = (
         "clock_offset", "api_key", "client_id", "redirect_uris", "logout_redirect_uris", "connect_login_uri", "auto_login",
         "users", "organizations", "memberships", "connections", "sessions", "codes", "refresh_tokens", "sso_tokens",
-        "pending_tokens", "oauth_apps", "external_auths", "consents", "invitations", "sso_logout_tokens",
+        "directories", "directory_users", "directory_groups", "pending_tokens", "oauth_apps", "external_auths", "consents", "invitations", "sso_logout_tokens",
         "email_verifications", "magic_auths", "password_resets", "auth_factors", "challenges", "device_codes", "outbox",
         "password_reset_url", "webhook_endpoints", "events",
     )
@@ -196,6 +199,7 @@ class Store:
                 created["users"].append(public(self.add_user(**user)))
             for conn in data.get("connections", []):
                 created["connections"].append(public(self.add_connection(**conn)))
+            created["directories"] = [public(self.add_directory(**directory)) for directory in data.get("directories", [])]
             for app in data.get("oauth_applications", []):
                 created["oauth_applications"].append(self.add_oauth_app(**app))
             for endpoint in data.get("webhook_endpoints", []):
@@ -342,6 +346,101 @@ class Store:
         }
         self.connections[conn_id] = conn
         return conn
+
+    def add_directory(self, name, organization, id=None, type="okta scim v2.0", state="linked", domain=None, groups=(), users=(), **_ignored):
+        """A directory of `organization` (id or name), with its groups (names or dicts) and users
+        (dicts for add_directory_user; `groups` there are group names)."""
+        org = self.find_organization(organization)
+        if org is None:
+            raise ValueError(f"unknown organization {organization!r}")
+        now = self.iso()
+        directory = {
+            "object": "directory",
+            "id": id or new_id("directory"),
+            "organization_id": org["id"],
+            "external_key": self.token("", 16),
+            "type": type,
+            "state": state,
+            "name": name,
+            "domain": domain or (org["domains"][0]["domain"] if org["domains"] else None),
+            "created_at": now,
+            "updated_at": now,
+        }
+        if directory["domain"] is None:
+            del directory["domain"]
+        self.directories[directory["id"]] = directory
+        for group in groups:
+            self.add_directory_group(directory["id"], **({"name": group} if isinstance(group, str) else group))
+        for user in users:
+            self.add_directory_user(directory["id"], **user)
+        return directory
+
+    def add_directory_group(self, directory_id, name, id=None, idp_id=None, **_ignored):
+        directory = self.directories[directory_id]
+        now = self.iso()
+        group = {
+            "object": "directory_group",
+            "id": id or new_id("directory_group"),
+            "idp_id": idp_id or self.token("", 12),
+            "directory_id": directory_id,
+            "organization_id": directory["organization_id"],
+            "name": name,
+            "raw_attributes": {},
+            "created_at": now,
+            "updated_at": now,
+        }
+        self.directory_groups[group["id"]] = group
+        return group
+
+    def directory_group_by_ref(self, directory_id, ref):
+        """A group of the directory by id or name, or None."""
+        group = self.directory_groups.get(ref)
+        if group is not None and group["directory_id"] == directory_id:
+            return group
+        return next((g for g in self.directory_groups.values() if g["directory_id"] == directory_id and g["name"] == ref), None)
+
+    def add_directory_user(self, directory_id, email, first_name=None, last_name=None, state="active", groups=(), id=None, idp_id=None, role=None, job_title=None, **_ignored):
+        directory = self.directories[directory_id]
+        now = self.iso()
+        user = {
+            "object": "directory_user",
+            "id": id or new_id("directory_user"),
+            "directory_id": directory_id,
+            "organization_id": directory["organization_id"],
+            "idp_id": idp_id or self.token("", 12),
+            "email": email.lower(),
+            "first_name": first_name,
+            "last_name": last_name,
+            "emails": [{"primary": True, "type": "work", "value": email.lower()}],
+            "job_title": job_title,
+            "username": email.lower(),
+            "state": state,
+            "raw_attributes": {},
+            "custom_attributes": {},
+            "role": {"slug": role} if role else None,
+            "created_at": now,
+            "updated_at": now,
+            "_groups": [],
+        }
+        if user["role"] is None:
+            del user["role"]
+        for ref in groups:
+            group = self.directory_group_by_ref(directory_id, ref) or self.add_directory_group(directory_id, ref)
+            user["_groups"].append(group["id"])
+        self.directory_users[user["id"]] = user
+        return user
+
+    def directory_user_view(self, user):
+        """A directory user as WorkOS shows it: with its groups."""
+        return {**public(user), "groups": [public(self.directory_groups[g]) for g in user["_groups"] if g in self.directory_groups]}
+
+    def delete_directory(self, directory_id):
+        """The directory with its users and groups."""
+        directory = self.directories.pop(directory_id)
+        for table in (self.directory_users, self.directory_groups):
+            for key in [k for k, v in table.items() if v["directory_id"] == directory_id]:
+                del table[key]
+        return directory
 
     def add_oauth_app(self, client_id=None, client_secret=None, redirect_uris=(), name="OAuth client", **_ignored):
         app = {

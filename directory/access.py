@@ -1,0 +1,197 @@
+"""What WorkOS says about a person, applied to their Gatehouse account: access removed when the
+directory or WorkOS removes them (deprovisioning), restored when it brings them back, and Django
+groups kept in line with WorkOS roles and directory groups.
+
+Nothing here deletes a user. Which action each trigger takes is GATEHOUSE_DEPROVISIONING:
+
+- `deactivate`: the account is deactivated (is_active False) and every sign-in of it ends;
+- `remove_organization`: the account loses that organization (and its role), and the sign-ins
+  made in it end;
+- `end_sessions`: every sign-in ends, the account stays as it is;
+- `ignore`: nothing happens.
+
+Ended sign-ins: refresh tokens stop at once, browsers are signed out on their next request,
+access tokens expire within their short lifetime, and the person's WorkOS sessions are revoked
+once the change is committed.
+"""
+
+import logging
+
+from django.contrib.auth.signals import user_logged_in
+from django.db import transaction
+from django.utils import timezone
+
+from accounts import audit, rowcache, workos_auth, workos_client
+from accounts.conf import app_settings
+from accounts.errors import GatehouseError
+from accounts.models import AuditEvent, AuthSession, User
+from accounts.sessions import end_sessions
+from directory.models import DirectoryUser, Membership, RoleMapping
+
+log = logging.getLogger(__name__)
+
+ACTIONS = ("deactivate", "remove_organization", "end_sessions", "ignore")
+DEFAULT_ACTIONS = {
+    "directory_user_removed": "deactivate",  # dsync.user.deleted, or gone from a full sync
+    "directory_user_inactive": "deactivate",  # the directory suspended or deactivated them
+    "membership_removed": "remove_organization",  # organization_membership.deleted
+    "membership_inactive": "remove_organization",  # the membership was deactivated
+    "workos_user_deleted": "deactivate",  # user.deleted
+}
+
+
+def action_for(trigger):
+    return {**DEFAULT_ACTIONS, **(app_settings.GATEHOUSE_DEPROVISIONING or {})}[trigger]
+
+
+# --- who a directory user is here -------------------------------------------------------------
+
+
+def _organization_domains(organization_id):
+    from sso.models import Organization
+
+    domains = Organization.objects.filter(workos_id=organization_id).values_list("domains", flat=True).first() or []
+    return {d.lower() for d in domains if isinstance(d, str)}
+
+
+def account_for(directory_user):
+    """The Gatehouse user a directory user is: same email, and either already in the directory's
+    organization or with an email domain that organization has verified. A directory can thus
+    never act on people of another organization by listing their address."""
+    email = (directory_user.email or "").lower()
+    if "@" not in email:
+        return None
+    user = User.objects.filter(email=email).first()
+    if user is None:
+        return None
+    org = directory_user.organization_workos_id
+    if user.organization_id == org or email.rsplit("@", 1)[1] in _organization_domains(org):
+        return user
+    log.warning("Directory user %s (%s) names an account outside organization %s: not linked", directory_user.workos_id, email, org)
+    return None
+
+
+# --- removing and restoring access ------------------------------------------------------------
+
+
+def _revoke_workos_sessions(user, known_session_ids):
+    """After commit, best effort: every WorkOS session of the person (those we know and those
+    WorkOS lists), so no other WorkOS-backed sign-in of theirs outlives the removal."""
+    sids = set(known_session_ids)
+    if user.workos_user_id and workos_client.is_configured():
+        wos = workos_client.client()
+        try:
+            listed = workos_client.call("list the person's WorkOS sessions", wos.user_management.list_sessions, user.workos_user_id, limit=100)
+            sids |= {s.id for s in listed.data if str(getattr(s.status, "value", s.status)) == "active"}
+        except GatehouseError as exc:
+            log.warning("Could not list WorkOS sessions of %s: %s (%s)", user.workos_user_id, exc.message, exc.code)
+    for sid in sorted(sids):
+        workos_auth.revoke_session(sid)
+
+
+def deprovision(user, *, trigger, organization_id="", detail=None):
+    """Take access away as GATEHOUSE_DEPROVISIONING says for `trigger`. Returns the action taken
+    (None when there was nothing to do)."""
+    action = action_for(trigger)
+    if action == "ignore":
+        return None
+    with transaction.atomic():
+        user = User.objects.select_for_update().get(pk=user.pk)
+        sessions = AuthSession.objects.filter(user=user)
+        if action == "remove_organization":
+            if not organization_id:
+                return None
+            sessions = sessions.filter(organization_id=organization_id)
+        sids = list(sessions.filter(revoked_at__isnull=True).exclude(workos_session_id="").values_list("workos_session_id", flat=True))
+        ended = end_sessions(sessions, reason=trigger, revoke_workos=False)
+        changed = []
+        if action == "deactivate" and user.is_active:
+            user.is_active = False
+            changed.append("is_active")
+        if action == "remove_organization" and user.organization_id == organization_id:
+            user.organization_id, user.role = "", ""
+            changed += ["organization_id", "role"]
+        if action in ("deactivate", "remove_organization") and not user.deprovisioned_reason:
+            user.deprovisioned_reason, user.deprovisioned_at = trigger, timezone.now()
+            changed += ["deprovisioned_reason", "deprovisioned_at"]
+        if changed:
+            user.save(update_fields=changed + ["updated_at"])
+        if not changed and not ended:
+            return None
+        audit.record(AuditEvent.Kind.USER_DEPROVISIONED, user=user, reason=trigger, action=action, organization=organization_id, sessions_ended=ended, **(detail or {}))
+        transaction.on_commit(lambda: _revoke_workos_sessions(user, sids))
+    return action
+
+
+def reactivate(user, *, trigger, reasons, organization_id="", detail=None):
+    """Give back what deprovisioning took for one of `reasons` (the directory's, or the
+    membership's): an account an administrator deactivated, or that another source removed,
+    stays as it is. Returns True when access came back."""
+    with transaction.atomic():
+        user = User.objects.select_for_update().get(pk=user.pk)
+        if user.deprovisioned_reason not in reasons:
+            return False
+        user.is_active = True
+        if organization_id and not user.organization_id:
+            user.organization_id = organization_id
+        user.deprovisioned_reason, user.deprovisioned_at = "", None
+        user.save(update_fields=["is_active", "organization_id", "deprovisioned_reason", "deprovisioned_at", "updated_at"])
+        audit.record(AuditEvent.Kind.USER_REACTIVATED, user=user, reason=trigger, organization=organization_id, **(detail or {}))
+    return True
+
+
+# --- roles and directory groups -> Django groups ----------------------------------------------
+
+
+def _all_mappings():
+    return [(m.source, m.value, m.organization_workos_id, m.group_id) for m in RoleMapping.objects.all()]
+
+
+mappings = rowcache.cached_table(RoleMapping, "gatehouse:role-mappings", _all_mappings)
+
+
+def wanted_groups(user, table):
+    """The mapped Django groups `user` should be in, from WorkOS's word on them: their active
+    memberships' roles (and the role of their last sign-in), their active directory users'
+    groups."""
+    roles = set()
+    if user.organization_id and user.role:
+        roles.add((user.organization_id, user.role))
+    if user.workos_user_id:
+        roles |= set(Membership.objects.filter(user_workos_id=user.workos_user_id, status="active").exclude(role="").values_list("organization_workos_id", "role"))
+    directory_groups = set()
+    for person in DirectoryUser.objects.filter(user=user, state="active").prefetch_related("groups"):
+        directory_groups |= {(person.organization_workos_id, g.name) for g in person.groups.all()}
+        if person.role:
+            roles.add((person.organization_workos_id, person.role))
+    held = {"role": roles, "directory_group": directory_groups}
+    return {group for source, value, org, group in table if any(v == value and (not org or org == o) for o, v in held[source])}
+
+
+def align_groups(user):
+    """Put `user` in the mapped groups WorkOS says they belong to and out of the others. Groups
+    no mapping names are left alone. Costs nothing when no mapping exists."""
+    table = mappings()
+    if not table or user.pk is None:
+        return False
+    for person in DirectoryUser.objects.filter(user__isnull=True, email=user.email.lower()):
+        if account_for(person) == user:  # first sign-in since the directory listed them
+            DirectoryUser.objects.filter(pk=person.pk).update(user=user)
+    managed = {group for *_rest, group in table}
+    wanted = wanted_groups(user, table)
+    current = set(user.groups.filter(pk__in=managed).values_list("pk", flat=True))
+    add, remove = wanted - current, current - wanted
+    if not add and not remove:
+        return False
+    user.groups.add(*add)
+    user.groups.remove(*remove)
+    audit.record(AuditEvent.Kind.GROUPS_CHANGED, user=user, added=sorted(add), removed=sorted(remove))
+    return True
+
+
+def _on_sign_in(sender, user, **kwargs):
+    if isinstance(user, User):
+        align_groups(user)
+
+
+user_logged_in.connect(_on_sign_in, dispatch_uid="gatehouse-align-groups-on-sign-in")

@@ -1,0 +1,227 @@
+"""Directory Sync (`dsync.*`), organization membership and `user.deleted` events: the mirror
+updated, then access and groups brought in line (directory.access).
+
+Registered with the one event pipeline (sso.webhooks.process), so an event applies once whether
+it came as a webhook or from the Events API (catch_up_events). Out-of-order deliveries never
+overwrite newer data, and a deleted object's tombstone keeps a late event from reviving it.
+"""
+
+from django.utils import timezone
+from rest_framework import serializers
+
+from accounts.models import User
+from directory import access
+from directory.mirror import directory_fields, group_fields, membership_fields, user_fields
+from directory.models import Directory, DirectoryGroup, DirectoryUser, Membership
+from sso.models import Tombstone, bury
+from sso.webhooks import AwareDateTime, register
+
+ID = r"^[A-Za-z0-9_]{1,64}$"
+DIRECTORY_REASONS = {"directory_user_removed", "directory_user_inactive"}
+MEMBERSHIP_REASONS = {"membership_removed", "membership_inactive"}
+
+
+class _Role(serializers.Serializer):
+    slug = serializers.CharField(max_length=64, allow_blank=True)
+
+
+class _Mirrored(serializers.Serializer):
+    id = serializers.RegexField(ID)
+    updated_at = AwareDateTime()
+    created_at = AwareDateTime(required=False)
+
+
+class DirectoryData(_Mirrored):
+    organization_id = serializers.RegexField(ID, required=False)
+    type = serializers.CharField(max_length=64, required=False, default="")
+    state = serializers.CharField(max_length=32, required=False, default="")
+    name = serializers.CharField(max_length=255, allow_blank=True, required=False, default="")
+
+
+class GroupData(_Mirrored):
+    directory_id = serializers.RegexField(ID)
+    organization_id = serializers.RegexField(ID)
+    name = serializers.CharField(max_length=255, allow_blank=True)
+    idp_id = serializers.CharField(max_length=255, allow_blank=True, required=False, default="")
+
+
+class DirectoryUserData(_Mirrored):
+    directory_id = serializers.RegexField(ID)
+    organization_id = serializers.RegexField(ID)
+    idp_id = serializers.CharField(max_length=255, allow_blank=True, required=False, default="")
+    email = serializers.CharField(max_length=254, allow_blank=True, allow_null=True, required=False, default="")
+    first_name = serializers.CharField(max_length=150, allow_blank=True, allow_null=True, required=False, default="")
+    last_name = serializers.CharField(max_length=150, allow_blank=True, allow_null=True, required=False, default="")
+    state = serializers.CharField(max_length=32)
+    role = _Role(required=False, allow_null=True)
+
+
+class GroupMembershipData(serializers.Serializer):
+    directory_id = serializers.RegexField(ID)
+    user = DirectoryUserData()
+    group = GroupData()
+
+
+class MembershipData(_Mirrored):
+    user_id = serializers.RegexField(ID)
+    organization_id = serializers.RegexField(ID)
+    status = serializers.CharField(max_length=32)
+    role = _Role(required=False, allow_null=True)
+
+
+class WorkOSUserData(serializers.Serializer):
+    id = serializers.RegexField(ID)
+
+
+# --- the mirror -------------------------------------------------------------------------------
+
+
+def _upsert(model, data, fields):
+    """(row, 'applied') with the event's data stored, or (current row, 'stale') when the mirror
+    already holds newer data or the object was deleted."""
+    row = model.objects.select_for_update().filter(workos_id=data["id"]).first()
+    if Tombstone.objects.filter(workos_id=data["id"]).exists():
+        return row, "stale"
+    if row is not None and row.workos_updated_at is not None and data["updated_at"] < row.workos_updated_at:
+        return row, "stale"
+    row, _ = model.objects.update_or_create(workos_id=data["id"], defaults={**fields, "last_synced_at": timezone.now()})
+    return row, "applied"
+
+
+def _bury(kind, model, data):
+    """The row goes (if it was there) and a tombstone keeps late events from bringing it back."""
+    row = model.objects.filter(workos_id=data["id"]).first()
+    bury(kind, data["id"], data.get("updated_at") or timezone.now())
+    if row is not None:
+        model.objects.filter(pk=row.pk).delete()
+    return row
+
+
+# --- access -----------------------------------------------------------------------------------
+
+
+def apply_directory_user(row, *, removed=False):
+    """Access and groups of the account a directory user is, after the directory changed it."""
+    account = row.user if row.user_id else access.account_for(row)
+    if account is None:
+        return
+    if not removed and row.pk and row.user_id != account.pk:
+        DirectoryUser.objects.filter(pk=row.pk).update(user=account)
+        row.user = account
+    detail = {"directory_user": row.workos_id, "directory": row.directory_workos_id}
+    if removed:
+        access.deprovision(account, trigger="directory_user_removed", organization_id=row.organization_workos_id, detail=detail)
+    elif row.state != "active":
+        access.deprovision(account, trigger="directory_user_inactive", organization_id=row.organization_workos_id, detail=detail)
+    else:
+        access.reactivate(account, trigger="directory_user_active", reasons=DIRECTORY_REASONS, organization_id=row.organization_workos_id, detail=detail)
+    access.align_groups(User.objects.get(pk=account.pk))
+
+
+def _directory_user_changed(data):
+    row, outcome = _upsert(DirectoryUser, data, user_fields(data))
+    if outcome == "applied":
+        apply_directory_user(row)
+    return outcome
+
+
+def _directory_user_deleted(data):
+    row = _bury("directory_user", DirectoryUser, data) or DirectoryUser(workos_id=data["id"], **user_fields(data))
+    apply_directory_user(row, removed=True)
+    return "applied"
+
+
+def _group_membership(added):
+    def handle(data):
+        group, _ = _upsert(DirectoryGroup, data["group"], group_fields(data["group"]))
+        person, _ = _upsert(DirectoryUser, data["user"], user_fields(data["user"]))
+        if group is None or person is None or not group.pk or not person.pk:
+            return "stale"
+        (person.groups.add if added else person.groups.remove)(group)
+        apply_directory_user(person)
+        return "applied"
+
+    return handle
+
+
+def _group_changed(data):
+    return _upsert(DirectoryGroup, data, group_fields(data))[1]
+
+
+def _group_deleted(data):
+    group = DirectoryGroup.objects.filter(workos_id=data["id"]).first()
+    accounts = list(User.objects.filter(directory_users__groups=group).distinct()) if group else []
+    _bury("directory_group", DirectoryGroup, data)
+    for account in accounts:
+        access.align_groups(account)
+    return "applied"
+
+
+def _directory_changed(data):
+    return _upsert(Directory, data, directory_fields(data))[1]
+
+
+def _directory_deleted(data):
+    """The directory and its people and groups leave the mirror. Their accounts keep their
+    access: a customer who disconnects a directory has not removed everyone in it."""
+    _bury("directory", Directory, data)
+    DirectoryUser.objects.filter(directory_workos_id=data["id"]).delete()
+    DirectoryGroup.objects.filter(directory_workos_id=data["id"]).delete()
+    return "applied"
+
+
+def _apply_membership(data, *, removed=False):
+    account = User.objects.filter(workos_user_id=data["user_id"]).first()
+    if account is None:
+        return
+    org = data["organization_id"]
+    detail = {"membership": data["id"]}
+    if removed:
+        access.deprovision(account, trigger="membership_removed", organization_id=org, detail=detail)
+    elif data["status"] != "active":
+        access.deprovision(account, trigger="membership_inactive", organization_id=org, detail=detail)
+    else:
+        access.reactivate(account, trigger="membership_active", reasons=MEMBERSHIP_REASONS, organization_id=org, detail=detail)
+        role = (data.get("role") or {}).get("slug") or ""
+        if role and account.organization_id == org and account.role != role:
+            User.objects.filter(pk=account.pk).update(role=role)
+    access.align_groups(User.objects.get(pk=account.pk))
+
+
+def _membership_changed(data):
+    _row, outcome = _upsert(Membership, data, membership_fields(data))
+    if outcome == "applied":
+        _apply_membership(data)
+    return outcome
+
+
+def _membership_deleted(data):
+    _bury("organization_membership", Membership, data)
+    _apply_membership(data, removed=True)
+    return "applied"
+
+
+def _workos_user_deleted(data):
+    account = User.objects.filter(workos_user_id=data["id"]).first()
+    if account is not None:
+        access.deprovision(account, trigger="workos_user_deleted", detail={"workos_user": data["id"]})
+    return "applied"
+
+
+for _type, _shape, _handler in (
+    ("dsync.activated", DirectoryData, _directory_changed),
+    ("dsync.deleted", DirectoryData, _directory_deleted),
+    ("dsync.group.created", GroupData, _group_changed),
+    ("dsync.group.updated", GroupData, _group_changed),
+    ("dsync.group.deleted", GroupData, _group_deleted),
+    ("dsync.group.user_added", GroupMembershipData, _group_membership(added=True)),
+    ("dsync.group.user_removed", GroupMembershipData, _group_membership(added=False)),
+    ("dsync.user.created", DirectoryUserData, _directory_user_changed),
+    ("dsync.user.updated", DirectoryUserData, _directory_user_changed),
+    ("dsync.user.deleted", DirectoryUserData, _directory_user_deleted),
+    ("organization_membership.created", MembershipData, _membership_changed),
+    ("organization_membership.updated", MembershipData, _membership_changed),
+    ("organization_membership.deleted", MembershipData, _membership_deleted),
+    ("user.deleted", WorkOSUserData, _workos_user_deleted),
+):
+    register(_type, _shape, _handler)
