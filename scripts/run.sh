@@ -38,6 +38,7 @@ if [ "$WORKOS_BASE_URL" = "http://127.0.0.1:$EMULATOR_PORT" ]; then
 fi
 
 .venv/bin/python manage.py sync_sso || echo "(SSO mirror not synced; use Sync now in the admin)"
+.venv/bin/python manage.py sync_directories || echo "(Directory mirror not synced; use Sync now in the admin)"
 
 echo
 echo "Gatehouse: http://127.0.0.1:$APP_PORT   (admin: http://127.0.0.1:$APP_PORT/admin/)"

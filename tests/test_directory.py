@@ -7,8 +7,9 @@ import json
 import pytest
 import requests
 from django.contrib.auth.models import Group
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
+from accounts.errors import ProviderUnavailable
 from accounts.models import AuditEvent, AuthSession, User
 from directory import sync as directory_sync
 from directory.models import DirectoryGroup, DirectoryUser, Membership, RoleMapping
@@ -103,7 +104,7 @@ def test_a_failing_sync_removes_nobody(api, wos):
     sign_in(api, wos)
     wos.store.directory_users.pop("directory_user_DANA")
     wos.inject("/directory_users", status=500)
-    with pytest.raises(Exception):
+    with pytest.raises(ProviderUnavailable, match="list directory users"):
         directory_sync.sync_directories()
     assert DirectoryUser.objects.count() == 1 and User.objects.get(email=DANA).is_active
 
@@ -209,7 +210,7 @@ def test_catch_up_failure_is_a_clear_error_and_keeps_the_cursor(wos):
     catch_up()
     cursor = EventCursor.objects.get().last_event_at
     wos.inject("/events", status=500)
-    with pytest.raises(Exception, match="Could not read WorkOS events"):
+    with pytest.raises(CommandError, match="Could not read WorkOS events"):
         call_command("catch_up_events")
     assert EventCursor.objects.get().last_event_at == cursor
 

@@ -371,3 +371,51 @@ def test_authkit_steps_through_the_sdk(sdk, wos, contract):
         um.authenticate_with_device_code(device_code=denied.device_code)
     assert refused.value.error == "access_denied"
     assert_conforms(contract, wos)
+
+
+def test_directory_sync_through_the_sdk(sdk, wos, contract):
+    seed(wos)
+    wos.seed(directories=[{"id": "directory_ACME", "name": "Acme Okta", "organization": "org_ACME", "groups": ["Engineering", "Sales"], "users": [{"email": "sam@acme.test", "groups": ["Engineering"], "role": "member"}]}])
+    ds = sdk.directory_sync
+    assert [d.id for d in ds.list_directories(organization_id="org_ACME").data] == ["directory_ACME"]
+    assert ds.list_directories(organization_id="org_GLOBEX").data == []
+    assert ds.get_directory("directory_ACME").name == "Acme Okta"
+    sam = ds.list_users(directory="directory_ACME").data[0]
+    assert (sam.email, sam.state, [g.name for g in sam.groups]) == ("sam@acme.test", "active", ["Engineering"])
+    assert ds.get_user(sam.id).role.slug == "member"
+    assert {g.name for g in ds.list_groups(directory="directory_ACME").data} == {"Engineering", "Sales"}
+    engineering = ds.list_groups(user=sam.id).data[0]
+    assert ds.get_group(engineering.id).name == "Engineering"
+    assert [u.id for u in ds.list_users(group=engineering.id).data] == [sam.id]
+    with pytest.raises(NotFoundError):
+        ds.get_user("directory_user_missing")
+
+    # the identity provider's changes come out as the dsync events WorkOS sends
+    made = requests.post(f"{wos.url}/_emulator/directories", json={"name": "Globex Entra", "organization": "org_GLOBEX", "type": "azure scim v2.0"}, timeout=5).json()
+    new = requests.post(f"{wos.url}/_emulator/directories/directory_ACME/users", json={"email": "new@acme.test", "groups": ["Sales"]}, timeout=5).json()
+    requests.patch(f"{wos.url}/_emulator/directory_users/{new['id']}", json={"state": "inactive", "groups": []}, timeout=5).raise_for_status()
+    requests.delete(f"{wos.url}/_emulator/directory_users/{new['id']}", timeout=5).raise_for_status()
+    kinds = ["dsync.activated", "dsync.user.created", "dsync.group.user_added", "dsync.user.updated", "dsync.group.user_removed", "dsync.user.deleted", "dsync.deleted"]
+    ds.delete_directory(made["id"])
+    with pytest.raises(NotFoundError):
+        ds.get_directory(made["id"])
+    events = sdk.events.list_events(events=kinds, limit=100).data
+    assert [e.event for e in events] == kinds
+    assert_conforms(contract, wos)
+
+
+@pytest.mark.parametrize(
+    "path, body",
+    [
+        ("/_emulator/directories", {"name": "X"}),
+        ("/_emulator/directories", {"name": "X", "organization": "org_NOPE"}),
+        ("/_emulator/directories/directory_ACME/users", {"first_name": "no email"}),
+        ("/_emulator/directories/directory_ACME/users", {"email": "x@acme.test", "state": "sleeping"}),
+        ("/_emulator/directories/directory_ACME/users", {"email": "x@acme.test", "groups": "Engineering"}),
+    ],
+)
+def test_directory_control_refuses_bad_input_clearly(wos, path, body):
+    seed(wos)
+    wos.seed(directories=[{"id": "directory_ACME", "name": "Acme Okta", "organization": "org_ACME"}])
+    response = requests.post(f"{wos.url}{path}", json=body, timeout=5)
+    assert response.status_code == 422 and response.json()["code"] == "invalid_request_parameters"

@@ -77,6 +77,7 @@ def seeded(emulator):
             "organizations": [{"id": "org_FUZZ", "name": "Fuzz", "domains": ["fuzz.test"]}],
             "users": [{"email": "fuzz@fuzz.test", "password": "fuzz-password-1", "organizations": ["Fuzz"]}],
             "connections": [{"id": "conn_FUZZ", "name": "Fuzz IdP", "organization": "org_FUZZ"}],
+            "directories": [{"id": "directory_FUZZ", "name": "Fuzz Okta", "organization": "org_FUZZ", "groups": ["Fuzzers"], "users": [{"email": "fuzz@fuzz.test", "groups": ["Fuzzers"]}]}],
         }
     )
     return emulator

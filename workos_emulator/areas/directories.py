@@ -55,7 +55,7 @@ class Directories:
             if request.method == "GET":
                 return as_json(public(directory))
             store.delete_directory(directory_id)
-        self.emit("dsync.deleted", {k: v for k, v in public(directory).items() if k not in ("external_key", "domain")}, wait=True)
+        self.emit("dsync.deleted", self._directory_event_data(directory), wait=True)
         return Response(status=202)
 
     def on_directory_groups(self, request):
@@ -129,7 +129,7 @@ class Directories:
                 fail(422, code="invalid_request_parameters", message=str(exc))
             org = store.organizations[directory["organization_id"]]
             users = [store.directory_users[k] for k in store.directory_users.ids if store.directory_users[k]["directory_id"] == directory["id"]]
-        self.emit("dsync.activated", {**{k: v for k, v in public(directory).items() if k != "domain"}, "domains": [dict(d) for d in org["domains"]]}, wait=True)
+        self.emit("dsync.activated", {**self._directory_event_data(directory), "external_key": directory["external_key"], "domains": [dict(d) for d in org["domains"]]}, wait=True)
         for user in users:
             self._emit_directory_user("dsync.user.created", user)
         return as_json(public(directory), 201)
@@ -204,6 +204,13 @@ class Directories:
             user = store.directory_users.pop(self._directory_user_or_404(user_id)["id"])
             user = {**user, "state": "inactive", "updated_at": store.iso()}
         self._emit_directory_user("dsync.user.deleted", user)
+
+    # The API says a directory is linked or unlinked; its events say active or inactive.
+    _EVENT_STATES = {"linked": "active", "unlinked": "inactive"}
+
+    def _directory_event_data(self, directory):
+        data = {k: v for k, v in public(directory).items() if k not in ("external_key", "domain")}
+        return {**data, "state": self._EVENT_STATES.get(directory["state"], directory["state"])}
 
     # the identity provider's changes are delivered before the control call answers, so a test or
     # a demo sees the app's reaction as soon as it gets the answer

@@ -36,3 +36,5 @@ class Command(BaseCommand):
         self.stdout.write(f"  Codes and links WorkOS would email: {base}/_emulator/mail")
         self.stdout.write("  CLI by device code:  python examples/cli.py --base-url <this app's URL>")
         self.stdout.write("  SSO (emulator):    dave@acme.test, carol@acme.test or erin@globex.test on /auth/sso")
+        self.stdout.write("  Directory sync:    sign in as ivy@acme.test / demo-password-ivy, then Remove (or Suspend) her on")
+        self.stdout.write(f"                     {base}/_emulator/directory and reload: she is signed out, her account deactivated")
