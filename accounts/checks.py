@@ -1,5 +1,6 @@
 """System checks that name a missing or unsafe setting before the first request finds it."""
 
+import sqlite3
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -116,3 +117,13 @@ def check_dotted_paths(app_configs=None, **kwargs):
         except ImportError as exc:
             errors.append(Error(f"{name} points at {path!r}, which cannot be imported: {exc}", id="gatehouse.E020"))
     return errors
+
+
+@register()
+def check_database(app_configs=None, databases=None, **kwargs):
+    """A sign-in finds and stamps a user in one statement (UPDATE ... RETURNING): SQLite 3.35+."""
+    from django.db import connections
+
+    if any(connections[alias].vendor == "sqlite" for alias in connections) and sqlite3.sqlite_version_info < (3, 35):
+        return [Error(f"SQLite {sqlite3.sqlite_version} is too old: Gatehouse needs 3.35 or later (UPDATE ... RETURNING).", id="gatehouse.E030")]
+    return []

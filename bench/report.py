@@ -1,6 +1,7 @@
 """The benchmark's printed tables, its targets, and the saved JSON with the change since last run."""
 
 import json
+import statistics
 from datetime import datetime, timezone
 
 DISTINCT = "20,000 distinct tokens"
@@ -10,13 +11,19 @@ def _cell(http, server, tokens, name):
     return http[f"{server}|{tokens}|{name}"]
 
 
+def paired_ratio(http, a, b):
+    """The median over repeats of a's req/s over b's in the same round: the two were measured
+    minutes apart at most, so the machine's drift between rounds cancels out."""
+    return statistics.median(x / y for x, y in zip(http[a]["rps_samples"], http[b]["rps_samples"], strict=True))
+
+
 def targets(results):
     """(what, measured, target, met) for every target of the benchmark."""
     http, inproc = results["http"], results["inprocess"]
     me, bare, stateless = "Gatehouse /api/auth/me", "bare Django view", "simplejwt stateless"
 
     def ratio(tokens, a, b):
-        return _cell(http, "shipped", tokens, a)["rps"] / _cell(http, "shipped", tokens, b)["rps"]
+        return paired_ratio(http, f"shipped|{tokens}|{a}", f"shipped|{tokens}|{b}")
 
     verify = inproc["verification_us"]
     speedup = verify["simplejwt AccessToken(...)"] / verify["Gatehouse decode_access_token"]
@@ -53,17 +60,20 @@ def print_tables(results):
     print(f"{'':28} {'req/s':>8} {'p99 ms':>8} {'x bare':>7} {'errors':>7}   {'req/s':>8} {'p99 ms':>8} {'x bare':>7} {'x stateless':>11} {'errors':>7}")
     for name in names:
         one, many = _cell(http, "shipped", "one", name), _cell(http, "shipped", "many", name)
-        bare_one, bare_many = _cell(http, "shipped", "one", names[0])["rps"], _cell(http, "shipped", "many", names[0])["rps"]
-        stateless_many = _cell(http, "shipped", "many", names[2])["rps"]
+        x_bare_one = paired_ratio(http, f"shipped|one|{name}", f"shipped|one|{names[0]}")
+        x_bare_many = paired_ratio(http, f"shipped|many|{name}", f"shipped|many|{names[0]}")
+        x_stateless = paired_ratio(http, f"shipped|many|{name}", f"shipped|many|{names[2]}")
         print(
-            f"{name:28} {one['rps']:8.0f} {one['p99_ms']:8.2f} {one['rps'] / bare_one:7.2f} {one['errors']:7}   "
-            f"{many['rps']:8.0f} {many['p99_ms']:8.2f} {many['rps'] / bare_many:7.2f} {many['rps'] / stateless_many:11.2f} {many['errors']:7}"
+            f"{name:28} {one['rps']:8.0f} {one['p99_ms']:8.2f} {x_bare_one:7.2f} {one['errors']:7}   "
+            f"{many['rps']:8.0f} {many['p99_ms']:8.2f} {x_bare_many:7.2f} {x_stateless:11.2f} {many['errors']:7}"
         )
+    print("  (req/s and p99: medians of the windows; ratios: medians of each round's ratio)")
     print(f"\n{'server, ' + DISTINCT:42} {'req/s':>8} {'p99 ms':>8}   {'req/s':>8} {'p99 ms':>8}   {'shipped/sync':>12}")
     print(f"{'':42} {'sync workers':^17}   {'shipped config':^17}")
     for name in names[:2]:
         sync, shipped = _cell(http, "sync", "many", name), _cell(http, "shipped", "many", name)
-        print(f"{name:42} {sync['rps']:8.0f} {sync['p99_ms']:8.2f}   {shipped['rps']:8.0f} {shipped['p99_ms']:8.2f}   {shipped['rps'] / sync['rps']:12.2f}")
+        ratio = paired_ratio(http, f"shipped|many|{name}", f"sync|many|{name}")
+        print(f"{name:42} {sync['rps']:8.0f} {sync['p99_ms']:8.2f}   {shipped['rps']:8.0f} {shipped['p99_ms']:8.2f}   {ratio:12.2f}")
 
     print("\nOne request through Django without a server (us, median of interleaved rounds)")
     decomposition = inproc["decomposition_us"]

@@ -41,7 +41,8 @@ def _zulu(moment):
 
 def catch_up(since=None):
     """Apply every handled event since the stored cursor (or `since`, an aware datetime, on a
-    first run). Stops at the first failure, with the cursor at the last event applied."""
+    first run). A WorkOS failure stops the run with the cursor at the last event applied; an
+    event whose data does not validate is logged and passed over, as its webhook would be."""
     cursor, _ = EventCursor.objects.get_or_create(name="workos")
     start = cursor.last_event_at or since
     wos = workos_client.client()

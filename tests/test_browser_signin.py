@@ -63,3 +63,34 @@ def test_emailed_code_then_mfa_challenge_pages_in_chromium(page, site, wos):
     page.get_by_role("button", name="Sign in", exact=True).click()
     page.wait_for_url(f"{site}/account/sessions")
     assert page.get_by_test_id("signed-in-as").inner_text() == "coded@example.com"
+
+
+def test_a_person_removed_on_the_directory_page_is_signed_out_in_chromium(page, site, wos):
+    """The demo, end to end: signed in through AuthKit, removed by the customer's IT on the
+    emulator's directory page, signed out at the next page load; nobody touched Gatehouse."""
+    from directory.sync import sync_directories
+    from sso.sync import sync_all
+
+    wos.seed(
+        organizations=[{"id": "org_ACME", "name": "Acme", "domains": ["acme.test"]}],
+        users=[{"email": "ivy@acme.test", "password": "pw-ivy-12345", "organizations": ["org_ACME"]}],
+        directories=[{"id": "directory_ACME", "name": "Acme Okta", "organization": "org_ACME", "users": [{"email": "ivy@acme.test"}]}],
+    )
+    wos.store.add_webhook_endpoint(f"{site}/webhooks/workos", "whsec_test")
+    sync_all()
+    sync_directories()
+    page.goto(f"{site}/auth/login?next=/account/sessions")
+    page.get_by_test_id("workos-signin").click()
+    sign_in_on_authkit(page, wos, "ivy@acme.test", "pw-ivy-12345")
+    page.wait_for_url(f"{site}/account/sessions")
+
+    it = page.context.new_page()
+    it.goto(f"{wos.url}/_emulator/directory")
+    it.get_by_role("row", name="ivy@acme.test").get_by_role("button", name="Remove").click()
+    it.wait_for_url(f"{wos.url}/_emulator/directory")
+    assert "ivy@acme.test" not in it.content()
+
+    page.reload()
+    assert page.url.startswith(f"{site}/auth/login")
+    user = User.objects.get(email="ivy@acme.test")
+    assert not user.is_active and user.deprovisioned_reason == "directory_user_removed"
