@@ -1,4 +1,4 @@
-"""Benchmarks: python -m bench [--duration 4] [--repeats 3] [--connections 16] [--sync-connections 50000]
+"""Benchmarks: python -m bench [--duration 3] [--repeats 7] [--connections 16] [--sync-connections 50000]
 
 What users will see, measured side by side in one run:
 
@@ -205,11 +205,13 @@ def run_http(urls, token_files, args):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m bench")
-    parser.add_argument("--duration", type=int, default=4, help="seconds per load window")
-    parser.add_argument("--repeats", type=int, default=3, help="interleaved windows per row (median)")
+    parser.add_argument("--duration", type=int, default=3, help="seconds per load window")
+    parser.add_argument("--repeats", type=int, default=7, help="interleaved windows per row (median; at least 3)")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--sync-connections", type=int, default=50_000)
     args = parser.parse_args(argv)
+    if args.repeats < 3:
+        parser.error("--repeats must be at least 3: a median of fewer is not a measurement")
     if not shutil.which("wrk"):
         sys.exit("bench needs wrk: apt-get install wrk")
     RESULTS.mkdir(exist_ok=True)

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Benchmarks: gunicorn + the emulator on loopback, load from wrk; prints a table, saves JSON in
-# bench-results/. Uses PostgreSQL when DATABASE_URL is set, SQLite otherwise.
+# Benchmarks: gunicorn (shipped config and sync workers) + the emulator on loopback, load from
+# wrk; prints the tables with their targets, saves JSON in bench-results/ and prints the change
+# since the previous run. DATABASE_URL, else the local PostgreSQL, else SQLite (see bench/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
