@@ -1,0 +1,27 @@
+"""The benchmark's own arithmetic: what it reads from wrk and how it pairs windows."""
+
+from bench.__main__ import parse_wrk
+from bench.report import paired_ratio
+
+WRK = """Running 3s test @ http://127.0.0.1:1/api/auth/me
+  2 threads and 16 connections
+  Latency Distribution
+     50%    4.27ms
+     75%    6.18ms
+     90%    9.74ms
+     99%    1.20s
+  10697 requests in 3.00s, 6.01MB read
+  Socket errors: connect 0, read 2, write 0, timeout 3
+  Non-2xx or 3xx responses: 7
+Requests/sec:   3560.34
+"""
+
+
+def test_wrk_output_is_read_with_units_and_every_kind_of_error():
+    assert parse_wrk(WRK) == {"rps": 3560.34, "p50_ms": 4.27, "p99_ms": 1200.0, "errors": 12}
+
+
+def test_ratios_pair_the_windows_of_one_round():
+    http = {"a": {"rps_samples": [100, 50, 90]}, "b": {"rps_samples": [100, 50, 100]}}
+    # medians of the rows alone would say 0.9; each round says a == b but one
+    assert paired_ratio(http, "a", "b") == 1.0
