@@ -8,6 +8,18 @@ from accounts import session_policy
 from accounts.models import AuthSession
 from accounts.sessions import BROWSER_SESSION_KEY, end_sessions, policy_error
 
+# Why a browser was signed out, in words, by the reason its sign-in was ended with.
+ENDED_BECAUSE = {
+    "directory_user_removed": "Your organization removed you from its directory, so you were signed out.",
+    "directory_user_inactive": "Your organization suspended your account, so you were signed out.",
+    "membership_removed": "Your membership of the organization ended, so you were signed out.",
+    "membership_inactive": "Your membership of the organization was deactivated, so you were signed out.",
+    "workos_user_deleted": "Your account was removed, so you were signed out.",
+    "user_deactivated": "This account was disabled, so you were signed out.",
+    "password_changed": "The password of this account was changed. Sign in again.",
+}
+ENDED_ELSEWHERE = "This sign-in was ended elsewhere. Sign in again."
+
 
 class BrowserSessionRevocationMiddleware:
     """One indexed lookup per request of a signed-in browser (and a write of its last activity at
@@ -26,7 +38,9 @@ class BrowserSessionRevocationMiddleware:
         mine = AuthSession.objects.filter(id=session_id, revoked_at__isnull=True)
         row = mine.values("created_at", "last_seen_at", "organization_id").first()
         if row is None:
+            reason = AuthSession.objects.filter(id=session_id).values_list("revoked_reason", flat=True).first()
             auth.logout(request)
+            messages.info(request, ENDED_BECAUSE.get(reason, ENDED_ELSEWHERE))
             return
         now = timezone.now()
         policy = session_policy.for_organization(row["organization_id"])

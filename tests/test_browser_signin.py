@@ -92,5 +92,6 @@ def test_a_person_removed_on_the_directory_page_is_signed_out_in_chromium(page, 
 
     page.reload()
     assert page.url.startswith(f"{site}/auth/login")
+    assert "Your organization removed you from its directory, so you were signed out." in page.content()
     user = User.objects.get(email="ivy@acme.test")
     assert not user.is_active and user.deprovisioned_reason == "directory_user_removed"

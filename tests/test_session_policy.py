@@ -229,3 +229,15 @@ def test_an_unsound_default_policy_fails_the_system_check(settings):
 
     settings.GATEHOUSE_SESSION_POLICY = {"idle_timeout_minutes": 3, "warning_minutes": 5}
     assert {e.id for e in check_workos()} >= {"gatehouse.E015"}
+
+
+@pytest.mark.parametrize(
+    "reason, said",
+    [("revoked_by_staff", "This sign-in was ended elsewhere. Sign in again."), ("user_deactivated", "This account was disabled, so you were signed out.")],
+)
+def test_a_browser_whose_sign_in_was_ended_is_told_why(client, reason, said):
+    session = browser_sign_in(client)
+    AuthSession.objects.filter(pk=session.pk).update(revoked_at=timezone.now(), revoked_reason=reason)
+    page = client.get("/account/sessions", follow=True)
+    assert page.redirect_chain[0][0].startswith("/auth/login")
+    assert said in page.content.decode()
