@@ -287,6 +287,11 @@ def sync(emulator, sizes):
 
 
 def run(emulator_url, many, sync_sizes):
+    import gc
+
+    # what startup made stays out of the collector's sight, as config/wsgi.py does for a worker
+    gc.collect()
+    gc.freeze()
     emulator = Emulator(emulator_url)
     with override_settings(DEBUG=False):
         return {
