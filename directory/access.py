@@ -189,6 +189,15 @@ def align_groups(user):
     return True
 
 
+def align_everyone():
+    """align_groups for every account WorkOS says something about (after mappings changed).
+    Returns how many accounts changed."""
+    from django.db.models import Q
+
+    linked = Q(workos_user_id__isnull=False) | Q(directory_users__isnull=False) | ~Q(role="")
+    return sum(align_groups(user) for user in User.objects.filter(linked).distinct().iterator())
+
+
 def _on_sign_in(sender, user, **kwargs):
     if isinstance(user, User):
         align_groups(user)

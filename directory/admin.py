@@ -7,6 +7,7 @@ from django.shortcuts import redirect
 from django.urls import path
 
 from accounts.errors import GatehouseError
+from directory.access import align_everyone
 from directory.models import Directory, DirectoryGroup, DirectoryUser, Membership, RoleMapping
 from directory.sync import sync_directories
 from sso.admin import ReadOnlyMirrorAdmin
@@ -66,7 +67,23 @@ class MembershipAdmin(ReadOnlyMirrorAdmin):
 
 @admin.register(RoleMapping)
 class RoleMappingAdmin(admin.ModelAdmin):
+    """Edits apply to each person at their next sign-in or event; "Apply to everyone now" (or
+    `manage.py align_groups`) brings every account in line at once."""
+
     list_display = ("source", "value", "organization_workos_id", "group")
     list_filter = ("source", "group")
     search_fields = ("value", "organization_workos_id", "group__name")
     autocomplete_fields = ("group",)
+    change_list_template = "admin/directory/rolemapping/change_list.html"
+
+    def get_urls(self):
+        return [path("apply/", self.admin_site.admin_view(self.apply_view), name="directory_rolemapping_apply"), *super().get_urls()]
+
+    def apply_view(self, request):
+        if request.method != "POST":
+            return redirect("admin:directory_rolemapping_changelist")
+        if not request.user.has_perm("accounts.change_user"):
+            raise PermissionDenied
+        changed = align_everyone()
+        self.message_user(request, f"Groups brought in line with WorkOS: {changed} account(s) changed.", messages.SUCCESS)
+        return redirect("admin:directory_rolemapping_changelist")

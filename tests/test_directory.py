@@ -313,3 +313,20 @@ def test_admin_lists_searches_and_syncs_the_directory(client, wos):
     assert "Synced from WorkOS" in synced.content.decode()
     assert client.get("/admin/directory/rolemapping/add/").status_code == 200
     assert client.get("/admin/directory/directory/").status_code == 200 and client.get("/admin/directory/membership/").status_code == 200
+
+
+def test_a_new_mapping_applies_to_everyone_at_once_from_the_admin_or_the_command(api, client, wos):
+    acme(wos)
+    sign_in(api, wos)
+    dana = User.objects.get(email=DANA)
+    engineers = Group.objects.create(name="Engineers")
+    RoleMapping.objects.create(source="directory_group", value="Engineering", group=engineers)
+    assert not dana.groups.exists()  # until Dana's next sign-in or event
+    client.force_login(User.objects.create_superuser("root@example.com", "root-password-1"))
+    assert "Apply to everyone now" in client.get("/admin/directory/rolemapping/").content.decode()
+    done = client.post("/admin/directory/rolemapping/apply/", follow=True)
+    assert "1 account(s) changed" in done.content.decode()
+    assert list(dana.groups.values_list("name", flat=True)) == ["Engineers"]
+    engineers.workos_mappings.all().delete()
+    call_command("align_groups", stdout=open("/dev/null", "w"))
+    assert list(dana.groups.values_list("name", flat=True)) == ["Engineers"]  # no mapping names it any more: left alone
