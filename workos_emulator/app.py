@@ -93,6 +93,9 @@ class EmulatorApp(AuthKit, AuthSteps, Users, Organizations, Invitations, SSO, Di
 
     def dispatch(self, request):
         started = time.perf_counter()
+        # the log of the state this request began in: one still running when a test resets the
+        # emulator (or clears the log) is not written into the next test's log
+        log = self.store.requests
         if not self.public_url:
             self.public_url = request.host_url.rstrip("/")
         path = request.path
@@ -119,10 +122,10 @@ class EmulatorApp(AuthKit, AuthSteps, Users, Organizations, Invitations, SSO, Di
                 # "after" faults: the request was carried out, then its answer is lost (replaced, or late)
                 response = self._take_injection(request.method, path, after=True) or response
         if not control:
-            self._log(request, response, time.perf_counter() - started)
+            self._log(log, request, response, time.perf_counter() - started)
         return response
 
-    def _log(self, request, response, seconds):
+    def _log(self, log, request, response, seconds):
         body = None
         if response.mimetype == "application/json":
             raw = response.get_data(as_text=True)
@@ -141,8 +144,8 @@ class EmulatorApp(AuthKit, AuthSteps, Users, Organizations, Invitations, SSO, Di
             "duration_ms": round(seconds * 1000, 3),
         }
         with self.store.lock:
-            self.store.requests.append(entry)
-            del self.store.requests[:-5000]
+            log.append(entry)
+            del log[:-5000]
 
     def _take_injection(self, method, path, after):
         store = self.store

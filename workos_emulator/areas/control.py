@@ -98,7 +98,7 @@ class Control:
     def on_ctl_requests(self, request):
         with self.store.lock:
             if request.method == "DELETE":
-                self.store.requests.clear()
+                self.store.requests = []  # a new list: requests still running log into the old one
                 return as_json({"status": "cleared"})
             return as_json(list(self.store.requests))
 
