@@ -13,8 +13,8 @@ from accounts.models import User
 from directory import access
 from directory.mirror import directory_fields, group_fields, membership_fields, user_fields
 from directory.models import Directory, DirectoryGroup, DirectoryUser, Membership
-from sso.models import Tombstone, bury
-from sso.webhooks import AwareDateTime, register
+from sso.models import bury
+from sso.webhooks import AwareDateTime, register, upsert
 
 ID = r"^[A-Za-z0-9_]{1,64}$"
 DIRECTORY_REASONS = {"directory_user_removed", "directory_user_inactive"}
@@ -76,18 +76,6 @@ class WorkOSUserData(serializers.Serializer):
 # --- the mirror -------------------------------------------------------------------------------
 
 
-def _upsert(model, data, fields):
-    """(row, 'applied') with the event's data stored, or (current row, 'stale') when the mirror
-    already holds newer data or the object was deleted."""
-    row = model.objects.select_for_update().filter(workos_id=data["id"]).first()
-    if Tombstone.objects.filter(workos_id=data["id"]).exists():
-        return row, "stale"
-    if row is not None and row.workos_updated_at is not None and data["updated_at"] < row.workos_updated_at:
-        return row, "stale"
-    row, _ = model.objects.update_or_create(workos_id=data["id"], defaults={**fields, "last_synced_at": timezone.now()})
-    return row, "applied"
-
-
 def _bury(kind, model, data):
     """The row goes (if it was there) and a tombstone keeps late events from bringing it back."""
     row = model.objects.filter(workos_id=data["id"]).first()
@@ -119,7 +107,7 @@ def apply_directory_user(row, *, removed=False):
 
 
 def _directory_user_changed(data):
-    row, outcome = _upsert(DirectoryUser, data, user_fields(data))
+    row, outcome = upsert(DirectoryUser, data, user_fields(data))
     if outcome == "applied":
         apply_directory_user(row)
     return outcome
@@ -133,8 +121,8 @@ def _directory_user_deleted(data):
 
 def _group_membership(added):
     def handle(data):
-        group, _ = _upsert(DirectoryGroup, data["group"], group_fields(data["group"]))
-        person, _ = _upsert(DirectoryUser, data["user"], user_fields(data["user"]))
+        group, _ = upsert(DirectoryGroup, data["group"], group_fields(data["group"]))
+        person, _ = upsert(DirectoryUser, data["user"], user_fields(data["user"]))
         if group is None or person is None or not group.pk or not person.pk:
             return "stale"
         (person.groups.add if added else person.groups.remove)(group)
@@ -145,7 +133,7 @@ def _group_membership(added):
 
 
 def _group_changed(data):
-    return _upsert(DirectoryGroup, data, group_fields(data))[1]
+    return upsert(DirectoryGroup, data, group_fields(data))[1]
 
 
 def _group_deleted(data):
@@ -158,7 +146,7 @@ def _group_deleted(data):
 
 
 def _directory_changed(data):
-    return _upsert(Directory, data, directory_fields(data))[1]
+    return upsert(Directory, data, directory_fields(data))[1]
 
 
 def _directory_deleted(data):
@@ -189,7 +177,7 @@ def _apply_membership(data, *, removed=False):
 
 
 def _membership_changed(data):
-    _row, outcome = _upsert(Membership, data, membership_fields(data))
+    _row, outcome = upsert(Membership, data, membership_fields(data))
     if outcome == "applied":
         _apply_membership(data)
     return outcome

@@ -116,23 +116,25 @@ def _buried(workos_id):
     return Tombstone.objects.filter(workos_id=workos_id).exists()
 
 
-def _upsert(model, data, fields):
+def upsert(model, data, fields):
+    """(row, 'applied') with the event's data stored, or (current row, 'stale') when the mirror
+    already holds newer data or the object was deleted. Other apps' mirrors use it too."""
     row = model.objects.select_for_update().filter(workos_id=data["id"]).first()
     if _buried(data["id"]) or not _newer(row, data):
-        return "stale"
-    model.objects.update_or_create(workos_id=data["id"], defaults={**fields, "last_synced_at": timezone.now()})
-    return "applied"
+        return row, "stale"
+    row, _ = model.objects.update_or_create(workos_id=data["id"], defaults={**fields, "last_synced_at": timezone.now()})
+    return row, "applied"
 
 
 def _upsert_connection(data):
     fields = connection_fields(data)
     org_id = fields["organization_workos_id"]
     fields["organization"] = Organization.objects.filter(workos_id=org_id).first() if org_id else None
-    return _upsert(Connection, data, fields)
+    return upsert(Connection, data, fields)[1]
 
 
 def _upsert_organization(data):
-    return _upsert(Organization, data, organization_fields(data))
+    return upsert(Organization, data, organization_fields(data))[1]
 
 
 def _deleter(model, kind):
