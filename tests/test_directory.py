@@ -2,6 +2,7 @@
 directory (or whose WorkOS membership ends) loses access within one webhook or one events run;
 WorkOS roles and directory groups decide Django groups."""
 
+import io
 import json
 
 import pytest
@@ -70,7 +71,9 @@ def emitted(wos, kind):
 
 
 def catch_up():
-    call_command("catch_up_events", stdout=open("/dev/null", "w"))
+    out = io.StringIO()
+    call_command("catch_up_events", stdout=out)
+    return out.getvalue()
 
 
 # --- the mirror -------------------------------------------------------------------------------
@@ -157,7 +160,7 @@ def test_a_suspension_missed_by_webhooks_is_applied_by_one_events_run_and_only_o
     # the late webhook of the same event changes nothing; a second run neither
     late = emitted(wos, "dsync.user.updated")[-1]
     assert post_event(client, {k: v for k, v in late.items() if not k.startswith("_")}).json() == {"status": "duplicate"}
-    catch_up()
+    assert catch_up().startswith("0 events read (nothing new)")
     assert WebhookEvent.objects.count() == applied
     assert AuditEvent.objects.filter(kind=AuditEvent.Kind.USER_DEPROVISIONED).count() == 1
     assert EventCursor.objects.get().last_event_id == late["id"]
@@ -328,5 +331,5 @@ def test_a_new_mapping_applies_to_everyone_at_once_from_the_admin_or_the_command
     assert "1 account(s) changed" in done.content.decode()
     assert list(dana.groups.values_list("name", flat=True)) == ["Engineers"]
     engineers.workos_mappings.all().delete()
-    call_command("align_groups", stdout=open("/dev/null", "w"))
+    call_command("align_groups", stdout=io.StringIO())
     assert list(dana.groups.values_list("name", flat=True)) == ["Engineers"]  # no mapping names it any more: left alone
