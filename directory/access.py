@@ -20,6 +20,7 @@ import logging
 from django.contrib.auth.signals import user_logged_in
 from django.db import transaction
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from accounts import audit, rowcache, workos_auth, workos_client
 from accounts.conf import app_settings
@@ -47,13 +48,6 @@ def action_for(trigger):
 # --- who a directory user is here -------------------------------------------------------------
 
 
-def _organization_domains(organization_id):
-    from sso.models import Organization
-
-    domains = Organization.objects.filter(workos_id=organization_id).values_list("domains", flat=True).first() or []
-    return {d.lower() for d in domains if isinstance(d, str)}
-
-
 def account_for(directory_user):
     """The Gatehouse user a directory user is: same email, and either already in the directory's
     organization or with an email domain that organization has verified. A directory can thus
@@ -65,7 +59,7 @@ def account_for(directory_user):
     if user is None:
         return None
     org = directory_user.organization_workos_id
-    if user.organization_id == org or email.rsplit("@", 1)[1] in _organization_domains(org):
+    if user.organization_id == org or email.rsplit("@", 1)[1] in import_string(app_settings.GATEHOUSE_ORGANIZATION_DOMAINS)(org):
         return user
     log.warning("Directory user %s (%s) names an account outside organization %s: not linked", directory_user.workos_id, email, org)
     return None
@@ -138,6 +132,17 @@ def reactivate(user, *, trigger, reasons, organization_id="", detail=None):
         user.save(update_fields=["is_active", "organization_id", "deprovisioned_reason", "deprovisioned_at", "updated_at"])
         audit.record(AuditEvent.Kind.USER_REACTIVATED, user=user, reason=trigger, organization=organization_id, **(detail or {}))
     return True
+
+
+def follow(account, source, *, removed, active, organization_id, detail):
+    """What `source` ("directory_user" or "membership") now says about `account`: removed, no
+    longer active (deprovision), or active (give back what that same source took). Then the
+    account's groups follow. Returns nothing."""
+    if removed or not active:
+        deprovision(account, trigger=f"{source}_{'removed' if removed else 'inactive'}", organization_id=organization_id, detail=detail)
+    else:
+        reactivate(account, trigger=f"{source}_active", reasons={f"{source}_removed", f"{source}_inactive"}, organization_id=organization_id, detail=detail)
+    align_groups(User.objects.get(pk=account.pk))
 
 
 # --- roles and directory groups -> Django groups ----------------------------------------------

@@ -17,8 +17,6 @@ from sso.models import bury
 from sso.webhooks import AwareDateTime, register, upsert
 
 ID = r"^[A-Za-z0-9_]{1,64}$"
-DIRECTORY_REASONS = {"directory_user_removed", "directory_user_inactive"}
-MEMBERSHIP_REASONS = {"membership_removed", "membership_inactive"}
 
 
 class _Role(serializers.Serializer):
@@ -97,13 +95,7 @@ def apply_directory_user(row, *, removed=False):
         DirectoryUser.objects.filter(pk=row.pk).update(user=account)
         row.user = account
     detail = {"directory_user": row.workos_id, "directory": row.directory_workos_id}
-    if removed:
-        access.deprovision(account, trigger="directory_user_removed", organization_id=row.organization_workos_id, detail=detail)
-    elif row.state != "active":
-        access.deprovision(account, trigger="directory_user_inactive", organization_id=row.organization_workos_id, detail=detail)
-    else:
-        access.reactivate(account, trigger="directory_user_active", reasons=DIRECTORY_REASONS, organization_id=row.organization_workos_id, detail=detail)
-    access.align_groups(User.objects.get(pk=account.pk))
+    access.follow(account, "directory_user", removed=removed, active=row.state == "active", organization_id=row.organization_workos_id, detail=detail)
 
 
 def _directory_user_changed(data):
@@ -162,18 +154,11 @@ def _apply_membership(data, *, removed=False):
     account = User.objects.filter(workos_user_id=data["user_id"]).first()
     if account is None:
         return
-    org = data["organization_id"]
-    detail = {"membership": data["id"]}
-    if removed:
-        access.deprovision(account, trigger="membership_removed", organization_id=org, detail=detail)
-    elif data["status"] != "active":
-        access.deprovision(account, trigger="membership_inactive", organization_id=org, detail=detail)
-    else:
-        access.reactivate(account, trigger="membership_active", reasons=MEMBERSHIP_REASONS, organization_id=org, detail=detail)
-        role = (data.get("role") or {}).get("slug") or ""
-        if role and account.organization_id == org and account.role != role:
-            User.objects.filter(pk=account.pk).update(role=role)
-    access.align_groups(User.objects.get(pk=account.pk))
+    org, active = data["organization_id"], data["status"] == "active"
+    role = (data.get("role") or {}).get("slug") or ""
+    if not removed and active and role and account.organization_id == org and account.role != role:
+        User.objects.filter(pk=account.pk).update(role=role)  # the role of the organization they are in
+    access.follow(account, "membership", removed=removed, active=active, organization_id=org, detail={"membership": data["id"]})
 
 
 def _membership_changed(data):

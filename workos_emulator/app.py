@@ -208,11 +208,12 @@ class EmulatorApp(AuthKit, AuthSteps, Users, Organizations, Invitations, SSO, Di
     def base_url(self, request):
         return request.host_url.rstrip("/")
 
-    def _page(self, request, items, default_order="desc", match=None):
+    def _page(self, request, items, default_order="desc", match=None, view=public):
         """WorkOS list pagination: order by id, `after`/`before` cursors, 1..100 per page.
 
         `items` is a `Listed` collection, with `match` choosing its records (a page then costs
-        what it returns, however large the collection), or a short list of records."""
+        what it returns, however large the collection), or a short list of records; `view`
+        renders each record."""
         args = request.args
 
         def invalid(field, message):
@@ -263,7 +264,7 @@ class EmulatorApp(AuthKit, AuthSteps, Users, Organizations, Invitations, SSO, Di
         return as_json(
             {
                 "object": "list",
-                "data": [public(o) for o in window],
+                "data": [view(o) for o in window],
                 "list_metadata": {
                     "before": window[0]["id"] if has_before else None,
                     "after": window[-1]["id"] if has_after else None,

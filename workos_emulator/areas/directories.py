@@ -3,7 +3,6 @@ serves them), and control endpoints that play the customer's identity provider: 
 suspend and remove people, each change emitted as the `dsync.*` events WorkOS would send.
 `GET /_emulator/directory` is the same as a page with buttons, for demos."""
 
-import json
 from html import escape
 
 from werkzeug.routing import Rule
@@ -99,14 +98,7 @@ class Directories:
             )
 
         with store.lock:
-            page = self._page(request, store.directory_users, match=match)
-            return self._with_groups(page)
-
-    def _with_groups(self, page):
-        """A page of directory users as WorkOS lists them: each with its groups."""
-        body = json.loads(page.get_data())
-        body["data"] = [self.store.directory_user_view(self.store.directory_users[u["id"]]) for u in body["data"]]
-        return as_json(body)
+            return self._page(request, store.directory_users, match=match, view=store.directory_user_view)
 
     def on_directory_user(self, request, user_id):
         self.require_api_key(request)
