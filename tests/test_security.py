@@ -548,3 +548,19 @@ def test_the_built_once_policy_is_the_one_django_csp_would_send_and_follows_sett
     settings.CONTENT_SECURITY_POLICY = {"EXCLUDE_URL_PREFIXES": ["/healthz"], "DIRECTIVES": {"default-src": ["'none'"]}}
     assert "Content-Security-Policy" not in client.get("/healthz")
     assert client.get("/auth/login")["Content-Security-Policy"] == "default-src 'none'"
+
+
+@pytest.mark.django_db
+def test_refused_access_tokens_are_throttled_per_client_and_valid_ones_never_counted(api, settings):
+    from accounts import ratelimit, sessions
+
+    settings.GATEHOUSE_RATE_LIMITS = {**settings.GATEHOUSE_RATE_LIMITS, "sign_in_ip": "3/m"}
+    pair = sessions.start_token_session(User.objects.create_user("limit@example.com"), method="password")
+    for _ in range(5):
+        assert api.get("/api/auth/me", HTTP_AUTHORIZATION=f"Bearer {pair.access}").status_code == 200
+    assert ratelimit.count("sign_in_ip", "127.0.0.1") == 0
+    for _ in range(3):
+        assert api.get("/api/auth/me", HTTP_AUTHORIZATION="Bearer forged.token.here").status_code == 401
+    refused = api.get("/api/auth/me")
+    assert refused.status_code == 429 and refused.json()["code"] == "throttled" and int(refused["Retry-After"]) >= 1
+    assert api.get("/api/auth/me", HTTP_AUTHORIZATION=f"Bearer {pair.access}").status_code == 200

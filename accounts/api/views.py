@@ -10,14 +10,16 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_simplejwt.utils import datetime_from_epoch
 
-from accounts import authkit_steps, oidc, policy, sessions, tokens, workos_auth
+from accounts import authkit_steps, oidc, policy, ratelimit, sessions, tokens, workos_auth
 from accounts.api import serializers as s
 from accounts.api.base import ERRORS, PublicAPIView, SignInView, clear_token_cookies, errors, pair_response, result_response, signin_response, start_session
 from accounts.api.permissions import SignInActive
 from accounts.api.throttles import AuthorizeIPThrottle, PasswordAccountThrottle, PasswordIPThrottle
 from accounts.authentication import REFRESH_COOKIE, AccessTokenAuthentication, enforce_csrf
+from accounts.client import client_ip
 from accounts.conf import app_settings
 from accounts.errors import GatehouseError, SignInRefused, TokenError
+from accounts.http import throttled_message
 from accounts.models import AuthSession, SignInMethod, User, normalize_email
 from accounts.provisioning import sign_in_by_identity
 
@@ -195,12 +197,18 @@ class MeView(APIView):
         else:
             body = {"code": "not_authenticated", "message": "Authentication credentials were not provided."}
         if result is None:
+            # refusals are counted per client IP (token guessing); a valid token never touches the cache
+            limited = ratelimit.hit("sign_in_ip", client_ip(request))
+            if limited is not None:
+                response = JsonResponse({"code": "throttled", "message": throttled_message(limited)}, status=429)
+                response["Retry-After"] = str(int(limited.wait) + 1)
+                return response
             response = JsonResponse(body, status=401)
             response["WWW-Authenticate"] = auth.authenticate_header(request)
             return response
         return JsonResponse(me_body(result[0]))
 
-    @extend_schema(operation_id="me", responses={200: s.UserSerializer, **errors(401)}, summary="The signed-in user (from the access token)")
+    @extend_schema(operation_id="me", responses={200: s.UserSerializer, **errors(401, 429)}, summary="The signed-in user (from the access token)")
     def get(self, request):  # documents the GET answered in dispatch()
         return Response(_USER.to_representation(request.user))
 
