@@ -297,7 +297,7 @@ def test_audit_events_for_the_main_flows(api, wos, client):
 
 
 def test_audit_throttled_sso_and_connect_events(api, wos, client, settings):
-    settings.GATEHOUSE_RATE_LIMITS = {**settings.GATEHOUSE_RATE_LIMITS, "password_ip": "1/m", "password_account": "100/m"}
+    settings.GATEHOUSE_RATE_LIMITS = {**settings.GATEHOUSE_RATE_LIMITS, "password_ip": "1/d", "password_account": "100/d"}
     for _ in range(4):
         api.post("/api/token/", {"email": "t@example.com", "password": "x"}, format="json")
     # the first refusal of a window is audited; the rest of a flood writes nothing

@@ -52,6 +52,11 @@ def _sign(claims, key=None, algorithm="HS256", headers=None):
         pytest.param(lambda c: _raw(_sign(c), payload="W10"), id="payload-not-an-object"),
         pytest.param(lambda c: _raw(_sign(c), signature="!!!"), id="signature-not-base64url"),
         pytest.param(lambda c: _sign(c) + ".extra", id="four-segments"),
+        # the right signature bytes, spelled otherwise: one token has exactly one valid string
+        pytest.param(lambda c: _respelled(_sign(c), lambda sig: sig + "="), id="signature-padded"),
+        pytest.param(lambda c: _respelled(_sign(c), lambda sig: sig[:20] + "\n" + sig[20:]), id="signature-with-a-newline"),
+        pytest.param(lambda c: _respelled(_sign(c), lambda sig: sig[:-1] + _B64URL[_B64URL.index(sig[-1]) ^ 1]), id="signature-unused-bits-set"),
+        pytest.param(lambda c: _respelled(_signed_with_dash_or_underscore(c), lambda sig: sig.replace("-", "+").replace("_", "/")), id="signature-standard-base64"),
     ],
 )
 def test_forged_access_tokens_are_refused(api, wos, forge):
@@ -60,6 +65,23 @@ def test_forged_access_tokens_are_refused(api, wos, forge):
     response = api.get("/api/auth/me")
     assert response.status_code == 401
     assert response.json()["code"] == "token_invalid"
+
+
+_B64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+
+
+def _respelled(token, respell):
+    header, body, sig = token.split(".")
+    return ".".join([header, body, respell(sig)])
+
+
+def _signed_with_dash_or_underscore(claims):
+    """A valid token whose signature holds a character that standard base64 spells otherwise."""
+    for i in range(1000):
+        token = _sign({**claims, "jti": f"{claims['jti']}{i}"})
+        if set(token.rsplit(".", 1)[1]) & {"-", "_"}:
+            return token
+    raise AssertionError("no signature with - or _ in 1000 tries")
 
 
 def _raw(token, *, payload=None, signature=None):
@@ -169,7 +191,7 @@ def test_logout_return_to_may_name_an_allowlisted_address(api, wos, settings):
 
 @pytest.fixture
 def tight_throttles(settings):
-    settings.GATEHOUSE_RATE_LIMITS = {**settings.GATEHOUSE_RATE_LIMITS, "password_ip": "4/m", "password_account": "100/m"}
+    settings.GATEHOUSE_RATE_LIMITS = {**settings.GATEHOUSE_RATE_LIMITS, "password_ip": "4/d", "password_account": "100/d"}
 
 
 def test_password_login_throttled_per_ip(api, tight_throttles):
@@ -238,7 +260,7 @@ def test_browser_password_form_shares_the_api_throttles(client, api, tight_throt
 def test_browser_password_form_is_throttled_per_account(settings):
     from django.test import Client
 
-    settings.GATEHOUSE_RATE_LIMITS = {**settings.GATEHOUSE_RATE_LIMITS, "password_ip": "100/m", "password_account": "2/m"}
+    settings.GATEHOUSE_RATE_LIMITS = {**settings.GATEHOUSE_RATE_LIMITS, "password_ip": "100/d", "password_account": "2/d"}
     User.objects.create_user("acct@example.com", "acct-password-123")
     for i in range(2):
         Client(REMOTE_ADDR=f"10.1.0.{i}").post("/auth/login", {"email": "acct@example.com", "password": "wrong"})
@@ -253,7 +275,7 @@ def test_browser_password_form_is_throttled_per_account(settings):
 def test_authorize_endpoints_are_throttled_per_ip(client, wos, settings, path, params):
     from accounts.models import SignInState
 
-    settings.GATEHOUSE_RATE_LIMITS = {**settings.GATEHOUSE_RATE_LIMITS, "authorize_ip": "3/m"}
+    settings.GATEHOUSE_RATE_LIMITS = {**settings.GATEHOUSE_RATE_LIMITS, "authorize_ip": "3/d"}
     for _ in range(3):
         assert client.get(path, params).status_code in (200, 302)
     assert client.get(path, params).status_code == 429
@@ -554,7 +576,7 @@ def test_the_built_once_policy_is_the_one_django_csp_would_send_and_follows_sett
 def test_refused_access_tokens_are_throttled_per_client_and_valid_ones_never_counted(api, settings):
     from accounts import ratelimit, sessions
 
-    settings.GATEHOUSE_RATE_LIMITS = {**settings.GATEHOUSE_RATE_LIMITS, "sign_in_ip": "3/m"}
+    settings.GATEHOUSE_RATE_LIMITS = {**settings.GATEHOUSE_RATE_LIMITS, "sign_in_ip": "3/d"}
     pair = sessions.start_token_session(User.objects.create_user("limit@example.com"), method="password")
     for _ in range(5):
         assert api.get("/api/auth/me", HTTP_AUTHORIZATION=f"Bearer {pair.access}").status_code == 200

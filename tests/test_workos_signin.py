@@ -438,7 +438,7 @@ def test_user_without_usable_password_is_refused_like_a_wrong_password(api):
 
 
 def test_password_login_throttled_per_account(api, settings):
-    settings.GATEHOUSE_RATE_LIMITS = {**settings.GATEHOUSE_RATE_LIMITS, "password_ip": "100/m", "password_account": "3/m"}
+    settings.GATEHOUSE_RATE_LIMITS = {**settings.GATEHOUSE_RATE_LIMITS, "password_ip": "100/d", "password_account": "3/d"}
     for _ in range(3):
         assert api.post("/api/token/", {"email": "t@example.com", "password": "x"}, format="json").status_code == 401
     blocked = api.post("/api/token/", {"email": "T@example.com", "password": "x"}, format="json")
