@@ -27,26 +27,28 @@ def seed_org(wos):
 # --- sync ------------------------------------------------------------------------------------
 
 
-def test_sync_many_pages_with_creates_updates_and_removals(wos):
+@pytest.mark.parametrize("batch", [sync.WRITE_BATCH, 100, 7])
+def test_sync_many_pages_with_creates_updates_and_removals(wos, batch):
     seed_org(wos)
     for i in range(250):
         wos.store.add_connection(f"Conn {i:03}", organization="org_ACME", domains=[f"d{i}.test"])
     with CaptureQueriesContext(connection) as queries:
-        report = sync.sync_all()
+        report = sync.sync_all(batch=batch)
     assert (report.connections.created, report.connections.updated, report.connections.removed) == (251, 0, 0)
     assert report.organizations.created == 1
     assert Connection.objects.count() == 251
     assert Connection.objects.get(workos_id="conn_ACME").organization.name == "Acme"
     pages = len([e for e in wos.log("/connections")])
     assert pages == 3  # 100 + 100 + 51
-    assert len(queries) <= 5 * (pages + 1) + 6  # proportional to pages, not to rows (tombstones: one per page)
+    batches = -(-251 // batch) + 1  # the connections' and the organization's
+    assert len(queries) <= 5 * batches + 6  # proportional to batches, not to rows
 
     # change one, delete one in WorkOS, add one
     victim = next(c for c in wos.store.connections.values() if c["name"] == "Conn 007")
     del wos.store.connections[victim["id"]]
     wos.store.connections["conn_ACME"]["name"] = "Acme Okta (renamed)"
     wos.store.add_connection("Brand new", organization="org_ACME")
-    report = sync.sync_all()
+    report = sync.sync_all(batch=batch)
     counts = report.connections
     assert (counts.created, counts.updated, counts.unchanged, counts.removed) == (1, 1, 249, 1)
     assert Connection.objects.get(workos_id="conn_ACME").name == "Acme Okta (renamed)"
