@@ -1,6 +1,7 @@
 """Bring the directory mirror in line with WorkOS: every directory, then each one's groups and
-users (100 a page, upserted in bulk), then what WorkOS no longer lists is removed. A directory
-user who became inactive, or is gone, loses access (directory.access), as with the events.
+users (100 a page, upserted 1,000 at a time), then what WorkOS no longer lists is removed. A
+directory user who became inactive, or is gone, loses access (directory.access), as with the
+events.
 
 As for SSO connections (sso.sync): a run that fails part way removes nothing, and only rows not
 stamped since the run started are removed, so a concurrent run or event is never undone.
@@ -15,7 +16,7 @@ from accounts import workos_client
 from directory.events import apply_directory_user
 from directory.mirror import directory_fields, group_fields, user_fields
 from directory.models import Directory, DirectoryGroup, DirectoryUser
-from sso.sync import PAGE_SIZE, Counts, _pages, _remove_unseen, _upsert
+from sso.sync import PAGE_SIZE, Counts, _batches, _remove_unseen, _upsert
 
 
 @dataclass
@@ -37,17 +38,17 @@ def _rows(items, fields, started):
 
 def _sync_users(wos, directory, started, report, seen):
     listing = workos_client.call("list directory users", wos.directory_sync.list_users, directory=directory, limit=PAGE_SIZE)
-    for page in _pages(workos_client.paged(listing, "list directory users")):
-        ids = [u.id for u in page]
+    for batch in _batches(workos_client.paged(listing, "list directory users")):
+        ids = [u.id for u in batch]
         before = dict(DirectoryUser.objects.filter(workos_id__in=ids).values_list("workos_id", "state"))
-        _upsert(DirectoryUser, _rows(page, user_fields, started), report.users, seen)
+        _upsert(DirectoryUser, _rows(batch, user_fields, started), report.users, seen)
         people = {p.workos_id: p for p in DirectoryUser.objects.filter(workos_id__in=ids)}
-        groups = dict(DirectoryGroup.objects.filter(workos_id__in={g.id for u in page for g in (u.groups or [])}).values_list("workos_id", "pk"))
+        groups = dict(DirectoryGroup.objects.filter(workos_id__in={g.id for u in batch for g in (u.groups or [])}).values_list("workos_id", "pk"))
         through = DirectoryUser.groups.through
         with transaction.atomic():
             through.objects.filter(directoryuser_id__in=[p.pk for p in people.values()]).delete()
             through.objects.bulk_create(
-                [through(directoryuser_id=people[u.id].pk, directorygroup_id=groups[g.id]) for u in page if u.id in people for g in (u.groups or []) if g.id in groups]
+                [through(directoryuser_id=people[u.id].pk, directorygroup_id=groups[g.id]) for u in batch if u.id in people for g in (u.groups or []) if g.id in groups]
             )
         for workos_id, person in people.items():
             if before.get(workos_id) != person.state or person.user_id is None:
@@ -73,12 +74,12 @@ def sync_directories():
     wos = workos_client.client()
     seen = {"directories": set(), "groups": set(), "users": set()}
     listing = workos_client.call("list directories", wos.directory_sync.list_directories, limit=PAGE_SIZE)
-    for page in _pages(workos_client.paged(listing, "list directories")):
-        _upsert(Directory, _rows(page, directory_fields, started), report.directories, seen["directories"])
+    for batch in _batches(workos_client.paged(listing, "list directories")):
+        _upsert(Directory, _rows(batch, directory_fields, started), report.directories, seen["directories"])
     for directory in sorted(seen["directories"]):
         listing = workos_client.call("list directory groups", wos.directory_sync.list_groups, directory=directory, limit=PAGE_SIZE)
-        for page in _pages(workos_client.paged(listing, "list directory groups")):
-            _upsert(DirectoryGroup, _rows(page, group_fields, started), report.groups, seen["groups"])
+        for batch in _batches(workos_client.paged(listing, "list directory groups")):
+            _upsert(DirectoryGroup, _rows(batch, group_fields, started), report.groups, seen["groups"])
         _sync_users(wos, directory, started, report, seen["users"])
     report.users.removed = _remove_gone_users(started, seen["users"])
     report.groups.removed = _remove_unseen(DirectoryGroup, started, seen["groups"])

@@ -68,15 +68,15 @@ def _upsert(model, rows, counts, seen):
             counts.updated += 1
 
 
-def _pages(iterator, size=WRITE_BATCH):
-    page = []
+def _batches(iterator, size=WRITE_BATCH):
+    batch = []
     for item in iterator:
-        page.append(item)
-        if len(page) == size:
-            yield page
-            page = []
-    if page:
-        yield page
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 def sync_all(progress=None, batch=WRITE_BATCH):
@@ -87,15 +87,15 @@ def sync_all(progress=None, batch=WRITE_BATCH):
     wos = workos_client.client()
     orgs = workos_client.call("list organizations", wos.organizations.list_organizations, limit=PAGE_SIZE)
     seen_orgs, seen_conns = set(), set()
-    for page in _pages(workos_client.paged(orgs, "list organizations"), batch):
-        rows = [dict(organization_fields(o.to_dict()), workos_id=o.id, last_synced_at=started) for o in page]
+    for objects in _batches(workos_client.paged(orgs, "list organizations"), batch):
+        rows = [dict(organization_fields(o.to_dict()), workos_id=o.id, last_synced_at=started) for o in objects]
         _upsert(Organization, rows, report.organizations, seen_orgs)
         if progress:
             progress("organizations", len(seen_orgs))
     org_pks = dict(Organization.objects.values_list("workos_id", "pk"))
     conns = workos_client.call("list connections", wos.sso.list_connections, limit=PAGE_SIZE)
-    for page in _pages(workos_client.paged(conns, "list connections"), batch):
-        rows = [dict(connection_fields(c.to_dict()), workos_id=c.id, organization_id=org_pks.get(c.organization_id), last_synced_at=started) for c in page]
+    for objects in _batches(workos_client.paged(conns, "list connections"), batch):
+        rows = [dict(connection_fields(c.to_dict()), workos_id=c.id, organization_id=org_pks.get(c.organization_id), last_synced_at=started) for c in objects]
         _upsert(Connection, rows, report.connections, seen_conns)
         if progress:
             progress("connections", len(seen_conns))
