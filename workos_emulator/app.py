@@ -15,6 +15,7 @@ import os
 import time
 from pathlib import Path
 
+import orjson
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.routing import Map
 from werkzeug.wrappers import Request, Response
@@ -128,11 +129,11 @@ class EmulatorApp(AuthKit, AuthSteps, Users, Organizations, Invitations, SSO, Di
     def _log(self, log, request, response, seconds):
         body = None
         if response.mimetype == "application/json":
-            raw = response.get_data(as_text=True)
+            raw = response.get_data()
             try:
-                body = json.loads(raw) if raw else None
-            except ValueError:
-                body = raw
+                body = orjson.loads(raw) if raw else None
+            except ValueError:  # an injected fault's raw, malformed body: logged as text
+                body = raw.decode(errors="replace")
         entry = {
             "method": request.method,
             "path": request.path,

@@ -2,10 +2,10 @@
 
 import base64
 import hashlib
-import json
 import re
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+import orjson
 from werkzeug.wrappers import Response
 
 CODE_TTL = 600
@@ -24,7 +24,8 @@ class Reply(Exception):
 
 
 def as_json(data, status=200, headers=None):
-    return Response(json.dumps(data), status=status, headers=headers, content_type="application/json")
+    # orjson: a page of 100 objects is encoded several times faster than by json.dumps
+    return Response(orjson.dumps(data), status=status, headers=headers, content_type="application/json")
 
 
 def fail(status, **body):
