@@ -12,6 +12,8 @@ import contextvars
 import functools
 import json
 import logging
+import queue
+import threading
 import time
 
 import httpx2
@@ -159,6 +161,50 @@ def paged(page, action):
         except Exception as exc:  # noqa: BLE001 -- translated, never swallowed
             raise translate(exc, action=action) from exc
         yield item
+
+
+def read_ahead(iterable, depth=2):
+    """The items of `iterable`, produced by a background thread up to `depth` items ahead: the
+    next WorkOS page is fetched while the caller writes the last one, so the two waits overlap.
+    The producer's exceptions are raised here, in order; a caller that stops early (an error of
+    its own) stops the producer at its next item. The producer must not touch the database (its
+    thread has no connection of its own to manage): only WorkOS reads belong there."""
+    items = queue.Queue(maxsize=depth)
+    stopped = threading.Event()
+    end = object()
+
+    def put(entry):
+        while not stopped.is_set():
+            try:
+                items.put(entry, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce():
+        try:
+            for item in iterable:
+                if not put((item, None)):
+                    return
+            put((end, None))
+        except BaseException as exc:  # noqa: BLE001 -- handed to the consumer, raised there
+            put((end, exc))
+        finally:
+            if hasattr(iterable, "close"):
+                iterable.close()  # a generator left part way lets go of what it holds now
+
+    threading.Thread(target=produce, name="workos-read-ahead", daemon=True).start()
+    try:
+        while True:
+            item, error = items.get()
+            if item is end:
+                if error is not None:
+                    raise error
+                return
+            yield item
+    finally:
+        stopped.set()
 
 
 _time_spent = contextvars.ContextVar("gatehouse_workos_time_spent", default=None)

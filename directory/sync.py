@@ -38,7 +38,7 @@ def _rows(items, fields, started):
 
 def _sync_users(wos, directory, started, report, seen):
     listing = workos_client.call("list directory users", wos.directory_sync.list_users, directory=directory, limit=PAGE_SIZE)
-    for batch in _batches(workos_client.paged(listing, "list directory users")):
+    for batch in workos_client.read_ahead(_batches(workos_client.paged(listing, "list directory users"))):
         ids = [u.id for u in batch]
         before = dict(DirectoryUser.objects.filter(workos_id__in=ids).values_list("workos_id", "state"))
         _upsert(DirectoryUser, _rows(batch, user_fields, started), report.users, seen)

@@ -1,6 +1,6 @@
 """Bring the local mirror in line with WorkOS: page through organizations and connections (100 a
-page, the SDK's auto-pagination), upsert them in batches of ten pages, then remove what WorkOS no
-longer has.
+page, the SDK's auto-pagination, read ahead in the background while the last batch is written),
+upsert them in batches of ten pages, then remove what WorkOS no longer has.
 
 Safe to run twice at once: only after a run has seen every page does it delete, and then only
 rows it did not see that nobody stamped after it started (a concurrent run or a webhook may
@@ -87,14 +87,14 @@ def sync_all(progress=None, batch=WRITE_BATCH):
     wos = workos_client.client()
     orgs = workos_client.call("list organizations", wos.organizations.list_organizations, limit=PAGE_SIZE)
     seen_orgs, seen_conns = set(), set()
-    for objects in _batches(workos_client.paged(orgs, "list organizations"), batch):
+    for objects in workos_client.read_ahead(_batches(workos_client.paged(orgs, "list organizations"), batch)):
         rows = [dict(organization_fields(o.to_dict()), workos_id=o.id, last_synced_at=started) for o in objects]
         _upsert(Organization, rows, report.organizations, seen_orgs)
         if progress:
             progress("organizations", len(seen_orgs))
     org_pks = dict(Organization.objects.values_list("workos_id", "pk"))
     conns = workos_client.call("list connections", wos.sso.list_connections, limit=PAGE_SIZE)
-    for objects in _batches(workos_client.paged(conns, "list connections"), batch):
+    for objects in workos_client.read_ahead(_batches(workos_client.paged(conns, "list connections"), batch)):
         rows = [dict(connection_fields(c.to_dict()), workos_id=c.id, organization_id=org_pks.get(c.organization_id), last_synced_at=started) for c in objects]
         _upsert(Connection, rows, report.connections, seen_conns)
         if progress:

@@ -1,6 +1,8 @@
 """SSO: mirror sync, delete in WorkOS, webhooks, sign-in by domain; against the emulator."""
 
+import itertools
 import json
+import threading
 import time
 
 import pytest
@@ -53,6 +55,39 @@ def test_sync_many_pages_with_creates_updates_and_removals(wos, batch):
     assert (counts.created, counts.updated, counts.unchanged, counts.removed) == (1, 1, 249, 1)
     assert Connection.objects.get(workos_id="conn_ACME").name == "Acme Okta (renamed)"
     assert not Connection.objects.filter(name="Conn 007").exists()
+
+
+def test_read_ahead_keeps_order_raises_where_it_failed_and_stops_with_its_consumer():
+    from accounts.workos_client import read_ahead
+
+    assert list(read_ahead(iter(range(50)), depth=2)) == list(range(50))
+
+    def failing():
+        yield 1
+        yield 2
+        raise ValueError("page 3")
+
+    got = []
+    with pytest.raises(ValueError, match="page 3"):
+        for item in read_ahead(failing()):
+            got.append(item)
+    assert got == [1, 2]
+
+    produced, finished = [], threading.Event()
+
+    def endless():
+        try:
+            for i in itertools.count():
+                produced.append(i)
+                yield i
+        finally:
+            finished.set()
+
+    reader = read_ahead(endless(), depth=2)
+    assert next(reader) == 0
+    reader.close()  # the consumer stops early (an error of its own, say)
+    assert finished.wait(5)  # the producer stopped too, and closed what it read from
+    assert len(produced) <= 5
 
 
 def test_sync_failure_midway_removes_nothing(wos):
