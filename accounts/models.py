@@ -1,9 +1,17 @@
 import secrets
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
-from django.db import models
+from django.db import connection, models
 from django.db.models.functions import Lower
 from django.utils import timezone
+
+
+def returning(model):
+    """`RETURNING` and the model's columns, quoted: a hand-written UPDATE or DELETE that also
+    reads the row (one query where a read and a write would be two; `Model.objects.raw()` turns
+    the answer into instances)."""
+    quote = connection.ops.quote_name
+    return "RETURNING " + ", ".join(quote(f.column) for f in model._meta.concrete_fields)
 
 
 def normalize_email(email):

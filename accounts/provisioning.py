@@ -21,7 +21,7 @@ from django.utils import timezone
 from accounts import audit, policy
 from accounts.adapter import get_adapter
 from accounts.errors import SignInRefused
-from accounts.models import AuditEvent, Identity, User, normalize_email
+from accounts.models import AuditEvent, Identity, User, normalize_email, returning
 
 log = logging.getLogger(__name__)
 
@@ -127,10 +127,9 @@ def _stamped_user(workos_user_id):
     refused sign-in rolls the stamp back."""
     quote = connection.ops.quote_name
     meta = User._meta
-    columns = ", ".join(quote(f.column) for f in meta.concrete_fields)
     sql = (
         f"UPDATE {quote(meta.db_table)} SET {quote(meta.get_field('last_login').column)} = %s "
-        f"WHERE {quote(meta.get_field('workos_user_id').column)} = %s RETURNING {columns}"
+        f"WHERE {quote(meta.get_field('workos_user_id').column)} = %s {returning(User)}"
     )
     user = next(iter(User.objects.raw(sql, [timezone.now(), workos_user_id])), None)
     if user is not None:

@@ -21,11 +21,12 @@ import secrets
 from datetime import timedelta
 
 from django.core import signing
+from django.db import connection
 from django.utils import timezone
 
 from accounts.conf import app_settings
 from accounts.errors import InvalidSignInRequest
-from accounts.models import SignInState
+from accounts.models import SignInState, returning
 
 _SALT = "gatehouse.signin-state"
 _SESSION_KEY = "gatehouse_signin_binding"
@@ -66,12 +67,15 @@ def consume(value, *, browser=None):
     callbacks (no `browser`) accept only states an API client started.
     """
     state_id = _unsign(value, what="state", invalid="The sign-in state is not one we issued.")
-    state = SignInState.objects.filter(id=state_id).first()
-    # The delete is the single-use guard: of two concurrent callbacks with one state, only the
-    # one whose DELETE removes the row goes on. A state presented where it does not belong is
-    # burned too: it has left the client that started it.
-    if state is None or SignInState.objects.filter(id=state_id).delete()[0] != 1:
+    # One statement reads and deletes the row, and is the single-use guard: of two concurrent
+    # callbacks with one state, only the one whose DELETE removed the row gets it back. A state
+    # presented where it does not belong is burned too: it has left the client that started it.
+    quote = connection.ops.quote_name
+    sql = f"DELETE FROM {quote(SignInState._meta.db_table)} WHERE {quote(SignInState._meta.pk.column)} = %s {returning(SignInState)}"
+    taken = list(SignInState.objects.raw(sql, [state_id]))  # read to the end: the statement completes
+    if not taken:
         raise InvalidSignInRequest("This sign-in state was already used. Start again.", code="state_already_used")
+    state = taken[0]
     _check_binding(state, browser, code="state_mismatch", message="This sign-in was not started in this browser. Start again from the sign-in page.")
     return state
 

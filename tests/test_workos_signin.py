@@ -147,6 +147,19 @@ def test_state_replay_is_refused(api, wos):
     assert second.json()["code"] == "state_already_used"
 
 
+def test_a_state_is_read_and_deleted_by_one_statement(api, wos):
+    from accounts import signin_state
+    from accounts.errors import InvalidSignInRequest
+
+    state = start(api)["state"]
+    with CaptureQueriesContext(connection) as queries:
+        saved = signin_state.consume(state)
+    assert (len(queries), saved.flow, saved.redirect_uri) == (1, "authkit", SPA_CALLBACK)
+    with pytest.raises(InvalidSignInRequest) as again:
+        signin_state.consume(state)
+    assert again.value.code == "state_already_used"
+
+
 def test_forged_state_is_refused_without_calling_workos(api, wos):
     response = callback(api, code="x", state="made-up:1:abc")
     assert response.status_code == 400
