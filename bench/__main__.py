@@ -248,7 +248,7 @@ def main(argv=None):
         token_files = {"one": work / "one.txt", "many": work / "many.txt"}
         token_files["one"].write_text(many[0] + "\n")
         token_files["many"].write_text("\n".join(many) + "\n")
-        results = {"machine": machine(), "database": inprocess.database_description(), "settings": vars(args)}
+        results = {"machine": machine(), "database": inprocess.database_description(), "settings": {**vars(args), "workers": WORKERS}}
         results["http"] = run_http(urls, token_files, args)
         results["inprocess"] = inprocess.run(urls["emulator"], many, sync_sizes=(args.sync_connections // 5, args.sync_connections))
     finally:

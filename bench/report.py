@@ -54,7 +54,7 @@ def print_tables(results):
     http, inproc, m, db = results["http"], results["inprocess"], results["machine"], results["database"]
     s = results["settings"]
     print(f"\nGatehouse benchmarks on {m['cpu']} ({m['cores']} cores, {m['memory_gb']} GB), {m['os']}, Python {m['python']}, {db['vendor']} {db['version']}")
-    print(f"wrk -t2 -c{s['connections']}, median of {s['repeats']} interleaved {s['duration']} s windows per row; {2} gunicorn workers each\n")
+    print(f"wrk -t2 -c{s['connections']}, median of {s['repeats']} interleaved {s['duration']} s windows per row; {s['workers']} gunicorn workers each\n")
     names = ("bare Django view", "Gatehouse /api/auth/me", "simplejwt stateless")
     print(f"{'shipped gunicorn.conf.py':28} {'one token':^33}   {DISTINCT:^44}")
     print(f"{'':28} {'req/s':>8} {'p99 ms':>8} {'x bare':>7} {'errors':>7}   {'req/s':>8} {'p99 ms':>8} {'x bare':>7} {'x stateless':>11} {'errors':>7}")
