@@ -5,14 +5,11 @@ sid/org/role). Revocation therefore takes effect when the short-lived access tok
 (JWT_ACCESS_LIFETIME, 5 minutes by default); refresh checks the session every time.
 """
 
-import binascii
 import functools
-import hashlib
 import hmac
 import time
 
 import jwt
-import orjson
 from django.core.signals import setting_changed
 from django.middleware.csrf import CsrfViewMiddleware
 from rest_framework import authentication, exceptions
@@ -20,6 +17,7 @@ from rest_framework_simplejwt import settings as simplejwt_settings
 from rest_framework_simplejwt.exceptions import TokenBackendError
 from rest_framework_simplejwt.state import token_backend
 
+from accounts import jws
 from accounts.conf import app_settings
 
 ACCESS_COOKIE = "gatehouse_access"
@@ -54,47 +52,15 @@ class TokenUser:
         return self.email
 
 
-class _Invalid(Exception):
-    pass
-
-
-def _b64(segment):
-    """base64url without padding -> bytes (two str.replace calls are several times cheaper than
-    str.translate here). Lenient: used only on segments the signature has vouched for."""
-    return binascii.a2b_base64(segment.replace("-", "+").replace("_", "/") + "=" * (-len(segment) % 4))
-
-
-def _b64url(digest):
-    """bytes -> unpadded base64url, the one spelling of a signature that our tokens carry."""
-    return binascii.b2a_base64(digest, newline=False).rstrip(b"=").replace(b"+", b"-").replace(b"/", b"_")
-
-
-def _object(data):
-    value = orjson.loads(data)
-    if not isinstance(value, dict):
-        raise _Invalid
-    return value
-
-
 @functools.lru_cache(maxsize=32)
 def _our_header(segment):
     """Is this exactly our header, {"alg": "HS256"} and at most "typ"? (Every token of ours has
     the same few bytes here: each is decoded once per process.)"""
     try:
-        header = _object(_b64(segment))
-    except (_Invalid, ValueError):
+        header = jws.json_object(jws.b64decode(segment))
+    except (jws.Invalid, ValueError):
         return False
     return header.get("alg") == "HS256" and set(header) <= {"alg", "typ"}
-
-
-@functools.cache
-def _hs256_mac():
-    """The HMAC of our HS256 signing key, prepared once per process (copied per token), or None
-    when tokens are signed otherwise (then PyJWT verifies them)."""
-    if token_backend.algorithm != "HS256":
-        return None
-    key = token_backend.signing_key
-    return hmac.new(key.encode() if isinstance(key, str) else key, digestmod=hashlib.sha256)
 
 
 def _verify_hs256(raw, mac):
@@ -104,19 +70,18 @@ def _verify_hs256(raw, mac):
     header and payload need no character check: the signature covers them byte for byte."""
     header, payload, signature = raw.split(".")  # ValueError unless exactly three segments
     if not _our_header(header):
-        raise _Invalid
-    signed = mac.copy()
-    signed.update(raw[: len(header) + 1 + len(payload)].encode())  # header.payload, as signed
-    if not hmac.compare_digest(_b64url(signed.digest()), signature.encode()):
-        raise _Invalid
-    claims = _object(_b64(payload))
+        raise jws.Invalid
+    signing_input = raw[: len(header) + 1 + len(payload)].encode()  # header.payload, as signed
+    if not hmac.compare_digest(jws.hs256_signature(signing_input, mac), signature.encode()):
+        raise jws.Invalid
+    claims = jws.json_object(jws.b64decode(payload))
     if token_backend.issuer is not None and claims.get("iss") != token_backend.issuer:
-        raise _Invalid
+        raise jws.Invalid
     audience = token_backend.audience
     if audience is not None and claims.get("aud") != audience and not (isinstance(claims.get("aud"), list) and audience in claims["aud"]):
-        raise _Invalid
+        raise jws.Invalid
     if "exp" not in claims:
-        raise _Invalid
+        raise jws.Invalid
     return claims
 
 
@@ -127,7 +92,7 @@ def _verified_claims(raw):
     The result depends only on the exact string (a changed byte is another cache key); expiry
     and not-before are time-dependent and checked on every use by `decode_access_token`.
     """
-    mac = _hs256_mac()
+    mac = jws.hs256_mac()
     if mac is not None:
         return _verify_hs256(raw, mac)
     return jwt.decode(
@@ -142,7 +107,6 @@ def _verified_claims(raw):
 
 def _forget_keys(**kwargs):
     _verified_claims.cache_clear()
-    _hs256_mac.cache_clear()
     _our_header.cache_clear()
 
 
@@ -153,7 +117,7 @@ def decode_access_token(raw):
     """Claims of a valid, unexpired Gatehouse access token, or AuthenticationFailed."""
     try:
         claims = dict(_verified_claims(raw))  # a copy: the cached claims are shared
-    except (_Invalid, ValueError, TypeError, jwt.PyJWTError, TokenBackendError):  # ValueError: bad base64 or JSON
+    except (jws.Invalid, ValueError, TypeError, jwt.PyJWTError, TokenBackendError):  # ValueError: bad base64 or JSON
         raise exceptions.AuthenticationFailed({"code": "token_invalid", "detail": "The access token is invalid or expired."}) from None
     conf = simplejwt_settings.api_settings  # rebound by simplejwt when SIMPLE_JWT changes
     leeway = conf.LEEWAY.total_seconds() if hasattr(conf.LEEWAY, "total_seconds") else conf.LEEWAY

@@ -90,9 +90,11 @@ def _client_kwargs(request):
     return {"ip_address": client_ip(request) or None, "user_agent": user_agent(request) or None} if request is not None else {}
 
 
-def authenticate(grant, *, method, request=None, browser=None, organization_hint="", next_url="", action="sign in with WorkOS", **kwargs):
+def authenticate(grant, *, method, request=None, browser=None, organization_hint="", next_url="", action="sign in with WorkOS", finish=None, **kwargs):
     """Run one `/user_management/authenticate` grant (an SDK `authenticate_with_*` method, called
-    once: codes are single-use) and finish the sign-in, or pause it at the step WorkOS asks for."""
+    once: codes are single-use) and finish the sign-in, or pause it at the step WorkOS asks for.
+    `finish(result)`, when given, starts the session in the sign-in's transaction
+    (`workos_auth.signed_in`)."""
     wos = workos_client.one_shot_client()
     try:
         auth = workos_client.call(action, getattr(wos.user_management, grant), **_client_kwargs(request), **kwargs)
@@ -100,9 +102,7 @@ def authenticate(grant, *, method, request=None, browser=None, organization_hint
         if _step_of(exc) is None:
             raise
         raise _pause(exc, method=method, organization_hint=organization_hint, next_url=next_url, browser=browser) from None
-    result = workos_auth.complete_authkit(auth, organization_hint, method=method)
-    result.next_url = next_url
-    return result
+    return workos_auth.complete_authkit(auth, organization_hint, method=method, next_url=next_url, finish=finish)
 
 
 # --- completing a pending sign-in ------------------------------------------------------------

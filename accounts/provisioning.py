@@ -139,7 +139,7 @@ def _stamped_user(workos_user_id):
 
 def sign_in_workos_user(identity, *, organization_hint="", rule=None):
     """Case 1 and 2 of the unified callback for an AuthKit user (identity.workos_user_id set)."""
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):  # a refusal rolls the stamp back, with the caller's transaction
         user = _stamped_user(identity.workos_user_id)
         if user is not None:
             _check_may_sign_in(user, identity)

@@ -43,7 +43,9 @@ def _client(request):
 
 def start_token_session(user, *, method, request=None, workos_session_id="", workos_refresh_token="", organization_id="", role=""):
     """Open an app sign-in for `user` and return its first token pair."""
-    with transaction.atomic():  # the sign-in and its audit event: both or neither, one commit
+    # the sign-in and its audit event: both or neither, one commit (joined to the caller's
+    # transaction when there is one: the account's, in workos_auth.signed_in)
+    with transaction.atomic(savepoint=False):
         return _start_token_session(user, method=method, request=request, workos_session_id=workos_session_id, workos_refresh_token=workos_refresh_token, organization_id=organization_id, role=role)
 
 

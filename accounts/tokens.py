@@ -1,4 +1,4 @@
-"""Gatehouse's JWT pairs (simplejwt): minting, marking a refresh token used, decoding.
+"""Gatehouse's JWT pairs (simplejwt's format and settings): minting, marking a refresh token used, decoding.
 
 - Every pair belongs to an `AuthSession` (claim `sess`); the WorkOS session id rides as `sid`,
   plus `org_id`, `role` and `amr` (how the user signed in), so that an access token describes its
@@ -9,6 +9,7 @@
 What a sign-in is, and when it starts, refreshes and ends, is accounts.sessions's business.
 """
 
+import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -18,10 +19,9 @@ from rest_framework_simplejwt import settings as simplejwt_settings
 from rest_framework_simplejwt.exceptions import TokenBackendError
 from rest_framework_simplejwt.state import token_backend
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
-from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.utils import datetime_from_epoch
 
-from accounts import session_policy
+from accounts import jws, session_policy
 from accounts.errors import TokenError
 from accounts.models import AuthSession
 
@@ -60,29 +60,30 @@ def _claims_for(user, session):
 
 
 def mint(user, session):
+    """A new pair for `session`: the refresh token, and an access token carrying the same claims
+    (what simplejwt's RefreshToken().access_token makes, signed by accounts.jws)."""
     conf = _jwt()
-    refresh = RefreshToken()
-    refresh.set_exp(lifetime=conf.REFRESH_TOKEN_LIFETIME)
-    refresh[conf.USER_ID_CLAIM] = str(user.pk)
-    for name, value in _claims_for(user, session).items():
-        refresh[name] = value
-    access = refresh.access_token
-    # never past what the session policy allows: its absolute limit, or the idle timeout from now
     now = timezone.now()
+    issued = int(now.timestamp())
+    refresh_exp = int((now + conf.REFRESH_TOKEN_LIFETIME).timestamp())
+    # never past what the session policy allows: its absolute limit, or the idle timeout from now
     lifetime = conf.ACCESS_TOKEN_LIFETIME
     policy = session_policy.for_session(session)
     limit = policy.access_limit(created_at=session.created_at, now=now)
     if limit is not None:
         lifetime = max(min(lifetime, limit - now), timedelta(seconds=1))
-    access.set_exp(lifetime=lifetime)
+    access_exp = int((now + lifetime).timestamp())
+    claims = {conf.USER_ID_CLAIM: str(user.pk), **_claims_for(user, session)}
+    refresh = {conf.TOKEN_TYPE_CLAIM: "refresh", "exp": refresh_exp, "iat": issued, conf.JTI_CLAIM: uuid.uuid4().hex, **claims}
+    access = {conf.TOKEN_TYPE_CLAIM: "access", "exp": access_exp, "iat": issued, conf.JTI_CLAIM: uuid.uuid4().hex, **claims}
     # No OutstandingToken row yet: the AuthSession is the record of this sign-in, and the row
     # simplejwt's blacklist needs is written when the token is rotated (one insert fewer per
     # sign-in).
     return TokenPair(
-        access=str(access),
-        refresh=str(refresh),
-        access_expires_at=datetime_from_epoch(access["exp"]),
-        refresh_expires_at=datetime_from_epoch(refresh["exp"]),
+        access=jws.encode(access),
+        refresh=jws.encode(refresh),
+        access_expires_at=datetime_from_epoch(access_exp),
+        refresh_expires_at=datetime_from_epoch(refresh_exp),
         session=session,
         session_config=policy.config(session),
     )

@@ -9,11 +9,11 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-import jwt
+from django.db import transaction
 from django.utils.module_loading import import_string
 from workos.pkce import PKCE
 
-from accounts import policy, signin_state, workos_client
+from accounts import jws, policy, signin_state, workos_client
 from accounts.conf import app_settings
 from accounts.errors import InvalidSignInRequest, ProviderError
 from accounts.models import Identity, SignInMethod, SignInState, User
@@ -34,6 +34,18 @@ class SignInResult:
     organization_id: str = ""
     role: str = ""
     next_url: str = ""
+    started: object = None  # what `finish` returned: the session the sign-in started
+
+
+def signed_in(sign_in, finish=None):
+    """Run `sign_in()` (the account found, linked or created: a SignInResult) and, when given,
+    `finish(result)` (the session it starts) in one transaction: one commit, and a sign-in that
+    fails half-way writes nothing. WorkOS calls belong before it: none runs inside a transaction."""
+    with transaction.atomic():
+        result = sign_in()
+        if finish is not None:
+            result.started = finish(result)
+    return result
 
 
 def allowed_redirect_uris():
@@ -93,13 +105,10 @@ def authorization_url(*, flow=SignInState.Flow.AUTHKIT, redirect_uri="", next_ur
 def _unverified_claims(access_token):
     # The token came to us directly from WorkOS over TLS in answer to our own authenticated
     # request; verifying its signature would cost a JWKS fetch per sign-in and prove nothing more.
-    try:
-        return jwt.decode(access_token, options={"verify_signature": False})
-    except jwt.PyJWTError:
-        return {}
+    return jws.unverified_payload(access_token)
 
 
-def _exchange_authkit(code, verifier, request, *, organization_hint, next_url, browser):
+def _exchange_authkit(code, verifier, request, *, organization_hint, next_url, browser, finish):
     """The AuthKit code exchange, which WorkOS may answer with a step still to pass (then
     `authkit_steps.StepRequired`, kept for the browser or client that started the sign-in)."""
     from accounts import authkit_steps
@@ -114,6 +123,7 @@ def _exchange_authkit(code, verifier, request, *, organization_hint, next_url, b
         action="exchange the AuthKit code",
         code=code,
         code_verifier=verifier or None,
+        finish=finish,
     )
 
 
@@ -137,9 +147,10 @@ def _check_organization_hint(organization_id):
         raise
 
 
-def complete_authkit(auth, organization_hint, *, method=SignInMethod.AUTHKIT):
+def complete_authkit(auth, organization_hint, *, method=SignInMethod.AUTHKIT, next_url="", finish=None):
     """Sign in the WorkOS user of a successful `/user_management/authenticate` answer (any grant;
-    `method` is how the person signed in, unless WorkOS says it was SSO)."""
+    `method` is how the person signed in, unless WorkOS says it was SSO); `finish` as in
+    `signed_in`."""
     claims = _unverified_claims(auth.access_token)
     user = auth.user
     org_id = auth.organization_id or claims.get("org_id") or ""
@@ -164,16 +175,21 @@ def complete_authkit(auth, organization_hint, *, method=SignInMethod.AUTHKIT):
     if str(getattr(auth.authentication_method, "value", auth.authentication_method)) == "SSO":
         method = SignInMethod.SSO
     rule = policy.check_method(identity.email, method, organization_id=identity.organization_id)
-    django_user, created = sign_in_workos_user(identity, organization_hint=organization_hint, rule=rule)
-    return SignInResult(
-        user=django_user,
-        created=created,
-        method=method,
-        workos_session_id=claims.get("sid") or "",
-        workos_refresh_token=auth.refresh_token or "",
-        organization_id=identity.organization_id or organization_hint,
-        role=identity.role,
-    )
+
+    def sign_in():
+        django_user, created = sign_in_workos_user(identity, organization_hint=organization_hint, rule=rule)
+        return SignInResult(
+            user=django_user,
+            created=created,
+            method=method,
+            workos_session_id=claims.get("sid") or "",
+            workos_refresh_token=auth.refresh_token or "",
+            organization_id=identity.organization_id or organization_hint,
+            role=identity.role,
+            next_url=next_url,
+        )
+
+    return signed_in(sign_in, finish)
 
 
 def organization_verified_domains(organization_id):
@@ -199,7 +215,7 @@ def _sso_email_verified(profile):
     return email.rsplit("@", 1)[1] in domains
 
 
-def _complete_sso(result):
+def _complete_sso(result, next_url, finish):
     profile = result.profile
     role = getattr(getattr(profile, "role", None), "slug", "") or ""
     identity = ExternalIdentity(
@@ -213,8 +229,12 @@ def _complete_sso(result):
         role=role,
     )
     rule = policy.check_method(identity.email, SignInMethod.SSO, organization_id=identity.organization_id, connection_id=profile.connection_id)
-    user, created = sign_in_by_identity(identity, may_create=True, rule=rule)
-    return SignInResult(user=user, created=created, method=SignInMethod.SSO, organization_id=identity.organization_id, role=role)
+
+    def sign_in():
+        user, created = sign_in_by_identity(identity, may_create=True, rule=rule)
+        return SignInResult(user=user, created=created, method=SignInMethod.SSO, organization_id=identity.organization_id, role=role, next_url=next_url)
+
+    return signed_in(sign_in, finish)
 
 
 # OAuth error codes a provider may put on the redirect back, in our own words. Whatever the
@@ -241,8 +261,10 @@ def callback_error(error, error_description=None):
     return ProviderError(message, code=code, status=400, detail=detail)
 
 
-def complete(*, code, state=None, redirect_uri=None, organization_hint="", error=None, error_description=None, request=None, browser=False):
-    """The unified callback: one exchange with WorkOS, then provisioning. Returns a SignInResult.
+def complete(*, code, state=None, redirect_uri=None, organization_hint="", error=None, error_description=None, request=None, browser=False, finish=None):
+    """The unified callback: one exchange with WorkOS, then provisioning. Returns a SignInResult;
+    with `finish`, whatever it returns for that result (the session) is `result.started`, written
+    in the sign-in's transaction (`signed_in`).
 
     `browser` True is the browser callback: the state is required and must belong to the
     browser of `request`. The JSON callback may omit it (the seed contract) and then the code
@@ -265,9 +287,9 @@ def complete(*, code, state=None, redirect_uri=None, organization_hint="", error
     elif redirect_uri:
         check_redirect_uri(redirect_uri)
 
-    authkit = dict(organization_hint=organization_hint, next_url=next_url, browser=browser)
+    authkit = dict(organization_hint=organization_hint, next_url=next_url, browser=browser, finish=finish)
     if flow == SignInState.Flow.SSO:
-        result = _complete_sso(_exchange_sso(code, verifier))
+        result = _complete_sso(_exchange_sso(code, verifier), next_url, finish)
     elif flow == SignInState.Flow.AUTHKIT:
         result = _exchange_authkit(code, verifier, request, **authkit)
     else:
@@ -276,8 +298,7 @@ def complete(*, code, state=None, redirect_uri=None, organization_hint="", error
         except ProviderError as exc:
             if exc.code != "invalid_grant":
                 raise
-            result = _complete_sso(_exchange_sso(code, verifier))
-    result.next_url = next_url
+            result = _complete_sso(_exchange_sso(code, verifier), next_url, finish)
     return result
 
 

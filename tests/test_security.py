@@ -67,6 +67,34 @@ def test_forged_access_tokens_are_refused(api, wos, forge):
     assert response.json()["code"] == "token_invalid"
 
 
+def test_minted_tokens_are_what_simplejwt_and_pyjwt_read(api, wos, settings):
+    """Our own signing (accounts.jws) writes tokens any JWT library reads: PyJWT's header, the
+    claims simplejwt's RefreshToken/AccessToken carry, expiries from the configured lifetimes."""
+    from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
+
+    wos.add_user("zoë@example.com", first_name="Zoë", last_name="Ñúñez")
+    pair = _pair(api, wos, "zoë@example.com")
+    conf = django_settings.SIMPLE_JWT
+    key = conf["SIGNING_KEY"]
+    for raw, kind in ((pair["access_token"], "access"), (pair["refresh_token"], "refresh")):
+        assert jwt.get_unverified_header(raw) == {"alg": "HS256", "typ": "JWT"}
+        claims = jwt.decode(raw, key, algorithms=["HS256"], audience=conf["AUDIENCE"], issuer=conf["ISSUER"])
+        assert claims["token_type"] == kind and claims["user_id"] == str(User.objects.get().pk)
+        assert (claims["first_name"], claims["last_name"], claims["email"]) == ("Zoë", "Ñúñez", "zoë@example.com")
+        assert len(claims["jti"]) == 32 and claims["sess"] == AuthSession.objects.get().id
+    access, refresh = AccessToken(pair["access_token"]), RefreshToken(pair["refresh_token"])
+    assert access["jti"] != refresh["jti"]
+    assert access["exp"] - access["iat"] == int(conf["ACCESS_TOKEN_LIFETIME"].total_seconds())
+    assert refresh["exp"] - refresh["iat"] == int(conf["REFRESH_TOKEN_LIFETIME"].total_seconds())
+
+
+@pytest.mark.parametrize("junk", ["", "abc", "a..c", "a.!!!.c", "a.W10.c", "a.bnVsbA.c", None])
+def test_a_malformed_workos_access_token_yields_no_claims(junk):
+    from accounts import jws
+
+    assert jws.unverified_payload(junk) == {}
+
+
 _B64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 
 

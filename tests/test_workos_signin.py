@@ -4,6 +4,7 @@ import threading
 from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
+import jwt
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -292,6 +293,43 @@ def test_workos_faults_on_code_exchange_are_clear_and_write_nothing(api, wos, fa
     assert User.objects.count() == 0 and AuthSession.objects.count() == 0
     # exactly one attempt: a code exchange is never retried
     assert len(wos.log("/user_management/authenticate", settle=fault.get("latency_ms", 0) / 1000)) == 1
+
+
+class _SessionRefused(Exception):
+    pass
+
+
+def _refuse(result):
+    raise _SessionRefused
+
+
+@pytest.mark.parametrize("known", [False, True], ids=["new-user", "known-user"])
+def test_a_sign_in_whose_session_cannot_start_writes_nothing(wos, known):
+    """The account found, linked or created and the session it starts are one transaction: when
+    starting the session fails, no account, identity, stamp or audit event is left behind."""
+    from accounts import workos_auth
+    from accounts.models import AuditEvent
+
+    wos_user = wos.add_user("half@example.com", first_name="Hal")
+    if known:
+        User.objects.create_user("half@example.com", workos_user_id=wos_user["id"], first_name="Stale")
+    before = list(User.objects.values_list("pk", "first_name", "last_login"))
+    with pytest.raises(_SessionRefused):
+        workos_auth.complete(code=wos.code("half@example.com"), finish=_refuse)
+    assert list(User.objects.values_list("pk", "first_name", "last_login")) == before
+    assert Identity.objects.count() == 0 and AuthSession.objects.count() == 0 and AuditEvent.objects.count() == 0
+
+
+def _claims(token):
+    return jwt.decode(token, options={"verify_signature": False})
+
+
+def test_the_callback_returns_the_session_its_transaction_started(api, wos):
+    wos.add_user("one@example.com")
+    body = callback(api, code=wos.code("one@example.com")).json()
+    session = AuthSession.objects.get()
+    assert body["user"]["email"] == "one@example.com"
+    assert _claims(body["access_token"])["sess"] == _claims(body["refresh_token"])["sess"] == session.id
 
 
 # --- tokens ----------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from rest_framework_simplejwt.utils import datetime_from_epoch
 
 from accounts import authkit_steps, oidc, policy, ratelimit, sessions, tokens, workos_auth
 from accounts.api import serializers as s
-from accounts.api.base import ERRORS, PublicAPIView, SignInView, clear_token_cookies, errors, pair_response, result_response, signin_response, start_session
+from accounts.api.base import ERRORS, PublicAPIView, SignInView, clear_token_cookies, errors, pair_response, signin_response, start_session
 from accounts.api.permissions import SignInActive
 from accounts.api.throttles import AuthorizeIPThrottle, PasswordAccountThrottle, PasswordIPThrottle
 from accounts.authentication import REFRESH_COOKIE, AccessTokenAuthentication, enforce_csrf
@@ -66,8 +66,9 @@ class WorkOSCallbackView(SignInView):
             error=data.get("error") or None,
             error_description=data.get("error_description") or None,
             request=request,
+            finish=lambda result: start_session(result, request),
         )
-        return result_response(result, request)
+        return signin_response(result.started, result.user, created=result.created)
 
 
 class PasswordTokenView(SignInView):

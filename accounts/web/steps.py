@@ -17,10 +17,15 @@ PENDING_KEY = "gatehouse_pending_sign_in"
 _TEMPLATE = "accounts/steps.html"
 
 
+def start(request, result):
+    """The Django session of a finished WorkOS sign-in in a browser."""
+    request.session.pop(PENDING_KEY, None)
+    return sessions.start_browser_session(request, result.user, method=result.method, workos_session_id=result.workos_session_id, organization_id=result.organization_id)
+
+
 def finish(request, result):
     """A finished WorkOS sign-in in a browser: the Django session, then where it was going."""
-    request.session.pop(PENDING_KEY, None)
-    sessions.start_browser_session(request, result.user, method=result.method, workos_session_id=result.workos_session_id, organization_id=result.organization_id)
+    start(request, result)
     return redirect(safe_next(request, result.next_url))
 
 

@@ -174,13 +174,14 @@ def workos_callback(request):
             error_description=request.GET.get("error_description"),
             request=request,
             browser=True,
+            finish=lambda result: steps.start(request, result),
         )
     except authkit_steps.StepRequired as step:
         return steps.to_steps(request, step)
     except GatehouseError as exc:
         sessions.sign_in_failed(request, reason=exc.code, method="workos")
         return error_page(request, exc)
-    return steps.finish(request, result)
+    return redirect(safe_next(request, result.next_url))
 
 
 @never_cache
