@@ -1,3 +1,4 @@
+import functools
 import secrets
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
@@ -8,10 +9,39 @@ from django.utils import timezone
 
 def returning(model):
     """`RETURNING` and the model's columns, quoted: a hand-written UPDATE or DELETE that also
-    reads the row (one query where a read and a write would be two; `Model.objects.raw()` turns
-    the answer into instances)."""
+    reads the row (one query where a read and a write would be two; `returned()` turns the
+    answer into instances)."""
     quote = connection.ops.quote_name
     return "RETURNING " + ", ".join(quote(f.column) for f in model._meta.concrete_fields)
+
+
+@functools.cache
+def _column_converters(model, vendor):
+    """Per concrete field, the functions that turn a column's database value into the field's
+    Python value (as a queryset applies them), worked out once per model."""
+    del vendor  # part of the cache key only: converters differ between database backends
+    columns = [field.get_col(model._meta.db_table) for field in model._meta.concrete_fields]
+    return [(column, connection.ops.get_db_converters(column) + column.field.get_db_converters(connection)) for column in columns]
+
+
+def returned(model, sql, params):
+    """The rows of a statement ending in `returning(model)`, as `model` instances: what
+    `model.objects.raw()` makes of them, without its per-call column introspection."""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    if not rows:
+        return []
+    converters = _column_converters(model, connection.vendor)
+    names = [field.attname for field in model._meta.concrete_fields]
+    instances = []
+    for row in rows:
+        values = list(row)
+        for i, (column, functions) in enumerate(converters):
+            for convert in functions:
+                values[i] = convert(values[i], column, connection)
+        instances.append(model.from_db(connection.alias, names, values))
+    return instances
 
 
 def normalize_email(email):

@@ -21,7 +21,7 @@ from django.utils import timezone
 from accounts import audit, policy
 from accounts.adapter import get_adapter
 from accounts.errors import SignInRefused
-from accounts.models import AuditEvent, Identity, User, normalize_email, returning
+from accounts.models import AuditEvent, Identity, User, normalize_email, returned, returning
 
 log = logging.getLogger(__name__)
 
@@ -131,7 +131,7 @@ def _stamped_user(workos_user_id):
         f"UPDATE {quote(meta.db_table)} SET {quote(meta.get_field('last_login').column)} = %s "
         f"WHERE {quote(meta.get_field('workos_user_id').column)} = %s {returning(User)}"
     )
-    user = next(iter(User.objects.raw(sql, [timezone.now(), workos_user_id])), None)
+    user = next(iter(returned(User, sql, [timezone.now(), workos_user_id])), None)
     if user is not None:
         user._last_login_stamped = True  # the user_logged_in receiver skips its own write
     return user

@@ -26,7 +26,7 @@ from django.utils import timezone
 
 from accounts.conf import app_settings
 from accounts.errors import InvalidSignInRequest
-from accounts.models import SignInState, returning
+from accounts.models import SignInState, returned, returning
 
 _SALT = "gatehouse.signin-state"
 _SESSION_KEY = "gatehouse_signin_binding"
@@ -72,7 +72,7 @@ def consume(value, *, browser=None):
     # presented where it does not belong is burned too: it has left the client that started it.
     quote = connection.ops.quote_name
     sql = f"DELETE FROM {quote(SignInState._meta.db_table)} WHERE {quote(SignInState._meta.pk.column)} = %s {returning(SignInState)}"
-    taken = list(SignInState.objects.raw(sql, [state_id]))  # read to the end: the statement completes
+    taken = returned(SignInState, sql, [state_id])
     if not taken:
         raise InvalidSignInRequest("This sign-in state was already used. Start again.", code="state_already_used")
     state = taken[0]

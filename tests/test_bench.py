@@ -25,3 +25,27 @@ def test_ratios_pair_the_windows_of_one_round():
     http = {"a": {"rps_samples": [100, 50, 90]}, "b": {"rps_samples": [100, 50, 100]}}
     # medians of the rows alone would say 0.9; each round says a == b but one
     assert paired_ratio(http, "a", "b") == 1.0
+
+
+def test_the_callback_measurement_signs_people_in_through_the_wsgi_handler(wos, db):
+    """The bench's callback rows come from real sign-ins against the emulator (both cases, their
+    WorkOS calls and queries counted), not from a stand-in."""
+    from django.core import signals
+    from django.db import close_old_connections
+
+    from accounts.models import AuthSession, User
+    from bench import inprocess
+
+    # as Django's test client does: the test's database connection must outlive each request
+    for signal in (signals.request_started, signals.request_finished):
+        signal.disconnect(close_old_connections)
+    try:
+        result = inprocess.callback(inprocess.Emulator(wos.url), runs=2)
+    finally:
+        for signal in (signals.request_started, signals.request_finished):
+            signal.connect(close_old_connections)
+    existing, new = result["existing user"], result["new user"]
+    assert (existing["workos_calls"], existing["samples"], new["workos_calls"], new["samples"]) == (1, 2, 1, 2)
+    assert existing["queries"] <= 3 < new["queries"] <= 8
+    # 3 warm-ups + 2 timed + 3 counted sign-ins of one person; 2 + 3 newcomers
+    assert User.objects.count() == 1 + 5 and AuthSession.objects.count() == 8 + 5

@@ -428,3 +428,38 @@ def test_the_me_fast_path_renders_what_the_documented_serializer_renders(api):
         answered = api.get("/api/auth/me", HTTP_AUTHORIZATION=f"Bearer {pair.access}").json()
         assert answered == me_body(token_user) == UserSerializer().to_representation(token_user)
         assert (answered["organization_id"], answered["role"]) == (org or None, role or None)
+
+
+def test_flat_serializers_bind_their_own_copies_and_refuse_nested_fields():
+    from rest_framework import serializers
+
+    from accounts.api.serializers import CallbackSerializer, FlatSerializer
+
+    first, second = CallbackSerializer(data={"code": "a" * 2001}), CallbackSerializer(data={"code": "b"})
+    assert not first.is_valid() and "code" in first.errors
+    assert second.is_valid() and second.validated_data == {"code": "b"}
+    assert first.fields["code"] is not second.fields["code"] and first.fields["code"].parent is first
+    assert CallbackSerializer._declared_fields["code"].parent is None  # the declared field stays unbound
+    with pytest.raises(TypeError, match="tags"):
+        type("Nested", (FlatSerializer,), {"tags": serializers.ListField(child=serializers.CharField())})
+
+
+@pytest.mark.django_db
+def test_rows_a_statement_returns_read_as_the_orm_reads_them():
+    from django.db import connection
+    from django.utils import timezone
+
+    from accounts import signin_state
+    from accounts.models import SignInState, User, returned, returning
+
+    User.objects.create_user("ret@example.com", first_name="Ré", workos_user_id="user_ret", last_login=timezone.now(), is_staff=True)
+    signin_state.create(flow=SignInState.Flow.PENDING, redirect_uri="", next_url="/n", extra={"step": "mfa", "attempts": 2, "list": [1, None]})
+    quote = connection.ops.quote_name
+    for model in (User, SignInState):
+        sql = f"UPDATE {quote(model._meta.db_table)} SET {quote(model._meta.pk.column)} = {quote(model._meta.pk.column)} {returning(model)}"
+        (got,) = returned(model, sql, [])
+        want = model.objects.get(pk=got.pk)
+        for field in model._meta.concrete_fields:
+            assert getattr(got, field.attname) == getattr(want, field.attname), field.name
+        assert not got._state.adding and got._state.db == "default"
+    assert returned(User, f"DELETE FROM {quote(User._meta.db_table)} WHERE {quote('email')} = %s {returning(User)}", ["nobody@example.com"]) == []
