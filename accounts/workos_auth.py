@@ -152,6 +152,16 @@ def complete_authkit(auth, organization_hint, *, method=SignInMethod.AUTHKIT, ne
     `method` is how the person signed in, unless WorkOS says it was SSO); `finish` as in
     `signed_in`."""
     claims = _unverified_claims(auth.access_token)
+    try:
+        return _sign_in_authkit_user(auth, claims, organization_hint, method=method, next_url=next_url, finish=finish)
+    except Exception:
+        # WorkOS has signed the person in already: a sign-in we refuse (or fail to finish) must
+        # not leave that WorkOS session alive, or AuthKit would keep them signed in there.
+        revoke_session(claims.get("sid") or "")
+        raise
+
+
+def _sign_in_authkit_user(auth, claims, organization_hint, *, method, next_url, finish):
     user = auth.user
     org_id = auth.organization_id or claims.get("org_id") or ""
     # The hint (else the configured default) is only for a brand-new user WorkOS gives no organization.
@@ -174,7 +184,6 @@ def complete_authkit(auth, organization_hint, *, method=SignInMethod.AUTHKIT, ne
     )
     if str(getattr(auth.authentication_method, "value", auth.authentication_method)) == "SSO":
         method = SignInMethod.SSO
-    rule = policy.check_method(identity.email, method, organization_id=identity.organization_id)
 
     def sign_in():
         django_user, created = sign_in_workos_user(identity, organization_hint=organization_hint, rule=rule)
@@ -189,6 +198,7 @@ def complete_authkit(auth, organization_hint, *, method=SignInMethod.AUTHKIT, ne
             next_url=next_url,
         )
 
+    rule = policy.check_method(identity.email, method, organization_id=identity.organization_id)
     return signed_in(sign_in, finish)
 
 

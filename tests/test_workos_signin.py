@@ -249,6 +249,10 @@ def test_policy_adapter_refuses_provisioning_outside_allowed_domains(api, wos, s
     assert User.objects.count() == 0
 
 
+def _workos_session_statuses(wos, workos_user_id):
+    return sorted(s["status"] for s in wos.store.sessions.values() if s["user_id"] == workos_user_id)
+
+
 def test_inactive_user_is_refused(api, wos):
     wos_user = wos.add_user("gone@example.com")
     User.objects.create_user("gone@example.com", workos_user_id=wos_user["id"], is_active=False)
@@ -256,6 +260,19 @@ def test_inactive_user_is_refused(api, wos):
     assert response.status_code == 403
     assert response.json()["code"] == "user_inactive"
     assert AuthSession.objects.count() == 0
+    # WorkOS had signed them in: the session it opened is revoked, not left to AuthKit
+    assert _workos_session_statuses(wos, wos_user["id"]) == ["revoked"]
+
+
+def test_a_sign_in_refused_by_policy_revokes_the_workos_session_it_opened(api, wos, settings):
+    settings.GATEHOUSE_ALLOWED_EMAIL_DOMAINS = ["example.org"]
+    kept, refused = wos.add_user("kept@example.org"), wos.add_user("refused@example.com")
+    assert callback(api, code=wos.code("kept@example.org")).status_code == 200
+    response = callback(api, code=wos.code("refused@example.com"))
+    assert response.status_code == 403, response.content
+    assert _workos_session_statuses(wos, kept["id"]) == ["active"]
+    assert _workos_session_statuses(wos, refused["id"]) == ["revoked"]
+    assert not User.objects.filter(email="refused@example.com").exists()
 
 
 @pytest.mark.parametrize(
