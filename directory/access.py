@@ -19,6 +19,9 @@ import logging
 
 from django.contrib.auth.signals import user_logged_in
 from django.db import transaction
+from django.db.models import Q
+from django.db.models.signals import post_delete, post_save, pre_save
+from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
@@ -194,13 +197,48 @@ def align_groups(user):
     return True
 
 
+def _linked_accounts():
+    """The accounts WorkOS says something about: those whose mapped groups WorkOS decides."""
+    linked = Q(workos_user_id__isnull=False) | Q(directory_users__isnull=False) | ~Q(role="")
+    return User.objects.filter(linked).distinct()
+
+
 def align_everyone():
     """align_groups for every account WorkOS says something about (after mappings changed).
     Returns how many accounts changed."""
-    from django.db.models import Q
+    return sum(align_groups(user) for user in _linked_accounts().iterator())
 
-    linked = Q(workos_user_id__isnull=False) | Q(directory_users__isnull=False) | ~Q(role="")
-    return sum(align_groups(user) for user in User.objects.filter(linked).distinct().iterator())
+
+def release_group(group_id):
+    """When no mapping names a group any more, the accounts WorkOS decided its membership for
+    leave it: what a deleted mapping granted must not stay once the group is unmanaged (and
+    never looked at again). Accounts WorkOS says nothing about keep it. Returns how many left."""
+    if RoleMapping.objects.filter(group_id=group_id).exists():
+        return 0
+    released = 0
+    for user in _linked_accounts().filter(groups=group_id).iterator():
+        user.groups.remove(group_id)
+        audit.record(AuditEvent.Kind.GROUPS_CHANGED, user=user, added=[], removed=[group_id], reason="mapping_removed")
+        released += 1
+    return released
+
+
+@receiver(pre_save, sender=RoleMapping, dispatch_uid="gatehouse-mapping-moved")
+def _remember_group(sender, instance, raw=False, **kwargs):
+    if instance.pk and not raw:
+        instance._group_before = RoleMapping.objects.filter(pk=instance.pk).values_list("group_id", flat=True).first()
+
+
+@receiver(post_save, sender=RoleMapping, dispatch_uid="gatehouse-mapping-moved-release")
+def _mapping_saved(sender, instance, raw=False, **kwargs):
+    before = instance.__dict__.pop("_group_before", None)
+    if before and before != instance.group_id:
+        release_group(before)
+
+
+@receiver(post_delete, sender=RoleMapping, dispatch_uid="gatehouse-mapping-deleted-release")
+def _mapping_deleted(sender, instance, **kwargs):
+    release_group(instance.group_id)
 
 
 def _on_sign_in(sender, user, **kwargs):

@@ -68,7 +68,9 @@ class MembershipAdmin(ReadOnlyMirrorAdmin):
 @admin.register(RoleMapping)
 class RoleMappingAdmin(admin.ModelAdmin):
     """Edits apply to each person at their next sign-in or event; "Apply to everyone now" (or
-    `manage.py align_groups`) brings every account in line at once."""
+    `manage.py align_groups`) brings every account in line at once. Deleting (or moving) the last
+    mapping of a group takes the accounts WorkOS decided for out of it at once
+    (directory.access.release_group)."""
 
     list_display = ("source", "value", "organization_workos_id", "group")
     list_filter = ("source", "group")

@@ -86,7 +86,8 @@ class Membership(Mirrored):
 
 class RoleMapping(models.Model):
     """People with this WorkOS role (or in this directory group) are in this Django group; people
-    without it are taken out of it. Groups no mapping names are never touched."""
+    without it are taken out of it. Groups no mapping names are never touched, except once: when
+    their last mapping goes, the accounts WorkOS decided for leave them."""
 
     class Source(models.TextChoices):
         ROLE = "role", "WorkOS organization role (slug)"

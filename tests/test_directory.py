@@ -330,6 +330,29 @@ def test_a_new_mapping_applies_to_everyone_at_once_from_the_admin_or_the_command
     done = client.post("/admin/directory/rolemapping/apply/", follow=True)
     assert "1 account(s) changed" in done.content.decode()
     assert list(dana.groups.values_list("name", flat=True)) == ["Engineers"]
-    engineers.workos_mappings.all().delete()
     call_command("align_groups", stdout=io.StringIO())
-    assert list(dana.groups.values_list("name", flat=True)) == ["Engineers"]  # no mapping names it any more: left alone
+    assert list(dana.groups.values_list("name", flat=True)) == ["Engineers"]
+
+
+def test_a_group_no_mapping_names_any_more_loses_what_the_mappings_granted(api, wos):
+    acme(wos)
+    sign_in(api, wos)
+    dana = User.objects.get(email=DANA)
+    local = User.objects.create_user("local@example.com", "local-password-1")  # WorkOS says nothing of them
+    engineers, builders = Group.objects.create(name="Engineers"), Group.objects.create(name="Builders")
+    by_group = RoleMapping.objects.create(source="directory_group", value="Engineering", group=engineers)
+    by_role = RoleMapping.objects.create(source="role", value="member", group=engineers)
+    call_command("align_groups", stdout=io.StringIO())
+    local.groups.add(engineers)
+    assert set(engineers.user_set.all()) == {dana, local}
+    by_group.delete()  # another mapping still names the group: alignment decides, nothing released
+    assert set(engineers.user_set.all()) == {dana, local}
+    by_role.group = builders  # moved: Engineers is unmanaged from now on
+    by_role.save()
+    assert set(engineers.user_set.all()) == {local}
+    event = AuditEvent.objects.filter(kind=AuditEvent.Kind.GROUPS_CHANGED, user=dana).latest("pk")
+    assert event.details == {"added": [], "removed": [engineers.pk]} and event.reason == "mapping_removed"
+    call_command("align_groups", stdout=io.StringIO())
+    assert list(dana.groups.values_list("name", flat=True)) == ["Builders"]
+    RoleMapping.objects.filter(group=builders).delete()
+    assert not dana.groups.exists() and list(local.groups.all()) == [engineers]
