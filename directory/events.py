@@ -143,10 +143,15 @@ def _directory_changed(data):
 
 def _directory_deleted(data):
     """The directory and its people and groups leave the mirror. Their accounts keep their
-    access: a customer who disconnects a directory has not removed everyone in it."""
+    access (a customer who disconnects a directory has not removed everyone in it), but not the
+    Django groups only that directory's groups gave them: those are brought in line at once, as
+    their next sign-in would."""
+    accounts = list(User.objects.filter(directory_users__directory_workos_id=data["id"]).distinct())
     _bury("directory", Directory, data)
     DirectoryUser.objects.filter(directory_workos_id=data["id"]).delete()
     DirectoryGroup.objects.filter(directory_workos_id=data["id"]).delete()
+    for account in accounts:
+        access.align_groups(account)
     return "applied"
 
 

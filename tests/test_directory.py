@@ -291,6 +291,22 @@ def test_workos_roles_and_directory_groups_decide_django_groups(api, client, wos
     assert event.details == {"added": [], "removed": [engineers.pk]}
 
 
+def test_a_deleted_directory_takes_back_the_groups_only_it_gave_and_nothing_else(api, client, wos):
+    engineers, members = Group.objects.create(name="Engineers"), Group.objects.create(name="Members")
+    RoleMapping.objects.create(source="directory_group", value="Engineering", group=engineers)
+    RoleMapping.objects.create(source="role", value="member", group=members)
+    acme(wos)
+    sign_in(api, wos)
+    dana = User.objects.get(email=DANA)
+    assert set(dana.groups.values_list("name", flat=True)) == {"Engineers", "Members"}
+    event = {"id": "event_dir_gone", "event": "dsync.deleted", "created_at": "2030-01-01T00:00:00Z",
+             "data": {"id": "directory_ACME", "organization_id": "org_ACME", "updated_at": "2030-01-01T00:00:00Z"}}
+    assert post_event(client, event).status_code == 200
+    assert not DirectoryUser.objects.exists() and not DirectoryGroup.objects.exists()
+    dana.refresh_from_db()
+    assert dana.is_active and list(dana.groups.values_list("name", flat=True)) == ["Members"]
+
+
 def test_without_mappings_group_alignment_costs_no_query(api, wos, django_assert_num_queries):
     from directory.access import align_groups
 
