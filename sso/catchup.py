@@ -25,6 +25,7 @@ PAGE_SIZE = 100
 class CatchUpReport:
     outcomes: dict = field(default_factory=dict)
     last_event_at: object = None
+    forgotten: int = 0  # records of old events and tombstones removed (webhooks.forget_old)
 
     @property
     def read(self):
@@ -32,7 +33,8 @@ class CatchUpReport:
 
     def __str__(self):
         counts = ", ".join(f"{count} {outcome}" for outcome, count in sorted(self.outcomes.items())) or "nothing new"
-        return f"{self.read} events read ({counts}); cursor at {self.last_event_at or 'the start'}"
+        forgotten = f"; {self.forgotten} records older than {webhooks.RETENTION.days} days forgotten" if self.forgotten else ""
+        return f"{self.read} events read ({counts}); cursor at {self.last_event_at or 'the start'}{forgotten}"
 
 
 def _zulu(moment):
@@ -66,4 +68,5 @@ def catch_up(since=None):
         if created is not None:
             EventCursor.objects.filter(pk=cursor.pk).update(last_event_id=raw["id"], last_event_at=created)
             report.last_event_at = created
+    report.forgotten = webhooks.forget_old()
     return report

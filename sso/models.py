@@ -54,7 +54,7 @@ class WebhookEvent(models.Model):
 
     event_id = models.CharField(max_length=64, unique=True)
     event = models.CharField(max_length=100)
-    received_at = models.DateTimeField(auto_now_add=True)
+    received_at = models.DateTimeField(auto_now_add=True, db_index=True)  # kept 30 days (webhooks.forget_old)
 
     class Meta:
         ordering = ["-received_at"]
@@ -82,7 +82,7 @@ class Tombstone(models.Model):
 
     workos_id = models.CharField("WorkOS id", max_length=64, unique=True)
     kind = models.CharField(max_length=32)
-    deleted_at = models.DateTimeField()
+    deleted_at = models.DateTimeField(db_index=True)  # kept 30 days (webhooks.forget_old)
 
     class Meta:
         ordering = ["-deleted_at"]

@@ -6,6 +6,7 @@ out-of-order deliveries never overwrite newer data (the event's timezone-aware `
 compared), and a deletion leaves a tombstone so that a late update cannot bring the object back.
 """
 
+import datetime
 import hashlib
 import hmac
 import json
@@ -25,6 +26,9 @@ from sso.models import Connection, Organization, Tombstone, WebhookEvent, bury
 
 log = logging.getLogger(__name__)
 TOLERANCE_SECONDS = 180
+# WorkOS keeps events 30 days (the Events API's window) and retries a webhook for days, not
+# weeks: a record of an applied event, or a tombstone, older than that guards against nothing.
+RETENTION = datetime.timedelta(days=30)
 # `t=<milliseconds>, v1=<hex sha256>`, as WorkOS sends it; anything else is malformed.
 _SIGNATURE = re.compile(r"^t=([0-9]{1,15}), v1=([0-9a-f]{64})$")
 
@@ -186,3 +190,12 @@ def process(event):
         kind = AuditEvent.Kind.SSO_CONNECTION_DELETED if event["event"] == "connection.deleted" else AuditEvent.Kind.SSO_CONNECTION_CHANGED
         audit.record(kind, reason=event["event"], connection=event["data"]["id"], event_id=event["id"])
     return outcome
+
+
+def forget_old(now=None):
+    """Remove records of applied events and tombstones older than RETENTION (catch_up_events
+    does it at the end of each run). Returns how many rows went."""
+    cutoff = (now or timezone.now()) - RETENTION
+    events, _ = WebhookEvent.objects.filter(received_at__lt=cutoff).delete()
+    tombstones, _ = Tombstone.objects.filter(deleted_at__lt=cutoff).delete()
+    return events + tombstones

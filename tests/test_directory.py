@@ -166,6 +166,24 @@ def test_a_suspension_missed_by_webhooks_is_applied_by_one_events_run_and_only_o
     assert EventCursor.objects.get().last_event_id == late["id"]
 
 
+def test_an_events_run_forgets_records_older_than_the_events_window(wos):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from sso.models import Tombstone
+
+    now = timezone.now()
+    for age_days, name in ((31, "old"), (29, "recent")):
+        WebhookEvent.objects.create(event_id=f"event_{name}", event="dsync.user.updated")
+        WebhookEvent.objects.filter(event_id=f"event_{name}").update(received_at=now - timedelta(days=age_days))
+        Tombstone.objects.create(workos_id=f"directory_user_{name}", kind="directory_user", deleted_at=now - timedelta(days=age_days))
+    assert "2 records older than 30 days forgotten" in catch_up()
+    assert list(WebhookEvent.objects.values_list("event_id", flat=True)) == ["event_recent"]
+    assert list(Tombstone.objects.values_list("workos_id", flat=True)) == ["directory_user_recent"]
+    assert "forgotten" not in catch_up()
+
+
 def test_reactivation_in_the_directory_restores_access(api, wos):
     acme(wos)
     sign_in(api, wos)
