@@ -45,7 +45,7 @@ class UserAdmin(BaseUserAdmin):
     list_display = ("email", "first_name", "last_name", "workos_user_id", "organization_id", "is_active", "is_staff", "date_joined")
     list_filter = ("is_active", "deprovisioned_reason", "is_staff", "is_superuser", "identities__provider", "date_joined")
     search_fields = ("email", "first_name", "last_name", "workos_user_id", "organization_id")
-    readonly_fields = ("date_joined", "updated_at", "last_login", "deprovisioned_reason", "deprovisioned_at")
+    readonly_fields = ("date_joined", "updated_at", "last_login", "deprovisioned_reason", "deprovisioned_at", "deprovisioned_sources")
     inlines = [IdentityInline]
     actions = ["end_all_sign_ins"]
 
@@ -57,7 +57,7 @@ class UserAdmin(BaseUserAdmin):
     # sign-in): each is audited with the administrator who made it.
     def save_model(self, request, obj, form, change):
         if change and "is_active" in form.changed_data and obj.is_active:
-            obj.deprovisioned_reason, obj.deprovisioned_at = "", None  # an administrator gave access back
+            obj.deprovisioned_reason, obj.deprovisioned_at, obj.deprovisioned_sources = "", None, []  # an administrator gave access back
         super().save_model(request, obj, form, change)
         if change and "workos_user_id" in form.changed_data:
             kind = AuditEvent.Kind.IDENTITY_LINKED if obj.workos_user_id else AuditEvent.Kind.IDENTITY_UNLINKED
@@ -74,7 +74,7 @@ class UserAdmin(BaseUserAdmin):
     fieldsets = (
         (None, {"fields": ("email", "password")}),
         ("Name", {"fields": ("first_name", "last_name")}),
-        ("WorkOS", {"fields": ("workos_user_id", "organization_id", "role", "deprovisioned_reason", "deprovisioned_at")}),
+        ("WorkOS", {"fields": ("workos_user_id", "organization_id", "role", "deprovisioned_reason", "deprovisioned_at", "deprovisioned_sources")}),
         ("Permissions", {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")}),
         ("Dates", {"fields": ("last_login", "date_joined", "updated_at")}),
     )

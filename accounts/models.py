@@ -84,6 +84,9 @@ class User(AbstractBaseUser, PermissionsMixin):
         max_length=32, blank=True, help_text="Why the directory or WorkOS took this account's access away (empty: it did not)."
     )
     deprovisioned_at = models.DateTimeField(null=True, blank=True)
+    deprovisioned_sources = models.JSONField(
+        default=list, blank=True, help_text="Every trigger still holding this account's access away; access comes back when none is left."
+    )
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False)
     date_joined = models.DateTimeField(default=timezone.now)

@@ -101,14 +101,21 @@ def deprovision(user, *, trigger, organization_id="", detail=None):
             sessions = sessions.filter(organization_id=organization_id)
         sids = list(sessions.filter(revoked_at__isnull=True).exclude(workos_session_id="").values_list("workos_session_id", flat=True))
         ended = end_sessions(sessions, reason=trigger, revoke_workos=False)
-        changed = []
+        changed, took = [], False
         if action == "deactivate" and user.is_active:
-            user.is_active = False
+            user.is_active, took = False, True
             changed.append("is_active")
+        elif action == "deactivate" and user.deprovisioned_sources:
+            took = True  # already down for another source: both must give it back
         if action == "remove_organization" and user.organization_id == organization_id:
-            user.organization_id, user.role = "", ""
+            user.organization_id, user.role, took = "", "", True
             changed += ["organization_id", "role"]
-        if action in ("deactivate", "remove_organization") and not user.deprovisioned_reason:
+        # Every source holding the account down is recorded; an account an administrator
+        # deactivated is theirs to give back, so a source that took nothing is not.
+        if took and trigger not in user.deprovisioned_sources:
+            user.deprovisioned_sources = [*user.deprovisioned_sources, trigger]
+            changed.append("deprovisioned_sources")
+        if took and not user.deprovisioned_reason:
             user.deprovisioned_reason, user.deprovisioned_at = trigger, timezone.now()
             changed += ["deprovisioned_reason", "deprovisioned_at"]
         if changed:
@@ -122,17 +129,26 @@ def deprovision(user, *, trigger, organization_id="", detail=None):
 
 def reactivate(user, *, trigger, reasons, organization_id="", detail=None):
     """Give back what deprovisioning took for one of `reasons` (the directory's, or the
-    membership's): an account an administrator deactivated, or that another source removed,
-    stays as it is. Returns True when access came back."""
+    membership's). An account an administrator deactivated stays as it is; one another source
+    still holds down stays down for that source (deactivated, or without the organization).
+    Returns True when access came back entirely."""
     with transaction.atomic():
         user = User.objects.select_for_update().get(pk=user.pk)
-        if user.deprovisioned_reason not in reasons:
+        if not any(source in reasons for source in user.deprovisioned_sources):
             return False
-        user.is_active = True
-        if organization_id and not user.organization_id:
+        remaining = [source for source in user.deprovisioned_sources if source not in reasons]
+        if not any(action_for(source) == "deactivate" for source in remaining):
+            user.is_active = True
+        if organization_id and not user.organization_id and not any(action_for(source) == "remove_organization" for source in remaining):
             user.organization_id = organization_id
-        user.deprovisioned_reason, user.deprovisioned_at = "", None
-        user.save(update_fields=["is_active", "organization_id", "deprovisioned_reason", "deprovisioned_at", "updated_at"])
+        user.deprovisioned_sources = remaining
+        user.deprovisioned_reason = remaining[0] if remaining else ""
+        if not remaining:
+            user.deprovisioned_at = None
+        user.save(update_fields=["is_active", "organization_id", "deprovisioned_sources", "deprovisioned_reason", "deprovisioned_at", "updated_at"])
+        if remaining:
+            log.info("%s: %s gave access back, still held by %s", user.pk, trigger, ", ".join(remaining))
+            return False
         audit.record(AuditEvent.Kind.USER_REACTIVATED, user=user, reason=trigger, organization=organization_id, **(detail or {}))
     return True
 

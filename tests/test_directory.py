@@ -207,6 +207,46 @@ def test_an_account_an_administrator_deactivated_stays_deactivated(api, wos):
     assert not User.objects.get(email=DANA).is_active
 
 
+def _membership_action(wos, dana, verb):
+    membership = next(m for m in wos.store.memberships.values() if m["user_id"] == dana.workos_user_id)
+    headers = {"Authorization": f"Bearer {wos.store.api_key}"}
+    requests.put(f"{wos.url}/user_management/organization_memberships/{membership['id']}/{verb}", headers=headers, timeout=5).raise_for_status()
+
+
+def test_access_comes_back_only_when_every_source_that_took_it_gives_it_back(api, wos, settings):
+    settings.GATEHOUSE_DEPROVISIONING = {"membership_inactive": "deactivate"}
+    acme(wos)
+    sign_in(api, wos)
+    dana = User.objects.get(email=DANA)
+    idp(wos, "PATCH", "directory_users/directory_user_DANA", state="suspended")
+    _membership_action(wos, dana, "deactivate")
+    catch_up()
+    dana.refresh_from_db()
+    assert not dana.is_active and dana.deprovisioned_sources == ["directory_user_inactive", "membership_inactive"]
+    idp(wos, "PATCH", "directory_users/directory_user_DANA", state="active")
+    catch_up()
+    dana.refresh_from_db()
+    assert not dana.is_active and dana.deprovisioned_sources == ["membership_inactive"] and dana.deprovisioned_reason == "membership_inactive"
+    assert callback(api, code=wos.code(DANA)).json()["code"] == "user_inactive"
+    _membership_action(wos, dana, "reactivate")
+    catch_up()
+    dana.refresh_from_db()
+    assert dana.is_active and dana.deprovisioned_sources == [] and dana.deprovisioned_reason == ""
+    assert AuditEvent.objects.filter(kind=AuditEvent.Kind.USER_REACTIVATED, user=dana).count() == 1
+
+
+def test_a_directory_that_suspends_and_restores_someone_an_administrator_deactivated_leaves_them_deactivated(api, wos):
+    acme(wos)
+    sign_in(api, wos)
+    User.objects.filter(email=DANA).update(is_active=False)
+    idp(wos, "PATCH", "directory_users/directory_user_DANA", state="suspended")
+    catch_up()
+    idp(wos, "PATCH", "directory_users/directory_user_DANA", state="active")
+    catch_up()
+    dana = User.objects.get(email=DANA)
+    assert not dana.is_active and dana.deprovisioned_sources == [] and dana.deprovisioned_reason == ""
+
+
 def test_a_membership_deactivated_in_workos_takes_that_organization_away(api, wos):
     acme(wos)
     pair = sign_in(api, wos)
