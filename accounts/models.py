@@ -176,7 +176,7 @@ class AuthSession(models.Model):
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="auth_sessions")
     method = models.CharField(max_length=16, choices=SignInMethod.choices)
     channel = models.CharField(max_length=8, choices=Channel.choices, default=Channel.API)
-    workos_session_id = models.CharField(max_length=64, blank=True, db_index=True)
+    workos_session_id = models.CharField(max_length=64, blank=True)
     # The WorkOS refresh token, encrypted (accounts.secretbox): our refresh rotates it so that a
     # session WorkOS has ended stops refreshing here too.
     workos_refresh_token = models.TextField(blank=True, editable=False)
@@ -195,6 +195,9 @@ class AuthSession(models.Model):
     class Meta:
         ordering = ["-created_at"]
         verbose_name = "sign-in"
+        # Meta indexes, not db_index: on PostgreSQL a db_index CharField also gets a second
+        # (LIKE) index, which no query here uses and every insert would maintain.
+        indexes = [models.Index(fields=["workos_session_id"], name="authsession_workos_sid")]
 
     def __str__(self):
         return f"{self.user} via {self.get_method_display()} ({self.created_at:%Y-%m-%d %H:%M})"
@@ -269,8 +272,11 @@ class SignInState(models.Model):
     next_url = models.CharField(max_length=2000, blank=True)
     extra = models.JSONField(default=dict, blank=True)
     # SHA-256 of the secret kept in the starting browser's session ("" for API-started states).
-    binding = models.CharField(max_length=64, blank=True, db_index=True)
+    binding = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["binding"], name="signinstate_binding")]  # no LIKE twin (see AuthSession)
 
 
 class AuditEvent(models.Model):
@@ -295,9 +301,9 @@ class AuditEvent(models.Model):
         USER_REACTIVATED = "user_reactivated", "Access restored by the directory or WorkOS"
         GROUPS_CHANGED = "groups_changed", "Groups brought in line with WorkOS"
 
-    kind = models.CharField(max_length=32, choices=Kind.choices, db_index=True)
+    kind = models.CharField(max_length=32, choices=Kind.choices)
     user = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="audit_events")
-    email = models.CharField(max_length=254, blank=True, db_index=True)
+    email = models.CharField(max_length=254, blank=True)
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     user_agent = models.CharField(max_length=300, blank=True)
     reason = models.CharField(max_length=64, blank=True, help_text="Stable code, e.g. the error code of a failure.")
@@ -306,6 +312,8 @@ class AuditEvent(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        # no LIKE twins (see AuthSession): an audit row is written on every sign-in
+        indexes = [models.Index(fields=["kind"], name="auditevent_kind"), models.Index(fields=["email"], name="auditevent_email")]
 
     def __str__(self):
         return f"{self.get_kind_display()} {self.email} {self.created_at:%Y-%m-%d %H:%M}"
