@@ -1,8 +1,9 @@
 """AuthKit's API sign-ins besides the redirect, and the steps any WorkOS sign-in may still need.
 
 Every function here ends like the unified callback: a `workos_auth.SignInResult` (the Django user
-found, linked or provisioned under the same policy and login rules), which the API turns into a
-JWT pair and the pages into a Django session. Or it raises `StepRequired` (403):
+found, linked or provisioned under the same policy and login rules) and, with `finish`, the API's
+JWT pair or the pages' Django session started in the same transaction (`result.started`). Or it
+raises `StepRequired` (403):
 
 - Pending steps. When WorkOS answers a grant with a pending authentication token (email
   verification, MFA enrollment or challenge, organization selection), the token is sealed into a
@@ -161,10 +162,10 @@ def _code(value):
     return code
 
 
-def verify_email(handle, code, *, request, browser=None):
+def verify_email(handle, code, *, request, browser=None, finish=None):
     state = pending(handle, browser=browser)
     _expect(state, "email_verification_required")
-    return _continue(state, "authenticate_with_email_verification", request=request, browser=browser, code=_code(code))
+    return _continue(state, "authenticate_with_email_verification", request=request, browser=browser, finish=finish, code=_code(code))
 
 
 def enroll_totp(handle, *, browser=None):
@@ -193,7 +194,7 @@ def enroll_totp(handle, *, browser=None):
     return {"factor_id": factor.id, "qr_code": factor.totp.qr_code, "secret": factor.totp.secret, "uri": factor.totp.uri}
 
 
-def verify_totp(handle, code, *, factor_id="", request, browser=None):
+def verify_totp(handle, code, *, factor_id="", request, browser=None, finish=None):
     state = pending(handle, browser=browser)
     _expect(state, "mfa_challenge", "mfa_enrollment")
     code, extra = _code(code), state.extra
@@ -210,15 +211,15 @@ def verify_totp(handle, code, *, factor_id="", request, browser=None):
             challenge = workos_client.call("challenge the authenticator", mfa.challenge_factor, factor_id)
             extra.update(factor_id=factor_id, challenge_id=challenge.id)
             signin_state.save(state)
-    return _continue(state, "authenticate_with_totp", request=request, browser=browser, code=code, authentication_challenge_id=extra["challenge_id"])
+    return _continue(state, "authenticate_with_totp", request=request, browser=browser, finish=finish, code=code, authentication_challenge_id=extra["challenge_id"])
 
 
-def choose_organization(handle, organization_id, *, request, browser=None):
+def choose_organization(handle, organization_id, *, request, browser=None, finish=None):
     state = pending(handle, browser=browser)
     _expect(state, "organization_selection_required")
     if organization_id not in {o["id"] for o in state.extra["organizations"]}:
         raise InvalidSignInRequest("organization_id is not one of the organizations offered.", code="organization_not_offered")
-    return _continue(state, "authenticate_with_organization_selection", request=request, browser=browser, organization_id=organization_id)
+    return _continue(state, "authenticate_with_organization_selection", request=request, browser=browser, finish=finish, organization_id=organization_id)
 
 
 # --- magic codes -----------------------------------------------------------------------------
@@ -238,10 +239,10 @@ def send_magic_code(email, *, request):
         log.info("WorkOS sent no magic code to an address (%s)", exc.code)
 
 
-def verify_magic_code(email, code, *, request, browser=None, next_url=""):
+def verify_magic_code(email, code, *, request, browser=None, next_url="", finish=None):
     email = normalize_email(email)
     policy.check_method(email, SignInMethod.MAGIC_CODE)
-    return authenticate("authenticate_with_magic_auth", method=SignInMethod.MAGIC_CODE, request=request, browser=browser, next_url=next_url, action="check the code", code=_code(code), email=email)
+    return authenticate("authenticate_with_magic_auth", method=SignInMethod.MAGIC_CODE, request=request, browser=browser, next_url=next_url, action="check the code", finish=finish, code=_code(code), email=email)
 
 
 # --- passwords held by WorkOS ----------------------------------------------------------------
@@ -257,13 +258,21 @@ def password_backend(email):
     return app_settings.GATEHOUSE_PASSWORD_BACKEND
 
 
-def password_sign_in(email, password, *, request, browser=None, next_url=""):
+def password_sign_in(email, password, *, request, browser=None, next_url="", finish=None):
     """Email + password checked by WorkOS. Unknown email and wrong password answer alike."""
     email = normalize_email(email)
     policy.check_method(email, SignInMethod.WORKOS_PASSWORD)
     try:
         return authenticate(
-            "authenticate_with_password", method=SignInMethod.WORKOS_PASSWORD, request=request, browser=browser, next_url=next_url, action="check the password", email=email, password=password
+            "authenticate_with_password",
+            method=SignInMethod.WORKOS_PASSWORD,
+            request=request,
+            browser=browser,
+            next_url=next_url,
+            action="check the password",
+            finish=finish,
+            email=email,
+            password=password,
         )
     except ProviderError as exc:
         if exc.status >= 500 or exc.code not in ("invalid_credentials", "user_not_found", "invalid_grant"):
@@ -335,7 +344,7 @@ def _device_error(code, message, state=None, *, end=False):
     return GatehouseError(message, code=code, status=400, detail=detail)
 
 
-def poll_device(handle, *, request):
+def poll_device(handle, *, request, finish=None):
     """One poll of the CLI: authorization_pending, slow_down, expired_token or access_denied
     (RFC 8628 3.5), or the finished sign-in."""
     try:
@@ -355,7 +364,7 @@ def poll_device(handle, *, request):
     extra["next_poll"] = now + extra["interval"]
     signin_state.save(state)
     try:
-        result = authenticate("authenticate_with_device_code", method=SignInMethod.DEVICE, request=request, action="finish the device sign-in", device_code=secretbox.unseal(extra["device_code"]))
+        result = authenticate("authenticate_with_device_code", method=SignInMethod.DEVICE, request=request, action="finish the device sign-in", finish=finish, device_code=secretbox.unseal(extra["device_code"]))
     except ProviderError as exc:
         if exc.code == "authorization_pending":
             raise _device_error("authorization_pending", "The person has not finished signing in yet.", state) from None

@@ -102,9 +102,12 @@ def start_session(result, request):
     )
 
 
-def result_response(result, request, *, in_body=False):
-    """The answer to a finished WorkOS sign-in: a new AuthSession and its tokens, with the user."""
-    return signin_response(start_session(result, request), result.user, created=result.created, in_body=in_body)
+def sign_in_response(sign_in, request, *, in_body=False):
+    """Run a WorkOS sign-in (`sign_in(finish=...)`: a workos_auth or authkit_steps function with
+    its other arguments bound) so that its AuthSession and tokens are made in the sign-in's own
+    transaction, and answer with them and the user."""
+    result = sign_in(finish=lambda result: start_session(result, request))
+    return signin_response(result.started, result.user, created=result.created, in_body=in_body)
 
 
 def signin_response(pair, user, *, created=False, in_body=False):

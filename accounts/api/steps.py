@@ -4,12 +4,14 @@ WorkOS sign-in may ask for, magic codes, password reset and a CLI's device code.
 Each finished sign-in answers like the unified callback (a JWT pair and the user); a step still
 to pass answers 403 with the step's code and `detail.pending_token`."""
 
+import functools
+
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.response import Response
 
 from accounts import authkit_steps
 from accounts.api import serializers as s
-from accounts.api.base import PublicAPIView, SignInView, errors, result_response
+from accounts.api.base import PublicAPIView, SignInView, errors, sign_in_response
 from accounts.api.throttles import AuthorizeIPThrottle, EmailSendThrottle, PasswordAccountThrottle, PasswordIPThrottle, SignInIPThrottle
 from accounts.models import SignInMethod
 
@@ -40,7 +42,7 @@ class EmailVerificationStepView(_StepView):
     @extend_schema(operation_id="step_email_verification", request=s.CodeStepSerializer, responses=SIGNED_IN, summary="Finish a sign-in with the code WorkOS emailed")
     def post(self, request):
         data = _valid(s.CodeStepSerializer, request)
-        return result_response(authkit_steps.verify_email(data["pending_token"], data["code"], request=request), request)
+        return sign_in_response(functools.partial(authkit_steps.verify_email, data["pending_token"], data["code"], request=request), request)
 
 
 class MfaEnrollView(_StepView):
@@ -60,8 +62,7 @@ class MfaStepView(_StepView):
     @extend_schema(operation_id="step_mfa", request=s.MfaStepSerializer, responses=SIGNED_IN, summary="Finish a sign-in with a code from the authenticator app")
     def post(self, request):
         data = _valid(s.MfaStepSerializer, request)
-        result = authkit_steps.verify_totp(data["pending_token"], data["code"], factor_id=data.get("factor_id", ""), request=request)
-        return result_response(result, request)
+        return sign_in_response(functools.partial(authkit_steps.verify_totp, data["pending_token"], data["code"], factor_id=data.get("factor_id", ""), request=request), request)
 
 
 class OrganizationStepView(_StepView):
@@ -70,7 +71,7 @@ class OrganizationStepView(_StepView):
     @extend_schema(operation_id="step_organization", request=s.OrganizationStepSerializer, responses=SIGNED_IN, summary="Finish a sign-in by choosing the organization")
     def post(self, request):
         data = _valid(s.OrganizationStepSerializer, request)
-        return result_response(authkit_steps.choose_organization(data["pending_token"], data["organization_id"], request=request), request)
+        return sign_in_response(functools.partial(authkit_steps.choose_organization, data["pending_token"], data["organization_id"], request=request), request)
 
 
 class MagicCodeView(PublicAPIView):
@@ -95,7 +96,7 @@ class MagicCodeVerifyView(SignInView):
     @extend_schema(operation_id="magic_code_verify", request=s.MagicCodeVerifySerializer, responses=SIGNED_IN, summary="Sign in with the emailed code")
     def post(self, request):
         data = _valid(s.MagicCodeVerifySerializer, request)
-        return result_response(authkit_steps.verify_magic_code(data["email"], data["code"], request=request), request)
+        return sign_in_response(functools.partial(authkit_steps.verify_magic_code, data["email"], data["code"], request=request), request)
 
 
 class PasswordResetView(PublicAPIView):
@@ -165,7 +166,7 @@ class DeviceTokenView(SignInView):
     def post(self, request):
         data = _valid(s.DeviceTokenSerializer, request)
         # a CLI keeps no cookies: the tokens are in the body whatever GATEHOUSE_TOKEN_COOKIES says
-        return result_response(authkit_steps.poll_device(data["device_code"], request=request), request, in_body=True)
+        return sign_in_response(functools.partial(authkit_steps.poll_device, data["device_code"], request=request), request, in_body=True)
 
     def handle_exception(self, exc):
         if getattr(exc, "code", "") in ("authorization_pending", "slow_down"):

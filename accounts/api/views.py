@@ -15,7 +15,7 @@ from rest_framework_simplejwt.utils import datetime_from_epoch
 
 from accounts import authkit_steps, oidc, policy, ratelimit, sessions, tokens, workos_auth
 from accounts.api import serializers as s
-from accounts.api.base import ERRORS, PublicAPIView, SignInView, clear_token_cookies, errors, pair_response, signin_response, start_session
+from accounts.api.base import ERRORS, PublicAPIView, SignInView, clear_token_cookies, errors, pair_response, sign_in_response, signin_response, start_session
 from accounts.api.permissions import SignInActive
 from accounts.api.throttles import AuthorizeIPThrottle, PasswordAccountThrottle, PasswordIPThrottle
 from accounts.authentication import REFRESH_COOKIE, AccessTokenAuthentication, enforce_csrf
@@ -58,7 +58,8 @@ class WorkOSCallbackView(SignInView):
         body = s.CallbackSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
-        result = workos_auth.complete(
+        exchange = functools.partial(
+            workos_auth.complete,
             code=data.get("code"),
             state=data.get("state") or None,
             redirect_uri=data.get("redirect_uri") or None,
@@ -66,9 +67,8 @@ class WorkOSCallbackView(SignInView):
             error=data.get("error") or None,
             error_description=data.get("error_description") or None,
             request=request,
-            finish=lambda result: start_session(result, request),
         )
-        return signin_response(result.started, result.user, created=result.created)
+        return sign_in_response(exchange, request)
 
 
 class PasswordTokenView(SignInView):
@@ -91,8 +91,8 @@ class PasswordTokenView(SignInView):
         email = normalize_email(body.validated_data["email"])
         password = body.validated_data["password"]
         if authkit_steps.password_backend(email) == "workos":
-            result = authkit_steps.password_sign_in(email, password, request=request)
-            return pair_response(start_session(result, request), {})
+            result = authkit_steps.password_sign_in(email, password, request=request, finish=lambda result: start_session(result, request))
+            return pair_response(result.started, {})
         policy.check_method(email, SignInMethod.PASSWORD)  # by domain: reveals no account
         user = User.objects.filter(email=email).first()
         if user is None or not user.has_usable_password():

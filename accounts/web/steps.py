@@ -18,15 +18,10 @@ _TEMPLATE = "accounts/steps.html"
 
 
 def start(request, result):
-    """The Django session of a finished WorkOS sign-in in a browser."""
+    """The Django session of a finished WorkOS sign-in in a browser (the `finish` of
+    workos_auth.signed_in: written in the sign-in's transaction)."""
     request.session.pop(PENDING_KEY, None)
     return sessions.start_browser_session(request, result.user, method=result.method, workos_session_id=result.workos_session_id, organization_id=result.organization_id)
-
-
-def finish(request, result):
-    """A finished WorkOS sign-in in a browser: the Django session, then where it was going."""
-    start(request, result)
-    return redirect(safe_next(request, result.next_url))
 
 
 def to_steps(request, step):
@@ -36,15 +31,16 @@ def to_steps(request, step):
 
 
 def run(request, attempt, *, failed):
-    """Run a sign-in attempt: finished, a step to pass, or `failed(error)` for the page to show."""
+    """Run a sign-in attempt (`attempt(finish)`): signed in, then where it was going; a step to
+    pass; or `failed(error)` for the page to show."""
     try:
-        result = attempt()
+        result = attempt(lambda result: start(request, result))
     except authkit_steps.StepRequired as step:
         return to_steps(request, step)
     except GatehouseError as exc:
         sessions.sign_in_failed(request, email=request.POST.get("email", ""), reason=exc.code, method="workos")
         return failed(exc)
-    return finish(request, result)
+    return redirect(safe_next(request, result.next_url))
 
 
 @never_cache
@@ -77,10 +73,10 @@ def steps_page(request):
             return throttled_page(request, limited, template=_TEMPLATE, context=context)
     code = request.POST.get("code", "")
     attempts = {
-        "email_verification_required": lambda: authkit_steps.verify_email(handle, code, request=request, browser=request),
-        "mfa_enrollment": lambda: authkit_steps.verify_totp(handle, code, request=request, browser=request),
-        "mfa_challenge": lambda: authkit_steps.verify_totp(handle, code, factor_id=request.POST.get("factor_id", ""), request=request, browser=request),
-        "organization_selection_required": lambda: authkit_steps.choose_organization(handle, request.POST.get("organization_id", ""), request=request, browser=request),
+        "email_verification_required": lambda finish: authkit_steps.verify_email(handle, code, request=request, browser=request, finish=finish),
+        "mfa_enrollment": lambda finish: authkit_steps.verify_totp(handle, code, request=request, browser=request, finish=finish),
+        "mfa_challenge": lambda finish: authkit_steps.verify_totp(handle, code, factor_id=request.POST.get("factor_id", ""), request=request, browser=request, finish=finish),
+        "organization_selection_required": lambda finish: authkit_steps.choose_organization(handle, request.POST.get("organization_id", ""), request=request, browser=request, finish=finish),
     }
 
     def failed(exc):

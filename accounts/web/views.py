@@ -71,9 +71,9 @@ def _send_code(request, email, context):
 def _workos_sign_in(request, email, context):
     """A magic code or a WorkOS-held password, checked by WorkOS: a session, a step, or the form again."""
     if context["step"] == "code":
-        attempt = lambda: authkit_steps.verify_magic_code(email, request.POST.get("code", ""), request=request, browser=request, next_url=context["next"])  # noqa: E731
+        attempt = lambda finish: authkit_steps.verify_magic_code(email, request.POST.get("code", ""), request=request, browser=request, next_url=context["next"], finish=finish)  # noqa: E731
     else:
-        attempt = lambda: authkit_steps.password_sign_in(email, request.POST.get("password", ""), request=request, browser=request, next_url=context["next"])  # noqa: E731
+        attempt = lambda finish: authkit_steps.password_sign_in(email, request.POST.get("password", ""), request=request, browser=request, next_url=context["next"], finish=finish)  # noqa: E731
 
     def failed(exc):
         if exc.code == "method_not_allowed":
