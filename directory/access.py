@@ -105,8 +105,8 @@ def deprovision(user, *, trigger, organization_id="", detail=None):
         if action == "deactivate" and user.is_active:
             user.is_active, took = False, True
             changed.append("is_active")
-        elif action == "deactivate" and user.deprovisioned_sources:
-            took = True  # already down for another source: both must give it back
+        elif action == "deactivate" and any(action_for(source) == "deactivate" for source in user.deprovisioned_sources):
+            took = True  # already deactivated by another source: both must give it back
         if action == "remove_organization" and user.organization_id == organization_id:
             user.organization_id, user.role, took = "", "", True
             changed += ["organization_id", "role"]

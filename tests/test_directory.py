@@ -247,6 +247,21 @@ def test_a_directory_that_suspends_and_restores_someone_an_administrator_deactiv
     assert not dana.is_active and dana.deprovisioned_sources == [] and dana.deprovisioned_reason == ""
 
 
+def test_an_administrators_deactivation_outlasts_sources_that_only_took_the_organization(api, wos):
+    acme(wos)
+    sign_in(api, wos)
+    dana = User.objects.get(email=DANA)
+    _membership_action(wos, dana, "deactivate")  # takes the organization, not the account
+    catch_up()
+    User.objects.filter(pk=dana.pk).update(is_active=False)  # then an administrator deactivates
+    idp(wos, "PATCH", "directory_users/directory_user_DANA", state="suspended")
+    catch_up()
+    idp(wos, "PATCH", "directory_users/directory_user_DANA", state="active")
+    catch_up()
+    dana.refresh_from_db()
+    assert not dana.is_active and dana.deprovisioned_sources == ["membership_inactive"]
+
+
 def test_a_membership_deactivated_in_workos_takes_that_organization_away(api, wos):
     acme(wos)
     pair = sign_in(api, wos)
