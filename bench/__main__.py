@@ -1,4 +1,4 @@
-"""Benchmarks: python -m bench [--duration 3] [--repeats 7] [--connections 16] [--sync-connections 50000]
+"""Benchmarks: python -m bench [--duration 2] [--repeats 15] [--connections 16] [--sync-connections 50000]
 
 What users will see, measured side by side in one run:
 
@@ -6,7 +6,8 @@ What users will see, measured side by side in one run:
   simplejwt's stateless authentication, each with one access token and with 20,000 distinct
   tokens in rotation (many users: no token is seen twice by a worker's cache), under the shipped
   gunicorn.conf.py and under gunicorn's default sync workers. Load windows are interleaved
-  (A B C ... A B C ...) and each row is the median of the repeats.
+  (A B C ... A B C ...) and each row is the median of the repeats: many short windows, so that
+  the windows a ratio pairs are seconds apart and a noisy moment of the machine hits both.
 - In process: the same requests without a server (plain view vs DRF, cached vs uncached token),
   token verification alone, the unified callback, password sign-in timing, JWKS fetches and the
   SSO sync at two sizes.
@@ -205,8 +206,8 @@ def run_http(urls, token_files, args):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m bench")
-    parser.add_argument("--duration", type=int, default=3, help="seconds per load window")
-    parser.add_argument("--repeats", type=int, default=7, help="interleaved windows per row (median; at least 3)")
+    parser.add_argument("--duration", type=int, default=2, help="seconds per load window")
+    parser.add_argument("--repeats", type=int, default=15, help="interleaved windows per row (median; at least 3)")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--sync-connections", type=int, default=50_000)
     args = parser.parse_args(argv)
