@@ -235,6 +235,31 @@ def callback(emulator, runs=60):
     return result
 
 
+def database_latency(samples=200):
+    """What one round trip and one commit cost on this machine's database (ms, medians): the floor
+    under every request that writes, printed beside the callback for context."""
+    from django.db import transaction
+
+    def timed(work):
+        times = []
+        for _ in range(samples):
+            started = time.perf_counter()
+            work()
+            times.append((time.perf_counter() - started) * 1000)
+        return statistics.median(times)
+
+    def select_one():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+
+    def write_and_commit():
+        with transaction.atomic():
+            User.objects.filter(email="bench-existing@example.com").update(last_login=timezone.now())
+
+    connection.ensure_connection()
+    return {"round_trip_ms": timed(select_one), "write_and_commit_ms": timed(write_and_commit)}
+
+
 def password(samples=40):
     """Password sign-in time for the three answers an attacker could tell apart: medians of
     `samples` interleaved requests each."""
@@ -357,6 +382,7 @@ def run(emulator_url, many, sync_sizes):
             "decomposition_us": decomposition(many),
             "verification_us": verification(many),
             "callback": callback(emulator),
+            "database_ms": database_latency(),
             "password_ms": password(),
             "jwks": jwks(emulator_url),
             "sync": sync(emulator, sync_sizes),

@@ -92,6 +92,9 @@ def print_tables(results):
         row = inproc["callback"][case]
         spread = f"{row['p10_ms']:7.2f} {row['p90_ms']:7.2f} {row['samples']:8}" if "p10_ms" in row else f"{'':7} {'':7} {'':8}"
         print(f"  {case:20} {row['server_ms']:10.2f} {spread} {row['workos_calls']:13} {row['queries']:11}")
+    if "database_ms" in inproc:
+        db = inproc["database_ms"]
+        print(f"  this database: a round trip (SELECT 1) {db['round_trip_ms']:.2f} ms, an update and its commit {db['write_and_commit_ms']:.2f} ms")
     pw = inproc["password_ms"]
     print(f"\nPassword sign-in (median ms of {pw['samples']} interleaved samples each)")
     for case in ("right password", "wrong password", "unknown email"):

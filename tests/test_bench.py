@@ -49,3 +49,5 @@ def test_the_callback_measurement_signs_people_in_through_the_wsgi_handler(wos, 
     assert existing["queries"] <= 3 < new["queries"] <= 8
     # 3 warm-ups + 2 timed + 3 counted sign-ins of one person; 2 + 3 newcomers
     assert User.objects.count() == 1 + 5 and AuthSession.objects.count() == 8 + 5
+    latency = inprocess.database_latency(samples=3)
+    assert set(latency) == {"round_trip_ms", "write_and_commit_ms"} and all(ms > 0 for ms in latency.values())
