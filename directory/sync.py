@@ -40,8 +40,7 @@ def _sync_users(wos, directory, started, report, seen):
     listing = workos_client.call("list directory users", wos.directory_sync.list_users, directory=directory, limit=PAGE_SIZE)
     for batch in workos_client.read_ahead(_batches(workos_client.paged(listing, "list directory users"))):
         ids = [u.id for u in batch]
-        before = dict(DirectoryUser.objects.filter(workos_id__in=ids).values_list("workos_id", "state"))
-        _upsert(DirectoryUser, _rows(batch, user_fields, started), report.users, seen)
+        before = {workos_id: row["state"] for workos_id, row in _upsert(DirectoryUser, _rows(batch, user_fields, started), report.users, seen).items()}
         people = {p.workos_id: p for p in DirectoryUser.objects.filter(workos_id__in=ids)}
         groups = dict(DirectoryGroup.objects.filter(workos_id__in={g.id for u in batch for g in (u.groups or [])}).values_list("workos_id", "pk"))
         through = DirectoryUser.groups.through

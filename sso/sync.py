@@ -42,12 +42,14 @@ class SyncReport:
 
 
 def _upsert(model, rows, counts, seen):
+    """Write `rows` (tombstoned objects left out) and count them; returns what the written rows
+    held before, by WorkOS id (the compared fields), for callers that act on changes."""
     seen.update(row["workos_id"] for row in rows)
     # a page fetched before a deletion WorkOS has since told us about must not revive the object
     buried = set(Tombstone.objects.filter(workos_id__in=[row["workos_id"] for row in rows]).values_list("workos_id", flat=True))
     rows = [row for row in rows if row["workos_id"] not in buried]
     if not rows:
-        return
+        return {}
     ids = [row["workos_id"] for row in rows]
     fields = [name for name in rows[0] if name != "workos_id"]
     compared = [name for name in fields if name != "last_synced_at"]
@@ -66,6 +68,7 @@ def _upsert(model, rows, counts, seen):
             counts.unchanged += 1
         else:
             counts.updated += 1
+    return existing
 
 
 def _batches(iterator, size=WRITE_BATCH):

@@ -166,22 +166,18 @@ def workos_start(request):
 @require_GET
 @rate_limited("sign_in_ip")
 def workos_callback(request):
-    try:
-        result = workos_auth.complete(
+    def exchange(finish):
+        return workos_auth.complete(
             code=request.GET.get("code"),
             state=request.GET.get("state") or "",
             error=request.GET.get("error"),
             error_description=request.GET.get("error_description"),
             request=request,
             browser=True,
-            finish=lambda result: steps.start(request, result),
+            finish=finish,
         )
-    except authkit_steps.StepRequired as step:
-        return steps.to_steps(request, step)
-    except GatehouseError as exc:
-        sessions.sign_in_failed(request, reason=exc.code, method="workos")
-        return error_page(request, exc)
-    return redirect(safe_next(request, result.next_url))
+
+    return steps.run(request, exchange, failed=lambda exc: error_page(request, exc))
 
 
 @never_cache
