@@ -6,7 +6,7 @@ from datetime import datetime
 
 from django.utils.dateparse import parse_datetime
 
-from sso.models import domain_index
+from sso.models import Organization, OrganizationDomain, domain_index
 
 
 def when(value):
@@ -39,8 +39,21 @@ def connection_fields(data):
     )
 
 
+def store_domains(domains_by_organization):
+    """Replace the OrganizationDomain rows of the organizations given ({WorkOS id: domains}) with
+    their domains, lower-cased. Run it in the transaction that writes the organizations."""
+    pks = dict(Organization.objects.filter(workos_id__in=list(domains_by_organization)).values_list("workos_id", "pk"))
+    OrganizationDomain.objects.filter(organization_id__in=list(pks.values())).delete()
+    OrganizationDomain.objects.bulk_create(
+        [
+            OrganizationDomain(organization_id=pks[workos_id], domain=domain)
+            for workos_id, domains in domains_by_organization.items()
+            if workos_id in pks
+            for domain in sorted({d.lower() for d in domains})
+        ]
+    )
+
+
 def organization_choices():
     """The mirrored organizations as (WorkOS id, name), for the admin's organization fields."""
-    from sso.models import Organization
-
     return list(Organization.objects.order_by("name").values_list("workos_id", "name"))

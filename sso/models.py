@@ -15,7 +15,8 @@ class WorkOSMirror(models.Model):
     workos_id = models.CharField("WorkOS id", max_length=64, unique=True)
     name = models.CharField(max_length=255)
     domains = models.JSONField(default=list, blank=True)
-    # matched with `contains` (LIKE '% a.test %'), which no b-tree index can serve: none is kept
+    # for the admin's search (LIKE '% a.test %', which no b-tree index serves: none is kept); sign-in
+    # finds an organization by domain through OrganizationDomain
     domain_index = models.CharField(max_length=2000, blank=True, editable=False)
     workos_created_at = models.DateTimeField(null=True)
     workos_updated_at = models.DateTimeField(null=True)
@@ -34,6 +35,21 @@ class Organization(WorkOSMirror):
 
     def __str__(self):
         return self.name
+
+
+class OrganizationDomain(models.Model):
+    """One verified email domain of a mirrored organization, lower-cased: SSO sign-in by work email
+    finds the organization through this table's index (sso.mirror.store_domains keeps it)."""
+
+    # indexed by the unique constraint, whose first column it is
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="domain_rows", db_index=False)
+    domain = models.CharField(max_length=255, db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["organization", "domain"], name="sso_organization_domain_once")]
+
+    def __str__(self):
+        return self.domain
 
 
 class Connection(WorkOSMirror):

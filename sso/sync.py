@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts import workos_client
-from sso.mirror import connection_fields, organization_fields
+from sso.mirror import connection_fields, organization_fields, store_domains
 from sso.models import Connection, Organization, Tombstone
 
 PAGE_SIZE = 100  # objects per WorkOS request (the API's maximum)
@@ -41,9 +41,10 @@ class SyncReport:
         )
 
 
-def _upsert(model, rows, counts, seen):
+def _upsert(model, rows, counts, seen, then=None):
     """Write `rows` (tombstoned objects left out) and count them; returns what the written rows
-    held before, by WorkOS id (the compared fields), for callers that act on changes."""
+    held before, by WorkOS id (the compared fields), for callers that act on changes.
+    `then(rows, before)` runs in the same transaction, after the rows are written."""
     seen.update(row["workos_id"] for row in rows)
     # a page fetched before a deletion WorkOS has since told us about must not revive the object
     buried = set(Tombstone.objects.filter(workos_id__in=[row["workos_id"] for row in rows]).values_list("workos_id", flat=True))
@@ -60,6 +61,8 @@ def _upsert(model, rows, counts, seen):
         model.objects.bulk_create(
             [model(**row) for row in rows], update_conflicts=True, unique_fields=["workos_id"], update_fields=fields
         )
+        if then is not None:
+            then(rows, existing)
     for row in rows:
         before = existing.get(row["workos_id"])
         if before is None:
@@ -69,6 +72,12 @@ def _upsert(model, rows, counts, seen):
         else:
             counts.updated += 1
     return existing
+
+
+def _store_changed_domains(rows, before):
+    changed = {row["workos_id"]: row["domains"] for row in rows if before.get(row["workos_id"], {}).get("domains") != row["domains"]}
+    if changed:
+        store_domains(changed)
 
 
 def _batches(iterator, size=WRITE_BATCH):
@@ -92,7 +101,7 @@ def sync_all(progress=None, batch=WRITE_BATCH):
     seen_orgs, seen_conns = set(), set()
     for objects in workos_client.read_ahead(_batches(workos_client.paged(orgs, "list organizations"), batch)):
         rows = [dict(organization_fields(o.to_dict()), workos_id=o.id, last_synced_at=started) for o in objects]
-        _upsert(Organization, rows, report.organizations, seen_orgs)
+        _upsert(Organization, rows, report.organizations, seen_orgs, then=_store_changed_domains)
         if progress:
             progress("organizations", len(seen_orgs))
     org_pks = dict(Organization.objects.values_list("workos_id", "pk"))

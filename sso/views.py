@@ -25,7 +25,7 @@ def organization_for_email(email):
     domain = (email or "").rsplit("@", 1)[-1].strip().lower()
     if not domain or "@" not in (email or "") or not email.isprintable():
         raise InvalidSignInRequest("Enter your work email address.", code="invalid_email")
-    org = Organization.objects.filter(domain_index__contains=f" {domain} ").first()
+    org = Organization.objects.filter(domain_rows__domain=domain).first()
     if org is None:
         raise InvalidSignInRequest("Single sign-on is not set up for this email domain.", code="sso_not_available", status=404)
     return org

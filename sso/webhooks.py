@@ -21,7 +21,7 @@ from rest_framework import serializers
 
 from accounts.conf import app_settings
 from accounts.errors import GatehouseError
-from sso.mirror import connection_fields, organization_fields
+from sso.mirror import connection_fields, organization_fields, store_domains
 from sso.models import Connection, Organization, Tombstone, WebhookEvent, bury
 
 log = logging.getLogger(__name__)
@@ -138,7 +138,11 @@ def _upsert_connection(data):
 
 
 def _upsert_organization(data):
-    return upsert(Organization, data, organization_fields(data))[1]
+    fields = organization_fields(data)
+    row, outcome = upsert(Organization, data, fields)
+    if outcome == "applied":
+        store_domains({row.workos_id: fields["domains"]})
+    return outcome
 
 
 def _deleter(model, kind):

@@ -13,8 +13,9 @@ from django.test.utils import CaptureQueriesContext
 
 from accounts.models import User
 from sso import sync
-from sso.models import Connection, WebhookEvent
+from sso.models import Connection, Organization, OrganizationDomain, WebhookEvent
 from workos_emulator.app import EmulatorApp
+from workos_emulator.store import public
 
 pytestmark = pytest.mark.django_db
 
@@ -43,7 +44,7 @@ def test_sync_many_pages_with_creates_updates_and_removals(wos, batch):
     pages = len([e for e in wos.log("/connections")])
     assert pages == 3  # 100 + 100 + 51
     batches = -(-251 // batch) + 1  # the connections' and the organization's
-    assert len(queries) <= 5 * batches + 6  # proportional to batches, not to rows
+    assert len(queries) <= 5 * batches + 9  # proportional to batches, not to rows (+3: the organization's domains)
 
     # change one, delete one in WorkOS, add one
     victim = next(c for c in wos.store.connections.values() if c["name"] == "Conn 007")
@@ -323,6 +324,72 @@ def test_sso_authorize_api(api, wos):
     unknown = api.get("/api/auth/sso/authorize", {"email": "x@nowhere.test"})
     assert unknown.status_code == 404 and unknown.json()["code"] == "sso_not_available"
     assert api.get("/api/auth/sso/authorize").json()["code"] == "sso_target_missing"
+
+
+def _sso_target(api, email):
+    """The organization SSO sign-in by work email picks for `email`, or the refusal's code."""
+    response = api.get("/api/auth/sso/authorize", {"email": email})
+    if response.status_code != 200:
+        return response.json()["code"]
+    return "org_ACME" if "organization=org_ACME" in response.json()["authorization_url"] else response.json()["authorization_url"]
+
+
+def _move_acme(wos, domains):
+    org = wos.store.organizations["org_ACME"]
+    org["domains"] = wos.store.domain_objects("org_ACME", domains)
+    org["updated_at"] = "2030-01-01T00:00:0%d.000Z" % len(domains)
+
+
+def test_the_organization_of_a_work_email_follows_its_verified_domains(client, api, wos):
+    seed_org(wos)
+    sync.sync_all()
+    assert _sso_target(api, "x@acme.test") == "org_ACME"
+
+    # a sync brings a change of domains; a domain WorkOS has not verified leads nowhere
+    _move_acme(wos, [{"domain": "Acme.Example", "state": "verified"}, {"domain": "pending.test", "state": "pending"}])
+    sync.sync_all()
+    assert [_sso_target(api, f"x@{d}") for d in ("acme.test", "ACME.example", "pending.test")] == ["sso_not_available", "org_ACME", "sso_not_available"]
+    assert list(OrganizationDomain.objects.values_list("domain", flat=True)) == ["acme.example"]
+
+    # a sync that finds the domains unchanged leaves their rows alone
+    with CaptureQueriesContext(connection) as queries:
+        sync.sync_all()
+    assert not [q for q in queries.captured_queries if "sso_organizationdomain" in q["sql"]]
+
+    # so does a webhook, and a deleted organization takes its domains with it
+    _move_acme(wos, ["acme.test", "acme.dev"])
+    event = {"id": "event_org_1", "event": "organization.updated", "data": public(wos.store.organizations["org_ACME"]), "created_at": "2030-01-01T00:00:00.000Z"}
+    assert _post_event(client, event).json() == {"status": "applied"}
+    assert [_sso_target(api, f"x@{d}") for d in ("acme.test", "acme.dev", "acme.example")] == ["org_ACME", "org_ACME", "sso_not_available"]
+    event = {**event, "id": "event_org_2", "event": "organization.deleted"}
+    assert _post_event(client, event).json() == {"status": "applied"}
+    assert not Organization.objects.exists() and not OrganizationDomain.objects.exists()
+    assert _sso_target(api, "x@acme.test") == "sso_not_available"
+
+
+def test_finding_the_organization_of_a_work_email_is_one_indexed_query(api, wos):
+    seed_org(wos)
+    sync.sync_all()
+    with CaptureQueriesContext(connection) as queries:
+        assert _sso_target(api, "x@acme.test") == "org_ACME"
+    lookup = [q["sql"] for q in queries.captured_queries if "sso_organizationdomain" in q["sql"]]
+    assert len(lookup) == 1 and "LIKE" not in lookup[0].upper()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_indexes_the_domains_of_organizations_mirrored_before_it():
+    from django.db.migrations.executor import MigrationExecutor
+    from django.utils import timezone
+
+    executor = MigrationExecutor(connection)
+    executor.migrate([("sso", "0005_event_records_expire")])
+    executor.loader.build_graph()
+    old = executor.loader.project_state([("sso", "0005_event_records_expire")]).apps.get_model("sso", "Organization")
+    old.objects.create(workos_id="org_OLD", name="Old", domains=["Old.test", "old.test", "two.test"], last_synced_at=timezone.now())
+    old.objects.create(workos_id="org_NONE", name="None", domains=[], last_synced_at=timezone.now())
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
+    assert sorted(OrganizationDomain.objects.values_list("organization__workos_id", "domain")) == [("org_OLD", "old.test"), ("org_OLD", "two.test")]
 
 
 # --- webhooks under attack and out of order ----------------------------------------------------
