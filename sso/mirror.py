@@ -50,7 +50,8 @@ def store_domains(domains_by_organization):
             for workos_id, domains in domains_by_organization.items()
             if workos_id in pks
             for domain in sorted({d.lower() for d in domains})
-        ]
+        ],
+        ignore_conflicts=True,  # a sync or webhook writing the same organization at once
     )
 
 
