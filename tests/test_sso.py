@@ -367,7 +367,7 @@ def test_the_organization_of_a_work_email_follows_its_verified_domains(client, a
     assert _sso_target(api, "x@acme.test") == "sso_not_available"
 
 
-def test_finding_the_organization_of_a_work_email_is_one_indexed_query(api, wos):
+def test_finding_the_organization_of_a_work_email_is_one_exact_lookup(api, wos):
     seed_org(wos)
     sync.sync_all()
     with CaptureQueriesContext(connection) as queries:
