@@ -69,7 +69,6 @@ def _pause(exc, *, method, organization_hint, next_url, browser):
         "email": getattr(cause, "email", None) or user.get("email", ""),
         "factors": [{"id": f["id"], "type": f.get("type", "totp")} for f in getattr(cause, "authentication_factors", None) or []],
         "organizations": [{"id": o["id"], "name": o.get("name", "")} for o in getattr(cause, "organizations", None) or []],
-        "attempts": 0,
     }
     handle = signin_state.create(flow=SignInState.Flow.PENDING, redirect_uri="", next_url=next_url, extra=extra, browser=browser)
     return StepRequired(STEPS[code][1], code=code, detail=public_step(extra, handle))
@@ -116,6 +115,12 @@ def pending(handle, *, browser=None):
 
 def _continue(state, grant, *, request, browser, **kwargs):
     extra = state.extra
+    # The try is spent before WorkOS is asked: parallel requests with one pending_token get at
+    # most MAX_ATTEMPTS answers from WorkOS between them.
+    spent = signin_state.take_attempt(state, MAX_ATTEMPTS)
+    if spent is None:
+        signin_state.discard(state)
+        raise ProviderError("This sign-in can no longer be finished. Start again.", code="sign_in_expired", status=400)
     try:
         result = authenticate(
             grant,
@@ -132,15 +137,14 @@ def _continue(state, grant, *, request, browser, **kwargs):
         signin_state.discard(state)  # the next step has its own pending token
         raise
     except ProviderUnavailable:
-        raise  # WorkOS failed or is busy: the same step may be tried again
+        signin_state.give_back_attempt(state)  # WorkOS failed or is busy: the same step may be tried again
+        raise
     except ProviderError as exc:
-        extra["attempts"] += 1
-        if exc.code in FINAL_CODES or extra["attempts"] >= MAX_ATTEMPTS:
+        if exc.code in FINAL_CODES or spent >= MAX_ATTEMPTS:
             signin_state.discard(state)
             raise ProviderError("This sign-in can no longer be finished. Start again.", code=exc.code if exc.code in FINAL_CODES else "sign_in_expired", status=400) from None
-        signin_state.save(state)
         if exc.code == "invalid_one_time_code":
-            left = MAX_ATTEMPTS - extra["attempts"]
+            left = MAX_ATTEMPTS - spent
             raise ProviderError(f"That code is not right. {left} {'try' if left == 1 else 'tries'} left.", code=exc.code, status=400, detail={"attempts_left": left}) from None
         raise
     except GatehouseError:
@@ -170,16 +174,33 @@ def verify_email(handle, code, *, request, browser=None, finish=None):
 
 def enroll_totp(handle, *, browser=None):
     """Create the person's first TOTP factor. Returns what their authenticator app needs (the QR
-    code, the secret, the otpauth URI): shown this once. Asking again replaces the factor."""
+    code, the secret, the otpauth URI): shown this once. Asking again replaces the factor.
+
+    One enrollment at a time per pending sign-in (a lease on its row): two holders of one
+    pending_token racing would otherwise leave two factors, and the one that did not finish the
+    sign-in would keep working on later ones."""
     state = pending(handle, browser=browser)
     _expect(state, "mfa_enrollment")
+    held = signin_state.lease(state, 2 * app_settings.WORKOS_REQUEST_TIMEOUT + 5)
+    if held is None:
+        raise InvalidSignInRequest("The authenticator is being set up by another request. Try again in a moment.", code="step_in_progress", status=409)
+    try:
+        return _enroll(held)
+    finally:
+        signin_state.release(held)
+
+
+def _enroll(state):
     extra = state.extra
     mfa = workos_client.one_shot_client().multi_factor_auth
-    if extra.get("factor_id"):  # an enrollment never confirmed: replace it
+    if extra.get("factor_id"):  # an enrollment never confirmed: replace it, never add a second
         try:
             workos_client.call("remove the unconfirmed factor", mfa.delete_factor, extra["factor_id"], expect_result=False)
         except ProviderError as exc:
-            log.warning("Could not delete unconfirmed factor %s: %s", extra["factor_id"], exc.code)
+            if exc.status != 404:
+                raise
+        del extra["factor_id"]
+        extra.pop("challenge_id", None)
     enrolled = workos_client.call(
         "enroll the authenticator",
         mfa.create_user_auth_factor,
@@ -190,7 +211,6 @@ def enroll_totp(handle, *, browser=None):
     )
     factor = enrolled.authentication_factor
     extra.update(factor_id=factor.id, challenge_id=enrolled.authentication_challenge.id)
-    signin_state.save(state)
     return {"factor_id": factor.id, "qr_code": factor.totp.qr_code, "secret": factor.totp.secret, "uri": factor.totp.uri}
 
 
@@ -325,8 +345,8 @@ def start_device():
     wos = workos_client.one_shot_client()
     device = workos_client.call("start the device sign-in", wos.user_management.create_device, client_id=app_settings.WORKOS_CLIENT_ID)
     interval = max(int(device.interval or 5), 1)
-    extra = {"device_code": secretbox.seal(device.device_code), "interval": interval, "next_poll": 0, "expires": time.time() + int(device.expires_in)}
-    handle = signin_state.create(flow=SignInState.Flow.DEVICE, redirect_uri="", extra=extra)
+    extra = {"device_code": secretbox.seal(device.device_code), "expires": time.time() + int(device.expires_in)}
+    handle = signin_state.create(flow=SignInState.Flow.DEVICE, redirect_uri="", extra=extra, interval=interval)
     return {
         "device_code": handle,
         "user_code": device.user_code,
@@ -337,11 +357,16 @@ def start_device():
     }
 
 
-def _device_error(code, message, state=None, *, end=False):
+def _device_error(code, message, state=None, *, end=False, interval=None):
     if end and state is not None:
         signin_state.discard(state)
-    detail = {"interval": state.extra["interval"]} if state is not None and not end else None
+    detail = {"interval": interval or state.interval} if state is not None and not end else None
     return GatehouseError(message, code=code, status=400, detail=detail)
+
+
+def _slow_down(state):
+    interval = signin_state.slow_down(state)
+    return _device_error("slow_down", f"Poll at most every {interval} seconds.", state, interval=interval)
 
 
 def poll_device(handle, *, request, finish=None):
@@ -353,25 +378,19 @@ def poll_device(handle, *, request, finish=None):
         if exc.code == "device_code_expired":
             raise _device_error("expired_token", "The sign-in took too long. Start again.") from None
         raise
-    extra, now = state.extra, time.time()
-    if now > extra["expires"]:
+    extra = state.extra
+    if time.time() > extra["expires"]:
         raise _device_error("expired_token", "The sign-in took too long. Start again.", state, end=True)
-    if now < extra["next_poll"]:
-        extra["interval"] += 5
-        extra["next_poll"] = now + extra["interval"]
-        signin_state.save(state)
-        raise _device_error("slow_down", f"Poll at most every {extra['interval']} seconds.", state)
-    extra["next_poll"] = now + extra["interval"]
-    signin_state.save(state)
+    # Claimed atomically: of parallel polls within one interval, one reaches WorkOS.
+    if not signin_state.take_poll(state):
+        raise _slow_down(state)
     try:
         result = authenticate("authenticate_with_device_code", method=SignInMethod.DEVICE, request=request, action="finish the device sign-in", finish=finish, device_code=secretbox.unseal(extra["device_code"]))
     except ProviderError as exc:
         if exc.code == "authorization_pending":
             raise _device_error("authorization_pending", "The person has not finished signing in yet.", state) from None
         if exc.code == "slow_down":
-            extra["interval"] += 5
-            signin_state.save(state)
-            raise _device_error("slow_down", f"Poll at most every {extra['interval']} seconds.", state) from None
+            raise _slow_down(state) from None
         if exc.code in ("expired_token", "access_denied", "invalid_grant"):
             message = "The sign-in was refused on the other device." if exc.code == "access_denied" else "The sign-in took too long. Start again."
             raise _device_error("access_denied" if exc.code == "access_denied" else "expired_token", message, state, end=True) from None

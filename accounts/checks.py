@@ -67,6 +67,17 @@ def check_workos(app_configs=None, **kwargs):
         errors.append(Error(f"GATEHOUSE_PASSWORD_BACKEND must be django or workos, not {backend!r}.", id="gatehouse.E008"))
     elif backend == "workos" and not (api_key and client_id):
         errors.append(Error("GATEHOUSE_PASSWORD_BACKEND is workos but WorkOS is not configured.", hint="Set WORKOS_API_KEY and WORKOS_CLIENT_ID.", id="gatehouse.E009"))
+    default_org = app_settings.GATEHOUSE_DEFAULT_ORGANIZATION_ID
+    if default_org and not (default_org.startswith("org_") and default_org[4:].isalnum()):
+        errors.append(Error(f"DEFAULT_ORGANIZATION_ID ({default_org!r}) is not a WorkOS organization id.", hint="Copy the id (org_...) from the WorkOS dashboard.", id="gatehouse.E016"))
+    if app_settings.GATEHOUSE_OPEN_ORGANIZATION_FALLBACK:
+        errors.append(
+            Warning(
+                "OPEN_ORGANIZATION_FALLBACK is on: a new person WorkOS places in no organization joins DEFAULT_ORGANIZATION_ID (else the oldest organization) without proof.",
+                hint="Only for single-tenant deployments; with several customers, leave it off.",
+                id="gatehouse.W002",
+            )
+        )
     if api_key and client_id and not app_settings.WORKOS_REDIRECT_URI:
         errors.append(Error("WORKOS_REDIRECT_URI is not set.", hint="Set it to https://<your host>/auth/callback and register it in WorkOS.", id="gatehouse.E004"))
     if not settings.DEBUG:

@@ -271,6 +271,13 @@ class SignInState(models.Model):
     redirect_uri = models.CharField(max_length=2000)
     next_url = models.CharField(max_length=2000, blank=True)
     extra = models.JSONField(default=dict, blank=True)
+    # What parallel requests must not race on, each changed by one conditional UPDATE
+    # (accounts.signin_state): a pending step's tries spent, an MFA enrollment's lease, and a
+    # device code's pacing (its interval in seconds and the earliest next poll).
+    attempts = models.PositiveSmallIntegerField(default=0)
+    busy_until = models.DateTimeField(null=True, blank=True)
+    interval = models.PositiveSmallIntegerField(default=0)
+    not_before = models.DateTimeField(null=True, blank=True)
     # SHA-256 of the secret kept in the starting browser's session ("" for API-started states).
     binding = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)

@@ -22,6 +22,7 @@ from datetime import timedelta
 
 from django.core import signing
 from django.db import connection
+from django.db.models import F, Q
 from django.utils import timezone
 
 from accounts.conf import app_settings
@@ -49,12 +50,13 @@ def _browser_binding(request, *, create):
     return _digest(secret) if secret else ""
 
 
-def create(*, flow, redirect_uri, code_verifier="", next_url="", extra=None, browser=None):
-    """A new state. `browser` is the request of a browser sign-in, which the state is bound to."""
+def create(*, flow, redirect_uri, code_verifier="", next_url="", extra=None, interval=0, browser=None):
+    """A new state. `browser` is the request of a browser sign-in, which the state is bound to;
+    `interval` a device code's seconds between polls."""
     binding = _browser_binding(browser, create=True) if browser is not None else ""
     state_id = secrets.token_urlsafe(24)
     SignInState.objects.create(
-        id=state_id, flow=flow, redirect_uri=redirect_uri, code_verifier=code_verifier, next_url=next_url, extra=extra or {}, binding=binding
+        id=state_id, flow=flow, redirect_uri=redirect_uri, code_verifier=code_verifier, next_url=next_url, extra=extra or {}, interval=interval, binding=binding
     )
     prune(binding=binding)
     return _signer().sign(state_id)
@@ -119,6 +121,54 @@ def _check_binding(state, browser, *, code, message):
 def save(state):
     """Keep what a step changed in a loaded state (its `extra`)."""
     SignInState.objects.filter(id=state.id).update(extra=state.extra)
+
+
+# Parallel requests with one pending_token or device_code must not each get what one may: every
+# function below is a single conditional UPDATE, so of two racing requests only one wins, on
+# SQLite as on PostgreSQL, and no transaction is held open while WorkOS answers.
+
+
+def take_attempt(state, limit):
+    """Spend one of the `limit` tries of a pending step before asking WorkOS; the tries spent
+    (including this one), or None when none were left."""
+    if not SignInState.objects.filter(id=state.id, attempts__lt=limit).update(attempts=F("attempts") + 1):
+        return None
+    return SignInState.objects.filter(id=state.id).values_list("attempts", flat=True).first() or limit
+
+
+def give_back_attempt(state):
+    """A try WorkOS never judged (it failed or was busy) is not spent."""
+    SignInState.objects.filter(id=state.id, attempts__gt=0).update(attempts=F("attempts") - 1)
+
+
+def lease(state, seconds):
+    """Hold the state for one request at a time (an MFA enrollment): the state as it is now, or
+    None while another request holds it. `release` ends the lease early."""
+    now = timezone.now()
+    free = Q(busy_until__isnull=True) | Q(busy_until__lt=now)
+    if not SignInState.objects.filter(free, id=state.id).update(busy_until=now + timedelta(seconds=seconds)):
+        return None
+    return SignInState.objects.filter(id=state.id).first()
+
+
+def release(state):
+    """End a lease, keeping what the holder changed in `extra`."""
+    SignInState.objects.filter(id=state.id).update(extra=state.extra, busy_until=None)
+
+
+def take_poll(state):
+    """Claim a device code's poll: True when its interval has passed since the last one (the
+    next may come one interval from now); False when this poll is too early."""
+    now = timezone.now()
+    due = Q(not_before__isnull=True) | Q(not_before__lte=now)
+    return bool(SignInState.objects.filter(due, id=state.id).update(not_before=now + timedelta(seconds=state.interval)))
+
+
+def slow_down(state):
+    """Lengthen a device code's interval by 5 seconds (RFC 8628 3.5) and wait that long from now;
+    returns the new interval."""
+    SignInState.objects.filter(id=state.id).update(interval=F("interval") + 5, not_before=timezone.now() + timedelta(seconds=state.interval + 5))
+    return SignInState.objects.filter(id=state.id).values_list("interval", flat=True).first() or state.interval + 5
 
 
 def discard(state):

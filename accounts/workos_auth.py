@@ -15,7 +15,7 @@ from workos.pkce import PKCE
 
 from accounts import jws, policy, signin_state, workos_client
 from accounts.conf import app_settings
-from accounts.errors import InvalidSignInRequest, ProviderError
+from accounts.errors import InvalidSignInRequest, ProviderError, SignInRefused
 from accounts.models import Identity, SignInMethod, SignInState, User
 from accounts.provisioning import ExternalIdentity, sign_in_by_identity, sign_in_workos_user
 
@@ -135,16 +135,56 @@ def _exchange_sso(code, verifier):
     return workos_client.call("exchange the SSO code", wos.sso.get_profile_and_token, **kwargs)
 
 
-def _check_organization_hint(organization_id):
-    if not _ORG_ID.match(organization_id):
+def _domain_of(email):
+    return email.rsplit("@", 1)[1].lower() if "@" in (email or "") else ""
+
+
+def _admitted_organization(user, wish):
+    """The organization a brand-new person WorkOS placed in none may join: `wish` (the request's
+    hint or the configured default) only when WorkOS says they belong there (an active
+    membership), the organization verified their email's domain, or it invited them. A hint is a
+    wish: anything else is refused (403 `organization_not_allowed`) before anything is written."""
+    if not _ORG_ID.match(wish):  # the configured default is checked at startup (gatehouse.E016)
         raise InvalidSignInRequest("organization_id must be a WorkOS organization id (org_...).", code="invalid_organization_id")
     wos = workos_client.client()
     try:
-        workos_client.call("look up the organization", wos.organizations.get_organization, organization_id)
+        org = workos_client.call("look up the organization", wos.organizations.get_organization, wish)
     except ProviderError as exc:
         if exc.status == 404:
             raise InvalidSignInRequest("organization_id names no organization.", code="organization_not_found") from None
         raise
+    domain = _domain_of(user.email)
+    if user.email_verified and domain and domain in _verified_domains(org):
+        return wish
+    memberships = workos_client.call(
+        "look up the organization membership", wos.organization_membership.list_organization_memberships, user_id=user.id, organization_id=wish, statuses=["active"], limit=1
+    )
+    if any(m.organization_id == wish for m in memberships.data):
+        return wish
+    invitations = workos_client.call("look up the invitations", wos.user_management.list_invitations, email=user.email, organization_id=wish, limit=100)
+    if any(str(getattr(i.state, "value", i.state)) == "pending" for i in invitations.data):
+        return wish
+    raise SignInRefused(
+        "You are not a member of this organization. Ask one of its administrators to invite you.", code="organization_not_allowed", detail={"organization_id": wish}
+    )
+
+
+def _oldest_organization():
+    wos = workos_client.client()
+    page = workos_client.call("list the organizations", wos.organizations.list_organizations, order="asc", limit=1)
+    return page.data[0].id if page.data else ""
+
+
+def _organization_for_new_user(user, organization_hint):
+    """Where a person WorkOS gives no organization is placed on their first sign-in here ("":
+    nowhere). Only GATEHOUSE_OPEN_ORGANIZATION_FALLBACK (single-tenant deployments) places a
+    person without proof, and never where the request asked."""
+    if organization_hint:
+        return _admitted_organization(user, organization_hint)
+    default = app_settings.GATEHOUSE_DEFAULT_ORGANIZATION_ID
+    if app_settings.GATEHOUSE_OPEN_ORGANIZATION_FALLBACK:
+        return default or _oldest_organization()
+    return _admitted_organization(user, default) if default else ""
 
 
 def complete_authkit(auth, organization_hint, *, method=SignInMethod.AUTHKIT, next_url="", finish=None):
@@ -165,12 +205,10 @@ def _sign_in_authkit_user(auth, claims, organization_hint, *, method, next_url, 
     user = auth.user
     org_id = auth.organization_id or claims.get("org_id") or ""
     # The hint (else the configured default) is only for a brand-new user WorkOS gives no organization.
-    fallback = "" if org_id else organization_hint or app_settings.GATEHOUSE_DEFAULT_ORGANIZATION_ID
-    if fallback and User.objects.filter(workos_user_id=user.id).exists():
-        fallback = ""
-    if fallback and fallback == organization_hint:
-        _check_organization_hint(organization_hint)
-    organization_hint = fallback
+    if org_id or User.objects.filter(workos_user_id=user.id).exists():
+        organization_hint = ""
+    else:
+        organization_hint = _organization_for_new_user(user, organization_hint)
     identity = ExternalIdentity(
         provider=Identity.Provider.WORKOS,
         subject=user.id,
@@ -211,6 +249,10 @@ def organization_verified_domains(organization_id):
         if exc.status == 404:
             return set()
         raise
+    return _verified_domains(org)
+
+
+def _verified_domains(org):
     return {d.domain.lower() for d in org.domains or [] if str(getattr(d.state, "value", d.state)) == "verified"}
 
 

@@ -239,8 +239,12 @@ GATEHOUSE_SESSION_POLICY = {
     "absolute_lifetime_hours": env_int("SESSION_ABSOLUTE_LIFETIME_HOURS", 8, minimum=1),
     "warning_minutes": env_int("SESSION_WARNING_MINUTES", 2, minimum=1),
 }
-# The WorkOS organization a brand-new user joins when WorkOS gives none and the sign-in names none.
+# The WorkOS organization a brand-new user joins when WorkOS gives none and the sign-in names none,
+# if they belong there (a membership, a verified domain of theirs, or an invitation).
 GATEHOUSE_DEFAULT_ORGANIZATION_ID = env_str("DEFAULT_ORGANIZATION_ID")
+# Single-tenant deployments only: place such a person in DEFAULT_ORGANIZATION_ID, else the oldest
+# organization, without proof that they belong there. Off: a stranger could join a customer.
+GATEHOUSE_OPEN_ORGANIZATION_FALLBACK = env_bool("OPEN_ORGANIZATION_FALLBACK", False)
 # Where passwords live when no login rule says: "django" (this database) or "workos" (WorkOS
 # user management, checked with its password grant). A rule's method overrides it per domain.
 GATEHOUSE_PASSWORD_BACKEND = env_str("GATEHOUSE_PASSWORD_BACKEND", "django")

@@ -65,6 +65,12 @@ class Emulator:
         response = requests.post(f"{self.url}/_emulator/errors", json=rule, timeout=5)
         assert response.status_code == 201, response.text
 
+    def slow(self, path="*", ms=300, method="*", jitter_ms=0):
+        """Delay the emulator's answers on the routes matching `path` (a glob): a slow WorkOS."""
+        rule = {"path": path, "ms": ms, "method": method, "jitter_ms": jitter_ms}
+        response = requests.post(f"{self.url}/_emulator/latency", json=rule, timeout=5)
+        assert response.status_code == 201, response.text
+
     def log(self, path=None, settle=0):
         """The emulator's request log; `settle` waits for slow (injected latency) requests to end."""
         if settle:

@@ -258,9 +258,7 @@ def test_device_sign_in_polls_then_returns_a_pair(api, wos, settings):
     assert hurried.json()["detail"]["interval"] == device["interval"] + 5
     page = requests.post(f"{wos.url}/device", data={"user_code": device["user_code"], "email": "cli@example.com", "password": "pw-cli-12345"}, timeout=5)
     assert page.status_code == 200
-    state = SignInState.objects.get(flow=SignInState.Flow.DEVICE)
-    state.extra["next_poll"] = 0
-    state.save()
+    SignInState.objects.filter(flow=SignInState.Flow.DEVICE).update(not_before=None)  # the interval has passed
     body = signed_in(post(api, "/api/auth/device/token", device_code=device["device_code"]), "cli@example.com")
     assert api.get("/api/auth/me", HTTP_AUTHORIZATION=f"Bearer {body['access_token']}").json()["email"] == "cli@example.com"
     assert AuthSession.objects.get().method == SignInMethod.DEVICE
@@ -330,6 +328,19 @@ def test_browser_steps_after_the_authkit_redirect(client, wos):
     assert signed_in_user(client) == "all@example.com"
     ended = client.get("/auth/steps")
     assert ended.status_code == 400 and b"Back to sign-in" in ended.content
+
+
+def test_every_code_checked_on_the_steps_page_counts_against_the_address(client, wos):
+    """Whatever the form's `action` says (or leaves out): 5 sign-ins x 5 wrong codes from one
+    address are 25 code checks, and the per-address limit (20 a minute) stops the 21st."""
+    wos.add_user("slow@example.com", password="pw-slow-12345", email_verified=False)
+    statuses = []
+    for _ in range(5):
+        assert browser_callback(client, wos, "slow@example.com", "pw-slow-12345")["Location"] == "/auth/steps"
+        for _ in range(5):
+            statuses.append(client.post("/auth/steps", {"code": "000001"}).status_code)
+    assert statuses[:20] == [400] * 20
+    assert statuses[20:] == [429] * 5
 
 
 def test_login_page_offers_an_emailed_code(client, wos):

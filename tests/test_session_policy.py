@@ -212,11 +212,13 @@ def test_admin_edits_a_policy_and_the_change_applies_at_once(admin_client, api):
 
 def test_a_brand_new_user_joins_the_default_organization(api, wos, settings):
     settings.GATEHOUSE_DEFAULT_ORGANIZATION_ID = "org_DEFAULT"
+    # both organizations verified the people's domain: they belong there
+    wos.seed(organizations=[{"id": "org_DEFAULT", "name": "Default", "domains": ["example.com"]}])
     wos.add_user("new@example.com", password="pw-12345678")
     body = workos_sign_in(api, wos, "new@example.com")
     assert body["created"] is True and body["user"]["organization_id"] == "org_DEFAULT"
     assert User.objects.get(email="new@example.com").organization_id == "org_DEFAULT"
-    wos.seed(organizations=[{"id": "org_HINT", "name": "Hinted"}])
+    wos.seed(organizations=[{"id": "org_HINT", "name": "Hinted", "domains": ["example.com"]}])
     wos.add_user("hinted@example.com", password="pw-12345678")
     start = api.get("/api/auth/workos/authorize", {"redirect_uri": SPA_CALLBACK}).json()
     back = follow_hosted_sign_in(start["authorization_url"], email="hinted@example.com", password="pw-12345678")

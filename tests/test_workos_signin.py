@@ -229,7 +229,7 @@ def test_sso_code_without_state_falls_back_after_authkit_invalid_grant(api, wos)
 
 
 def test_organization_hint_for_new_user_must_exist(api, wos):
-    wos.seed(organizations=[{"id": "org_REAL", "name": "Real"}])
+    wos.seed(organizations=[{"id": "org_REAL", "name": "Real", "domains": ["example.com"]}])  # the person's verified domain
     wos.add_user("hint@example.com")
     bad = callback(api, code=wos.code("hint@example.com"), organization_id="org_MISSING")
     assert bad.status_code == 400

@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 
 import yaml
 
+from workos_emulator.areas.control import parse_latency
 from workos_emulator.server import EmulatorServer
 
 
@@ -29,8 +30,19 @@ def main(argv=None):
     parser.add_argument("--webhook", metavar="URL", help="deliver every event, signed, to URL (the only webhook endpoint unless the seed names others)")
     parser.add_argument("--webhook-secret", metavar="SECRET", help="the secret signing --webhook deliveries (default: a new random one, printed)")
     parser.add_argument("--auto", metavar="EMAIL", help="sign in as EMAIL at once instead of showing the hosted page")
+    parser.add_argument(
+        "--latency",
+        metavar="[PATH=]MS[~JITTER]",
+        action="append",
+        default=[],
+        help="answer slowly, as WorkOS across the internet does: MS milliseconds (plus up to JITTER) on every API route, or on the routes matching the glob PATH; repeatable (also POST /_emulator/latency)",
+    )
     parser.add_argument("--quiet", action="store_true", help="do not log each request")
     args = parser.parse_args(argv)
+    try:
+        latency = [parse_latency(spec) for spec in args.latency]
+    except ValueError as exc:
+        parser.error(f"--latency: {exc}")
 
     resumed = bool(args.state and args.state.exists())
     try:
@@ -54,6 +66,10 @@ def main(argv=None):
         with server.store.lock:
             webhook = server.store.add_webhook_endpoint(args.webhook, args.webhook_secret)
         server.app.save_state()
+    if latency:
+        with server.store.lock:
+            server.store.start_latency = tuple(reversed(latency))  # the last given wins, like POSTed rules
+            server.store.latency = list(server.store.start_latency)
     if args.auto:
         server.store.auto_login = args.auto
     store = server.store
@@ -62,6 +78,8 @@ def main(argv=None):
     if args.state:
         print(f"  state {'resumed from' if resumed else 'kept in'} {args.state}", flush=True)
     print(f"  {len(store.users)} users, {len(store.organizations)} organizations, {len(store.connections)} connections", flush=True)
+    for rule in latency:
+        print(f"  answers on {rule['path']} delayed by {rule['ms']} ms" + (f" plus up to {rule['jitter_ms']} ms" if rule["jitter_ms"] else ""), flush=True)
     if webhook:
         shown = "the one given" if args.webhook_secret else webhook["secret"]
         print(f"  webhooks to {webhook['endpoint_url']} signed with {shown}", flush=True)

@@ -12,6 +12,7 @@ import hmac
 import itertools
 import json
 import os
+import random
 import time
 from pathlib import Path
 
@@ -101,6 +102,8 @@ class EmulatorApp(AuthKit, AuthSteps, Users, Organizations, Invitations, SSO, Di
             self.public_url = request.host_url.rstrip("/")
         path = request.path
         control = path.startswith("/_emulator/")
+        if not control:
+            self._delay(request.method, path)
         injected = None if control else self._take_injection(request.method, path, after=False)
         if injected is not None:
             response = injected
@@ -147,6 +150,13 @@ class EmulatorApp(AuthKit, AuthSteps, Users, Organizations, Invitations, SSO, Di
         with self.store.lock:
             log.append(entry)
             del log[:-5000]
+
+    def _delay(self, method, path):
+        """A slow WorkOS: the newest latency rule matching the request holds its answer back."""
+        with self.store.lock:
+            rule = next((r for r in self.store.latency if r["method"] in ("*", method) and fnmatch.fnmatchcase(path, r["path"])), None)
+        if rule is not None:
+            time.sleep((rule["ms"] + random.uniform(0, rule["jitter_ms"])) / 1000)
 
     def _take_injection(self, method, path, after):
         store = self.store

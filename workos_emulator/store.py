@@ -104,6 +104,9 @@ class Store:
         return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
     # -- lifecycle ----------------------------------------------------------------------------
+    # Latency rules given at start (python -m workos_emulator --latency): see Control.latency_rule.
+    start_latency = ()
+
     def reset(self):
         with self.lock:
             self.clock_offset = 0.0
@@ -143,6 +146,7 @@ class Store:
             self.deliveries = []
             self.requests = []
             self.injections = []
+            self.latency = list(self.start_latency)  # what --latency gave survives a reset
 
     # -- persistence: everything but the request log, fault injections and delivery log ---------
     SAVED = (

@@ -111,7 +111,7 @@ class RefreshView(PublicAPIView):
     @extend_schema(
         operation_id="token_refresh",
         request=s.RefreshSerializer,
-        responses={200: s.SimplePairSerializer, **errors(400, 401, 503)},
+        responses={200: s.SimplePairSerializer, **errors(400, 401, 429, 503)},
         summary="Rotate a refresh token (the old one stops working)",
     )
     def post(self, request):
@@ -136,7 +136,7 @@ class VerifyView(PublicAPIView):
     @extend_schema(
         operation_id="token_verify",
         request=s.VerifySerializer,
-        responses={200: s.VerifyResponseSerializer, **errors(400, 401)},
+        responses={200: s.VerifyResponseSerializer, **errors(400, 401, 429)},
         summary="Check a token: signature, expiry, and that its sign-in session is still active",
     )
     def post(self, request):
@@ -150,7 +150,7 @@ class LogoutView(APIView):
     @extend_schema(
         operation_id="logout",
         request=s.LogoutRequestSerializer,
-        responses={200: s.LogoutResponseSerializer, **errors(401)},
+        responses={200: s.LogoutResponseSerializer, **errors(400, 401)},
         summary="End this sign-in: our tokens, the WorkOS session, and the cookies",
         description="`return_to` is used only when it is `WORKOS_LOGOUT_RETURN_TO` or one of "
         "`WORKOS_ALLOWED_LOGOUT_RETURN_TOS`; any other value is ignored (the logout still happens).",
@@ -294,7 +294,7 @@ class SessionListView(_SignInManagementView):
 
 
 class SessionRevokeAllView(_SignInManagementView):
-    @extend_schema(operation_id="sessions_revoke_all", request=s.RevokeAllSerializer, responses={200: s.RevokedSerializer, **errors(401)}, summary="Sign out everywhere (optionally keeping this sign-in)")
+    @extend_schema(operation_id="sessions_revoke_all", request=s.RevokeAllSerializer, responses={200: s.RevokedSerializer, **errors(400, 401)}, summary="Sign out everywhere (optionally keeping this sign-in)")
     def post(self, request):
         body = s.RevokeAllSerializer(data=request.data)
         body.is_valid(raise_exception=True)

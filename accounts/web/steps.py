@@ -15,6 +15,7 @@ from accounts.http import error_page, rate_limited, safe_next, throttled_page
 
 PENDING_KEY = "gatehouse_pending_sign_in"
 _TEMPLATE = "accounts/steps.html"
+_CODE_STEPS = {"email_verification_required", "mfa_enrollment", "mfa_challenge"}
 
 
 def start(request, result):
@@ -67,7 +68,7 @@ def steps_page(request):
             return render(request, _TEMPLATE, context, status=exc.status if exc.status < 500 else 503)
         return render(request, _TEMPLATE, context)  # the secret is shown in this answer only
 
-    if action in ("code", "mfa"):
+    if extra["step"] in _CODE_STEPS:  # every code checked counts, whatever the form's action says
         limited = ratelimit.hit("password_ip", client_ip(request))
         if limited is not None:
             return throttled_page(request, limited, template=_TEMPLATE, context=context)

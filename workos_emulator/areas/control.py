@@ -18,6 +18,7 @@ class Control:
         Rule("/_emulator/state/import", endpoint="ctl_import", methods=["POST"]),
         Rule("/_emulator/settings", endpoint="ctl_settings", methods=["POST"]),
         Rule("/_emulator/errors", endpoint="ctl_errors", methods=["GET", "POST", "DELETE"]),
+        Rule("/_emulator/latency", endpoint="ctl_latency", methods=["GET", "POST", "DELETE"]),
         Rule("/_emulator/requests", endpoint="ctl_requests", methods=["GET", "DELETE"]),
         Rule("/_emulator/clock", endpoint="ctl_clock", methods=["POST"]),
         Rule("/_emulator/codes", endpoint="ctl_codes", methods=["POST"]),
@@ -95,6 +96,26 @@ class Control:
             store.injections.insert(0, rule)
         return as_json(rule, 201)
 
+    def on_ctl_latency(self, request):
+        """A slow WorkOS: POST `{ms, jitter_ms?, path?, method?}` delays every answer whose path
+        matches the glob (default: every API route) by ms plus up to jitter_ms; the newest
+        matching rule wins. GET lists the rules, DELETE removes them (--latency's too)."""
+        store = self.store
+        if request.method == "GET":
+            with store.lock:
+                return as_json(list(store.latency))
+        if request.method == "DELETE":
+            with store.lock:
+                store.latency = []
+            return as_json({"status": "cleared"})
+        try:
+            rule = latency_rule(self.body(request))
+        except ValueError as exc:
+            fail(422, code="invalid_request_parameters", message=str(exc))
+        with store.lock:
+            store.latency.insert(0, rule)
+        return as_json(rule, 201)
+
     def on_ctl_requests(self, request):
         with self.store.lock:
             if request.method == "DELETE":
@@ -146,3 +167,25 @@ class Control:
             return as_json({"event": event, "deliveries": deliveries}, 201)
         with self.store.lock:
             return as_json({"events": [public(e) for e in self.store.events], "deliveries": list(self.store.deliveries)})
+
+
+def latency_rule(data):
+    """A latency rule from its JSON form; ValueError names what is wrong."""
+    try:
+        ms, jitter = int(data.get("ms", 0)), int(data.get("jitter_ms", 0))
+    except (TypeError, ValueError):
+        raise ValueError("ms and jitter_ms must be whole numbers of milliseconds.") from None
+    if not (0 <= ms <= 120_000 and 0 <= jitter <= 120_000):
+        raise ValueError("ms and jitter_ms must be between 0 and 120000.")
+    path = data.get("path") or "*"
+    if not isinstance(path, str) or not path.startswith(("/", "*")):
+        raise ValueError("path must be a glob of API paths, such as /user_management/* or *.")
+    return {"path": path, "method": str(data.get("method") or "*").upper(), "ms": ms, "jitter_ms": jitter}
+
+
+def parse_latency(spec):
+    """`--latency` on the command line: `[PATH=]MS[~JITTER]`, e.g. `250`, `250~50`,
+    `/user_management/authenticate=300`."""
+    path, _, timing = spec.rpartition("=")
+    ms, _, jitter = timing.partition("~")
+    return latency_rule({"path": path or "*", "ms": ms, "jitter_ms": jitter or 0})
