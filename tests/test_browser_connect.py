@@ -29,3 +29,43 @@ def test_connect_loop_with_the_sign_in_form(page, site, wos):
     query = parse_qs(urlsplit(page.url).query)
     assert query["state"] == ["abc"] and query["code"]
     assert ConnectAttempt.objects.get().outcome == "completed"
+
+
+def test_another_site_cannot_complete_a_connect_sign_in_for_a_signed_in_browser(page, site, wos):
+    """Login CSRF: an attacker starts an OAuth authorization with their own client and sends a
+    signed-in victim's browser to our Login URI from their site. Nothing completes until the
+    person confirms on our page; a forged POST from the other site is refused."""
+    import requests
+
+    attacker = "http://attacker.test"
+    wos.seed(
+        oauth_applications=[{"client_id": "client_evil", "client_secret": "s3cret", "name": "Evil", "redirect_uris": [f"{attacker}/cb"]}],
+        settings={"connect_login_uri": f"{site}/connect/login"},
+    )
+    User.objects.create_user("victim@example.com", "victim-password-1")
+    page.goto(f"{site}/auth/login")
+    sign_in_with_password(page, "victim@example.com", "victim-password-1")
+    page.wait_for_url(f"{site}/**")
+    start = requests.get(f"{wos.url}/oauth2/authorize", params={"client_id": "client_evil", "redirect_uri": f"{attacker}/cb", "response_type": "code", "state": "x"}, allow_redirects=False, timeout=5)
+    ext_id = parse_qs(urlsplit(start.headers["Location"]).query)["external_auth_id"][0]
+
+    pages = {
+        "/go": f'<script>location.href = "{site}/connect/login?external_auth_id={ext_id}";</script>',
+        "/post": f'<form method="post" action="{site}/connect/login"><input name="external_auth_id" value="{ext_id}"></form><script>document.forms[0].submit();</script>',
+        "/cb": "<h1>the attacker received a code</h1>",
+    }
+    page.route(f"{attacker}/**", lambda route: route.fulfill(status=200, content_type="text/html", body=pages[urlsplit(route.request.url).path]))
+
+    page.goto(f"{attacker}/go")
+    page.wait_for_url(f"{site}/connect/login?**")
+    expect(page.locator("h1")).to_contain_text("Continue as victim@example.com?")
+    with page.expect_response(f"{site}/connect/login") as posted:
+        page.goto(f"{attacker}/post")
+    assert posted.value.status == 403  # no CSRF token (and SameSite kept the session cookie home)
+    assert wos.log("/authkit/oauth2/complete") == [] and not ConnectAttempt.objects.exists()
+
+    # the person, on our own page, chooses to go on: now (and only now) it completes
+    page.goto(f"{attacker}/go")
+    page.get_by_test_id("connect-continue").click()
+    page.wait_for_url(f"{attacker}/cb?**")
+    assert ConnectAttempt.objects.get().outcome == "completed"

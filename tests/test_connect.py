@@ -77,9 +77,11 @@ def test_full_loop_with_sign_in_form(client, connect, api):
 
     step = client.get("/connect/login", {"external_auth_id": ext_id})
     assert step.status_code == 302 and step["Location"].startswith("/auth/login?next=")
-    signed_in = client.post("/auth/login", {"username": "dana@example.com", "password": "dana-password-1", "next": f"/connect/login?external_auth_id={ext_id}"})
-    assert signed_in.status_code == 302 and signed_in["Location"] == f"/connect/login?external_auth_id={ext_id}"
-    completed = client.get(signed_in["Location"])
+    here = parse_qs(urlsplit(step["Location"]).query)["next"][0]
+    assert here.startswith(f"/connect/login?external_auth_id={ext_id}&flow=")
+    signed_in = client.post("/auth/login", {"username": "dana@example.com", "password": "dana-password-1", "next": here})
+    assert signed_in.status_code == 302 and signed_in["Location"] == here
+    completed = client.get(signed_in["Location"])  # signed in within this flow: no extra click
     assert completed.status_code == 302
     location = completed["Location"]
     assert location.startswith(f"{connect.url}/oauth2/consent")
@@ -100,20 +102,50 @@ def test_full_loop_with_sign_in_form(client, connect, api):
     assert authkit_user["email"] == "dana@example.com" and authkit_user["first_name"] == "Dana"
 
 
-def test_signed_in_user_goes_straight_to_completion(client, connect):
+def confirm(client, ext_id):
+    """A browser that was already signed in: the confirmation page, then its POST."""
+    page = client.get("/connect/login", {"external_auth_id": ext_id})
+    assert page.status_code == 200 and b"Continue as" in page.content
+    return client.post("/connect/login", {"external_auth_id": ext_id})
+
+
+def test_an_already_signed_in_user_confirms_before_completion(client, connect):
     user = User.objects.create_user("eve@example.com")
     client.force_login(user)
     ext_id = OAuthClient(connect).start()
-    response = client.get("/connect/login", {"external_auth_id": ext_id})
+    page = client.get("/connect/login", {"external_auth_id": ext_id})
+    assert page.status_code == 200 and b"Continue as eve@example.com" in page.content
+    assert connect.log("/authkit/oauth2/complete") == []
+    response = client.post("/connect/login", {"external_auth_id": ext_id})
     assert response.status_code == 302 and "/oauth2/consent" in response["Location"]
     assert len(connect.log("/authkit/oauth2/complete")) == 1
+
+
+def test_the_confirmation_needs_the_csrf_token(connect):
+    from django.test import Client
+
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(User.objects.create_user("csrf@example.com"))
+    ext_id = OAuthClient(connect).start()
+    assert browser.post("/connect/login", {"external_auth_id": ext_id}).status_code == 403
+    assert connect.log("/authkit/oauth2/complete") == []
+
+
+def test_a_flow_mark_from_another_flow_or_a_guessed_nonce_still_asks(client, connect):
+    ext_id, other = OAuthClient(connect).start(), OAuthClient(connect).start()
+    here = parse_qs(urlsplit(client.get("/connect/login", {"external_auth_id": ext_id})["Location"]).query)["next"][0]
+    client.force_login(User.objects.create_user("mark@example.com"))
+    nonce = parse_qs(urlsplit(here).query)["flow"][0]
+    assert client.get("/connect/login", {"external_auth_id": other, "flow": nonce}).status_code == 200  # another id: confirm
+    assert client.get(here).status_code == 200  # the mark was spent by the first look
+    assert connect.log("/authkit/oauth2/complete") == []
 
 
 def test_grouped_consent_options_are_sent_as_groups(client, connect, settings):
     settings.CONNECT_CONSENT_OPTIONS = "tests.test_connect.grouped_options"
     client.force_login(User.objects.create_user("g@example.com"))
     ext_id = OAuthClient(connect).start()
-    location = client.get("/connect/login", {"external_auth_id": ext_id})["Location"]
+    location = confirm(client, ext_id)["Location"]
     page = _consent(location)
     assert "Production: US-East" in page.text and "Development: Sandbox" in page.text
     consent = next(iter(connect.store.consents.values()))
@@ -137,8 +169,8 @@ def test_missing_or_malformed_id_is_a_clear_page(client, ext_id, code):
 def test_reused_id_is_explained_and_not_retried(client, connect):
     client.force_login(User.objects.create_user("r@example.com"))
     ext_id = OAuthClient(connect).start()
-    assert client.get("/connect/login", {"external_auth_id": ext_id}).status_code == 302
-    again = client.get("/connect/login", {"external_auth_id": ext_id})
+    assert confirm(client, ext_id).status_code == 302
+    again = confirm(client, ext_id)
     assert again.status_code == 400
     assert b"already used" in again.content and b"home page" in again.content
     assert len(connect.log("/authkit/oauth2/complete")) == 2
@@ -148,7 +180,7 @@ def test_reused_id_is_explained_and_not_retried(client, connect):
 def test_email_not_available(client, connect):
     connect.add_user("taken@example.com")  # another AuthKit user owns this address
     client.force_login(User.objects.create_user("taken@example.com"))
-    response = client.get("/connect/login", {"external_auth_id": OAuthClient(connect).start()})
+    response = confirm(client, OAuthClient(connect).start())
     assert response.status_code == 400 and response.context["code"] == "email_not_available"
 
 
@@ -157,7 +189,7 @@ def test_workos_faults_become_a_page_and_one_attempt(client, connect, fault, cod
     client.force_login(User.objects.create_user("f@example.com"))
     ext_id = OAuthClient(connect).start()
     connect.inject("/authkit/oauth2/complete", **fault)
-    response = client.get("/connect/login", {"external_auth_id": ext_id})
+    response = confirm(client, ext_id)
     assert response.status_code in (502, 503)
     assert response.context["code"] == code
     assert len(connect.log("/authkit/oauth2/complete", settle=fault.get("latency_ms", 0) / 1000)) == 1

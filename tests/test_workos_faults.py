@@ -125,10 +125,11 @@ def test_connect_complete(client, wos, fault, settings):
         return parse_qs(urlsplit(start.headers["Location"]).query)["external_auth_id"][0]
 
     wos.inject("/authkit/oauth2/complete", **rule)
-    response = client.get("/connect/login", {"external_auth_id": external_auth_id()})
+    # an already signed-in browser confirms with a POST
+    response = client.post("/connect/login", {"external_auth_id": external_auth_id()})
     assert response.context["code"] == code
     assert ConnectAttempt.objects.get().error_code == code
-    assert client.get("/connect/login", {"external_auth_id": external_auth_id()}).status_code == 302
+    assert client.post("/connect/login", {"external_auth_id": external_auth_id()}).status_code == 302
 
 
 # --- an answer lost after WorkOS did the work ------------------------------------------------
