@@ -5,7 +5,7 @@ from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.utils.html import format_html, format_html_join
 from django.utils.module_loading import import_string
 
-from accounts import audit
+from accounts import audit, session_limits
 from accounts.conf import app_settings
 from accounts.models import AuditEvent, AuthSession, Identity, LoginRule, SessionPolicy, User
 from accounts.sessions import end_sessions
@@ -170,9 +170,7 @@ class SessionPolicyAdmin(_OrganizationFieldAdmin):
     )
 
     def changelist_view(self, request, extra_context=None):
-        from accounts.session_policy import default
-
-        d = default()
+        d = session_limits.default()
         summary = "off" if not d.enabled else f"idle {d.idle_timeout_minutes} min, at most {d.absolute_lifetime_hours} h, warning {d.warning_minutes} min"
         extra_context = {"subtitle": f"Sign-ins outside these organizations follow the default policy: {summary}.", **(extra_context or {})}
         return super().changelist_view(request, extra_context)

@@ -6,7 +6,7 @@ Never stores secrets or tokens: only who, what, from where, and a reason code.
 from django.dispatch import Signal
 
 from accounts.client import client_ip, user_agent
-from accounts.models import AuditEvent
+from accounts.models import AuditEvent, User
 
 SIGNALS = {kind: Signal() for kind in AuditEvent.Kind.values}
 
@@ -24,8 +24,6 @@ def _user_id(user):
         return None
     if getattr(user, "_meta", None):
         return user.pk
-    from accounts.models import User
-
     return user.id if User.objects.filter(pk=user.id).exists() else None
 
 

@@ -1,13 +1,16 @@
 """System checks that name a missing or unsafe setting before the first request finds it."""
 
 import sqlite3
+from dataclasses import asdict
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.checks import Error, Tags, Warning, register
 from django.utils.module_loading import import_string
 
+from accounts import session_limits
 from accounts.conf import app_settings
+from accounts.models import SessionPolicy
 
 
 def _is_https(url):
@@ -56,11 +59,7 @@ def check_workos(app_configs=None, **kwargs):
         errors.append(
             Error("WORKOS_CLIENT_ID is set but WORKOS_API_KEY is not.", hint="Copy the API key (sk_...) from the WorkOS dashboard.", id="gatehouse.E003")
         )
-    from dataclasses import asdict
-
-    from accounts.session_policy import default, problems
-
-    for field, problem in problems(asdict(default())).items():
+    for field, problem in SessionPolicy.problems(asdict(session_limits.default())).items():
         errors.append(Error(f"GATEHOUSE_SESSION_POLICY {field}: {problem}", id="gatehouse.E015"))
     backend = app_settings.GATEHOUSE_PASSWORD_BACKEND
     if backend not in ("django", "workos"):

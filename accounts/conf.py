@@ -42,12 +42,12 @@ DEFAULTS = {
     "GATEHOUSE_TOKEN_COOKIES": False,
     "GATEHOUSE_ALLOWED_EMAIL_DOMAINS": [],
     "GATEHOUSE_PROVISIONING_ADAPTER": "accounts.adapter.DefaultAdapter",
-    "GATEHOUSE_ORGANIZATION_DOMAINS": "accounts.workos_auth.organization_verified_domains",
+    "GATEHOUSE_ORGANIZATION_DOMAINS": "accounts.signin.workos.organization_verified_domains",
     # () -> [(organization id, name)] offered where the admin asks for an organization ("": type it)
     "GATEHOUSE_ORGANIZATION_CHOICES": "",
     "GATEHOUSE_SIGNIN_STATE_MAX_AGE": 600,
     "GATEHOUSE_PASSWORD_BACKEND": "django",
-    "GATEHOUSE_SESSION_POLICY": {},  # over accounts.session_policy.Policy's defaults
+    "GATEHOUSE_SESSION_POLICY": {},  # over accounts.session_limits.Policy's defaults
     "GATEHOUSE_DEFAULT_ORGANIZATION_ID": "",
     "GATEHOUSE_OPEN_ORGANIZATION_FALLBACK": False,
     "GATEHOUSE_TOTP_ISSUER": "Gatehouse",

@@ -1,4 +1,4 @@
-"""The one verifier for JWTs that other parties sign: Google/Okta ID tokens (accounts.oidc) and
+"""The one verifier for JWTs that other parties sign: Google/Okta ID tokens (accounts.signin.oidc) and
 the access tokens AuthKit issues to Connect applications (standalone_connect.authentication).
 
 - Algorithms are pinned by the caller (RS256); `alg: none`, HMAC with a public key and anything

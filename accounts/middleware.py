@@ -4,9 +4,10 @@ policy ends it (idle too long, or past its absolute lifetime)."""
 from django.contrib import auth, messages
 from django.utils import timezone
 
-from accounts import session_policy
+from accounts import session_limits
 from accounts.models import AuthSession
-from accounts.sessions import BROWSER_SESSION_KEY, end_sessions, policy_error
+from accounts.sessions import end_sessions, policy_error
+from accounts.signin.flow import BROWSER_SESSION_KEY
 
 # Why a browser was signed out, in words, by the reason its sign-in was ended with.
 ENDED_BECAUSE = {
@@ -43,11 +44,11 @@ class BrowserSessionRevocationMiddleware:
             messages.info(request, ENDED_BECAUSE.get(reason, ENDED_ELSEWHERE))
             return
         now = timezone.now()
-        policy = session_policy.for_organization(row["organization_id"])
+        policy = session_limits.for_organization(row["organization_id"])
         lapsed = policy.lapsed(created_at=row["created_at"], last_seen_at=row["last_seen_at"], now=now)
         if lapsed:
             end_sessions(mine, reason=lapsed, user=request.user, request=request)
             auth.logout(request)
             messages.info(request, policy_error(lapsed, policy).message)
-        elif row["last_seen_at"] is None or now - row["last_seen_at"] > session_policy.SEEN_WRITE_INTERVAL:
+        elif row["last_seen_at"] is None or now - row["last_seen_at"] > session_limits.SEEN_WRITE_INTERVAL:
             mine.update(last_seen_at=now)

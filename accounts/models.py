@@ -2,9 +2,12 @@ import functools
 import secrets
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core.exceptions import ValidationError
 from django.db import connection, models
 from django.db.models.functions import Lower
 from django.utils import timezone
+
+from accounts.client import describe_device
 
 
 def returning(model):
@@ -208,13 +211,11 @@ class AuthSession(models.Model):
 
     @property
     def device(self):
-        from accounts.client import describe_device
-
         return describe_device(self.user_agent)
 
 
 class SessionPolicy(models.Model):
-    """How long the sign-ins of one WorkOS organization may last (accounts.session_policy).
+    """How long the sign-ins of one WorkOS organization may last (accounts.session_limits).
     People outside any organization with a policy get the default (GATEHOUSE_SESSION_POLICY)."""
 
     class Fallback(models.TextChoices):
@@ -240,12 +241,29 @@ class SessionPolicy(models.Model):
     def __str__(self):
         return f"Session policy of {self.organization_id}"
 
+    # What an administrator may set (inclusive).
+    LIMITS = {"idle_timeout_minutes": (5, 7 * 24 * 60), "absolute_lifetime_hours": (1, 90 * 24), "warning_minutes": (1, 60)}
+
+    @classmethod
+    def problems(cls, values):
+        """What is wrong with these policy values, by field (empty when they are sound)."""
+        errors = {}
+        for name, (low, high) in cls.LIMITS.items():
+            value = values.get(name)
+            if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+                errors[name] = f"Between {low} and {high}."
+        for name in ("sso_fallback", "password_fallback"):
+            if values.get(name) not in cls.Fallback.values:
+                errors[name] = "redirect or logout."
+        if not errors:
+            if values["warning_minutes"] >= values["idle_timeout_minutes"]:
+                errors["warning_minutes"] = "The warning must come before the idle timeout."
+            if values["idle_timeout_minutes"] > values["absolute_lifetime_hours"] * 60:
+                errors["idle_timeout_minutes"] = "The idle timeout cannot be longer than the absolute lifetime."
+        return errors
+
     def clean(self):
-        from django.core.exceptions import ValidationError
-
-        from accounts.session_policy import problems
-
-        errors = problems(self.__dict__)
+        errors = self.problems(self.__dict__)
         if not (self.organization_id or "").startswith("org_"):
             errors["organization_id"] = "Enter a WorkOS organization id (org_...)."
         if errors:
@@ -272,7 +290,7 @@ class SignInState(models.Model):
     next_url = models.CharField(max_length=2000, blank=True)
     extra = models.JSONField(default=dict, blank=True)
     # What parallel requests must not race on, each changed by one conditional UPDATE
-    # (accounts.signin_state): a pending step's tries spent, an MFA enrollment's lease, and a
+    # (accounts.signin.state): a pending step's tries spent, an MFA enrollment's lease, and a
     # device code's pacing (its interval in seconds and the earliest next poll).
     attempts = models.PositiveSmallIntegerField(default=0)
     busy_until = models.DateTimeField(null=True, blank=True)

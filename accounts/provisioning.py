@@ -1,4 +1,5 @@
-"""From a proven external identity (WorkOS user, WorkOS SSO profile, Google, Okta) to a Django user.
+"""From a proven external identity (WorkOS user, WorkOS SSO profile, Google, Okta) to a Django user;
+called by accounts.signin.flow only, inside the sign-in's transaction.
 
 The three cases of the unified callback live here:
 - known here (by WorkOS user id or by (provider, subject)): sign in, refreshing name and email;
@@ -12,41 +13,30 @@ writes nothing. Every link and every new account is audited in the transaction t
 """
 
 import logging
-from dataclasses import dataclass
 
 from django.contrib.auth.hashers import make_password
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from accounts import audit, policy
+from accounts import audit, login_rules
 from accounts.adapter import get_adapter
 from accounts.errors import SignInRefused
-from accounts.models import AuditEvent, Identity, User, normalize_email, returned, returning
+from accounts.models import AuditEvent, Identity, User, returned, returning
 
 log = logging.getLogger(__name__)
 
 
-@dataclass
-class ExternalIdentity:
-    provider: str  # an Identity.Provider value
-    subject: str
-    email: str
-    email_verified: bool
-    first_name: str = ""
-    last_name: str = ""
-    workos_user_id: str = ""
-    organization_id: str = ""
-    role: str = ""
-
-    def __post_init__(self):
-        self.email = normalize_email(self.email)
-        self.first_name = (self.first_name or "")[:150]
-        self.last_name = (self.last_name or "")[:150]
+def resolve(identity, *, rule=None):
+    """The Django user of a proven identity (an accounts.signin.identity.Identity), and whether it
+    was created: (user, created), or SignInRefused. Run inside the sign-in's transaction."""
+    if identity.workos_user_id:
+        return sign_in_workos_user(identity, rule=rule)
+    return sign_in_by_identity(identity, rule=rule)
 
 
 def _may_create(identity, rule):
     """A matching login rule decides; without one, the policy adapter does."""
-    allowed = policy.check_signup(rule, identity)
+    allowed = login_rules.check_signup(rule, identity)
     if allowed is None:
         if not get_adapter().may_provision(identity):
             raise SignInRefused("Accounts for this email address are not created automatically.", code="provisioning_not_allowed")
@@ -137,7 +127,7 @@ def _stamped_user(workos_user_id):
     return user
 
 
-def sign_in_workos_user(identity, *, organization_hint="", rule=None):
+def sign_in_workos_user(identity, *, rule=None):
     """Case 1 and 2 of the unified callback for an AuthKit user (identity.workos_user_id set)."""
     with transaction.atomic(savepoint=False):  # a refusal rolls the stamp back, with the caller's transaction
         user = _stamped_user(identity.workos_user_id)
@@ -147,8 +137,6 @@ def sign_in_workos_user(identity, *, organization_hint="", rule=None):
     existing = User.objects.filter(email=identity.email).first()
     if existing is None:
         _may_create(identity, rule)
-    if not identity.organization_id and organization_hint:
-        identity.organization_id = organization_hint
     try:
         with transaction.atomic():
             if existing is not None:
@@ -184,11 +172,11 @@ def sign_in_workos_user(identity, *, organization_hint="", rule=None):
     return user, created
 
 
-def sign_in_by_identity(identity, *, may_create, rule=None):
+def sign_in_by_identity(identity, *, rule=None):
     """SSO profiles, Google and Okta: find by (provider, subject), else by verified email.
 
-    With may_create False (Google/Okta) an unknown person is refused: those endpoints are for
-    existing users only.
+    With identity.may_create False (Google/Okta) an unknown person is refused: those endpoints
+    are for existing users only.
     """
     found = Identity.objects.filter(provider=identity.provider, subject=identity.subject).select_related("user").first()
     if found is not None:
@@ -198,7 +186,7 @@ def sign_in_by_identity(identity, *, may_create, rule=None):
     if not identity.email_verified:
         raise SignInRefused("The identity provider has not verified this email address.", code="email_not_verified")
     existing = User.objects.filter(email=identity.email).first()
-    if existing is None and not may_create:
+    if existing is None and not identity.may_create:
         raise SignInRefused("There is no account for this person. Ask an administrator to invite you.", code="account_not_found")
     if existing is None:
         _may_create(identity, rule)

@@ -1,100 +1,25 @@
-"""The lifecycle of a sign-in (an `AuthSession`): how one starts, refreshes and ends.
+"""The lifecycle of a sign-in (an `AuthSession`) after it started (accounts.signin.flow starts
+them): how one refreshes and ends.
 
-Every door calls these, and nothing else writes sessions:
-- start: `start_token_session` (JWT pair for an app) and `start_browser_session` (a Django
-  session), each audited and announced with Django's `user_logged_in`; a refused attempt is
-  `sign_in_failed` (audit + `user_login_failed`), so django-axes and friends can hook in;
 - refresh: `refresh` rotates our refresh token and, behind an AuthKit sign-in, the WorkOS one;
 - end: `end_sessions` is the one way a sign-in ends (logout, "end this one", "sign out
-  everywhere", admin actions, refresh-token reuse, WorkOS having ended it); `sign_out` is logout
-  for both the API and the browser; a password change or a deactivation ends a user's sign-ins
-  through the receiver at the bottom of this module.
+  everywhere", admin actions, refresh-token reuse, WorkOS having ended it, a password reset);
+  `sign_out` is logout for both the API and the browser; a password change or a deactivation
+  ends a user's sign-ins through the receiver at the bottom of this module.
 """
 
 import logging
 
-from django.contrib import auth
-from django.contrib.auth.models import update_last_login
-from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.db import transaction
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 from django.utils import timezone
 
-from accounts import audit, secretbox, session_policy, tokens, workos_auth
-from accounts.client import client_ip, user_agent
+from accounts import audit, session_limits, tokens, workos_sessions
 from accounts.errors import GatehouseError, TokenError
 from accounts.models import AuditEvent, AuthSession, User
 
 log = logging.getLogger(__name__)
-
-BROWSER_SESSION_KEY = "gatehouse_auth_session"  # the browser's AuthSession id, in its Django session
-BROWSER_WORKOS_SID_KEY = "gatehouse_workos_sid"  # the WorkOS session behind a browser sign-in
-
-
-def _client(request):
-    if request is None:
-        return {}
-    return {"user_agent": user_agent(request), "ip_address": client_ip(request)}
-
-
-# --- start -------------------------------------------------------------------------------------
-
-
-def start_token_session(user, *, method, request=None, workos_session_id="", workos_refresh_token="", organization_id="", role=""):
-    """Open an app sign-in for `user` and return its first token pair."""
-    # the sign-in and its audit event: both or neither, one commit (joined to the caller's
-    # transaction when there is one: the account's, in workos_auth.signed_in)
-    with transaction.atomic(savepoint=False):
-        return _start_token_session(user, method=method, request=request, workos_session_id=workos_session_id, workos_refresh_token=workos_refresh_token, organization_id=organization_id, role=role)
-
-
-def _start_token_session(user, *, method, request, workos_session_id, workos_refresh_token, organization_id, role):
-    session = AuthSession.objects.create(
-        user=user,
-        method=method,
-        last_seen_at=timezone.now(),
-        workos_session_id=workos_session_id or "",
-        workos_refresh_token=secretbox.seal(workos_refresh_token),
-        organization_id=organization_id or "",
-        role=role or "",
-        **_client(request),
-    )
-    audit.record(AuditEvent.Kind.SIGN_IN_SUCCEEDED, user=user, request=request, method=method)
-    user_logged_in.send(sender=user.__class__, request=request, user=user)
-    return tokens.mint(user, session)
-
-
-def start_browser_session(request, user, *, method, workos_session_id="", organization_id=""):
-    """Sign the browser in (Django session) and record it as an AuthSession, so that it is listed
-    and can be ended like an app sign-in; accounts.middleware signs the browser out once ended."""
-    auth.login(request, user, backend=getattr(user, "backend", None) or "django.contrib.auth.backends.ModelBackend")
-    session = AuthSession.objects.create(
-        user=user,
-        method=method,
-        channel=AuthSession.Channel.BROWSER,
-        last_seen_at=timezone.now(),
-        workos_session_id=workos_session_id or "",
-        organization_id=organization_id or "",
-        **_client(request),
-    )
-    request.session[BROWSER_SESSION_KEY] = session.id
-    absolute = session_policy.for_session(session).absolute
-    if absolute:
-        request.session.set_expiry(int(absolute.total_seconds()))  # the cookie does not outlive the policy
-    if workos_session_id:
-        request.session[BROWSER_WORKOS_SID_KEY] = workos_session_id
-    audit.record(AuditEvent.Kind.SIGN_IN_SUCCEEDED, user=user, request=request, method=method)
-    return session
-
-
-def sign_in_failed(request, *, email="", reason, method, signal=True):
-    """A refused sign-in: audited with its reason code, and announced with `user_login_failed`
-    (`signal=False` where Django's own `authenticate()` has announced it already)."""
-    email = email if isinstance(email, str) else ""
-    audit.record(AuditEvent.Kind.SIGN_IN_FAILED, email=email, request=request, reason=reason, method=method)
-    if signal:
-        user_login_failed.send(sender=__name__, credentials={"email": email, "method": method}, request=request)
 
 
 # --- refresh -----------------------------------------------------------------------------------
@@ -113,7 +38,7 @@ def refresh(raw):
             raise TokenError("This sign-in has ended. Sign in again.", code="session_revoked")
         if not session.user.is_active:
             raise TokenError("This account is disabled.", code="user_inactive")
-        policy = session_policy.for_session(session)
+        policy = session_limits.for_session(session)
         lapsed = policy.lapsed(created_at=session.created_at, last_seen_at=session.last_seen_at or session.last_refreshed_at, now=now)
         if not lapsed:
             use = tokens.mark_used(raw, claims, session.user_id)
@@ -146,7 +71,7 @@ def refresh(raw):
 
 def policy_error(lapsed, policy):
     """The TokenError for a sign-in the session policy has ended."""
-    if lapsed == session_policy.IDLE:
+    if lapsed == session_limits.IDLE:
         minutes = policy.idle_timeout_minutes
         return TokenError(f"You were signed out after {minutes} minutes without activity. Sign in again.", code=lapsed)
     return TokenError(f"Sign-ins last at most {policy.absolute_lifetime_hours} hours. Sign in again.", code=lapsed)
@@ -155,7 +80,7 @@ def policy_error(lapsed, policy):
 def _refresh_workos(session):
     if not (session.workos_refresh_token or session.workos_session_id):
         return
-    changed = workos_auth.refresh_workos_session(
+    changed = workos_sessions.refresh(
         workos_user_id=session.user.workos_user_id,
         workos_session_id=session.workos_session_id,
         sealed_refresh_token=session.workos_refresh_token,
@@ -179,7 +104,7 @@ def end_sessions(sessions, *, reason, user=None, request=None, revoke_workos=Tru
     )
     if revoke_workos:
         for sid in {sid for _pk, sid in active if sid}:
-            workos_auth.revoke_session(sid)
+            workos_sessions.revoke_session(sid)
     if ended and user is not None:
         audit.record(AuditEvent.Kind.SESSIONS_REVOKED, user=user, request=request, reason=reason, count=ended)
     return ended
@@ -196,11 +121,21 @@ def sign_out(request, *, user, session_id, workos_session_id="", return_to=None)
     audit.record(AuditEvent.Kind.LOGOUT, user=user, request=request)
     if not workos_session_id:
         return None
-    workos_auth.revoke_session(workos_session_id)
+    workos_sessions.revoke_session(workos_session_id)
     try:
-        return workos_auth.logout_url(workos_session_id, return_to=return_to)
+        return workos_sessions.logout_url(workos_session_id, return_to=return_to)
     except GatehouseError:
         return None
+
+
+def end_for_password_reset(workos_user, *, request=None):
+    """WorkOS set a new password for `workos_user`: every sign-in of theirs here ends."""
+    user = User.objects.filter(workos_user_id=workos_user.id).first()
+    ended = 0
+    if user is not None:
+        ended = end_sessions(AuthSession.objects.filter(user=user), reason="password_reset", user=user, request=request)
+    audit.record(AuditEvent.Kind.PASSWORD_RESET, user=user, email=workos_user.email, request=request, ended=ended)
+    return workos_user.email
 
 
 @receiver(post_save, sender=User, dispatch_uid="gatehouse-end-sign-ins-on-password-or-deactivation")
@@ -217,15 +152,3 @@ def _end_sign_ins_of_changed_user(sender, instance, created, update_fields=None,
         end_sessions(AuthSession.objects.filter(user=instance), reason="password_changed", revoke_workos=False)
     elif not instance.is_active and (update_fields is None or "is_active" in update_fields):
         end_sessions(AuthSession.objects.filter(user=instance), reason="user_deactivated", revoke_workos=False)
-
-
-def _update_last_login(sender, user, **kwargs):
-    """Django's own receiver, except for a sign-in that already wrote last_login with the query
-    that found or created the user (provisioning): then a second write would add nothing."""
-    if user.__dict__.pop("_last_login_stamped", False):
-        return
-    update_last_login(sender, user, **kwargs)
-
-
-user_logged_in.disconnect(dispatch_uid="update_last_login")
-user_logged_in.connect(_update_last_login, dispatch_uid="update_last_login")

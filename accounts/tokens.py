@@ -21,7 +21,7 @@ from rest_framework_simplejwt.state import token_backend
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.utils import datetime_from_epoch
 
-from accounts import jws, session_policy
+from accounts import jws, session_limits
 from accounts.errors import TokenError
 from accounts.models import AuthSession
 
@@ -68,7 +68,7 @@ def mint(user, session):
     refresh_exp = int((now + conf.REFRESH_TOKEN_LIFETIME).timestamp())
     # never past what the session policy allows: its absolute limit, or the idle timeout from now
     lifetime = conf.ACCESS_TOKEN_LIFETIME
-    policy = session_policy.for_session(session)
+    policy = session_limits.for_session(session)
     limit = policy.access_limit(created_at=session.created_at, now=now)
     if limit is not None:
         lifetime = max(min(lifetime, limit - now), timedelta(seconds=1))

@@ -33,6 +33,8 @@ from pathlib import Path
 
 import requests
 
+from bench.report import report
+
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench-results"
 ROTATE = Path(__file__).resolve().parent / "rotate.lua"
@@ -255,8 +257,6 @@ def main(argv=None):
     finally:
         stop(procs)
         shutil.rmtree(work, ignore_errors=True)
-    from bench.report import report
-
     report(results, RESULTS)
 
 

@@ -20,6 +20,12 @@ from rest_framework_simplejwt.tokens import AccessToken
 from accounts import tokens, workos_client
 from accounts.authentication import decode_access_token
 from accounts.models import AuthSession, User
+from accounts.signin import oidc
+from fake_idp import FakeOIDC
+from sso.models import Connection
+from sso.sync import sync_all
+from standalone_connect import service
+from standalone_connect.authentication import ConnectTokenAuthentication
 
 _TRANSACTION_CONTROL = ("BEGIN", "SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK", "COMMIT")
 
@@ -292,10 +298,6 @@ def password(samples=40):
 
 
 def jwks(emulator_url):
-    from accounts import oidc
-    from fake_idp import FakeOIDC
-    from standalone_connect.authentication import ConnectTokenAuthentication
-
     fake = FakeOIDC()
     out = {}
     try:
@@ -324,8 +326,6 @@ def jwks(emulator_url):
 
 
 def _connect_token(emulator_url):
-    from standalone_connect import service
-
     emulator = Emulator(emulator_url)
     emulator.post("seed", {"oauth_applications": [{"client_id": "client_bench", "client_secret": "s", "redirect_uris": ["http://127.0.0.1:9/cb"]}], "settings": {"connect_login_uri": "http://127.0.0.1:9/connect/login", "auto_login": "bench@example.com"}})
     user, _ = User.objects.get_or_create(email="bench-connect@example.com")
@@ -341,9 +341,6 @@ def sync(emulator, sizes):
     """The SSO sync against the emulator at two sizes: time, WorkOS requests and queries per
     1,000 connections should not grow with the count. Each size mirrors every connection anew
     (the bench organization's rows from earlier measurements are removed first)."""
-    from sso.models import Connection
-    from sso.sync import sync_all
-
     emulator.post("seed", {"organizations": [{"id": "org_01BENCHSYNC0000000000000", "name": "Bench"}]})
     seeded, out = 0, []
     for count in sizes:

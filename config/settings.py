@@ -232,7 +232,7 @@ GATEHOUSE_PROVISIONING_ADAPTER = env_str("GATEHOUSE_PROVISIONING_ADAPTER", "acco
 GATEHOUSE_SIGNIN_STATE_MAX_AGE = env_int("GATEHOUSE_SIGNIN_STATE_MAX_AGE", 600, minimum=30)
 GATEHOUSE_EXAMPLES_ENABLED = env_bool("GATEHOUSE_EXAMPLES_ENABLED", DEBUG)
 # The session policy of sign-ins outside any organization with its own (those are edited in the
-# admin): idle timeout, absolute lifetime, warning time. See accounts/session_policy.py.
+# admin): idle timeout, absolute lifetime, warning time. See accounts/session_limits.py.
 GATEHOUSE_SESSION_POLICY = {
     "enabled": env_bool("SESSION_POLICY_ENABLED", True),
     "idle_timeout_minutes": env_int("SESSION_IDLE_TIMEOUT_MINUTES", 30, minimum=1),

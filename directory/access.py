@@ -25,7 +25,7 @@ from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from accounts import audit, rowcache, workos_auth, workos_client
+from accounts import audit, rowcache, workos_client, workos_sessions
 from accounts.conf import app_settings
 from accounts.errors import GatehouseError
 from accounts.models import AuditEvent, AuthSession, User
@@ -83,7 +83,7 @@ def _revoke_workos_sessions(user, known_session_ids):
         except GatehouseError as exc:
             log.warning("Could not list WorkOS sessions of %s: %s (%s)", user.workos_user_id, exc.message, exc.code)
     for sid in sorted(sids):
-        workos_auth.revoke_session(sid)
+        workos_sessions.revoke_session(sid)
 
 
 def deprovision(user, *, trigger, organization_id="", detail=None):

@@ -1,12 +1,11 @@
 from django.core.checks import Error, register
 
 from accounts.conf import app_settings
+from directory.access import ACTIONS, DEFAULT_ACTIONS
 
 
 @register()
 def deprovisioning_setting(app_configs, **kwargs):
-    from directory.access import ACTIONS, DEFAULT_ACTIONS
-
     configured = app_settings.GATEHOUSE_DEPROVISIONING or {}
     if not isinstance(configured, dict):
         return [Error("GATEHOUSE_DEPROVISIONING must be a dict of trigger -> action.", id="directory.E001")]

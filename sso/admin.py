@@ -13,17 +13,15 @@ from django.urls import path
 from django.utils import timezone
 from django.utils.html import format_html
 
-from accounts import workos_client
+from accounts import audit, workos_client
 from accounts.conf import app_settings
 from accounts.errors import GatehouseError
+from accounts.models import AuditEvent
 from sso import sync
 from sso.models import Connection, Organization, WebhookEvent, bury
 
 
 def _audit_deleted(conn, user=None):
-    from accounts import audit
-    from accounts.models import AuditEvent
-
     audit.record(AuditEvent.Kind.SSO_CONNECTION_DELETED, user=user, connection=conn.workos_id, name=conn.name)
 
 

@@ -1,7 +1,7 @@
 """Which email domains an organization has proven it owns: the mirror when it knows the
 organization, WorkOS otherwise. Used to decide whether an SSO profile's email is verified."""
 
-from accounts.workos_auth import organization_verified_domains
+from accounts.signin.workos import organization_verified_domains
 from sso.models import Organization
 
 

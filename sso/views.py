@@ -10,13 +10,14 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts import ratelimit, workos_auth
+from accounts import ratelimit
 from accounts.api.base import PublicAPIView
 from accounts.api.serializers import AuthorizeResponseSerializer, ErrorSerializer, SSOAuthorizeQuerySerializer
 from accounts.api.throttles import AuthorizeIPThrottle
 from accounts.client import client_ip
 from accounts.errors import GatehouseError, InvalidSignInRequest
 from accounts.http import error_page, safe_next, throttled_page
+from accounts.signin import workos
 from sso import webhooks
 from sso.models import Connection, Organization
 
@@ -50,7 +51,7 @@ def _sso_url(*, email="", organization_id="", connection_id="", redirect_uri="",
     if not organization_id and not connection_id:
         organization_id = organization_for_email(email).workos_id
     _check_available(organization_id=organization_id, connection_id=connection_id)
-    return workos_auth.authorization_url(
+    return workos.authorization_url(
         flow="sso", redirect_uri=redirect_uri, next_url=next_url, organization_id=organization_id, connection_id=connection_id, login_hint=email, browser=browser
     )
 

@@ -19,8 +19,10 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from rest_framework import serializers
 
+from accounts import audit
 from accounts.conf import app_settings
 from accounts.errors import GatehouseError
+from accounts.models import AuditEvent
 from sso.mirror import connection_fields, organization_fields, store_domains
 from sso.models import Connection, Organization, Tombstone, WebhookEvent, bury
 
@@ -188,9 +190,6 @@ def process(event):
     except IntegrityError:
         return "duplicate"
     if outcome == "applied" and event["event"].startswith("connection."):
-        from accounts import audit
-        from accounts.models import AuditEvent
-
         kind = AuditEvent.Kind.SSO_CONNECTION_DELETED if event["event"] == "connection.deleted" else AuditEvent.Kind.SSO_CONNECTION_CHANGED
         audit.record(kind, reason=event["event"], connection=event["data"]["id"], event_id=event["id"])
     return outcome

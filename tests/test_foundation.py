@@ -416,14 +416,14 @@ def test_the_shipped_server_configuration_keeps_connections_alive(tmp_path):
 
 @pytest.mark.django_db
 def test_the_me_fast_path_renders_what_the_documented_serializer_renders(api):
-    from accounts import sessions
     from accounts.api.serializers import UserSerializer
     from accounts.api.views import me_body
     from accounts.authentication import TokenUser, decode_access_token
+    from accounts.signin import flow
 
     user = User.objects.create_user("fast@example.com", first_name="Ada", last_name="Byron")
     for org, role in (("", ""), ("org_1", "admin")):
-        pair = sessions.start_token_session(user, method="password", organization_id=org, role=role)
+        pair = flow.start_token_session(user, method="password", organization_id=org, role=role)
         token_user = TokenUser(decode_access_token(pair.access))
         answered = api.get("/api/auth/me", HTTP_AUTHORIZATION=f"Bearer {pair.access}").json()
         assert answered == me_body(token_user) == UserSerializer().to_representation(token_user)
@@ -449,8 +449,8 @@ def test_rows_a_statement_returns_read_as_the_orm_reads_them():
     from django.db import connection
     from django.utils import timezone
 
-    from accounts import signin_state
     from accounts.models import SignInState, User, returned, returning
+    from accounts.signin import state as signin_state
 
     User.objects.create_user("ret@example.com", first_name="Ré", workos_user_id="user_ret", last_login=timezone.now(), is_staff=True)
     signin_state.create(flow=SignInState.Flow.PENDING, redirect_uri="", next_url="/n", extra={"step": "mfa", "attempts": 2, "list": [1, None]})

@@ -2,8 +2,8 @@
 
 import pytest
 
-from accounts import workos_auth
 from accounts.models import AuditEvent, AuthSession, Identity, User
+from accounts.signin import workos
 from sso import sync
 from tests.conftest import SPA_CALLBACK
 from tests.helpers import follow_hosted_sign_in
@@ -12,7 +12,7 @@ pytestmark = pytest.mark.django_db
 
 
 def _sso_sign_in(api, *, connection, email):
-    url, _state = workos_auth.authorization_url(flow="sso", redirect_uri=SPA_CALLBACK, connection_id=connection)
+    url, _state = workos.authorization_url(flow="sso", redirect_uri=SPA_CALLBACK, connection_id=connection)
     back = follow_hosted_sign_in(url, email=email)
     return api.post("/api/auth/workos/callback", {"code": back["code"], "state": back["state"], "redirect_uri": SPA_CALLBACK}, format="json")
 

@@ -147,7 +147,7 @@ def fake(fake_server, settings):
     settings.GOOGLE_HOSTED_DOMAIN = ""
     fake_server.token_status = 200
     User.objects.create_user("fake@example.com")
-    from accounts.oidc import metadata_cache
+    from accounts.signin.oidc import metadata_cache
 
     metadata_cache.clear()  # keys as the provider publishes them now (a test may have rotated them)
     return fake_server
@@ -219,7 +219,7 @@ def test_provider_error_status_is_503(api, fake):
 
 
 def test_keys_are_fetched_once_per_cache_period(api, fake):
-    from accounts.oidc import metadata_cache
+    from accounts.signin.oidc import metadata_cache
 
     metadata_cache.clear()
     before = fake.jwks_fetches
@@ -252,7 +252,7 @@ def test_okta_with_client_secret_post(api, okta, settings):
 
 
 def test_a_rotated_key_without_kid_is_refetched_once(api, fake):
-    from accounts.oidc import metadata_cache
+    from accounts.signin.oidc import metadata_cache
 
     metadata_cache.clear()
     assert _attack(api, fake, fake.sign(fake.claims(), kid=None)).status_code == 200
@@ -269,7 +269,7 @@ def test_a_rotated_key_without_kid_is_refetched_once(api, fake):
 
 
 def test_an_unknown_kid_costs_at_most_one_fetch_per_cooldown(api, fake):
-    from accounts.oidc import metadata_cache
+    from accounts.signin.oidc import metadata_cache
 
     metadata_cache.clear()
     assert _attack(api, fake, fake.sign(fake.claims())).status_code == 200

@@ -75,14 +75,16 @@ def test_a_pending_invitation_admits(api, wos):
 
 def test_an_active_membership_admits(wos):
     """WorkOS usually places a member itself; when it does not, the membership is what admits."""
-    from accounts import workos_auth, workos_client
+    from accounts.signin import workos
+    from accounts.signin.identity import Identity
 
     _customers(wos)
     person = wos.add_user("member@example.com")
     wos.store.add_membership(person["id"], "org_MINE")
-    user = workos_client.client().user_management.get_user(person["id"])
-    assert workos_auth._organization_for_new_user(user, "org_MINE") == "org_MINE"
-    assert workos_auth._organization_for_new_user(user, "") == ""
+    member = Identity(provider="workos", subject=person["id"], email=person["email"], email_verified=True, workos_user_id=person["id"], organization_hint="org_MINE")
+    assert workos.organization_for_new_person(member) == "org_MINE"
+    member.organization_hint = ""
+    assert workos.organization_for_new_person(member) == ""
 
 
 def test_the_default_organization_admits_only_its_own(api, wos, settings):

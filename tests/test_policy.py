@@ -44,7 +44,7 @@ def test_rule_cross_field_validation(fields, field):
 
 
 def test_rules_match_by_priority_and_wildcards():
-    from accounts import policy
+    from accounts import login_rules as policy
 
     rule(pattern="*", method="password", priority=100)
     sso = rule(pattern="*.acme.test", method="sso", organization_id="org_A", priority=10)

@@ -317,8 +317,8 @@ def test_a_flood_of_sign_ins_evicts_nobody_elses(client, wos, settings):
     """States are pruned by age and capped per browser: strangers cannot push a sign-in out."""
     from django.test import Client
 
-    from accounts import signin_state
     from accounts.models import SignInState
+    from accounts.signin import state as signin_state
 
     victim = Client()
     victim_start = victim.get("/auth/workos/start")
@@ -602,10 +602,11 @@ def test_the_built_once_policy_is_the_one_django_csp_would_send_and_follows_sett
 
 @pytest.mark.django_db
 def test_refused_access_tokens_are_throttled_per_client_and_valid_ones_never_counted(api, settings):
-    from accounts import ratelimit, sessions
+    from accounts import ratelimit
+    from accounts.signin import flow
 
     settings.GATEHOUSE_RATE_LIMITS = {**settings.GATEHOUSE_RATE_LIMITS, "sign_in_ip": "3/d"}
-    pair = sessions.start_token_session(User.objects.create_user("limit@example.com"), method="password")
+    pair = flow.start_token_session(User.objects.create_user("limit@example.com"), method="password")
     for _ in range(5):
         assert api.get("/api/auth/me", HTTP_AUTHORIZATION=f"Bearer {pair.access}").status_code == 200
     assert ratelimit.count("sign_in_ip", "127.0.0.1") == 0

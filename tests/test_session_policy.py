@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework_simplejwt.utils import datetime_from_epoch
 
-from accounts import session_policy
+from accounts import session_limits as session_policy
 from accounts.models import AuditEvent, AuthSession, SessionPolicy, User
 from tests.conftest import SPA_CALLBACK
 from tests.helpers import follow_hosted_sign_in

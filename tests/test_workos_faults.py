@@ -8,9 +8,9 @@ import pytest
 import requests
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken
 
-from accounts import workos_auth
 from accounts.errors import GatehouseError
 from accounts.models import AuthSession, Identity, User
+from accounts.signin import workos
 from sso import sync
 from sso.admin import delete_in_workos
 from sso.models import Connection, Organization
@@ -52,7 +52,7 @@ def test_sso_token(api, wos, fault):
     wos.seed(organizations=[{"id": "org_F", "name": "F", "domains": ["f.test"]}], connections=[{"id": "conn_F", "name": "F", "organization": "org_F", "profiles": [{"email": "s@f.test"}]}])
 
     def attempt():
-        url, state = workos_auth.authorization_url(flow="sso", redirect_uri=SPA_CALLBACK, connection_id="conn_F")
+        url, state = workos.authorization_url(flow="sso", redirect_uri=SPA_CALLBACK, connection_id="conn_F")
         back = follow_hosted_sign_in(url, email="s@f.test")
         return api.post("/api/auth/workos/callback", {"code": back["code"], "state": back["state"]}, format="json")
 

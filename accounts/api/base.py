@@ -9,13 +9,13 @@ from rest_framework import permissions
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts import sessions
 from accounts.api import serializers as s
 from accounts.api.throttles import SignInIPThrottle
 from accounts.authentication import ACCESS_COOKIE, REFRESH_COOKIE
-from accounts.authkit_steps import StepRequired
 from accounts.conf import app_settings
 from accounts.errors import GatehouseError
+from accounts.signin import flow
+from accounts.signin.identity import StepRequired
 
 ERRORS = {
     400: OpenApiResponse(s.ErrorSerializer, description="Invalid request"),
@@ -54,7 +54,7 @@ class SignInView(PublicAPIView):
     def handle_exception(self, exc):
         if isinstance(exc, GatehouseError) and not isinstance(exc, StepRequired):
             data = self.request.data if isinstance(self.request.data, dict) else {}
-            sessions.sign_in_failed(self.request, email=data.get("email", ""), reason=exc.code, method=self.method)
+            flow.sign_in_failed(self.request, email=data.get("email", ""), reason=exc.code, method=self.method)
         return super().handle_exception(exc)
 
 
@@ -89,33 +89,19 @@ def pair_response(pair, body, *, access_key="access", refresh_key="refresh", in_
     return response
 
 
-def start_session(result, request):
-    """The token pair of a finished WorkOS sign-in (a workos_auth.SignInResult)."""
-    return sessions.start_token_session(
-        result.user,
-        method=result.method,
-        request=request,
-        workos_session_id=result.workos_session_id,
-        workos_refresh_token=result.workos_refresh_token,
-        organization_id=result.organization_id,
-        role=result.role,
-    )
-
-
-def sign_in_response(sign_in, request, *, in_body=False):
-    """Run a WorkOS sign-in (`sign_in(finish=...)`: a workos_auth or authkit_steps function with
-    its other arguments bound) so that its AuthSession and tokens are made in the sign-in's own
-    transaction, and answer with them and the user."""
-    result = sign_in(finish=lambda result: start_session(result, request))
-    return signin_response(result.started, result.user, created=result.created, in_body=in_body)
-
-
-def signin_response(pair, user, *, created=False, in_body=False):
-    """The answer to a sign-in that returns the user (the WorkOS callback, Google, Okta)."""
+def signed_in(request, proven, *, in_body=False, with_user=True):
+    """Finish an app sign-in (accounts.signin.flow, the token channel) and answer with its pair
+    and, `with_user`, the user; a step still to pass is the 403 that names it."""
+    signin = flow.complete(request, proven, flow.Channel.API)
+    if signin.pending is not None:
+        raise signin.pending.error()
+    if not with_user:
+        return pair_response(signin.pair, {}, in_body=in_body)
+    pair = signin.pair
     body = {
         "access_expires_at": pair.access_expires_at,
         "refresh_expires_at": pair.refresh_expires_at,
-        "user": s.UserSerializer(user, context={"session": pair.session}).data,
-        "created": created,
+        "user": s.UserSerializer(signin.user, context={"session": pair.session}).data,
+        "created": signin.created,
     }
     return pair_response(pair, body, access_key="access_token", refresh_key="refresh_token", in_body=in_body)

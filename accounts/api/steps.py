@@ -1,19 +1,19 @@
-"""The JSON API of AuthKit's sign-ins besides the redirect (accounts.authkit_steps): the steps a
-WorkOS sign-in may ask for, magic codes, password reset and a CLI's device code.
+"""The JSON API of AuthKit's sign-ins besides the redirect: the steps a WorkOS sign-in may ask for
+(accounts.signin.steps), magic codes, password reset and a CLI's device code
+(accounts.signin.authkit).
 
 Each finished sign-in answers like the unified callback (a JWT pair and the user); a step still
 to pass answers 403 with the step's code and `detail.pending_token`."""
 
-import functools
-
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.response import Response
 
-from accounts import authkit_steps
+from accounts import sessions
 from accounts.api import serializers as s
-from accounts.api.base import PublicAPIView, SignInView, errors, sign_in_response
+from accounts.api.base import PublicAPIView, SignInView, errors, signed_in
 from accounts.api.throttles import AuthorizeIPThrottle, EmailSendThrottle, PasswordAccountThrottle, PasswordIPThrottle, SignInIPThrottle
 from accounts.models import SignInMethod
+from accounts.signin import authkit, steps
 
 _STEP_403 = OpenApiResponse(
     s.ErrorSerializer,
@@ -42,7 +42,7 @@ class EmailVerificationStepView(_StepView):
     @extend_schema(operation_id="step_email_verification", request=s.CodeStepSerializer, responses=SIGNED_IN, summary="Finish a sign-in with the code WorkOS emailed")
     def post(self, request):
         data = _valid(s.CodeStepSerializer, request)
-        return sign_in_response(functools.partial(authkit_steps.verify_email, data["pending_token"], data["code"], request=request), request)
+        return signed_in(request, steps.verify_email(data["pending_token"], data["code"], request=request))
 
 
 class MfaEnrollView(_StepView):
@@ -55,14 +55,14 @@ class MfaEnrollView(_StepView):
     )
     def post(self, request):
         data = _valid(s.StepSerializer, request)
-        return Response(authkit_steps.enroll_totp(data["pending_token"]))
+        return Response(steps.enroll_totp(data["pending_token"]))
 
 
 class MfaStepView(_StepView):
     @extend_schema(operation_id="step_mfa", request=s.MfaStepSerializer, responses=SIGNED_IN, summary="Finish a sign-in with a code from the authenticator app")
     def post(self, request):
         data = _valid(s.MfaStepSerializer, request)
-        return sign_in_response(functools.partial(authkit_steps.verify_totp, data["pending_token"], data["code"], factor_id=data.get("factor_id", ""), request=request), request)
+        return signed_in(request, steps.verify_totp(data["pending_token"], data["code"], factor_id=data.get("factor_id", ""), request=request))
 
 
 class OrganizationStepView(_StepView):
@@ -71,7 +71,7 @@ class OrganizationStepView(_StepView):
     @extend_schema(operation_id="step_organization", request=s.OrganizationStepSerializer, responses=SIGNED_IN, summary="Finish a sign-in by choosing the organization")
     def post(self, request):
         data = _valid(s.OrganizationStepSerializer, request)
-        return sign_in_response(functools.partial(authkit_steps.choose_organization, data["pending_token"], data["organization_id"], request=request), request)
+        return signed_in(request, steps.choose_organization(data["pending_token"], data["organization_id"], request=request))
 
 
 class MagicCodeView(PublicAPIView):
@@ -85,7 +85,7 @@ class MagicCodeView(PublicAPIView):
         description="The answer is the same whether or not the address has an account. 403 `method_not_allowed` when the domain's login rule requires another method.",
     )
     def post(self, request):
-        authkit_steps.send_magic_code(_valid(s.EmailSerializer, request)["email"], request=request)
+        authkit.send_magic_code(_valid(s.EmailSerializer, request)["email"], request=request)
         return Response({"message": _SENT}, status=202)
 
 
@@ -96,7 +96,7 @@ class MagicCodeVerifyView(SignInView):
     @extend_schema(operation_id="magic_code_verify", request=s.MagicCodeVerifySerializer, responses=SIGNED_IN, summary="Sign in with the emailed code")
     def post(self, request):
         data = _valid(s.MagicCodeVerifySerializer, request)
-        return sign_in_response(functools.partial(authkit_steps.verify_magic_code, data["email"], data["code"], request=request), request)
+        return signed_in(request, authkit.verify_magic_code(data["email"], data["code"], request=request))
 
 
 class PasswordResetView(PublicAPIView):
@@ -110,7 +110,7 @@ class PasswordResetView(PublicAPIView):
         description="The answer is the same whether or not the address has an account.",
     )
     def post(self, request):
-        authkit_steps.send_password_reset(_valid(s.EmailSerializer, request)["email"])
+        authkit.send_password_reset(_valid(s.EmailSerializer, request)["email"])
         return Response({"message": _SENT}, status=202)
 
 
@@ -126,7 +126,7 @@ class PasswordResetConfirmView(PublicAPIView):
     )
     def post(self, request):
         data = _valid(s.PasswordResetConfirmSerializer, request)
-        authkit_steps.confirm_password_reset(data["token"], data["new_password"], request=request)
+        sessions.end_for_password_reset(authkit.confirm_password_reset(data["token"], data["new_password"]), request=request)
         return Response({"message": "Your password was changed. Sign in with the new one."})
 
 
@@ -141,7 +141,7 @@ class DeviceStartView(PublicAPIView):
         description="Show `user_code` and `verification_uri` (or `verification_uri_complete`) to the person, then poll `/api/auth/device/token` every `interval` seconds.",
     )
     def post(self, request):
-        return Response(authkit_steps.start_device())
+        return Response(authkit.start_device())
 
 
 class DeviceTokenView(SignInView):
@@ -166,7 +166,7 @@ class DeviceTokenView(SignInView):
     def post(self, request):
         data = _valid(s.DeviceTokenSerializer, request)
         # a CLI keeps no cookies: the tokens are in the body whatever GATEHOUSE_TOKEN_COOKIES says
-        return sign_in_response(functools.partial(authkit_steps.poll_device, data["device_code"], request=request), request, in_body=True)
+        return signed_in(request, authkit.poll_device(data["device_code"], request=request), in_body=True)
 
     def handle_exception(self, exc):
         if getattr(exc, "code", "") in ("authorization_pending", "slow_down"):

@@ -1,11 +1,11 @@
-"""The JSON API. Views translate HTTP to service calls (accounts.sessions, workos_auth, oidc,
-provisioning); errors are mapped once in api/errors.py, shared plumbing is in api/base.py."""
+"""The JSON API. Views translate HTTP to calls of a sign-in provider (accounts.signin.*), of
+accounts.signin.flow (which finishes every sign-in) and of accounts.sessions; errors are mapped
+once in api/errors.py, shared plumbing is in api/base.py."""
 
 import functools
 
 import orjson
 from django.conf import settings
-from django.contrib.auth.hashers import make_password
 from django.http import HttpResponse
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions
@@ -13,18 +13,18 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_simplejwt.utils import datetime_from_epoch
 
-from accounts import authkit_steps, oidc, policy, ratelimit, sessions, tokens, workos_auth
+from accounts import ratelimit, sessions, tokens
 from accounts.api import serializers as s
-from accounts.api.base import ERRORS, PublicAPIView, SignInView, clear_token_cookies, errors, pair_response, sign_in_response, signin_response, start_session
+from accounts.api.base import ERRORS, PublicAPIView, SignInView, clear_token_cookies, errors, pair_response, signed_in
 from accounts.api.permissions import SignInActive
 from accounts.api.throttles import AuthorizeIPThrottle, PasswordAccountThrottle, PasswordIPThrottle
 from accounts.authentication import REFRESH_COOKIE, AccessTokenAuthentication, enforce_csrf
 from accounts.client import client_ip
 from accounts.conf import app_settings
-from accounts.errors import GatehouseError, SignInRefused, TokenError
+from accounts.errors import GatehouseError, TokenError
 from accounts.http import throttled_message
-from accounts.models import AuthSession, SignInMethod, User, normalize_email
-from accounts.provisioning import sign_in_by_identity
+from accounts.models import AuthSession, SignInMethod
+from accounts.signin import oidc, password, workos
 
 
 class WorkOSAuthorizeView(PublicAPIView):
@@ -39,7 +39,7 @@ class WorkOSAuthorizeView(PublicAPIView):
     def get(self, request):
         query = s.AuthorizeQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        url, state = workos_auth.authorization_url(**query.validated_data)
+        url, state = workos.authorization_url(**query.validated_data)
         return Response({"authorization_url": url, "state": state})
 
 
@@ -58,8 +58,7 @@ class WorkOSCallbackView(SignInView):
         body = s.CallbackSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
-        exchange = functools.partial(
-            workos_auth.complete,
+        proven = workos.exchange_code(
             code=data.get("code"),
             state=data.get("state") or None,
             redirect_uri=data.get("redirect_uri") or None,
@@ -68,7 +67,7 @@ class WorkOSCallbackView(SignInView):
             error_description=data.get("error_description") or None,
             request=request,
         )
-        return sign_in_response(exchange, request)
+        return signed_in(request, proven)
 
 
 class PasswordTokenView(SignInView):
@@ -88,23 +87,8 @@ class PasswordTokenView(SignInView):
     def post(self, request):
         body = s.PasswordLoginSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        email = normalize_email(body.validated_data["email"])
-        password = body.validated_data["password"]
-        if authkit_steps.password_backend(email) == "workos":
-            result = authkit_steps.password_sign_in(email, password, request=request, finish=lambda result: start_session(result, request))
-            return pair_response(result.started, {})
-        policy.check_method(email, SignInMethod.PASSWORD)  # by domain: reveals no account
-        user = User.objects.filter(email=email).first()
-        if user is None or not user.has_usable_password():
-            make_password(password)  # same work as a real check: no timing tell for unknown emails
-            ok = False
-        else:
-            ok = user.check_password(password)
-        if not ok:
-            raise TokenError("Email or password is incorrect.", code="invalid_credentials")
-        if not user.is_active:
-            raise SignInRefused("This account is disabled. Contact your administrator.", code="user_inactive")
-        return pair_response(sessions.start_token_session(user, method=SignInMethod.PASSWORD, request=request), {})
+        data = body.validated_data
+        return signed_in(request, password.authenticate(data["email"], data["password"], request=request), with_user=False)
 
 
 class RefreshView(PublicAPIView):
@@ -253,9 +237,7 @@ class _OIDCCodeView(SignInView):
             code_verifier=data.get("code_verifier", ""),
             nonce=data.get("nonce", ""),
         )
-        policy.check_method(identity.email, self.provider)
-        user, _created = sign_in_by_identity(identity, may_create=False)
-        return signin_response(sessions.start_token_session(user, method=self.provider, request=request), user)
+        return signed_in(request, identity)
 
 
 _OIDC_SCHEMA = dict(

@@ -9,22 +9,20 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts import authkit_steps, policy, ratelimit, sessions, workos_auth, workos_client
+from accounts import login_rules, ratelimit, sessions, workos_client
 from accounts.client import client_ip
 from accounts.conf import app_settings
 from accounts.errors import GatehouseError
 from accounts.http import error_page, rate_limited, safe_next, throttled_page
 from accounts.models import AuthSession, SignInMethod, SignInState
-from accounts.web import steps
+from accounts.signin import authkit, flow, password, workos
+from accounts.web.steps import finish
 
 log = logging.getLogger(__name__)
 
 
-class _EmailAuthenticationForm(AuthenticationForm):
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["username"].label = "Email"
-        self.fields["username"].widget.attrs.update({"type": "email", "autocomplete": "email"})
+# What the page says to a wrong local password: Django's own words, as its login form has them.
+_INVALID_LOGIN = AuthenticationForm.error_messages["invalid_login"] % {"username": "email address"}
 
 
 def _route(request, rule, email, next_url):
@@ -49,9 +47,9 @@ def _choices(rule, email):
     """What the password page offers besides the password, as the login rule allows."""
     workos = workos_client.is_configured()
     return {
-        "offer_code": workos and policy.admits(rule, SignInMethod.MAGIC_CODE),
+        "offer_code": workos and login_rules.admits(rule, SignInMethod.MAGIC_CODE),
         "offer_workos": workos and rule is None,
-        "offer_reset": workos and authkit_steps.password_backend(email) == "workos",
+        "offer_reset": workos and authkit.password_backend(email) == "workos",
     }
 
 
@@ -60,7 +58,7 @@ def _send_code(request, email, context):
     if limited is not None:
         return throttled_page(request, limited, template="accounts/login.html", context=context)
     try:
-        authkit_steps.send_magic_code(email, request=request)
+        authkit.send_magic_code(email, request=request)
     except GatehouseError as exc:
         context.update(step="elsewhere" if exc.code == "method_not_allowed" else "email", error=exc.message)
         return render(request, "accounts/login.html", context, status=exc.status if exc.status < 500 else 503)
@@ -68,20 +66,24 @@ def _send_code(request, email, context):
     return render(request, "accounts/login.html", context)
 
 
-def _workos_sign_in(request, email, context):
-    """A magic code or a WorkOS-held password, checked by WorkOS: a session, a step, or the form again."""
+def _sign_in(request, email, context):
+    """A password (ours or WorkOS's) or an emailed code: a session, a step, or the form again."""
     if context["step"] == "code":
-        attempt = lambda finish: authkit_steps.verify_magic_code(email, request.POST.get("code", ""), request=request, browser=request, next_url=context["next"], finish=finish)  # noqa: E731
+        attempt = lambda: authkit.verify_magic_code(email, request.POST.get("code", ""), request=request, browser=request, next_url=context["next"])  # noqa: E731
     else:
-        attempt = lambda finish: authkit_steps.password_sign_in(email, request.POST.get("password", ""), request=request, browser=request, next_url=context["next"], finish=finish)  # noqa: E731
+        attempt = lambda: password.authenticate(email, request.POST.get("password", ""), request=request, browser=request, next_url=context["next"])  # noqa: E731
+    local = context["step"] == "password" and authkit.password_backend(email) == "django"
 
     def failed(exc):
-        if exc.code == "method_not_allowed":
+        if exc.code in ("method_not_allowed", "organization_not_allowed", "connection_not_allowed"):
             context["step"] = "elsewhere"
+        if local and exc.code in ("invalid_credentials", "user_inactive"):
+            context["error"] = _INVALID_LOGIN
+            return render(request, "accounts/login.html", context, status=400)
         context["error"] = exc.message
         return render(request, "accounts/login.html", context, status=exc.status if exc.status < 500 else 503)
 
-    return steps.run(request, attempt, failed=failed)
+    return finish(request, attempt, failed=failed, email=email, method=SignInMethod.PASSWORD if local else "workos")
 
 
 @never_cache
@@ -98,7 +100,7 @@ def login_page(request):
     if "@" not in email or not email.isprintable():
         context["error"] = "Enter your email address."
         return render(request, "accounts/login.html", context, status=400)
-    rule = policy.rule_for(email)
+    rule = login_rules.rule_for(email)
     context.update(_choices(rule, email), rule=rule)
     action = request.POST.get("action", "")
     if action == "send_code" or ("password" not in request.POST and "code" not in request.POST):
@@ -116,22 +118,7 @@ def login_page(request):
     limited = ratelimit.check_password_attempt(request, email)
     if limited is not None:
         return throttled_page(request, limited, template="accounts/login.html", context=context)
-    if context["step"] == "code" or authkit_steps.password_backend(email) == "workos":
-        return _workos_sign_in(request, email, context)
-    try:
-        policy.check_method(email, SignInMethod.PASSWORD)
-    except GatehouseError as exc:
-        sessions.sign_in_failed(request, email=email, reason=exc.code, method=SignInMethod.PASSWORD)
-        context.update(step="elsewhere", rule=rule, error=exc.message)
-        return render(request, "accounts/login.html", context, status=403)
-    form = _EmailAuthenticationForm(request, data={"username": email, "password": request.POST.get("password", "")})
-    if form.is_valid():
-        sessions.start_browser_session(request, form.get_user(), method=SignInMethod.PASSWORD)
-        return redirect(next_url)
-    # authenticate() has sent user_login_failed already
-    sessions.sign_in_failed(request, email=email, reason="invalid_credentials", method=SignInMethod.PASSWORD, signal=False)
-    context["error"] = " ".join(form.non_field_errors()) or "Enter your email and password."
-    return render(request, "accounts/login.html", context, status=400)
+    return _sign_in(request, email, context)
 
 
 def admin_login(request):
@@ -148,7 +135,7 @@ def workos_start(request):
     next_url = safe_next(request, request.GET.get("next"))
     flow = SignInState.Flow.SSO if request.GET.get("flow") == "sso" else SignInState.Flow.AUTHKIT
     try:
-        url, _state = workos_auth.authorization_url(
+        url, _state = workos.authorization_url(
             flow=flow,
             redirect_uri=app_settings.WORKOS_REDIRECT_URI,
             next_url=next_url,
@@ -166,18 +153,17 @@ def workos_start(request):
 @require_GET
 @rate_limited("sign_in_ip")
 def workos_callback(request):
-    def exchange(finish):
-        return workos_auth.complete(
+    def exchange():
+        return workos.exchange_code(
             code=request.GET.get("code"),
             state=request.GET.get("state") or "",
             error=request.GET.get("error"),
             error_description=request.GET.get("error_description"),
             request=request,
-            browser=True,
-            finish=finish,
+            browser=request,
         )
 
-    return steps.run(request, exchange, failed=lambda exc: error_page(request, exc))
+    return finish(request, exchange, failed=lambda exc: error_page(request, exc))
 
 
 @never_cache
@@ -188,8 +174,8 @@ def logout_view(request):
         url = sessions.sign_out(
             request,
             user=request.user,
-            session_id=request.session.get(sessions.BROWSER_SESSION_KEY),
-            workos_session_id=request.session.get(sessions.BROWSER_WORKOS_SID_KEY, ""),
+            session_id=request.session.get(flow.BROWSER_SESSION_KEY),
+            workos_session_id=request.session.get(flow.BROWSER_WORKOS_SID_KEY, ""),
             return_to=request.build_absolute_uri(reverse("home")),
         )
     auth.logout(request)
@@ -218,5 +204,5 @@ def sessions_page(request):
     return render(
         request,
         "accounts/sessions.html",
-        {"sessions": mine.filter(revoked_at__isnull=True), "current": request.session.get(sessions.BROWSER_SESSION_KEY)},
+        {"sessions": mine.filter(revoked_at__isnull=True), "current": request.session.get(flow.BROWSER_SESSION_KEY)},
     )

@@ -1,4 +1,4 @@
-"""Session policy: how long a sign-in may last, idle and in total, per WorkOS organization.
+"""Session limits (the session policy): how long a sign-in may last, idle and in total, per WorkOS organization.
 
 A sign-in (`AuthSession`) follows the policy of its organization (a `SessionPolicy` row, edited
 in the admin) or the default (`GATEHOUSE_SESSION_POLICY`). Every sign-in and refresh answer
@@ -25,9 +25,6 @@ from accounts.rowcache import cached_table
 IDLE = "session_idle_timeout"
 EXPIRED = "session_expired"
 SEEN_WRITE_INTERVAL = timedelta(seconds=60)
-# What an administrator may set (inclusive).
-LIMITS = {"idle_timeout_minutes": (5, 7 * 24 * 60), "absolute_lifetime_hours": (1, 90 * 24), "warning_minutes": (1, 60)}
-FALLBACKS = {SessionPolicy.Fallback.REDIRECT, SessionPolicy.Fallback.LOGOUT}
 # Sign-ins a client may renew by sending the person through the identity provider again.
 _PASSWORD_LIKE = {SignInMethod.PASSWORD, SignInMethod.WORKOS_PASSWORD, SignInMethod.MAGIC_CODE}
 
@@ -79,24 +76,6 @@ class Policy:
 
 
 _FIELDS = [f.name for f in fields(Policy)]
-
-
-def problems(values):
-    """What is wrong with these policy values, by field (empty when they are sound)."""
-    errors = {}
-    for name, (low, high) in LIMITS.items():
-        value = values.get(name)
-        if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
-            errors[name] = f"Between {low} and {high}."
-    for name in ("sso_fallback", "password_fallback"):
-        if values.get(name) not in FALLBACKS:
-            errors[name] = "redirect or logout."
-    if not errors:
-        if values["warning_minutes"] >= values["idle_timeout_minutes"]:
-            errors["warning_minutes"] = "The warning must come before the idle timeout."
-        if values["idle_timeout_minutes"] > values["absolute_lifetime_hours"] * 60:
-            errors["idle_timeout_minutes"] = "The idle timeout cannot be longer than the absolute lifetime."
-    return errors
 
 
 def default():

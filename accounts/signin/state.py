@@ -175,6 +175,14 @@ def discard(state):
     SignInState.objects.filter(id=state.id).delete()
 
 
+def discard_value(value):
+    """Burn the state a client sent back with an error: it has served its round trip."""
+    try:
+        consume(value)
+    except InvalidSignInRequest:
+        pass
+
+
 def prune(*, binding=""):
     """Drop states older than the maximum age, and a browser's oldest beyond its cap."""
     cutoff = timezone.now() - timedelta(seconds=app_settings.GATEHOUSE_SIGNIN_STATE_MAX_AGE)

@@ -17,7 +17,7 @@ from django.core.signals import setting_changed
 from accounts import jwks
 from accounts.conf import app_settings
 from accounts.errors import InvalidSignInRequest, NotConfigured, ProviderError, ProviderUnavailable, SignInRefused
-from accounts.provisioning import ExternalIdentity
+from accounts.signin.identity import Identity
 
 log = logging.getLogger(__name__)
 
@@ -206,7 +206,7 @@ def verify_id_token(config, meta, id_token, *, nonce=""):
 
 
 def authenticate(name, *, code, redirect_uri, code_verifier="", nonce=""):
-    """Exchange a Google/Okta code and return the verified ExternalIdentity."""
+    """Exchange a Google/Okta code and return the verified Identity (existing users only)."""
     config = provider_config(name)
     if redirect_uri not in config.allowed_redirect_uris:
         raise InvalidSignInRequest("redirect_uri is not one of this server's allowed redirect URIs for this provider.", code="redirect_uri_not_allowed")
@@ -218,11 +218,13 @@ def authenticate(name, *, code, redirect_uri, code_verifier="", nonce=""):
         raise SignInRefused(f"{config.name.title()} has not verified this email address.", code="email_not_verified")
     if config.hosted_domain and (claims.get("hd") or "").lower() != config.hosted_domain:
         raise SignInRefused("This Google account is not part of the allowed Workspace domain.", code="domain_not_allowed")
-    return ExternalIdentity(
+    return Identity(
         provider=name,
         subject=str(claims["sub"]),
         email=email,
         email_verified=True,
+        method=name,
         first_name=claims.get("given_name") or "",
         last_name=claims.get("family_name") or "",
+        may_create=False,  # these endpoints sign in people who have an account; they never create one
     )

@@ -1,0 +1,161 @@
+"""AuthKit's ways in besides the redirect: emailed one-time codes, WorkOS-held passwords and a
+CLI's device code (RFC 8628), each an Identity or a Pending step (accounts.signin.workos); and
+password reset for WorkOS-held passwords."""
+
+import logging
+import time
+
+from accounts import login_rules, secretbox, workos_client
+from accounts.conf import app_settings
+from accounts.errors import GatehouseError, InvalidSignInRequest, ProviderError
+from accounts.models import SignInMethod, SignInState, normalize_email
+from accounts.signin import state as signin_state
+from accounts.signin import workos
+from accounts.signin.steps import one_time_code
+
+log = logging.getLogger(__name__)
+
+
+# --- emailed codes -----------------------------------------------------------------------------
+
+
+def send_magic_code(email, *, request):
+    """Email a one-time code. The answer is the same whether or not the address has an account;
+    only a login rule (by domain) that forbids codes is said."""
+    email = normalize_email(email)
+    login_rules.check_method(email, SignInMethod.MAGIC_CODE)
+    wos = workos_client.one_shot_client()
+    try:
+        workos_client.call("send the code", wos.user_management.create_magic_auth, email=email, **workos.client_kwargs(request))
+    except ProviderError as exc:
+        if exc.status >= 500:
+            raise
+        log.info("WorkOS sent no magic code to an address (%s)", exc.code)
+
+
+def verify_magic_code(email, code, *, request, browser=None, next_url=""):
+    email = normalize_email(email)
+    login_rules.check_method(email, SignInMethod.MAGIC_CODE)
+    return workos.authenticate(
+        "authenticate_with_magic_auth", method=SignInMethod.MAGIC_CODE, request=request, browser=browser, next_url=next_url, action="check the code", code=one_time_code(code), email=email
+    )
+
+
+# --- passwords held by WorkOS -------------------------------------------------------------------
+
+
+def password_backend(email):
+    """Where this email's password is checked: "django" or "workos" (its login rule, else the setting)."""
+    rule = login_rules.rule_for(email)
+    if rule is not None and rule.method == SignInMethod.WORKOS_PASSWORD:
+        return "workos"
+    if rule is not None and rule.method == SignInMethod.PASSWORD:
+        return "django"
+    return app_settings.GATEHOUSE_PASSWORD_BACKEND
+
+
+def password_sign_in(email, password, *, request, browser=None, next_url=""):
+    """Email + password checked by WorkOS. Unknown email and wrong password answer alike."""
+    email = normalize_email(email)
+    login_rules.check_method(email, SignInMethod.WORKOS_PASSWORD)
+    try:
+        return workos.authenticate(
+            "authenticate_with_password", method=SignInMethod.WORKOS_PASSWORD, request=request, browser=browser, next_url=next_url, action="check the password", email=email, password=password
+        )
+    except ProviderError as exc:
+        if exc.status >= 500 or exc.code not in ("invalid_credentials", "user_not_found", "invalid_grant"):
+            raise
+        raise GatehouseError("Email or password is incorrect.", code="invalid_credentials", status=401) from None
+
+
+def send_password_reset(email):
+    """Ask WorkOS to email a reset link; the same answer whether or not the address is known."""
+    email = normalize_email(email)
+    wos = workos_client.one_shot_client()
+    try:
+        workos_client.call("send the reset email", wos.user_management.reset_password, email=email)
+    except ProviderError as exc:
+        if exc.status >= 500:
+            raise
+        log.info("WorkOS sent no password reset email (%s)", exc.code)
+
+
+def confirm_password_reset(token, new_password):
+    """Set the new password at WorkOS; the WorkOS user whose password it was (their sign-ins here
+    end: accounts.sessions.end_for_password_reset)."""
+    wos = workos_client.one_shot_client()
+    try:
+        answer = workos_client.call("reset the password", wos.user_management.confirm_password_reset, token=token, new_password=new_password)
+    except ProviderError as exc:
+        if exc.status >= 500:
+            raise
+        reasons = [str(e.get("code") if isinstance(e, dict) else getattr(e, "code", e)) for e in getattr(exc.__cause__, "errors", None) or []]
+        weak = any("password" in r and "token" not in r for r in reasons)
+        raise InvalidSignInRequest(
+            exc.message if weak else "This reset link is invalid, expired or already used. Ask for a new one.",
+            code="password_too_weak" if weak else "password_reset_invalid",
+            detail={"reasons": reasons} if reasons else None,
+        ) from None
+    return answer.user
+
+
+# --- device authorization (RFC 8628) ------------------------------------------------------------
+
+
+def start_device():
+    """Start a CLI's sign-in: WorkOS's device code stays here, the CLI polls with our handle."""
+    wos = workos_client.one_shot_client()
+    device = workos_client.call("start the device sign-in", wos.user_management.create_device, client_id=app_settings.WORKOS_CLIENT_ID)
+    interval = max(int(device.interval or 5), 1)
+    extra = {"device_code": secretbox.seal(device.device_code), "expires": time.time() + int(device.expires_in)}
+    handle = signin_state.create(flow=SignInState.Flow.DEVICE, redirect_uri="", extra=extra, interval=interval)
+    return {
+        "device_code": handle,
+        "user_code": device.user_code,
+        "verification_uri": device.verification_uri,
+        "verification_uri_complete": device.verification_uri_complete,
+        "expires_in": min(int(device.expires_in), app_settings.GATEHOUSE_SIGNIN_STATE_MAX_AGE),
+        "interval": interval,
+    }
+
+
+def _device_error(code, message, state=None, *, end=False, interval=None):
+    if end and state is not None:
+        signin_state.discard(state)
+    detail = {"interval": interval or state.interval} if state is not None and not end else None
+    return GatehouseError(message, code=code, status=400, detail=detail)
+
+
+def _slow_down(state):
+    interval = signin_state.slow_down(state)
+    return _device_error("slow_down", f"Poll at most every {interval} seconds.", state, interval=interval)
+
+
+def poll_device(handle, *, request):
+    """One poll of the CLI: authorization_pending, slow_down, expired_token or access_denied
+    (RFC 8628 3.5), or the Identity of the person who signed in."""
+    try:
+        state = signin_state.load(handle, flow=SignInState.Flow.DEVICE, what="device_code")
+    except InvalidSignInRequest as exc:
+        if exc.code == "device_code_expired":
+            raise _device_error("expired_token", "The sign-in took too long. Start again.") from None
+        raise
+    extra = state.extra
+    if time.time() > extra["expires"]:
+        raise _device_error("expired_token", "The sign-in took too long. Start again.", state, end=True)
+    # Claimed atomically: of parallel polls within one interval, one reaches WorkOS.
+    if not signin_state.take_poll(state):
+        raise _slow_down(state)
+    try:
+        proven = workos.authenticate("authenticate_with_device_code", method=SignInMethod.DEVICE, request=request, action="finish the device sign-in", device_code=secretbox.unseal(extra["device_code"]))
+    except ProviderError as exc:
+        if exc.code == "authorization_pending":
+            raise _device_error("authorization_pending", "The person has not finished signing in yet.", state) from None
+        if exc.code == "slow_down":
+            raise _slow_down(state) from None
+        if exc.code in ("expired_token", "access_denied", "invalid_grant"):
+            message = "The sign-in was refused on the other device." if exc.code == "access_denied" else "The sign-in took too long. Start again."
+            raise _device_error("access_denied" if exc.code == "access_denied" else "expired_token", message, state, end=True) from None
+        raise
+    signin_state.discard(state)
+    return proven

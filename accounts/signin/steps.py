@@ -1,0 +1,159 @@
+"""Resuming a pending WorkOS sign-in: the step's input in, an Identity or the next Pending out.
+
+A pending sign-in (accounts.signin.workos made it) allows MAX_ATTEMPTS tries, spent before WorkOS
+is asked so that parallel requests share them; an MFA enrollment is one request at a time."""
+
+from accounts import secretbox, workos_client
+from accounts.conf import app_settings
+from accounts.errors import GatehouseError, InvalidSignInRequest, ProviderError, ProviderUnavailable
+from accounts.models import SignInState
+from accounts.signin import state as signin_state
+from accounts.signin import workos
+
+MAX_ATTEMPTS = 5
+# Answers that end a pending sign-in: starting again is the only way on.
+FINAL_CODES = {"invalid_pending_authentication_token", "one_time_code_too_many_attempts", "one_time_code_expired", "invalid_grant", "sign_in_expired"}
+# The steps whose input is a code someone could guess.
+CODE_STEPS = {"email_verification_required", "mfa_enrollment", "mfa_challenge"}
+
+
+def pending(handle, *, browser=None):
+    """The pending sign-in a `pending_token` names (for pages that show the current step)."""
+    return signin_state.load(handle, flow=SignInState.Flow.PENDING, browser=browser)
+
+
+def _continue(state, grant, *, request, browser, **kwargs):
+    extra = state.extra
+    # The try is spent before WorkOS is asked: parallel requests with one pending_token get at
+    # most MAX_ATTEMPTS answers from WorkOS between them.
+    spent = signin_state.take_attempt(state, MAX_ATTEMPTS)
+    if spent is None:
+        signin_state.discard(state)
+        raise ProviderError("This sign-in can no longer be finished. Start again.", code="sign_in_expired", status=400)
+    try:
+        proven = workos.authenticate(
+            grant,
+            method=extra["method"],
+            request=request,
+            browser=browser,
+            organization_hint=extra["organization_hint"],
+            next_url=state.next_url,
+            action="finish the sign-in",
+            pending_authentication_token=secretbox.unseal(extra["token"]),
+            **kwargs,
+        )
+    except ProviderUnavailable:
+        signin_state.give_back_attempt(state)  # WorkOS failed or is busy: the same step may be tried again
+        raise
+    except ProviderError as exc:
+        if exc.code in FINAL_CODES or spent >= MAX_ATTEMPTS:
+            signin_state.discard(state)
+            raise ProviderError("This sign-in can no longer be finished. Start again.", code=exc.code if exc.code in FINAL_CODES else "sign_in_expired", status=400) from None
+        if exc.code == "invalid_one_time_code":
+            left = MAX_ATTEMPTS - spent
+            raise ProviderError(f"That code is not right. {left} {'try' if left == 1 else 'tries'} left.", code=exc.code, status=400, detail={"attempts_left": left}) from None
+        raise
+    except GatehouseError:
+        signin_state.discard(state)
+        raise
+    signin_state.discard(state)  # WorkOS took the step: a next step has its own pending token
+    return proven
+
+
+def _expect(state, *steps):
+    if state.extra.get("step") not in steps:
+        raise InvalidSignInRequest(f"This sign-in is waiting for another step ({state.extra.get('step')}).", code="wrong_step", detail={"step": state.extra.get("step")})
+
+
+def one_time_code(value):
+    code = "".join(str(value or "").split())
+    if not code.isdigit() or len(code) > 10:
+        raise InvalidSignInRequest("Enter the code: digits only.", code="invalid_one_time_code")
+    return code
+
+
+def verify_email(handle, code, *, request, browser=None):
+    state = pending(handle, browser=browser)
+    _expect(state, "email_verification_required")
+    return _continue(state, "authenticate_with_email_verification", request=request, browser=browser, code=one_time_code(code))
+
+
+def enroll_totp(handle, *, browser=None):
+    """Create the person's first TOTP factor. Returns what their authenticator app needs (the QR
+    code, the secret, the otpauth URI): shown this once. Asking again replaces the factor.
+
+    One enrollment at a time per pending sign-in (a lease on its row): two holders of one
+    pending_token racing would otherwise leave two factors, and the one that did not finish the
+    sign-in would keep working on later ones."""
+    state = pending(handle, browser=browser)
+    _expect(state, "mfa_enrollment")
+    held = signin_state.lease(state, 2 * app_settings.WORKOS_REQUEST_TIMEOUT + 5)
+    if held is None:
+        raise InvalidSignInRequest("The authenticator is being set up by another request. Try again in a moment.", code="step_in_progress", status=409)
+    try:
+        return _enroll(held)
+    finally:
+        signin_state.release(held)
+
+
+def _enroll(state):
+    extra = state.extra
+    mfa = workos_client.one_shot_client().multi_factor_auth
+    if extra.get("factor_id"):  # an enrollment never confirmed: replace it, never add a second
+        try:
+            workos_client.call("remove the unconfirmed factor", mfa.delete_factor, extra["factor_id"], expect_result=False)
+        except ProviderError as exc:
+            if exc.status != 404:
+                raise
+        del extra["factor_id"]
+        extra.pop("challenge_id", None)
+    enrolled = workos_client.call(
+        "enroll the authenticator",
+        mfa.create_user_auth_factor,
+        extra["user_id"],
+        type="totp",
+        totp_issuer=app_settings.GATEHOUSE_TOTP_ISSUER,
+        totp_user=extra["email"] or None,
+    )
+    factor = enrolled.authentication_factor
+    extra.update(factor_id=factor.id, challenge_id=enrolled.authentication_challenge.id)
+    return {"factor_id": factor.id, "qr_code": factor.totp.qr_code, "secret": factor.totp.secret, "uri": factor.totp.uri}
+
+
+def verify_totp(handle, code, *, factor_id="", request, browser=None):
+    state = pending(handle, browser=browser)
+    _expect(state, "mfa_challenge", "mfa_enrollment")
+    code, extra = one_time_code(code), state.extra
+    if extra["step"] == "mfa_enrollment":
+        if not extra.get("challenge_id"):
+            raise InvalidSignInRequest("Set up the authenticator first.", code="mfa_enrollment_required")
+    else:
+        factors = [f["id"] for f in extra["factors"] if f["type"] == "totp"]
+        factor_id = factor_id or (factors[0] if factors else "")
+        if factor_id not in factors:
+            raise InvalidSignInRequest("factor_id is not one of this sign-in's factors.", code="factor_not_offered")
+        if extra.get("factor_id") != factor_id or not extra.get("challenge_id"):
+            mfa = workos_client.one_shot_client().multi_factor_auth
+            challenge = workos_client.call("challenge the authenticator", mfa.challenge_factor, factor_id)
+            extra.update(factor_id=factor_id, challenge_id=challenge.id)
+            signin_state.save(state)
+    return _continue(state, "authenticate_with_totp", request=request, browser=browser, code=code, authentication_challenge_id=extra["challenge_id"])
+
+
+def choose_organization(handle, organization_id, *, request, browser=None):
+    state = pending(handle, browser=browser)
+    _expect(state, "organization_selection_required")
+    if organization_id not in {o["id"] for o in state.extra["organizations"]}:
+        raise InvalidSignInRequest("organization_id is not one of the organizations offered.", code="organization_not_offered")
+    return _continue(state, "authenticate_with_organization_selection", request=request, browser=browser, organization_id=organization_id)
+
+
+def resume(handle, step, values, *, request, browser=None):
+    """The `step` a pending sign-in waits for, with the input `values` (a form) offers for it:
+    an Identity or the next Pending."""
+    code = values.get("code", "")
+    if step == "email_verification_required":
+        return verify_email(handle, code, request=request, browser=browser)
+    if step in ("mfa_enrollment", "mfa_challenge"):
+        return verify_totp(handle, code, factor_id=values.get("factor_id", ""), request=request, browser=browser)
+    return choose_organization(handle, values.get("organization_id", ""), request=request, browser=browser)
