@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 def refresh(raw):
     """Rotate a refresh token: a new pair, or TokenError. Behind an AuthKit sign-in the WorkOS
     refresh token rotates too, so a sign-in WorkOS has ended stops refreshing here."""
-    claims = tokens.decode(raw, expected_type="refresh")
+    claims = tokens.read_refresh(raw)
     now = timezone.now()
     with transaction.atomic():
         session = AuthSession.objects.select_for_update().filter(id=claims["sess"]).select_related("user").first()

@@ -1,4 +1,6 @@
-"""Gatehouse's JWT pairs (simplejwt's format and settings): minting, marking a refresh token used, decoding.
+"""Gatehouse's JWT pairs (simplejwt's format and settings), in one place: `mint` makes a pair,
+`verify_access` checks an access token (the hot path: HS256 with a prepared key, no database),
+`read_refresh` checks a refresh token before rotation, `verify` is the full check of either.
 
 - Every pair belongs to an `AuthSession` (claim `sess`); the WorkOS session id rides as `sid`,
   plus `org_id`, `role` and `amr` (how the user signed in), so that an access token describes its
@@ -9,12 +11,18 @@
 What a sign-in is, and when it starts, refreshes and ends, is accounts.sessions's business.
 """
 
+import functools
+import hmac
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
+import jwt
+from django.core.signals import setting_changed
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from rest_framework_simplejwt import models as simplejwt_models
 from rest_framework_simplejwt import settings as simplejwt_settings
 from rest_framework_simplejwt.exceptions import TokenBackendError
 from rest_framework_simplejwt.state import token_backend
@@ -89,7 +97,12 @@ def mint(user, session):
     )
 
 
-def decode(raw, *, expected_type=None):
+def read_refresh(raw):
+    """The claims of a valid refresh token (rotation then decides whether it is still unused)."""
+    return _decode(raw, expected_type="refresh")
+
+
+def _decode(raw, *, expected_type=None):
     """Verify signature, expiry, issuer and audience, and the token type; return the claims.
 
     `expected_type` None accepts either an access or a refresh token.
@@ -146,9 +159,119 @@ def session_is_active(session_id):
 
 def verify(raw):
     """Full check of an access or refresh token, session revocation included (not the hot path)."""
-    claims = decode(raw)
+    claims = _decode(raw)
     if claims[_jwt().TOKEN_TYPE_CLAIM] == "refresh" and BlacklistedToken.objects.filter(token__jti=claims[_jwt().JTI_CLAIM]).exists():
         raise TokenError("This refresh token was already used.", code="token_blacklisted")
     if not session_is_active(claims["sess"]):
         raise TokenError("This sign-in has ended.", code="session_revoked")
     return claims
+
+
+# --- access tokens: verified from the token alone --------------------------------------------
+
+
+class TokenUser(simplejwt_models.TokenUser):
+    """The signed-in user as the access token describes them: simplejwt's stateless user (no
+    groups, no permissions, no saving), with an integer id like User.pk's and our claims by name."""
+
+    def __init__(self, claims):
+        self.token = self.claims = claims
+        self.id = self.pk = int(claims[_jwt().USER_ID_CLAIM])
+
+    email = property(lambda self: self.claims.get("email", ""))
+    first_name = property(lambda self: self.claims.get("first_name", ""))
+    last_name = property(lambda self: self.claims.get("last_name", ""))
+    session_id = property(lambda self: self.claims.get("sess"))
+    workos_session_id = property(lambda self: self.claims.get("sid"))
+    organization_id = property(lambda self: self.claims.get("org_id"))
+    role = property(lambda self: self.claims.get("role"))
+    auth_method = property(lambda self: self.claims.get("amr"))
+
+    def __str__(self):
+        return self.email
+
+    def get_username(self):
+        return self.email
+
+
+@functools.lru_cache(maxsize=32)
+def _our_header(segment):
+    """Is this exactly our header, {"alg": "HS256"} and at most "typ"? (Every token of ours has
+    the same few bytes here: each is decoded once per process.)"""
+    try:
+        header = jws.json_object(jws.b64decode(segment))
+    except (jws.Invalid, ValueError):
+        return False
+    return header.get("alg") == "HS256" and set(header) <= {"alg", "typ"}
+
+
+def _verify_hs256(raw, mac):
+    """An HS256 token of ours: exactly our header, our signature, our issuer and audience. The
+    cheapest checks first; the signature before the payload is even decoded. The signature must
+    be spelled exactly as we spell it, so one token has one string (and one cache entry); the
+    header and payload need no character check: the signature covers them byte for byte."""
+    header, payload, signature = raw.split(".")  # ValueError unless exactly three segments
+    if not _our_header(header):
+        raise jws.Invalid
+    signing_input = raw[: len(header) + 1 + len(payload)].encode()  # header.payload, as signed
+    if not hmac.compare_digest(jws.hs256_signature(signing_input, mac), signature.encode()):
+        raise jws.Invalid
+    claims = jws.json_object(jws.b64decode(payload))
+    if token_backend.issuer is not None and claims.get("iss") != token_backend.issuer:
+        raise jws.Invalid
+    audience = token_backend.audience
+    if audience is not None and claims.get("aud") != audience and not (isinstance(claims.get("aud"), list) and audience in claims["aud"]):
+        raise jws.Invalid
+    if "exp" not in claims:
+        raise jws.Invalid
+    return claims
+
+
+@functools.lru_cache(maxsize=4096)
+def _verified_claims(raw):
+    """Signature, issuer and audience of one token string, checked once per process.
+
+    The result depends only on the exact string (a changed byte is another cache key); expiry
+    and not-before are time-dependent and checked on every use by `verify_access`.
+    """
+    mac = jws.hs256_mac()
+    if mac is not None:
+        return _verify_hs256(raw, mac)
+    return jwt.decode(
+        raw,
+        token_backend.get_verifying_key(raw),
+        algorithms=[token_backend.algorithm],
+        audience=token_backend.audience,
+        issuer=token_backend.issuer,
+        options={"verify_aud": token_backend.audience is not None, "verify_exp": False, "verify_nbf": False, "require": ["exp"]},
+    )
+
+
+def _forget_keys(**kwargs):
+    _verified_claims.cache_clear()
+    _our_header.cache_clear()
+
+
+setting_changed.connect(_forget_keys)
+
+
+def verify_access(raw):
+    """Claims of a valid, unexpired Gatehouse access token (the hot path: no database, the
+    signature checked once per token string per process), or TokenError."""
+    try:
+        claims = dict(_verified_claims(raw))  # a copy: the cached claims are shared
+    except (jws.Invalid, ValueError, TypeError, jwt.PyJWTError, TokenBackendError):  # ValueError: bad base64 or JSON
+        raise TokenError("The access token is invalid or expired.", code="token_invalid") from None
+    conf = _jwt()
+    leeway = conf.LEEWAY.total_seconds() if hasattr(conf.LEEWAY, "total_seconds") else conf.LEEWAY
+    now = time.time()
+    exp, nbf = claims["exp"], claims.get("nbf", 0)
+    if not _is_number(exp) or not _is_number(nbf) or exp + leeway < now or nbf - leeway > now:
+        raise TokenError("The access token is invalid or expired.", code="token_invalid")
+    if claims.get(conf.TOKEN_TYPE_CLAIM) != "access" or not claims.get("sess") or not str(claims.get(conf.USER_ID_CLAIM, "")).isdigit():
+        raise TokenError("This is not a Gatehouse access token.", code="token_invalid")
+    return claims
+
+
+def _is_number(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool)

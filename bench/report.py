@@ -26,7 +26,7 @@ def targets(results):
         return paired_ratio(http, f"shipped|{tokens}|{a}", f"shipped|{tokens}|{b}")
 
     verify = inproc["verification_us"]
-    speedup = verify["simplejwt AccessToken(...)"] / verify["Gatehouse decode_access_token"]
+    speedup = verify["simplejwt AccessToken(...)"] / verify["Gatehouse verify_access"]
     existing, new = inproc["callback"]["existing user"], inproc["callback"]["new user"]
     small, large = inproc["sync"][0], inproc["sync"][-1]
     growth = (large["seconds"] / large["connections"]) / (small["seconds"] / small["connections"])

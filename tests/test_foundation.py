@@ -418,8 +418,9 @@ def test_the_shipped_server_configuration_keeps_connections_alive(tmp_path):
 def test_the_me_fast_path_renders_what_the_documented_serializer_renders(api):
     from accounts.api.serializers import UserSerializer
     from accounts.api.views import me_body
-    from accounts.authentication import TokenUser, decode_access_token
     from accounts.signin import flow
+    from accounts.tokens import TokenUser
+    from accounts.tokens import verify_access as decode_access_token
 
     user = User.objects.create_user("fast@example.com", first_name="Ada", last_name="Byron")
     for org, role in (("", ""), ("org_1", "admin")):
