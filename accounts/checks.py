@@ -11,6 +11,7 @@ from django.utils.module_loading import import_string
 from accounts import session_limits
 from accounts.conf import app_settings
 from accounts.models import SessionPolicy
+from workos_integration.conf import app_settings as workos_settings
 
 
 def _is_https(url):
@@ -50,7 +51,7 @@ def check_secret_key(app_configs=None, **kwargs):
 @register()
 def check_workos(app_configs=None, **kwargs):
     errors = []
-    api_key, client_id = app_settings.WORKOS_API_KEY, app_settings.WORKOS_CLIENT_ID
+    api_key, client_id = workos_settings.WORKOS_API_KEY, workos_settings.WORKOS_CLIENT_ID
     if api_key and not client_id:
         errors.append(
             Error("WORKOS_API_KEY is set but WORKOS_CLIENT_ID is not.", hint="Copy the client id (client_...) from the WorkOS dashboard.", id="gatehouse.E002")
@@ -86,10 +87,10 @@ def check_workos(app_configs=None, **kwargs):
         for name, uri in uris:
             if uri and not _is_https(uri) and not _is_loopback(uri):
                 errors.append(Error(f"{name} contains a non-https URL ({uri}) while DEBUG is false.", hint="Authorization codes must only travel over https.", id="gatehouse.E005"))
-        base = app_settings.WORKOS_BASE_URL
+        base = workos_settings.WORKOS_BASE_URL
         if base and not _is_https(base) and not _is_loopback(base):
             errors.append(Error(f"WORKOS_BASE_URL ({base}) is not https while DEBUG is false.", hint="API keys would travel in clear text.", id="gatehouse.E006"))
-        if api_key and not app_settings.WORKOS_WEBHOOK_SECRET:
+        if api_key and not workos_settings.WORKOS_WEBHOOK_SECRET:
             errors.append(Warning("WORKOS_WEBHOOK_SECRET is not set: /webhooks/workos will refuse every event.", id="gatehouse.W001"))
     return errors
 

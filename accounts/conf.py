@@ -1,4 +1,5 @@
-"""The `accounts` app's settings and their defaults.
+"""The `accounts` app's settings and their defaults (each app has its own conf.py: sso,
+directory, standalone_connect and workos_integration own theirs).
 
 Read from Django settings each time they are used (so `override_settings` and a changed setting
 take effect at once), with a default when the project does not set one: another Django project
@@ -9,18 +10,11 @@ environment in config/settings.py, where each is documented.
 from django.conf import settings
 
 DEFAULTS = {
-    # WorkOS
-    "WORKOS_API_KEY": "",
-    "WORKOS_CLIENT_ID": "",
-    "WORKOS_BASE_URL": "https://api.workos.com",
+    # WorkOS sign-in (how to reach WorkOS: workos_integration.conf)
     "WORKOS_REDIRECT_URI": "",
     "WORKOS_ALLOWED_REDIRECT_URIS": [],
-    "WORKOS_WEBHOOK_SECRET": "",
-    "WORKOS_REQUEST_TIMEOUT": 10,
-    "WORKOS_MAX_RETRIES": 2,
     "WORKOS_LOGOUT_RETURN_TO": "",
     "WORKOS_ALLOWED_LOGOUT_RETURN_TOS": [],
-    "WORKOS_DASHBOARD_URL": "https://dashboard.workos.com",
     # Google and Okta
     "GOOGLE_CLIENT_ID": "",
     "GOOGLE_CLIENT_SECRET": "",
@@ -53,8 +47,6 @@ DEFAULTS = {
     "GATEHOUSE_TOTP_ISSUER": "Gatehouse",
     "GATEHOUSE_TRUSTED_PROXY_COUNT": 0,
     "GATEHOUSE_TRUSTED_PROXIES": [],
-    # trigger -> action when WorkOS removes someone, over directory.access.DEFAULT_ACTIONS
-    "GATEHOUSE_DEPROVISIONING": {},
     # Per scope; a project's dict is merged over these (a scope set to None is not limited).
     "GATEHOUSE_RATE_LIMITS": {"password_ip": "20/m", "password_account": "5/m", "authorize_ip": "60/m", "sign_in_ip": "120/m", "email_send": "5/10m"},
 }

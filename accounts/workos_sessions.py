@@ -5,9 +5,10 @@ sign-in) and directory deprovisioning; it knows nothing of our own sessions."""
 import logging
 from dataclasses import dataclass
 
-from accounts import jws, secretbox, workos_client
+from accounts import jws, secretbox
 from accounts.conf import app_settings
 from accounts.errors import ProviderError
+from workos_integration import client as workos_client
 
 log = logging.getLogger(__name__)
 

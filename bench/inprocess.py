@@ -17,7 +17,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework_simplejwt.tokens import AccessToken
 
-from accounts import tokens, workos_client
+from accounts import tokens
 from accounts.models import AuthSession, User
 from accounts.signin import oidc
 from fake_idp import FakeOIDC
@@ -25,6 +25,7 @@ from sso.models import Connection
 from sso.sync import sync_all
 from standalone_connect import service
 from standalone_connect.authentication import ConnectTokenAuthentication
+from workos_integration import client as workos_client
 
 _TRANSACTION_CONTROL = ("BEGIN", "SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK", "COMMIT")
 

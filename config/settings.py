@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "accounts",
+    "workos_integration",
     "sso",
     "directory",
     "standalone_connect",

@@ -30,6 +30,7 @@ urlpatterns = [
     path("examples/spa/callback/<slug:provider>", examples.spa, name="example-spa-provider-callback"),
     path("", include("accounts.urls")),
     path("", include("sso.urls")),
+    path("", include("workos_integration.urls")),
     path("", include("standalone_connect.urls")),
 ]
 

@@ -25,12 +25,14 @@ from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from accounts import audit, rowcache, workos_client, workos_sessions
+from accounts import audit, rowcache, workos_sessions
 from accounts.conf import app_settings
 from accounts.errors import GatehouseError
 from accounts.models import AuditEvent, AuthSession, User
 from accounts.sessions import end_sessions
+from directory.conf import app_settings as directory_settings
 from directory.models import DirectoryUser, Membership, RoleMapping
+from workos_integration import client as workos_client
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +47,7 @@ DEFAULT_ACTIONS = {
 
 
 def action_for(trigger):
-    return {**DEFAULT_ACTIONS, **(app_settings.GATEHOUSE_DEPROVISIONING or {})}[trigger]
+    return {**DEFAULT_ACTIONS, **(directory_settings.GATEHOUSE_DEPROVISIONING or {})}[trigger]
 
 
 # --- who a directory user is here -------------------------------------------------------------

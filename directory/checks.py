@@ -1,7 +1,7 @@
 from django.core.checks import Error, register
 
-from accounts.conf import app_settings
 from directory.access import ACTIONS, DEFAULT_ACTIONS
+from directory.conf import app_settings
 
 
 @register()

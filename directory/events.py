@@ -1,7 +1,7 @@
 """Directory Sync (`dsync.*`), organization membership and `user.deleted` events: the mirror
 updated, then access and groups brought in line (directory.access).
 
-Registered with the one event pipeline (sso.webhooks.process), so an event applies once whether
+Registered with the one event pipeline (workos_integration.events.process), so an event applies once whether
 it came as a webhook or from the Events API (catch_up_events). Out-of-order deliveries never
 overwrite newer data, and a deleted object's tombstone keeps a late event from reviving it.
 """
@@ -13,8 +13,8 @@ from accounts.models import User
 from directory import access
 from directory.mirror import directory_fields, group_fields, membership_fields, user_fields
 from directory.models import Directory, DirectoryGroup, DirectoryUser, Membership
-from sso.models import bury
-from sso.webhooks import AwareDateTime, register, upsert
+from workos_integration.events import AwareDateTime, register, upsert
+from workos_integration.models import bury
 
 ID = r"^[A-Za-z0-9_]{1,64}$"
 

@@ -2,7 +2,7 @@
 their JSON shape, to the mirror's fields: one mapping for the sync (SDK objects via `to_dict()`)
 and the events (validated data)."""
 
-from sso.mirror import when
+from workos_integration.mirror import when
 
 
 def _times(data):

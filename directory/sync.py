@@ -3,7 +3,7 @@ users (100 a page, upserted 1,000 at a time), then what WorkOS no longer lists i
 directory user who became inactive, or is gone, loses access (directory.access), as with the
 events.
 
-As for SSO connections (sso.sync): a run that fails part way removes nothing, and only rows not
+As for every mirror (workos_integration.mirror): a run that fails part way removes nothing, and only rows not
 stamped since the run started are removed, so a concurrent run or event is never undone.
 """
 
@@ -12,11 +12,11 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.utils import timezone
 
-from accounts import workos_client
 from directory.events import apply_directory_user
 from directory.mirror import directory_fields, group_fields, user_fields
 from directory.models import Directory, DirectoryGroup, DirectoryUser
-from sso.sync import PAGE_SIZE, Counts, _batches, _remove_unseen, _upsert
+from workos_integration import client as workos_client
+from workos_integration.mirror import PAGE_SIZE, Counts, batches, remove_unseen, upsert_rows
 
 
 @dataclass
@@ -26,10 +26,7 @@ class DirectorySyncReport:
     users: Counts = field(default_factory=Counts)
 
     def __str__(self):
-        return "; ".join(
-            f"{name}: {c.created} created, {c.updated} updated, {c.unchanged} unchanged, {c.removed} removed"
-            for name, c in (("directories", self.directories), ("groups", self.groups), ("users", self.users))
-        )
+        return "; ".join(f"{name}: {c}" for name, c in (("directories", self.directories), ("groups", self.groups), ("users", self.users)))
 
 
 def _rows(items, fields, started):
@@ -38,9 +35,9 @@ def _rows(items, fields, started):
 
 def _sync_users(wos, directory, started, report, seen):
     listing = workos_client.call("list directory users", wos.directory_sync.list_users, directory=directory, limit=PAGE_SIZE)
-    for batch in workos_client.read_ahead(_batches(workos_client.paged(listing, "list directory users"))):
+    for batch in workos_client.read_ahead(batches(workos_client.paged(listing, "list directory users"))):
         ids = [u.id for u in batch]
-        before = {workos_id: row["state"] for workos_id, row in _upsert(DirectoryUser, _rows(batch, user_fields, started), report.users, seen).items()}
+        before = {workos_id: row["state"] for workos_id, row in upsert_rows(DirectoryUser, _rows(batch, user_fields, started), report.users, seen).items()}
         people = {p.workos_id: p for p in DirectoryUser.objects.filter(workos_id__in=ids)}
         groups = dict(DirectoryGroup.objects.filter(workos_id__in={g.id for u in batch for g in (u.groups or [])}).values_list("workos_id", "pk"))
         through = DirectoryUser.groups.through
@@ -73,14 +70,14 @@ def sync_directories():
     wos = workos_client.client()
     seen = {"directories": set(), "groups": set(), "users": set()}
     listing = workos_client.call("list directories", wos.directory_sync.list_directories, limit=PAGE_SIZE)
-    for batch in _batches(workos_client.paged(listing, "list directories")):
-        _upsert(Directory, _rows(batch, directory_fields, started), report.directories, seen["directories"])
+    for batch in batches(workos_client.paged(listing, "list directories")):
+        upsert_rows(Directory, _rows(batch, directory_fields, started), report.directories, seen["directories"])
     for directory in sorted(seen["directories"]):
         listing = workos_client.call("list directory groups", wos.directory_sync.list_groups, directory=directory, limit=PAGE_SIZE)
-        for batch in _batches(workos_client.paged(listing, "list directory groups")):
-            _upsert(DirectoryGroup, _rows(batch, group_fields, started), report.groups, seen["groups"])
+        for batch in batches(workos_client.paged(listing, "list directory groups")):
+            upsert_rows(DirectoryGroup, _rows(batch, group_fields, started), report.groups, seen["groups"])
         _sync_users(wos, directory, started, report, seen["users"])
     report.users.removed = _remove_gone_users(started, seen["users"])
-    report.groups.removed = _remove_unseen(DirectoryGroup, started, seen["groups"])
-    report.directories.removed = _remove_unseen(Directory, started, seen["directories"])
+    report.groups.removed = remove_unseen(DirectoryGroup, started, seen["groups"])
+    report.directories.removed = remove_unseen(Directory, started, seen["directories"])
     return report

@@ -13,12 +13,14 @@ from django.urls import path
 from django.utils import timezone
 from django.utils.html import format_html
 
-from accounts import audit, workos_client
-from accounts.conf import app_settings
+from accounts import audit
 from accounts.errors import GatehouseError
 from accounts.models import AuditEvent
 from sso import sync
-from sso.models import Connection, Organization, WebhookEvent, bury
+from sso.conf import app_settings
+from sso.models import Connection, Organization
+from workos_integration import client as workos_client
+from workos_integration.models import bury
 
 
 def _audit_deleted(conn, user=None):
@@ -153,10 +155,3 @@ class ConnectionAdmin(ReadOnlyMirrorAdmin):
         if not request.user.has_perm("sso.delete_connection"):
             raise PermissionDenied
         return self._confirm_and_delete(request, list(queryset))
-
-
-@admin.register(WebhookEvent)
-class WebhookEventAdmin(ReadOnlyMirrorAdmin):
-    list_display = ("event", "event_id", "received_at")
-    list_filter = ("event",)
-    search_fields = ("event_id",)

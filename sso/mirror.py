@@ -2,15 +2,8 @@
 mapping both the sync (SDK objects, via `to_dict()`) and the webhooks (validated event data)
 use."""
 
-from datetime import datetime
-
-from django.utils.dateparse import parse_datetime
-
 from sso.models import Organization, OrganizationDomain, domain_index
-
-
-def when(value):
-    return value if isinstance(value, datetime) or value is None else parse_datetime(value)
+from workos_integration.mirror import when
 
 
 def _common(data, domains):

@@ -1,5 +1,5 @@
 """A local mirror of WorkOS organizations and SSO connections. WorkOS is the source of truth:
-these rows are written only by sync (sso.sync) and webhooks (sso.webhooks)."""
+these rows are written only by sync (sso.sync) and WorkOS events (sso.events)."""
 
 from django.db import models
 
@@ -63,49 +63,3 @@ class Connection(WorkOSMirror):
 
     def __str__(self):
         return f"{self.name} ({self.connection_type})"
-
-
-class WebhookEvent(models.Model):
-    """Events already processed, so a redelivered event changes nothing."""
-
-    event_id = models.CharField(max_length=64, unique=True)
-    event = models.CharField(max_length=100)
-    received_at = models.DateTimeField(auto_now_add=True, db_index=True)  # kept 30 days (webhooks.forget_old)
-
-    class Meta:
-        ordering = ["-received_at"]
-
-    def __str__(self):
-        return f"{self.event} {self.event_id}"
-
-
-class EventCursor(models.Model):
-    """How far the Events API has been read (catch_up_events): the time of the last event
-    applied. The next run asks from there; events seen twice are applied once (WebhookEvent)."""
-
-    name = models.CharField(max_length=32, unique=True, default="workos")
-    last_event_id = models.CharField(max_length=64, blank=True)
-    last_event_at = models.DateTimeField(null=True, blank=True)
-    updated_at = models.DateTimeField(auto_now=True)
-
-    def __str__(self):
-        return f"Events read up to {self.last_event_at or 'the start'}"
-
-
-class Tombstone(models.Model):
-    """A WorkOS object that WorkOS deleted: a late `*.updated` event or a sync page fetched before
-    the deletion never brings it back (WorkOS never reuses an id)."""
-
-    workos_id = models.CharField("WorkOS id", max_length=64, unique=True)
-    kind = models.CharField(max_length=32)
-    deleted_at = models.DateTimeField(db_index=True)  # kept 30 days (webhooks.forget_old)
-
-    class Meta:
-        ordering = ["-deleted_at"]
-
-    def __str__(self):
-        return f"{self.kind} {self.workos_id} (deleted)"
-
-
-def bury(kind, workos_id, when):
-    Tombstone.objects.get_or_create(workos_id=workos_id, defaults={"kind": kind, "deleted_at": when})

@@ -1,10 +1,8 @@
-"""SSO sign-in by work email (home-realm discovery), the SPA variant, and the webhook receiver."""
+"""SSO sign-in by work email (home-realm discovery), the SPA variant, and the organization of a sign-in."""
 
-from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
-from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
@@ -18,7 +16,6 @@ from accounts.client import client_ip
 from accounts.errors import GatehouseError, InvalidSignInRequest
 from accounts.http import error_page, safe_next, throttled_page
 from accounts.signin import workos
-from sso import webhooks
 from sso.models import Connection, Organization
 
 
@@ -95,17 +92,6 @@ class SSOAuthorizeView(PublicAPIView):
             raise InvalidSignInRequest("Give an email, an organization_id or a connection_id.", code="sso_target_missing")
         url, state = _sso_url(**data)
         return Response({"authorization_url": url, "state": state})
-
-
-@csrf_exempt
-@require_POST
-def webhook(request):
-    try:
-        event = webhooks.verify(request.body, request.headers.get("WorkOS-Signature", ""))
-        outcome = webhooks.process(event)
-    except GatehouseError as exc:
-        return JsonResponse(exc.as_dict(), status=exc.status)
-    return JsonResponse({"status": outcome})
 
 
 class OrganizationSerializer(serializers.Serializer):

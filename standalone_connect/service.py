@@ -12,11 +12,12 @@ from django.conf import settings
 from django.utils.module_loading import import_string
 from workos.connect.models import UserConsentOption, UserConsentOptionChoice, UserObject
 
-from accounts import audit, workos_client
+from accounts import audit
 from accounts.errors import GatehouseError, InvalidSignInRequest, ProviderUnavailable
 from accounts.models import AuditEvent
 from standalone_connect.conf import app_settings as connect_settings
 from standalone_connect.models import ConnectAttempt
+from workos_integration import client as workos_client
 
 log = logging.getLogger(__name__)
 EXTERNAL_AUTH_ID = re.compile(r"^[A-Za-z0-9_\-]{8,128}$")

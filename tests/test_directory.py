@@ -15,9 +15,9 @@ from accounts.models import AuditEvent, AuthSession, User
 from directory import sync as directory_sync
 from directory.models import DirectoryGroup, DirectoryUser, Membership, RoleMapping
 from sso import sync as sso_sync
-from sso.models import EventCursor, WebhookEvent
 from tests.test_workos_signin import callback
 from workos_emulator.app import EmulatorApp
+from workos_integration.models import EventCursor, WebhookEvent
 
 pytestmark = pytest.mark.django_db
 
@@ -171,7 +171,7 @@ def test_an_events_run_forgets_records_older_than_the_events_window(wos):
 
     from django.utils import timezone
 
-    from sso.models import Tombstone
+    from workos_integration.models import Tombstone
 
     now = timezone.now()
     for age_days, name in ((31, "old"), (29, "recent")):

@@ -10,9 +10,9 @@ import workos
 from workos import BadRequestError, NotFoundError
 from workos.connect.models import UserConsentOption, UserConsentOptionChoice, UserObject
 
-from accounts.workos_sdk import OrganizationSelectionRequiredError
 from tests.helpers import follow_hosted_sign_in
 from tests.openapi_contract import Contract, spec_path
+from workos_integration.sdk import OrganizationSelectionRequiredError
 
 REDIRECT = "http://testserver/auth/callback"
 
@@ -289,9 +289,9 @@ def test_webhook_endpoints_and_the_events_api_through_the_sdk(sdk, wos, contract
 def test_authkit_steps_through_the_sdk(sdk, wos, contract):
     """Email verification, MFA enrollment and challenge, magic auth, password reset and device
     authorization, each through the SDK's own calls, with the errors each can return."""
-    from accounts.workos_sdk import EmailVerificationRequiredError, MfaChallengeError, MfaEnrollmentError
     from workos_emulator import totp
     from workos_emulator.areas.steps import MAX_ATTEMPTS
+    from workos_integration.sdk import EmailVerificationRequiredError, MfaChallengeError, MfaEnrollmentError
 
     seed(wos)
     wos.add_user("new@steps.test", password="pw-steps-123", email_verified=False, mfa=True)

@@ -313,7 +313,7 @@ def test_a_projects_rates_are_merged_over_the_defaults(settings):
 
 
 def test_connect_and_workos_settings_have_defaults(settings):
-    from accounts.conf import app_settings
+    from sso.conf import app_settings
     from standalone_connect.conf import app_settings as connect_settings
 
     del settings.CONNECT_LOGIN_PATH, settings.WORKOS_DASHBOARD_URL

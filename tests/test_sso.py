@@ -13,9 +13,10 @@ from django.test.utils import CaptureQueriesContext
 
 from accounts.models import User
 from sso import sync
-from sso.models import Connection, Organization, OrganizationDomain, WebhookEvent
+from sso.models import Connection, Organization, OrganizationDomain
 from workos_emulator.app import EmulatorApp
 from workos_emulator.store import public
+from workos_integration.models import WebhookEvent
 
 pytestmark = pytest.mark.django_db
 
@@ -59,7 +60,7 @@ def test_sync_many_pages_with_creates_updates_and_removals(wos, batch):
 
 
 def test_read_ahead_keeps_order_raises_where_it_failed_and_stops_with_its_consumer():
-    from accounts.workos_client import read_ahead
+    from workos_integration.client import read_ahead
 
     assert list(read_ahead(iter(range(50)), depth=2)) == list(range(50))
 

@@ -5,13 +5,15 @@ password reset for WorkOS-held passwords."""
 import logging
 import time
 
-from accounts import login_rules, secretbox, workos_client
+from accounts import login_rules, secretbox
 from accounts.conf import app_settings
 from accounts.errors import GatehouseError, InvalidSignInRequest, ProviderError
 from accounts.models import SignInMethod, SignInState, normalize_email
 from accounts.signin import state as signin_state
 from accounts.signin import workos
 from accounts.signin.steps import one_time_code
+from workos_integration import client as workos_client
+from workos_integration.conf import app_settings as workos_settings
 
 log = logging.getLogger(__name__)
 
@@ -105,7 +107,7 @@ def confirm_password_reset(token, new_password):
 def start_device():
     """Start a CLI's sign-in: WorkOS's device code stays here, the CLI polls with our handle."""
     wos = workos_client.one_shot_client()
-    device = workos_client.call("start the device sign-in", wos.user_management.create_device, client_id=app_settings.WORKOS_CLIENT_ID)
+    device = workos_client.call("start the device sign-in", wos.user_management.create_device, client_id=workos_settings.WORKOS_CLIENT_ID)
     interval = max(int(device.interval or 5), 1)
     extra = {"device_code": secretbox.seal(device.device_code), "expires": time.time() + int(device.expires_in)}
     handle = signin_state.create(flow=SignInState.Flow.DEVICE, redirect_uri="", extra=extra, interval=interval)

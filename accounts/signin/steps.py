@@ -3,12 +3,14 @@
 A pending sign-in (accounts.signin.workos made it) allows MAX_ATTEMPTS tries, spent before WorkOS
 is asked so that parallel requests share them; an MFA enrollment is one request at a time."""
 
-from accounts import secretbox, workos_client
+from accounts import secretbox
 from accounts.conf import app_settings
 from accounts.errors import GatehouseError, InvalidSignInRequest, ProviderError, ProviderUnavailable
 from accounts.models import SignInState
 from accounts.signin import state as signin_state
 from accounts.signin import workos
+from workos_integration import client as workos_client
+from workos_integration.conf import app_settings as workos_settings
 
 MAX_ATTEMPTS = 5
 # Answers that end a pending sign-in: starting again is the only way on.
@@ -87,7 +89,7 @@ def enroll_totp(handle, *, browser=None):
     sign-in would keep working on later ones."""
     state = pending(handle, browser=browser)
     _expect(state, "mfa_enrollment")
-    held = signin_state.lease(state, 2 * app_settings.WORKOS_REQUEST_TIMEOUT + 5)
+    held = signin_state.lease(state, 2 * workos_settings.WORKOS_REQUEST_TIMEOUT + 5)
     if held is None:
         raise InvalidSignInRequest("The authenticator is being set up by another request. Try again in a moment.", code="step_in_progress", status=409)
     try:

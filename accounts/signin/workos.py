@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 from django.utils.module_loading import import_string
 from workos.pkce import PKCE
 
-from accounts import jws, secretbox, workos_client
+from accounts import jws, secretbox
 from accounts.client import client_ip, user_agent
 from accounts.conf import app_settings
 from accounts.errors import InvalidSignInRequest, ProviderError, SignInRefused
@@ -24,7 +24,8 @@ from accounts.models import Identity as LinkedIdentity
 from accounts.models import SignInMethod, SignInState
 from accounts.signin import state as signin_state
 from accounts.signin.identity import Identity, Pending
-from accounts.workos_sdk import EmailVerificationRequiredError, MfaChallengeError, MfaEnrollmentError, OrganizationSelectionRequiredError
+from workos_integration import client as workos_client
+from workos_integration.sdk import EmailVerificationRequiredError, MfaChallengeError, MfaEnrollmentError, OrganizationSelectionRequiredError
 
 log = logging.getLogger(__name__)
 

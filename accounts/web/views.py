@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts import login_rules, ratelimit, sessions, workos_client
+from accounts import login_rules, ratelimit, sessions
 from accounts.client import client_ip
 from accounts.conf import app_settings
 from accounts.errors import GatehouseError
@@ -17,6 +17,7 @@ from accounts.http import error_page, rate_limited, safe_next, throttled_page
 from accounts.models import AuthSession, SignInMethod, SignInState
 from accounts.signin import authkit, flow, password, workos
 from accounts.web.steps import finish
+from workos_integration import client as workos_client
 
 log = logging.getLogger(__name__)
 

@@ -20,9 +20,9 @@ import httpx2
 import workos
 from django.core.signals import setting_changed
 
-from accounts.conf import app_settings
 from accounts.errors import NotConfigured, ProviderError, ProviderUnavailable
-from accounts.workos_sdk import APIError, HttpxBackend, WorkOSConnectionError, WorkOSTimeoutError
+from workos_integration.conf import app_settings
+from workos_integration.sdk import APIError, HttpxBackend, WorkOSConnectionError, WorkOSTimeoutError
 
 log = logging.getLogger(__name__)
 

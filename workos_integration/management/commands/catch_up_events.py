@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.dateparse import parse_datetime
 
 from accounts.errors import GatehouseError
-from sso.catchup import catch_up
+from workos_integration.events import catch_up
 
 
 class Command(BaseCommand):
