@@ -99,9 +99,9 @@ def check_workos(app_configs=None, **kwargs):
 def check_oidc_providers(app_configs=None, **kwargs):
     errors = []
     for name in ("GOOGLE", "OKTA"):
-        client_id = getattr(settings, f"{name}_CLIENT_ID")
-        secret = getattr(settings, f"{name}_CLIENT_SECRET")
-        uris = getattr(settings, f"{name}_ALLOWED_REDIRECT_URIS")
+        client_id = getattr(app_settings, f"{name}_CLIENT_ID")
+        secret = getattr(app_settings, f"{name}_CLIENT_SECRET")
+        uris = getattr(app_settings, f"{name}_ALLOWED_REDIRECT_URIS")
         if client_id and not secret:
             errors.append(Error(f"{name}_CLIENT_ID is set but {name}_CLIENT_SECRET is not.", id="gatehouse.E010"))
         if client_id and not uris:
@@ -110,7 +110,7 @@ def check_oidc_providers(app_configs=None, **kwargs):
             for uri in uris:
                 if not _is_https(uri):
                     errors.append(Error(f"{name}_ALLOWED_REDIRECT_URIS contains a non-https URL ({uri}) while DEBUG is false.", id="gatehouse.E012"))
-        method = getattr(settings, f"{name}_TOKEN_AUTH_METHOD")
+        method = getattr(app_settings, f"{name}_TOKEN_AUTH_METHOD")
         if method not in ("client_secret_post", "client_secret_basic"):
             errors.append(Error(f"{name}_TOKEN_AUTH_METHOD must be client_secret_post or client_secret_basic, not {method!r}.", id="gatehouse.E014"))
     if app_settings.OKTA_CLIENT_ID and not app_settings.OKTA_ISSUER:
@@ -121,13 +121,19 @@ def check_oidc_providers(app_configs=None, **kwargs):
 @register()
 def check_dotted_paths(app_configs=None, **kwargs):
     errors = []
-    for name in ("GATEHOUSE_PROVISIONING_ADAPTER", "GATEHOUSE_ORGANIZATION_DOMAINS", "CONNECT_CONSENT_OPTIONS", "CONNECT_USER_METADATA"):
-        path = getattr(settings, name)
-        try:
-            import_string(path)
-        except ImportError as exc:
-            errors.append(Error(f"{name} points at {path!r}, which cannot be imported: {exc}", id="gatehouse.E020"))
+    for name in ("GATEHOUSE_PROVISIONING_ADAPTER", "GATEHOUSE_ORGANIZATION_DOMAINS"):
+        errors += importable(app_settings, name, id="gatehouse.E020")
     return errors
+
+
+def importable(conf, name, *, id):
+    """The Error for a dotted-path setting that cannot be imported (an app's `conf` holds it)."""
+    path = getattr(conf, name)
+    try:
+        import_string(path)
+    except ImportError as exc:
+        return [Error(f"{name} points at {path!r}, which cannot be imported: {exc}", id=id)]
+    return []
 
 
 @register()

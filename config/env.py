@@ -77,3 +77,17 @@ def env_url(name, default="", schemes=("http", "https")):
     if parts.scheme not in schemes or not parts.netloc:
         raise ImproperlyConfigured(f"{name} must be an absolute {'/'.join(schemes)} URL, got {value!r}.")
     return value
+
+
+def positive_int(name):
+    return env_int(name, 0, minimum=1)
+
+
+def natural_int(name):
+    return env_int(name, 0, minimum=0)
+
+
+def from_environment(mapping):
+    """{setting: reader(variable)} for each `setting: (variable, reader)` whose variable is set:
+    an app's own default applies to every one that is not."""
+    return {setting: reader(variable) for setting, (variable, reader) in mapping.items() if variable in os.environ}

@@ -11,7 +11,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import env_bool, env_duration, env_int, env_list, env_str, env_url
+from config.env import env_bool, env_duration, env_int, env_list, env_str, env_url, from_environment, natural_int, positive_int
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -188,105 +188,86 @@ SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31_536_000,
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
 
-# --- WorkOS ------------------------------------------------------------------------------------
-WORKOS_API_KEY = env_str("WORKOS_API_KEY")
-WORKOS_CLIENT_ID = env_str("WORKOS_CLIENT_ID")
-WORKOS_BASE_URL = env_url("WORKOS_BASE_URL", "https://api.workos.com")
-WORKOS_REDIRECT_URI = env_url("WORKOS_REDIRECT_URI", "http://127.0.0.1:8000/auth/callback" if DEBUG else "")
-# Redirect URIs an SPA may ask us to use for the AuthKit/SSO round trip (the browser callback is
-# always allowed).
-WORKOS_ALLOWED_REDIRECT_URIS = env_list("WORKOS_ALLOWED_REDIRECT_URIS")
-WORKOS_WEBHOOK_SECRET = env_str("WORKOS_WEBHOOK_SECRET")
-WORKOS_REQUEST_TIMEOUT = env_int("WORKOS_REQUEST_TIMEOUT", 10, minimum=1)
-# Retries for idempotent WorkOS reads and deletes (code exchanges and completions never retry).
-WORKOS_MAX_RETRIES = env_int("WORKOS_MAX_RETRIES", 2, minimum=0)
-WORKOS_LOGOUT_RETURN_TO = env_url("WORKOS_LOGOUT_RETURN_TO")
-# Other places an app may ask WorkOS to send the browser after logout (POST /api/auth/logout/
-# {"return_to"}); each must also be an allowed logout redirect in WorkOS.
-WORKOS_ALLOWED_LOGOUT_RETURN_TOS = env_list("WORKOS_ALLOWED_LOGOUT_RETURN_TOS")
-WORKOS_DASHBOARD_URL = env_url("WORKOS_DASHBOARD_URL", "https://dashboard.workos.com")
-
-# --- Google and Okta (OpenID Connect code exchange for existing users) -------------------------
-GOOGLE_CLIENT_ID = env_str("GOOGLE_CLIENT_ID")
-GOOGLE_CLIENT_SECRET = env_str("GOOGLE_CLIENT_SECRET")
-GOOGLE_ALLOWED_REDIRECT_URIS = env_list("GOOGLE_ALLOWED_REDIRECT_URIS")
-GOOGLE_HOSTED_DOMAIN = env_str("GOOGLE_HOSTED_DOMAIN")
-# Google's endpoints are fixed and published; set GOOGLE_DISCOVERY_URL instead to read them
-# from a discovery document (tests point it at a local provider).
-GOOGLE_DISCOVERY_URL = env_url("GOOGLE_DISCOVERY_URL")
-GOOGLE_AUTHORIZE_URL = env_url("GOOGLE_AUTHORIZE_URL", "https://accounts.google.com/o/oauth2/v2/auth")
-GOOGLE_TOKEN_URL = env_url("GOOGLE_TOKEN_URL", "https://oauth2.googleapis.com/token")
-GOOGLE_JWKS_URL = env_url("GOOGLE_JWKS_URL", "https://www.googleapis.com/oauth2/v3/certs")
-GOOGLE_TOKEN_AUTH_METHOD = env_str("GOOGLE_TOKEN_AUTH_METHOD", "client_secret_post")
-OKTA_ISSUER = env_url("OKTA_ISSUER")
-OKTA_CLIENT_ID = env_str("OKTA_CLIENT_ID")
-OKTA_CLIENT_SECRET = env_str("OKTA_CLIENT_SECRET")
-OKTA_ALLOWED_REDIRECT_URIS = env_list("OKTA_ALLOWED_REDIRECT_URIS")
-OKTA_TOKEN_AUTH_METHOD = env_str("OKTA_TOKEN_AUTH_METHOD", "client_secret_basic")
-OIDC_JWKS_CACHE_SECONDS = env_int("OIDC_JWKS_CACHE_SECONDS", 3600, minimum=1)
-OIDC_HTTP_TIMEOUT = env_int("OIDC_HTTP_TIMEOUT", 10, minimum=1)
-
-# --- Gatehouse ---------------------------------------------------------------------------------
-GATEHOUSE_TOKEN_COOKIES = env_bool("GATEHOUSE_TOKEN_COOKIES", False)
-GATEHOUSE_ALLOWED_EMAIL_DOMAINS = [d.lower() for d in env_list("GATEHOUSE_ALLOWED_EMAIL_DOMAINS")]
-GATEHOUSE_PROVISIONING_ADAPTER = env_str("GATEHOUSE_PROVISIONING_ADAPTER", "accounts.adapter.DefaultAdapter")
-GATEHOUSE_SIGNIN_STATE_MAX_AGE = env_int("GATEHOUSE_SIGNIN_STATE_MAX_AGE", 600, minimum=30)
-GATEHOUSE_EXAMPLES_ENABLED = env_bool("GATEHOUSE_EXAMPLES_ENABLED", DEBUG)
-# The session policy of sign-ins outside any organization with its own (those are edited in the
-# admin): idle timeout, absolute lifetime, warning time. See accounts/session_limits.py.
-GATEHOUSE_SESSION_POLICY = {
-    "enabled": env_bool("SESSION_POLICY_ENABLED", True),
-    "idle_timeout_minutes": env_int("SESSION_IDLE_TIMEOUT_MINUTES", 30, minimum=1),
-    "absolute_lifetime_hours": env_int("SESSION_ABSOLUTE_LIFETIME_HOURS", 8, minimum=1),
-    "warning_minutes": env_int("SESSION_WARNING_MINUTES", 2, minimum=1),
+# --- The apps' settings ------------------------------------------------------------------------
+# Each app owns its settings' defaults (accounts/conf.py, workos_integration/conf.py, sso/conf.py,
+# directory/conf.py, standalone_connect/conf.py); here only the environment variables that are
+# set become settings, read and checked by type. The README's configuration table lists them.
+_FROM_ENVIRONMENT = {
+    # setting: (environment variable, reader)
+    "WORKOS_API_KEY": ("WORKOS_API_KEY", env_str),
+    "WORKOS_CLIENT_ID": ("WORKOS_CLIENT_ID", env_str),
+    "WORKOS_BASE_URL": ("WORKOS_BASE_URL", env_url),
+    "WORKOS_REDIRECT_URI": ("WORKOS_REDIRECT_URI", env_url),
+    "WORKOS_ALLOWED_REDIRECT_URIS": ("WORKOS_ALLOWED_REDIRECT_URIS", env_list),
+    "WORKOS_WEBHOOK_SECRET": ("WORKOS_WEBHOOK_SECRET", env_str),
+    "WORKOS_REQUEST_TIMEOUT": ("WORKOS_REQUEST_TIMEOUT", positive_int),
+    "WORKOS_MAX_RETRIES": ("WORKOS_MAX_RETRIES", natural_int),
+    "WORKOS_LOGOUT_RETURN_TO": ("WORKOS_LOGOUT_RETURN_TO", env_url),
+    "WORKOS_ALLOWED_LOGOUT_RETURN_TOS": ("WORKOS_ALLOWED_LOGOUT_RETURN_TOS", env_list),
+    "WORKOS_DASHBOARD_URL": ("WORKOS_DASHBOARD_URL", env_url),
+    "GOOGLE_CLIENT_ID": ("GOOGLE_CLIENT_ID", env_str),
+    "GOOGLE_CLIENT_SECRET": ("GOOGLE_CLIENT_SECRET", env_str),
+    "GOOGLE_ALLOWED_REDIRECT_URIS": ("GOOGLE_ALLOWED_REDIRECT_URIS", env_list),
+    "GOOGLE_HOSTED_DOMAIN": ("GOOGLE_HOSTED_DOMAIN", env_str),
+    "GOOGLE_DISCOVERY_URL": ("GOOGLE_DISCOVERY_URL", env_url),
+    "GOOGLE_AUTHORIZE_URL": ("GOOGLE_AUTHORIZE_URL", env_url),
+    "GOOGLE_TOKEN_URL": ("GOOGLE_TOKEN_URL", env_url),
+    "GOOGLE_JWKS_URL": ("GOOGLE_JWKS_URL", env_url),
+    "GOOGLE_TOKEN_AUTH_METHOD": ("GOOGLE_TOKEN_AUTH_METHOD", env_str),
+    "OKTA_ISSUER": ("OKTA_ISSUER", env_url),
+    "OKTA_CLIENT_ID": ("OKTA_CLIENT_ID", env_str),
+    "OKTA_CLIENT_SECRET": ("OKTA_CLIENT_SECRET", env_str),
+    "OKTA_ALLOWED_REDIRECT_URIS": ("OKTA_ALLOWED_REDIRECT_URIS", env_list),
+    "OKTA_TOKEN_AUTH_METHOD": ("OKTA_TOKEN_AUTH_METHOD", env_str),
+    "OIDC_JWKS_CACHE_SECONDS": ("OIDC_JWKS_CACHE_SECONDS", positive_int),
+    "OIDC_HTTP_TIMEOUT": ("OIDC_HTTP_TIMEOUT", positive_int),
+    "GATEHOUSE_TOKEN_COOKIES": ("GATEHOUSE_TOKEN_COOKIES", env_bool),
+    "GATEHOUSE_ALLOWED_EMAIL_DOMAINS": ("GATEHOUSE_ALLOWED_EMAIL_DOMAINS", lambda name: [d.lower() for d in env_list(name)]),
+    "GATEHOUSE_PROVISIONING_ADAPTER": ("GATEHOUSE_PROVISIONING_ADAPTER", env_str),
+    "GATEHOUSE_SIGNIN_STATE_MAX_AGE": ("GATEHOUSE_SIGNIN_STATE_MAX_AGE", lambda name: env_int(name, 0, minimum=30)),
+    "GATEHOUSE_DEFAULT_ORGANIZATION_ID": ("DEFAULT_ORGANIZATION_ID", env_str),
+    "GATEHOUSE_OPEN_ORGANIZATION_FALLBACK": ("OPEN_ORGANIZATION_FALLBACK", env_bool),
+    "GATEHOUSE_PASSWORD_BACKEND": ("GATEHOUSE_PASSWORD_BACKEND", env_str),
+    "GATEHOUSE_TOTP_ISSUER": ("GATEHOUSE_TOTP_ISSUER", env_str),
+    "GATEHOUSE_ORGANIZATION_DOMAINS": ("GATEHOUSE_ORGANIZATION_DOMAINS", env_str),
+    "GATEHOUSE_TRUSTED_PROXY_COUNT": ("TRUSTED_PROXY_COUNT", natural_int),
+    "GATEHOUSE_TRUSTED_PROXIES": ("TRUSTED_PROXIES", env_list),
+    "CONNECT_LOGIN_PATH": ("CONNECT_LOGIN_PATH", lambda name: env_str(name).strip("/")),
+    "CONNECT_CONSENT_OPTIONS": ("CONNECT_CONSENT_OPTIONS", env_str),
+    "CONNECT_USER_METADATA": ("CONNECT_USER_METADATA", env_str),
+    "CONNECT_ISSUER": ("CONNECT_ISSUER", env_url),
+    "CONNECT_JWKS_URL": ("CONNECT_JWKS_URL", env_url),
+    "CONNECT_AUDIENCE": ("CONNECT_AUDIENCE", env_str),
 }
-# The WorkOS organization a brand-new user joins when WorkOS gives none and the sign-in names none,
-# if they belong there (a membership, a verified domain of theirs, or an invitation).
-GATEHOUSE_DEFAULT_ORGANIZATION_ID = env_str("DEFAULT_ORGANIZATION_ID")
-# Single-tenant deployments only: place such a person in DEFAULT_ORGANIZATION_ID, else the oldest
-# organization, without proof that they belong there. Off: a stranger could join a customer.
-GATEHOUSE_OPEN_ORGANIZATION_FALLBACK = env_bool("OPEN_ORGANIZATION_FALLBACK", False)
-# Where passwords live when no login rule says: "django" (this database) or "workos" (WorkOS
-# user management, checked with its password grant). A rule's method overrides it per domain.
-GATEHOUSE_PASSWORD_BACKEND = env_str("GATEHOUSE_PASSWORD_BACKEND", "django")
-# The issuer name authenticator apps show next to a TOTP factor enrolled at sign-in.
-GATEHOUSE_TOTP_ISSUER = env_str("GATEHOUSE_TOTP_ISSUER", "Gatehouse")
-# organization id -> its verified email domains (a set); an SSO profile's email counts as
-# verified only within them. The default reads the SSO mirror, then asks WorkOS.
-GATEHOUSE_ORGANIZATION_DOMAINS = env_str("GATEHOUSE_ORGANIZATION_DOMAINS", "sso.domains.verified_domains")
+globals().update(from_environment(_FROM_ENVIRONMENT))
+# Settings that are dicts hold what the environment sets; each app merges them over its defaults.
+# The session policy of sign-ins outside any organization with its own (accounts/session_limits.py).
+GATEHOUSE_SESSION_POLICY = from_environment(
+    {
+        "enabled": ("SESSION_POLICY_ENABLED", env_bool),
+        "idle_timeout_minutes": ("SESSION_IDLE_TIMEOUT_MINUTES", positive_int),
+        "absolute_lifetime_hours": ("SESSION_ABSOLUTE_LIFETIME_HOURS", positive_int),
+        "warning_minutes": ("SESSION_WARNING_MINUTES", positive_int),
+    }
+)
+# What happens to an account when WorkOS removes the person (directory/access.py), per trigger.
+_TRIGGERS = ("directory_user_removed", "directory_user_inactive", "membership_removed", "membership_inactive", "workos_user_deleted")
+GATEHOUSE_DEPROVISIONING = from_environment({trigger: (f"DEPROVISION_{trigger.upper()}", env_str) for trigger in _TRIGGERS})
+# Per scope, "<count>/<period>" with s, m, h or d (e.g. 20/m, 5/300s); counted on the shared cache.
+_SCOPES = ("password_ip", "password_account", "authorize_ip", "sign_in_ip", "email_send")
+GATEHOUSE_RATE_LIMITS = from_environment({scope: (f"THROTTLE_{scope.upper()}", env_str) for scope in _SCOPES})
+
+# --- How this project wires its apps together (not defaults: choices) --------------------------
+# The development server's own callback, so that `DEBUG=true` runs with no WorkOS setup.
+if DEBUG and "WORKOS_REDIRECT_URI" not in globals():
+    WORKOS_REDIRECT_URI = "http://127.0.0.1:8000/auth/callback"
+# An SSO profile's email counts as verified only within its organization's verified domains:
+# read from the SSO mirror first, then WorkOS (accounts alone would always ask WorkOS).
+GATEHOUSE_ORGANIZATION_DOMAINS = globals().get("GATEHOUSE_ORGANIZATION_DOMAINS", "sso.domains.verified_domains")
 # The organizations the admin offers for login rules and session policies: the SSO mirror's.
 GATEHOUSE_ORGANIZATION_CHOICES = "sso.mirror.organization_choices"
-# What happens to an account when WorkOS removes the person (directory/access.py): per trigger,
-# deactivate, remove_organization, end_sessions or ignore. Nothing is ever deleted.
-GATEHOUSE_DEPROVISIONING = {
-    "directory_user_removed": env_str("DEPROVISION_DIRECTORY_USER_REMOVED", "deactivate"),
-    "directory_user_inactive": env_str("DEPROVISION_DIRECTORY_USER_INACTIVE", "deactivate"),
-    "membership_removed": env_str("DEPROVISION_MEMBERSHIP_REMOVED", "remove_organization"),
-    "membership_inactive": env_str("DEPROVISION_MEMBERSHIP_INACTIVE", "remove_organization"),
-    "workos_user_deleted": env_str("DEPROVISION_WORKOS_USER_DELETED", "deactivate"),
-}
-
-# --- Standalone Connect ------------------------------------------------------------------------
-CONNECT_LOGIN_PATH = env_str("CONNECT_LOGIN_PATH", "connect/login").strip("/")
-CONNECT_CONSENT_OPTIONS = env_str("CONNECT_CONSENT_OPTIONS", "standalone_connect.consent.default_consent_options")
-CONNECT_USER_METADATA = env_str("CONNECT_USER_METADATA", "standalone_connect.consent.default_user_metadata")
-CONNECT_ISSUER = env_url("CONNECT_ISSUER")
-CONNECT_JWKS_URL = env_url("CONNECT_JWKS_URL")
-CONNECT_AUDIENCE = env_str("CONNECT_AUDIENCE")
-
-# --- Client identity and rate limits ---------------------------------------------------------
-# X-Forwarded-For is trusted only through proxies named here (see accounts/client.py): a count
-# of proxies in front of the app, or their addresses/networks.
-GATEHOUSE_TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0)
-GATEHOUSE_TRUSTED_PROXIES = env_list("TRUSTED_PROXIES")
-# Per scope, "<count>/<period>" with s, m, h or d (e.g. 20/m, 5/300s); counted on the shared cache.
-GATEHOUSE_RATE_LIMITS = {
-    "password_ip": env_str("THROTTLE_PASSWORD_IP", "20/m"),
-    "password_account": env_str("THROTTLE_PASSWORD_ACCOUNT", "5/m"),
-    "authorize_ip": env_str("THROTTLE_AUTHORIZE_IP", "60/m"),
-    "sign_in_ip": env_str("THROTTLE_SIGN_IN_IP", "120/m"),
-    "email_send": env_str("THROTTLE_EMAIL_SEND", "5/10m"),
-}
+# The example single-page client under /examples/spa/ (config/examples.py).
+GATEHOUSE_EXAMPLES_ENABLED = env_bool("GATEHOUSE_EXAMPLES_ENABLED", DEBUG)
 
 # --- API ---------------------------------------------------------------------------------------
 

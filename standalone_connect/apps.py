@@ -7,4 +7,4 @@ class StandaloneConnectConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from standalone_connect import schema  # noqa: F401  (OpenAPI security scheme)
+        from standalone_connect import checks, schema  # noqa: F401  (system checks, OpenAPI security scheme)

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts.models import User
+from workos_integration.conf import app_settings as workos_settings
 
 DEMO_USERS = [
     # email, password, staff, first, last
@@ -26,7 +27,7 @@ class Command(BaseCommand):
         self.stdout.write("Demo sign-ins:")
         self.stdout.write("  admin (superuser): admin@example.com / gatehouse-demo-admin  -> /admin/")
         self.stdout.write("  password user:     pat@example.com / gatehouse-demo-pat")
-        base = settings.WORKOS_BASE_URL.rstrip("/")
+        base = workos_settings.WORKOS_BASE_URL.rstrip("/")
         self.stdout.write("  WorkOS (emulator), with 'Continue with WorkOS' on /auth/login (the emulator's sign-in page):")
         self.stdout.write("    alice@example.com / demo-password-alice, carol@acme.test / demo-password-carol")
         self.stdout.write("    frank@example.com / demo-password-frank   sets up an authenticator app (MFA)")
