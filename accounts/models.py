@@ -271,11 +271,10 @@ class SessionPolicy(models.Model):
 
 
 class SignInState(models.Model):
-    """Server-side half of an OAuth `state`: which flow issued it, its PKCE verifier, where to go next.
-
-    Kept in the database (not process memory) so any app instance can finish a sign-in another
-    started; deleted when used.
-    """
+    """A sign-in in progress, kept in the database (not process memory) so any app instance can
+    finish what another started; deleted when used. Three kinds, each with its own fields: the
+    server-side half of an OAuth `state` (AUTHKIT, SSO: its PKCE verifier, redirect URI, where to
+    go next), a pending step (PENDING) and a CLI's device code (DEVICE)."""
 
     class Flow(models.TextChoices):
         AUTHKIT = "authkit", "AuthKit"
@@ -288,7 +287,21 @@ class SignInState(models.Model):
     code_verifier = models.CharField(max_length=128, blank=True)
     redirect_uri = models.CharField(max_length=2000)
     next_url = models.CharField(max_length=2000, blank=True)
-    extra = models.JSONField(default=dict, blank=True)
+    # A pending step (flow PENDING): which step WorkOS asks for, how the person was signing in,
+    # their WorkOS user, email and organization hint, what the step offers (factors, organizations)
+    # and an MFA enrollment or challenge in progress.
+    step = models.CharField(max_length=40, blank=True)
+    method = models.CharField(max_length=32, blank=True)
+    workos_user_id = models.CharField(max_length=64, blank=True)
+    email = models.CharField(max_length=254, blank=True)
+    organization_hint = models.CharField(max_length=64, blank=True)
+    factors = models.JSONField(default=list, blank=True)  # [{"id", "type"}]
+    organizations = models.JSONField(default=list, blank=True)  # [{"id", "name"}]
+    factor_id = models.CharField(max_length=64, blank=True)
+    challenge_id = models.CharField(max_length=64, blank=True)
+    # WorkOS's pending authentication token (PENDING) or device code (DEVICE), sealed.
+    secret = models.TextField(blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)  # a device code's end
     # What parallel requests must not race on, each changed by one conditional UPDATE
     # (accounts.signin.state): a pending step's tries spent, an MFA enrollment's lease, and a
     # device code's pacing (its interval in seconds and the earliest next poll).

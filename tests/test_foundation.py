@@ -454,7 +454,7 @@ def test_rows_a_statement_returns_read_as_the_orm_reads_them():
     from accounts.signin import state as signin_state
 
     User.objects.create_user("ret@example.com", first_name="Ré", workos_user_id="user_ret", last_login=timezone.now(), is_staff=True)
-    signin_state.create(flow=SignInState.Flow.PENDING, redirect_uri="", next_url="/n", extra={"step": "mfa", "attempts": 2, "list": [1, None]})
+    signin_state.create(flow=SignInState.Flow.PENDING, next_url="/n", step="mfa_challenge", attempts=2, factors=[{"id": "f", "type": "totp"}, None])
     quote = connection.ops.quote_name
     for model in (User, SignInState):
         sql = f"UPDATE {quote(model._meta.db_table)} SET {quote(model._meta.pk.column)} = {quote(model._meta.pk.column)} {returning(model)}"

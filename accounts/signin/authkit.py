@@ -3,7 +3,9 @@ CLI's device code (RFC 8628), each an Identity or a Pending step (accounts.signi
 password reset for WorkOS-held passwords."""
 
 import logging
-import time
+from datetime import timedelta
+
+from django.utils import timezone
 
 from accounts import login_rules, secretbox
 from accounts.conf import app_settings
@@ -109,8 +111,8 @@ def start_device():
     wos = workos_client.one_shot_client()
     device = workos_client.call("start the device sign-in", wos.user_management.create_device, client_id=workos_settings.WORKOS_CLIENT_ID)
     interval = max(int(device.interval or 5), 1)
-    extra = {"device_code": secretbox.seal(device.device_code), "expires": time.time() + int(device.expires_in)}
-    handle = signin_state.create(flow=SignInState.Flow.DEVICE, redirect_uri="", extra=extra, interval=interval)
+    expires_at = timezone.now() + timedelta(seconds=int(device.expires_in))
+    handle = signin_state.create(flow=SignInState.Flow.DEVICE, secret=secretbox.seal(device.device_code), expires_at=expires_at, interval=interval)
     return {
         "device_code": handle,
         "user_code": device.user_code,
@@ -142,14 +144,13 @@ def poll_device(handle, *, request):
         if exc.code == "device_code_expired":
             raise _device_error("expired_token", "The sign-in took too long. Start again.") from None
         raise
-    extra = state.extra
-    if time.time() > extra["expires"]:
+    if timezone.now() > state.expires_at:
         raise _device_error("expired_token", "The sign-in took too long. Start again.", state, end=True)
     # Claimed atomically: of parallel polls within one interval, one reaches WorkOS.
     if not signin_state.take_poll(state):
         raise _slow_down(state)
     try:
-        proven = workos.authenticate("authenticate_with_device_code", method=SignInMethod.DEVICE, request=request, action="finish the device sign-in", device_code=secretbox.unseal(extra["device_code"]))
+        proven = workos.authenticate("authenticate_with_device_code", method=SignInMethod.DEVICE, request=request, action="finish the device sign-in", device_code=secretbox.unseal(state.secret))
     except ProviderError as exc:
         if exc.code == "authorization_pending":
             raise _device_error("authorization_pending", "The person has not finished signing in yet.", state) from None

@@ -50,14 +50,12 @@ def _browser_binding(request, *, create):
     return _digest(secret) if secret else ""
 
 
-def create(*, flow, redirect_uri, code_verifier="", next_url="", extra=None, interval=0, browser=None):
-    """A new state. `browser` is the request of a browser sign-in, which the state is bound to;
-    `interval` a device code's seconds between polls."""
+def create(*, flow, redirect_uri="", next_url="", browser=None, **fields):
+    """A new state of the `flow` kind, with that kind's `fields` (SignInState's). `browser` is the
+    request of a browser sign-in, which the state is bound to."""
     binding = _browser_binding(browser, create=True) if browser is not None else ""
     state_id = secrets.token_urlsafe(24)
-    SignInState.objects.create(
-        id=state_id, flow=flow, redirect_uri=redirect_uri, code_verifier=code_verifier, next_url=next_url, extra=extra or {}, interval=interval, binding=binding
-    )
+    SignInState.objects.create(id=state_id, flow=flow, redirect_uri=redirect_uri, next_url=next_url, binding=binding, **fields)
     prune(binding=binding)
     return _signer().sign(state_id)
 
@@ -118,9 +116,13 @@ def _check_binding(state, browser, *, code, message):
         raise InvalidSignInRequest(message, code=code)
 
 
+# What a step may change in a loaded state: the MFA factor and challenge in progress.
+_STEP_FIELDS = ("factor_id", "challenge_id")
+
+
 def save(state):
-    """Keep what a step changed in a loaded state (its `extra`)."""
-    SignInState.objects.filter(id=state.id).update(extra=state.extra)
+    """Keep what a step changed in a loaded state."""
+    SignInState.objects.filter(id=state.id).update(**{name: getattr(state, name) for name in _STEP_FIELDS})
 
 
 # Parallel requests with one pending_token or device_code must not each get what one may: every
@@ -152,8 +154,8 @@ def lease(state, seconds):
 
 
 def release(state):
-    """End a lease, keeping what the holder changed in `extra`."""
-    SignInState.objects.filter(id=state.id).update(extra=state.extra, busy_until=None)
+    """End a lease, keeping what the holder changed."""
+    SignInState.objects.filter(id=state.id).update(busy_until=None, **{name: getattr(state, name) for name in _STEP_FIELDS})
 
 
 def take_poll(state):

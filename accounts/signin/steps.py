@@ -25,7 +25,6 @@ def pending(handle, *, browser=None):
 
 
 def _continue(state, grant, *, request, browser, **kwargs):
-    extra = state.extra
     # The try is spent before WorkOS is asked: parallel requests with one pending_token get at
     # most MAX_ATTEMPTS answers from WorkOS between them.
     spent = signin_state.take_attempt(state, MAX_ATTEMPTS)
@@ -35,13 +34,13 @@ def _continue(state, grant, *, request, browser, **kwargs):
     try:
         proven = workos.authenticate(
             grant,
-            method=extra["method"],
+            method=state.method,
             request=request,
             browser=browser,
-            organization_hint=extra["organization_hint"],
+            organization_hint=state.organization_hint,
             next_url=state.next_url,
             action="finish the sign-in",
-            pending_authentication_token=secretbox.unseal(extra["token"]),
+            pending_authentication_token=secretbox.unseal(state.secret),
             **kwargs,
         )
     except ProviderUnavailable:
@@ -63,8 +62,8 @@ def _continue(state, grant, *, request, browser, **kwargs):
 
 
 def _expect(state, *steps):
-    if state.extra.get("step") not in steps:
-        raise InvalidSignInRequest(f"This sign-in is waiting for another step ({state.extra.get('step')}).", code="wrong_step", detail={"step": state.extra.get("step")})
+    if state.step not in steps:
+        raise InvalidSignInRequest(f"This sign-in is waiting for another step ({state.step}).", code="wrong_step", detail={"step": state.step})
 
 
 def one_time_code(value):
@@ -99,53 +98,51 @@ def enroll_totp(handle, *, browser=None):
 
 
 def _enroll(state):
-    extra = state.extra
     mfa = workos_client.one_shot_client().multi_factor_auth
-    if extra.get("factor_id"):  # an enrollment never confirmed: replace it, never add a second
+    if state.factor_id:  # an enrollment never confirmed: replace it, never add a second
         try:
-            workos_client.call("remove the unconfirmed factor", mfa.delete_factor, extra["factor_id"], expect_result=False)
+            workos_client.call("remove the unconfirmed factor", mfa.delete_factor, state.factor_id, expect_result=False)
         except ProviderError as exc:
             if exc.status != 404:
                 raise
-        del extra["factor_id"]
-        extra.pop("challenge_id", None)
+        state.factor_id = state.challenge_id = ""
     enrolled = workos_client.call(
         "enroll the authenticator",
         mfa.create_user_auth_factor,
-        extra["user_id"],
+        state.workos_user_id,
         type="totp",
         totp_issuer=app_settings.GATEHOUSE_TOTP_ISSUER,
-        totp_user=extra["email"] or None,
+        totp_user=state.email or None,
     )
     factor = enrolled.authentication_factor
-    extra.update(factor_id=factor.id, challenge_id=enrolled.authentication_challenge.id)
+    state.factor_id, state.challenge_id = factor.id, enrolled.authentication_challenge.id
     return {"factor_id": factor.id, "qr_code": factor.totp.qr_code, "secret": factor.totp.secret, "uri": factor.totp.uri}
 
 
 def verify_totp(handle, code, *, factor_id="", request, browser=None):
     state = pending(handle, browser=browser)
     _expect(state, "mfa_challenge", "mfa_enrollment")
-    code, extra = one_time_code(code), state.extra
-    if extra["step"] == "mfa_enrollment":
-        if not extra.get("challenge_id"):
+    code = one_time_code(code)
+    if state.step == "mfa_enrollment":
+        if not state.challenge_id:
             raise InvalidSignInRequest("Set up the authenticator first.", code="mfa_enrollment_required")
     else:
-        factors = [f["id"] for f in extra["factors"] if f["type"] == "totp"]
+        factors = [f["id"] for f in state.factors if f["type"] == "totp"]
         factor_id = factor_id or (factors[0] if factors else "")
         if factor_id not in factors:
             raise InvalidSignInRequest("factor_id is not one of this sign-in's factors.", code="factor_not_offered")
-        if extra.get("factor_id") != factor_id or not extra.get("challenge_id"):
+        if state.factor_id != factor_id or not state.challenge_id:
             mfa = workos_client.one_shot_client().multi_factor_auth
             challenge = workos_client.call("challenge the authenticator", mfa.challenge_factor, factor_id)
-            extra.update(factor_id=factor_id, challenge_id=challenge.id)
+            state.factor_id, state.challenge_id = factor_id, challenge.id
             signin_state.save(state)
-    return _continue(state, "authenticate_with_totp", request=request, browser=browser, code=code, authentication_challenge_id=extra["challenge_id"])
+    return _continue(state, "authenticate_with_totp", request=request, browser=browser, code=code, authentication_challenge_id=state.challenge_id)
 
 
 def choose_organization(handle, organization_id, *, request, browser=None):
     state = pending(handle, browser=browser)
     _expect(state, "organization_selection_required")
-    if organization_id not in {o["id"] for o in state.extra["organizations"]}:
+    if organization_id not in {o["id"] for o in state.organizations}:
         raise InvalidSignInRequest("organization_id is not one of the organizations offered.", code="organization_not_offered")
     return _continue(state, "authenticate_with_organization_selection", request=request, browser=browser, organization_id=organization_id)
 

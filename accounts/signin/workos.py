@@ -213,15 +213,15 @@ def _step_of(exc):
     return next((code for code, (kind, _) in STEPS.items() if isinstance(cause, kind)), None)
 
 
-def public_step(extra, handle):
-    """What the client needs for the step (never WorkOS's token)."""
-    detail = {"pending_token": handle, "step": extra["step"]}
-    if extra["step"] == "email_verification_required":
-        detail["email"] = extra["email"]
-    elif extra["step"] == "mfa_challenge":
-        detail["factors"] = extra["factors"]
-    elif extra["step"] == "organization_selection_required":
-        detail["organizations"] = extra["organizations"]
+def public_step(state, handle):
+    """What the client needs for the step of a pending sign-in (never WorkOS's token)."""
+    detail = {"pending_token": handle, "step": state.step}
+    if state.step == "email_verification_required":
+        detail["email"] = state.email
+    elif state.step == "mfa_challenge":
+        detail["factors"] = state.factors
+    elif state.step == "organization_selection_required":
+        detail["organizations"] = state.organizations
     return detail
 
 
@@ -229,18 +229,18 @@ def _pause(exc, *, method, organization_hint, next_url, browser):
     """Keep WorkOS's pending token server-side; the Pending step for the client."""
     cause, code = exc.__cause__, _step_of(exc)
     user = getattr(cause, "user", None) or {}
-    extra = {
-        "step": code,
-        "token": secretbox.seal(cause.pending_authentication_token or ""),
-        "method": method,
-        "organization_hint": organization_hint,
-        "user_id": user.get("id", ""),
-        "email": getattr(cause, "email", None) or user.get("email", ""),
-        "factors": [{"id": f["id"], "type": f.get("type", "totp")} for f in getattr(cause, "authentication_factors", None) or []],
-        "organizations": [{"id": o["id"], "name": o.get("name", "")} for o in getattr(cause, "organizations", None) or []],
-    }
-    handle = signin_state.create(flow=SignInState.Flow.PENDING, redirect_uri="", next_url=next_url, extra=extra, browser=browser)
-    return Pending(step=code, message=STEPS[code][1], detail=public_step(extra, handle))
+    fields = dict(
+        step=code,
+        secret=secretbox.seal(cause.pending_authentication_token or ""),
+        method=method,
+        organization_hint=organization_hint,
+        workos_user_id=user.get("id", ""),
+        email=getattr(cause, "email", None) or user.get("email", ""),
+        factors=[{"id": f["id"], "type": f.get("type", "totp")} for f in getattr(cause, "authentication_factors", None) or []],
+        organizations=[{"id": o["id"], "name": o.get("name", "")} for o in getattr(cause, "organizations", None) or []],
+    )
+    handle = signin_state.create(flow=SignInState.Flow.PENDING, next_url=next_url, browser=browser, **fields)
+    return Pending(step=code, message=STEPS[code][1], detail=public_step(SignInState(**fields), handle))
 
 
 def authenticate(grant, *, method, request=None, browser=None, organization_hint="", next_url="", action="sign in with WorkOS", **kwargs):

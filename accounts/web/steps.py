@@ -44,8 +44,7 @@ def steps_page(request):
     except InvalidSignInRequest as exc:
         request.session.pop(PENDING_KEY, None)
         return error_page(request, exc)
-    extra = state.extra
-    context = {"step": extra["step"], "detail": workos.public_step(extra, ""), "enrolled": bool(extra.get("challenge_id"))}
+    context = {"step": state.step, "detail": workos.public_step(state, ""), "enrolled": bool(state.challenge_id)}
     if request.method == "GET":
         return render(request, _TEMPLATE, context)
 
@@ -57,7 +56,7 @@ def steps_page(request):
             return render(request, _TEMPLATE, context, status=exc.status if exc.status < 500 else 503)
         return render(request, _TEMPLATE, context)  # the secret is shown in this answer only
 
-    if extra["step"] in steps.CODE_STEPS:  # every code checked counts, whatever the form's action says
+    if state.step in steps.CODE_STEPS:  # every code checked counts, whatever the form's action says
         limited = ratelimit.hit("password_ip", client_ip(request))
         if limited is not None:
             return throttled_page(request, limited, template=_TEMPLATE, context=context)
@@ -69,7 +68,7 @@ def steps_page(request):
         context["error"] = exc.message
         return render(request, _TEMPLATE, context, status=exc.status if exc.status < 500 else 503)
 
-    return finish(request, lambda: steps.resume(handle, extra["step"], request.POST, request=request, browser=request), failed=failed)
+    return finish(request, lambda: steps.resume(handle, state.step, request.POST, request=request, browser=request), failed=failed)
 
 
 @never_cache
