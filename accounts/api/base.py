@@ -89,10 +89,9 @@ def pair_response(pair, body, *, access_key="access", refresh_key="refresh", in_
     return response
 
 
-def signed_in(request, proven, *, in_body=False, with_user=True):
-    """Finish an app sign-in (accounts.signin.flow, the token channel) and answer with its pair
-    and, `with_user`, the user; a step still to pass is the 403 that names it."""
-    signin = flow.complete(request, proven, flow.Channel.API)
+def signed_in(signin, *, in_body=False, with_user=True):
+    """The answer to an app sign-in (what accounts.signin.flow.complete made on the token
+    channel): its pair and, `with_user`, the user; a step still to pass is the 403 that names it."""
     if signin.pending is not None:
         raise signin.pending.error()
     if not with_user:

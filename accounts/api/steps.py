@@ -13,7 +13,7 @@ from accounts.api import serializers as s
 from accounts.api.base import PublicAPIView, SignInView, errors, signed_in
 from accounts.api.throttles import AuthorizeIPThrottle, EmailSendThrottle, PasswordAccountThrottle, PasswordIPThrottle, SignInIPThrottle
 from accounts.models import SignInMethod
-from accounts.signin import authkit, steps
+from accounts.signin import authkit, flow, steps
 
 _STEP_403 = OpenApiResponse(
     s.ErrorSerializer,
@@ -42,7 +42,7 @@ class EmailVerificationStepView(_StepView):
     @extend_schema(operation_id="step_email_verification", request=s.CodeStepSerializer, responses=SIGNED_IN, summary="Finish a sign-in with the code WorkOS emailed")
     def post(self, request):
         data = _valid(s.CodeStepSerializer, request)
-        return signed_in(request, steps.verify_email(data["pending_token"], data["code"], request=request))
+        return signed_in(flow.complete(request, steps.verify_email(data["pending_token"], data["code"], request=request), flow.Channel.API))
 
 
 class MfaEnrollView(_StepView):
@@ -62,7 +62,7 @@ class MfaStepView(_StepView):
     @extend_schema(operation_id="step_mfa", request=s.MfaStepSerializer, responses=SIGNED_IN, summary="Finish a sign-in with a code from the authenticator app")
     def post(self, request):
         data = _valid(s.MfaStepSerializer, request)
-        return signed_in(request, steps.verify_totp(data["pending_token"], data["code"], factor_id=data.get("factor_id", ""), request=request))
+        return signed_in(flow.complete(request, steps.verify_totp(data["pending_token"], data["code"], factor_id=data.get("factor_id", ""), request=request), flow.Channel.API))
 
 
 class OrganizationStepView(_StepView):
@@ -71,7 +71,7 @@ class OrganizationStepView(_StepView):
     @extend_schema(operation_id="step_organization", request=s.OrganizationStepSerializer, responses=SIGNED_IN, summary="Finish a sign-in by choosing the organization")
     def post(self, request):
         data = _valid(s.OrganizationStepSerializer, request)
-        return signed_in(request, steps.choose_organization(data["pending_token"], data["organization_id"], request=request))
+        return signed_in(flow.complete(request, steps.choose_organization(data["pending_token"], data["organization_id"], request=request), flow.Channel.API))
 
 
 class MagicCodeView(PublicAPIView):
@@ -96,7 +96,7 @@ class MagicCodeVerifyView(SignInView):
     @extend_schema(operation_id="magic_code_verify", request=s.MagicCodeVerifySerializer, responses=SIGNED_IN, summary="Sign in with the emailed code")
     def post(self, request):
         data = _valid(s.MagicCodeVerifySerializer, request)
-        return signed_in(request, authkit.verify_magic_code(data["email"], data["code"], request=request))
+        return signed_in(flow.complete(request, authkit.verify_magic_code(data["email"], data["code"], request=request), flow.Channel.API))
 
 
 class PasswordResetView(PublicAPIView):
@@ -166,7 +166,7 @@ class DeviceTokenView(SignInView):
     def post(self, request):
         data = _valid(s.DeviceTokenSerializer, request)
         # a CLI keeps no cookies: the tokens are in the body whatever GATEHOUSE_TOKEN_COOKIES says
-        return signed_in(request, authkit.poll_device(data["device_code"], request=request), in_body=True)
+        return signed_in(flow.complete(request, authkit.poll_device(data["device_code"], request=request), flow.Channel.API), in_body=True)
 
     def handle_exception(self, exc):
         if getattr(exc, "code", "") in ("authorization_pending", "slow_down"):

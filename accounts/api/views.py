@@ -24,7 +24,7 @@ from accounts.conf import app_settings
 from accounts.errors import GatehouseError, TokenError
 from accounts.http import throttled_message
 from accounts.models import AuthSession, SignInMethod
-from accounts.signin import oidc, password, workos
+from accounts.signin import flow, oidc, password, workos
 
 
 class WorkOSAuthorizeView(PublicAPIView):
@@ -67,7 +67,7 @@ class WorkOSCallbackView(SignInView):
             error_description=data.get("error_description") or None,
             request=request,
         )
-        return signed_in(request, proven)
+        return signed_in(flow.complete(request, proven, flow.Channel.API))
 
 
 class PasswordTokenView(SignInView):
@@ -88,7 +88,7 @@ class PasswordTokenView(SignInView):
         body = s.PasswordLoginSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
-        return signed_in(request, password.authenticate(data["email"], data["password"], request=request), with_user=False)
+        return signed_in(flow.complete(request, password.authenticate(data["email"], data["password"], request=request), flow.Channel.API), with_user=False)
 
 
 class RefreshView(PublicAPIView):
@@ -237,7 +237,7 @@ class _OIDCCodeView(SignInView):
             code_verifier=data.get("code_verifier", ""),
             nonce=data.get("nonce", ""),
         )
-        return signed_in(request, identity)
+        return signed_in(flow.complete(request, identity, flow.Channel.API))
 
 
 _OIDC_SCHEMA = dict(
