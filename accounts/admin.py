@@ -15,7 +15,9 @@ def _end_sessions(modeladmin, request, users_sessions):
     total = 0
     for user, sessions in users_sessions:
         total += end_sessions(sessions, reason="revoked_by_staff", user=user, request=request)
-    modeladmin.message_user(request, f"Ended {total} sign-in{'s' if total != 1 else ''} (and their WorkOS sessions).", messages.SUCCESS)
+    modeladmin.message_user(
+        request, f"Ended {total} sign-in{'s' if total != 1 else ''} (and their WorkOS sessions).", messages.SUCCESS
+    )
 
 
 class IdentityInline(admin.TabularInline):
@@ -42,10 +44,33 @@ class UserAdmin(BaseUserAdmin):
     form = _UserChangeForm
     add_form = _UserCreationForm
     ordering = ("email",)
-    list_display = ("email", "first_name", "last_name", "workos_user_id", "organization_id", "is_active", "is_staff", "date_joined")
-    list_filter = ("is_active", "deprovisioned_reason", "is_staff", "is_superuser", "identities__provider", "date_joined")
+    list_display = (
+        "email",
+        "first_name",
+        "last_name",
+        "workos_user_id",
+        "organization_id",
+        "is_active",
+        "is_staff",
+        "date_joined",
+    )
+    list_filter = (
+        "is_active",
+        "deprovisioned_reason",
+        "is_staff",
+        "is_superuser",
+        "identities__provider",
+        "date_joined",
+    )
     search_fields = ("email", "first_name", "last_name", "workos_user_id", "organization_id")
-    readonly_fields = ("date_joined", "updated_at", "last_login", "deprovisioned_reason", "deprovisioned_at", "deprovisioned_sources")
+    readonly_fields = (
+        "date_joined",
+        "updated_at",
+        "last_login",
+        "deprovisioned_reason",
+        "deprovisioned_at",
+        "deprovisioned_sources",
+    )
     inlines = [IdentityInline]
     actions = ["end_all_sign_ins"]
 
@@ -57,24 +82,59 @@ class UserAdmin(BaseUserAdmin):
     # sign-in): each is audited with the administrator who made it.
     def save_model(self, request, obj, form, change):
         if change and "is_active" in form.changed_data and obj.is_active:
-            obj.deprovisioned_reason, obj.deprovisioned_at, obj.deprovisioned_sources = "", None, []  # an administrator gave access back
+            obj.deprovisioned_reason, obj.deprovisioned_at, obj.deprovisioned_sources = (
+                "",
+                None,
+                [],
+            )  # an administrator gave access back
         super().save_model(request, obj, form, change)
         if change and "workos_user_id" in form.changed_data:
             kind = AuditEvent.Kind.IDENTITY_LINKED if obj.workos_user_id else AuditEvent.Kind.IDENTITY_UNLINKED
-            audit.record(kind, user=obj, request=request, reason="by_admin", provider=Identity.Provider.WORKOS, subject=obj.workos_user_id or form.initial.get("workos_user_id"), by=request.user.email)
+            audit.record(
+                kind,
+                user=obj,
+                request=request,
+                reason="by_admin",
+                provider=Identity.Provider.WORKOS,
+                subject=obj.workos_user_id or form.initial.get("workos_user_id"),
+                by=request.user.email,
+            )
 
     def save_formset(self, request, form, formset, change):
         identities = formset.save()
         if formset.model is not Identity:
             return
         user = form.instance
-        changed = [(AuditEvent.Kind.IDENTITY_LINKED, x) for x in identities] + [(AuditEvent.Kind.IDENTITY_UNLINKED, x) for x in formset.deleted_objects]
+        changed = [(AuditEvent.Kind.IDENTITY_LINKED, x) for x in identities] + [
+            (AuditEvent.Kind.IDENTITY_UNLINKED, x) for x in formset.deleted_objects
+        ]
         for kind, identity in changed:
-            audit.record(kind, user=user, request=request, reason="by_admin", provider=identity.provider, subject=identity.subject, by=request.user.email)
+            audit.record(
+                kind,
+                user=user,
+                request=request,
+                reason="by_admin",
+                provider=identity.provider,
+                subject=identity.subject,
+                by=request.user.email,
+            )
+
     fieldsets = (
         (None, {"fields": ("email", "password")}),
         ("Name", {"fields": ("first_name", "last_name")}),
-        ("WorkOS", {"fields": ("workos_user_id", "organization_id", "role", "deprovisioned_reason", "deprovisioned_at", "deprovisioned_sources")}),
+        (
+            "WorkOS",
+            {
+                "fields": (
+                    "workos_user_id",
+                    "organization_id",
+                    "role",
+                    "deprovisioned_reason",
+                    "deprovisioned_at",
+                    "deprovisioned_sources",
+                )
+            },
+        ),
         ("Permissions", {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")}),
         ("Dates", {"fields": ("last_login", "date_joined", "updated_at")}),
     )
@@ -106,7 +166,9 @@ class AuthSessionAdmin(admin.ModelAdmin):
 
     @admin.action(description="End the selected sign-ins", permissions=["change"])
     def end_selected(self, request, queryset):
-        _end_sessions(self, request, [(s.user, AuthSession.objects.filter(pk=s.pk)) for s in queryset.select_related("user")])
+        _end_sessions(
+            self, request, [(s.user, AuthSession.objects.filter(pk=s.pk)) for s in queryset.select_related("user")]
+        )
 
 
 def _organization_choices():
@@ -120,7 +182,12 @@ class OrganizationInput(forms.TextInput):
     def render(self, name, value, attrs=None, renderer=None):
         choices = _organization_choices() or []
         listed = f"{name}-organizations"
-        html = super().render(name, value, {**(attrs or {}), "list": listed, "autocomplete": "off", "placeholder": "Type a name or org_..."}, renderer)
+        html = super().render(
+            name,
+            value,
+            {**(attrs or {}), "list": listed, "autocomplete": "off", "placeholder": "Type a name or org_..."},
+            renderer,
+        )
         options = format_html_join("", '<option value="{}">{}</option>', ((wid, label) for wid, label in choices))
         return html + format_html('<datalist id="{}">{}</datalist>', listed, options)
 
@@ -132,7 +199,9 @@ class _OrganizationForm(forms.ModelForm):
         value = (self.cleaned_data.get("organization_id") or "").strip()
         choices = _organization_choices()
         if value and choices is not None and value not in {wid for wid, _name in choices}:
-            raise forms.ValidationError("Choose one of the organizations mirrored from WorkOS (sync them first if it is missing).")
+            raise forms.ValidationError(
+                "Choose one of the organizations mirrored from WorkOS (sync them first if it is missing)."
+            )
         return value
 
 
@@ -149,7 +218,16 @@ class _OrganizationFieldAdmin(admin.ModelAdmin):
 
 @admin.register(LoginRule)
 class LoginRuleAdmin(_OrganizationFieldAdmin):
-    list_display = ("priority", "pattern", "method", "organization_id", "connection_id", "allow_signup", "require_verified_email", "enabled")
+    list_display = (
+        "priority",
+        "pattern",
+        "method",
+        "organization_id",
+        "connection_id",
+        "allow_signup",
+        "require_verified_email",
+        "enabled",
+    )
     list_display_links = ("pattern",)
     list_editable = ("priority", "enabled")
     list_filter = ("method", "enabled", "allow_signup")
@@ -160,19 +238,38 @@ class LoginRuleAdmin(_OrganizationFieldAdmin):
 class SessionPolicyAdmin(_OrganizationFieldAdmin):
     """Per organization; everyone else follows GATEHOUSE_SESSION_POLICY (shown on the list)."""
 
-    list_display = ("organization_id", "enabled", "idle_timeout_minutes", "absolute_lifetime_hours", "warning_minutes", "idle_tracking", "updated_at")
+    list_display = (
+        "organization_id",
+        "enabled",
+        "idle_timeout_minutes",
+        "absolute_lifetime_hours",
+        "warning_minutes",
+        "idle_tracking",
+        "updated_at",
+    )
     search_fields = ("organization_id",)
     list_filter = ("enabled",)
     fieldsets = (
         (None, {"fields": ("organization_id", "enabled")}),
         ("Limits", {"fields": ("idle_timeout_minutes", "absolute_lifetime_hours", "warning_minutes", "idle_tracking")}),
-        ("Renewal at the end of a sign-in", {"fields": ("sso_silent_renewal", "sso_fallback", "password_silent_renewal", "password_fallback")}),
+        (
+            "Renewal at the end of a sign-in",
+            {"fields": ("sso_silent_renewal", "sso_fallback", "password_silent_renewal", "password_fallback")},
+        ),
     )
 
     def changelist_view(self, request, extra_context=None):
         d = session_limits.default()
-        summary = "off" if not d.enabled else f"idle {d.idle_timeout_minutes} min, at most {d.absolute_lifetime_hours} h, warning {d.warning_minutes} min"
-        extra_context = {"subtitle": f"Sign-ins outside these organizations follow the default policy: {summary}.", **(extra_context or {})}
+        summary = (
+            "off"
+            if not d.enabled
+            else f"idle {d.idle_timeout_minutes} min, at most {d.absolute_lifetime_hours} h, "
+            f"warning {d.warning_minutes} min"
+        )
+        extra_context = {
+            "subtitle": f"Sign-ins outside these organizations follow the default policy: {summary}.",
+            **(extra_context or {}),
+        }
         return super().changelist_view(request, extra_context)
 
 

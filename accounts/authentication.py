@@ -33,7 +33,9 @@ class AccessTokenAuthentication(authentication.BaseAuthentication):
         if header:
             parts = header.split()
             if len(parts) != 2 or parts[0] != self.keyword:
-                raise exceptions.AuthenticationFailed({"code": "token_invalid", "detail": "The Authorization header must be 'Bearer <access token>'."})
+                raise exceptions.AuthenticationFailed(
+                    {"code": "token_invalid", "detail": "The Authorization header must be 'Bearer <access token>'."}
+                )
             raw = parts[1]
         elif app_settings.GATEHOUSE_TOKEN_COOKIES and request.COOKIES.get(ACCESS_COOKIE):
             raw = request.COOKIES[ACCESS_COOKIE]
@@ -58,4 +60,9 @@ def enforce_csrf(request):
     check.process_request(request)
     reason = check.process_view(request, None, (), {})
     if reason:
-        raise exceptions.PermissionDenied({"code": "csrf_failed", "detail": f"CSRF check failed: {reason}. Send the csrftoken cookie's value in X-CSRFToken."})
+        raise exceptions.PermissionDenied(
+            {
+                "code": "csrf_failed",
+                "detail": f"CSRF check failed: {reason}. Send the csrftoken cookie's value in X-CSRFToken.",
+            }
+        )

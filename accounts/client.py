@@ -11,6 +11,7 @@ attempts, or write any address into the audit trail, by sending a new header eac
   did not come through one of them (its `REMOTE_ADDR` is not listed) keeps `REMOTE_ADDR`.
 """
 
+import contextlib
 import functools
 import ipaddress
 
@@ -26,7 +27,9 @@ def _trusted_networks():
     return tuple(ipaddress.ip_network(item, strict=False) for item in app_settings.GATEHOUSE_TRUSTED_PROXIES)
 
 
-setting_changed.connect(lambda setting, **kwargs: _trusted_networks.cache_clear() if setting == "GATEHOUSE_TRUSTED_PROXIES" else None)
+setting_changed.connect(
+    lambda setting, **kwargs: _trusted_networks.cache_clear() if setting == "GATEHOUSE_TRUSTED_PROXIES" else None
+)
 
 
 def _ip(text):
@@ -71,10 +74,8 @@ def client_ip(request):
     cached = getattr(request, _ATTR, None)
     if cached is None:
         cached = _resolve(request.META) or ""
-        try:
+        with contextlib.suppress(AttributeError):
             setattr(request, _ATTR, cached)
-        except AttributeError:
-            pass
     return cached or None
 
 

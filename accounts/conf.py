@@ -48,7 +48,13 @@ DEFAULTS = {
     "GATEHOUSE_TRUSTED_PROXY_COUNT": 0,
     "GATEHOUSE_TRUSTED_PROXIES": [],
     # Per scope; a project's dict is merged over these (a scope set to None is not limited).
-    "GATEHOUSE_RATE_LIMITS": {"password_ip": "20/m", "password_account": "5/m", "authorize_ip": "60/m", "sign_in_ip": "120/m", "email_send": "5/10m"},
+    "GATEHOUSE_RATE_LIMITS": {
+        "password_ip": "20/m",
+        "password_account": "5/m",
+        "authorize_ip": "60/m",
+        "sign_in_ip": "120/m",
+        "email_send": "5/10m",
+    },
 }
 
 

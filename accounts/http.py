@@ -23,9 +23,13 @@ def safe_next(request, candidate):
         candidate = candidate.strip()
         decoded = unquote(candidate)  # judge the encoded and the decoded spelling alike
         if (
-            all(form.startswith("/") and not form.startswith("//") and "\\" not in form for form in (candidate, decoded))
+            all(
+                form.startswith("/") and not form.startswith("//") and "\\" not in form for form in (candidate, decoded)
+            )
             and not any(ord(ch) < 32 for ch in decoded)
-            and url_has_allowed_host_and_scheme(candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure())
+            and url_has_allowed_host_and_scheme(
+                candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+            )
         ):
             return candidate
     return settings.LOGIN_REDIRECT_URL
@@ -65,7 +69,9 @@ def throttled_message(limited):
 def throttled_page(request, limited, *, template="errors/error.html", context=None):
     """The page for a refused attempt: says when to try again, with a Retry-After header."""
     if limited.first:
-        audit.record(AuditEvent.Kind.THROTTLED, email=(context or {}).get("email", ""), request=request, reason=limited.scope)
+        audit.record(
+            AuditEvent.Kind.THROTTLED, email=(context or {}).get("email", ""), request=request, reason=limited.scope
+        )
     context = {"title": "Too many attempts", "code": "throttled", **(context or {})}
     context["error" if template != "errors/error.html" else "message"] = throttled_message(limited)
     response = render(request, template, context, status=429)

@@ -41,7 +41,12 @@ class KeySet:
     def __init__(self, url):
         # Only ever asked for the whole set, so PyJWKClient's own unknown-kid refetch never
         # runs: the refetch policy is ours, the same with or without a kid.
-        self._client = jwt.PyJWKClient(url, cache_jwk_set=True, lifespan=app_settings.OIDC_JWKS_CACHE_SECONDS, timeout=app_settings.OIDC_HTTP_TIMEOUT)
+        self._client = jwt.PyJWKClient(
+            url,
+            cache_jwk_set=True,
+            lifespan=app_settings.OIDC_JWKS_CACHE_SECONDS,
+            timeout=app_settings.OIDC_HTTP_TIMEOUT,
+        )
         self._lock = threading.Lock()
         self._refetched_at = float("-inf")
 

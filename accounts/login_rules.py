@@ -21,7 +21,12 @@ def rule_for(email):
 # A rule's method admits itself; "WorkOS AuthKit" admits every way of signing in to WorkOS's user
 # management (its hosted pages, a WorkOS-held password, an emailed code, a CLI's device code).
 _ADMITS = {
-    SignInMethod.AUTHKIT: {SignInMethod.AUTHKIT, SignInMethod.WORKOS_PASSWORD, SignInMethod.MAGIC_CODE, SignInMethod.DEVICE},
+    SignInMethod.AUTHKIT: {
+        SignInMethod.AUTHKIT,
+        SignInMethod.WORKOS_PASSWORD,
+        SignInMethod.MAGIC_CODE,
+        SignInMethod.DEVICE,
+    },
 }
 
 
@@ -43,9 +48,13 @@ def check_method(email, method, *, organization_id="", connection_id=""):
         )
     if rule.method == SignInMethod.SSO:
         if rule.organization_id and organization_id and rule.organization_id != organization_id:
-            raise SignInRefused("This sign-in came from another organization than your domain's.", code="organization_not_allowed")
+            raise SignInRefused(
+                "This sign-in came from another organization than your domain's.", code="organization_not_allowed"
+            )
         if rule.connection_id and connection_id and rule.connection_id != connection_id:
-            raise SignInRefused("This sign-in came from another connection than your domain's.", code="connection_not_allowed")
+            raise SignInRefused(
+                "This sign-in came from another connection than your domain's.", code="connection_not_allowed"
+            )
     return rule
 
 

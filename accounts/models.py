@@ -24,7 +24,10 @@ def _column_converters(model, vendor):
     Python value (as a queryset applies them), worked out once per model."""
     del vendor  # part of the cache key only: converters differ between database backends
     columns = [field.get_col(model._meta.db_table) for field in model._meta.concrete_fields]
-    return [(column, connection.ops.get_db_converters(column) + column.field.get_db_converters(connection)) for column in columns]
+    return [
+        (column, connection.ops.get_db_converters(column) + column.field.get_db_converters(connection))
+        for column in columns
+    ]
 
 
 def returned(model, sql, params):
@@ -84,11 +87,15 @@ class User(AbstractBaseUser, PermissionsMixin):
     )
     role = models.CharField(max_length=64, blank=True, help_text="Role slug from the WorkOS organization membership.")
     deprovisioned_reason = models.CharField(
-        max_length=32, blank=True, help_text="Why the directory or WorkOS took this account's access away (empty: it did not)."
+        max_length=32,
+        blank=True,
+        help_text="Why the directory or WorkOS took this account's access away (empty: it did not).",
     )
     deprovisioned_at = models.DateTimeField(null=True, blank=True)
     deprovisioned_sources = models.JSONField(
-        default=list, blank=True, help_text="Every trigger still holding this account's access away; access comes back when none is left."
+        default=list,
+        blank=True,
+        help_text="Every trigger still holding this account's access away; access comes back when none is left.",
     )
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False)
@@ -224,14 +231,22 @@ class SessionPolicy(models.Model):
 
     organization_id = models.CharField("WorkOS organization id", max_length=64, unique=True, help_text="org_...")
     enabled = models.BooleanField(default=True, help_text="Off: sign-ins last as long as their refresh tokens.")
-    idle_timeout_minutes = models.PositiveIntegerField(default=30, help_text="Sign-ins without activity for this long end.")
-    absolute_lifetime_hours = models.PositiveIntegerField(default=8, help_text="No sign-in lasts longer, active or not.")
+    idle_timeout_minutes = models.PositiveIntegerField(
+        default=30, help_text="Sign-ins without activity for this long end."
+    )
+    absolute_lifetime_hours = models.PositiveIntegerField(
+        default=8, help_text="No sign-in lasts longer, active or not."
+    )
     warning_minutes = models.PositiveIntegerField(default=2, help_text="How long before an idle sign-out clients warn.")
     idle_tracking = models.BooleanField(default=True, help_text="Off: only the absolute lifetime applies.")
     sso_silent_renewal = models.BooleanField("silent renewal for SSO sign-ins", default=True)
-    sso_fallback = models.CharField("at the end of an SSO sign-in", max_length=8, choices=Fallback.choices, default=Fallback.REDIRECT)
+    sso_fallback = models.CharField(
+        "at the end of an SSO sign-in", max_length=8, choices=Fallback.choices, default=Fallback.REDIRECT
+    )
     password_silent_renewal = models.BooleanField("silent renewal for password and code sign-ins", default=False)
-    password_fallback = models.CharField("at the end of a password or code sign-in", max_length=8, choices=Fallback.choices, default=Fallback.LOGOUT)
+    password_fallback = models.CharField(
+        "at the end of a password or code sign-in", max_length=8, choices=Fallback.choices, default=Fallback.LOGOUT
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -242,7 +257,11 @@ class SessionPolicy(models.Model):
         return f"Session policy of {self.organization_id}"
 
     # What an administrator may set (inclusive).
-    LIMITS = {"idle_timeout_minutes": (5, 7 * 24 * 60), "absolute_lifetime_hours": (1, 90 * 24), "warning_minutes": (1, 60)}
+    LIMITS = {
+        "idle_timeout_minutes": (5, 7 * 24 * 60),
+        "absolute_lifetime_hours": (1, 90 * 24),
+        "warning_minutes": (1, 60),
+    }
 
     @classmethod
     def problems(cls, values):
@@ -316,6 +335,9 @@ class SignInState(models.Model):
     class Meta:
         indexes = [models.Index(fields=["binding"], name="signinstate_binding")]  # no LIKE twin (see AuthSession)
 
+    def __str__(self):
+        return f"{self.get_flow_display()} sign-in started {self.created_at:%Y-%m-%d %H:%M}"
+
 
 class AuditEvent(models.Model):
     """Who did what, when, from where. Written through accounts.audit.record()."""
@@ -351,7 +373,10 @@ class AuditEvent(models.Model):
     class Meta:
         ordering = ["-created_at"]
         # no LIKE twins (see AuthSession): an audit row is written on every sign-in
-        indexes = [models.Index(fields=["kind"], name="auditevent_kind"), models.Index(fields=["email"], name="auditevent_email")]
+        indexes = [
+            models.Index(fields=["kind"], name="auditevent_kind"),
+            models.Index(fields=["email"], name="auditevent_email"),
+        ]
 
     def __str__(self):
         return f"{self.get_kind_display()} {self.email} {self.created_at:%Y-%m-%d %H:%M}"
@@ -365,7 +390,9 @@ class LoginRule(models.Model):
     """
 
     priority = models.PositiveIntegerField(default=100, help_text="Lower runs first.")
-    pattern = models.CharField(max_length=253, help_text="Email domain (acme.com), a wildcard (*.acme.com) or * for everyone.")
+    pattern = models.CharField(
+        max_length=253, help_text="Email domain (acme.com), a wildcard (*.acme.com) or * for everyone."
+    )
     method = models.CharField(max_length=16, choices=SignInMethod.choices)
     organization_id = models.CharField("WorkOS organization id", max_length=64, blank=True)
     connection_id = models.CharField("WorkOS connection id", max_length=64, blank=True)

@@ -39,9 +39,14 @@ def _may_create(identity, rule):
     allowed = login_rules.check_signup(rule, identity)
     if allowed is None:
         if not get_adapter().may_provision(identity):
-            raise SignInRefused("Accounts for this email address are not created automatically.", code="provisioning_not_allowed")
+            raise SignInRefused(
+                "Accounts for this email address are not created automatically.", code="provisioning_not_allowed"
+            )
     elif not allowed:
-        raise SignInRefused("Accounts for this email domain are not created on first sign-in. Ask an administrator to invite you.", code="signup_not_allowed")
+        raise SignInRefused(
+            "Accounts for this email domain are not created on first sign-in. Ask an administrator to invite you.",
+            code="signup_not_allowed",
+        )
 
 
 def _check_may_link(user, identity):
@@ -52,10 +57,13 @@ def _check_may_link(user, identity):
         # An address is only as safe as the weakest provider that vouches for it: staff links
         # are made by an administrator (the user's page in the admin), never by a sign-in.
         raise SignInRefused(
-            "This account can be connected to a new sign-in method only by an administrator.", code="link_requires_admin"
+            "This account can be connected to a new sign-in method only by an administrator.",
+            code="link_requires_admin",
         )
     if not get_adapter().may_link_by_email(identity):
-        raise SignInRefused("An account with this email exists but the address is not verified.", code="email_not_verified")
+        raise SignInRefused(
+            "An account with this email exists but the address is not verified.", code="email_not_verified"
+        )
 
 
 def _check_may_sign_in(user, identity):
@@ -108,7 +116,13 @@ def _linked_or_created(user, identity, created):
     (refusing rolls the write back) and the audit event (written with it, or not at all)."""
     _check_may_sign_in(user, identity)
     kind = AuditEvent.Kind.ACCOUNT_PROVISIONED if created else AuditEvent.Kind.IDENTITY_LINKED
-    audit.record(kind, user=user, provider=identity.provider, subject=identity.subject, how="verified_email" if not created else "")
+    audit.record(
+        kind,
+        user=user,
+        provider=identity.provider,
+        subject=identity.subject,
+        how="verified_email" if not created else "",
+    )
 
 
 def _stamped_user(workos_user_id):
@@ -159,7 +173,13 @@ def sign_in_workos_user(identity, *, rule=None):
                 user = _create_user(identity, workos_user_id=identity.workos_user_id, last_login=timezone.now())
                 user._last_login_stamped = True
                 # a new account has no identities; one for this subject elsewhere is a conflict
-                Identity.objects.create(user=user, provider=Identity.Provider.WORKOS, subject=identity.workos_user_id, email=identity.email, last_used_at=user.last_login)
+                Identity.objects.create(
+                    user=user,
+                    provider=Identity.Provider.WORKOS,
+                    subject=identity.workos_user_id,
+                    email=identity.email,
+                    last_used_at=user.last_login,
+                )
                 created = True
             _linked_or_created(user, identity, created)
     except IntegrityError:
@@ -187,7 +207,9 @@ def sign_in_by_identity(identity, *, rule=None):
         raise SignInRefused("The identity provider has not verified this email address.", code="email_not_verified")
     existing = User.objects.filter(email=identity.email).first()
     if existing is None and not identity.may_create:
-        raise SignInRefused("There is no account for this person. Ask an administrator to invite you.", code="account_not_found")
+        raise SignInRefused(
+            "There is no account for this person. Ask an administrator to invite you.", code="account_not_found"
+        )
     if existing is None:
         _may_create(identity, rule)
     try:
@@ -200,11 +222,17 @@ def sign_in_by_identity(identity, *, rule=None):
                 user = _create_user(identity)
                 created = True
             Identity.objects.create(
-                user=user, provider=identity.provider, subject=identity.subject, email=identity.email, last_used_at=timezone.now()
+                user=user,
+                provider=identity.provider,
+                subject=identity.subject,
+                email=identity.email,
+                last_used_at=timezone.now(),
             )
             _linked_or_created(user, identity, created)
     except IntegrityError:
-        found = Identity.objects.filter(provider=identity.provider, subject=identity.subject).select_related("user").first()
+        found = (
+            Identity.objects.filter(provider=identity.provider, subject=identity.subject).select_related("user").first()
+        )
         if found is None:
             raise SignInRefused("This email belongs to another account.", code="account_conflict") from None
         _check_may_sign_in(found.user, identity)

@@ -79,13 +79,18 @@ _FIELDS = [f.name for f in fields(Policy)]
 
 
 def default():
-    return Policy(**{**asdict(Policy()), **{k: v for k, v in app_settings.GATEHOUSE_SESSION_POLICY.items() if k in _FIELDS}})
+    return Policy(
+        **{**asdict(Policy()), **{k: v for k, v in app_settings.GATEHOUSE_SESSION_POLICY.items() if k in _FIELDS}}
+    )
 
 
 _by_organization = cached_table(
     SessionPolicy,
     "gatehouse:session-policies",
-    lambda: {row["organization_id"]: Policy(**{k: row[k] for k in _FIELDS}) for row in SessionPolicy.objects.values("organization_id", *_FIELDS)},
+    lambda: {
+        row["organization_id"]: Policy(**{k: row[k] for k in _FIELDS})
+        for row in SessionPolicy.objects.values("organization_id", *_FIELDS)
+    },
 )
 
 

@@ -39,11 +39,15 @@ def refresh(raw):
         if not session.user.is_active:
             raise TokenError("This account is disabled.", code="user_inactive")
         policy = session_limits.for_session(session)
-        lapsed = policy.lapsed(created_at=session.created_at, last_seen_at=session.last_seen_at or session.last_refreshed_at, now=now)
+        lapsed = policy.lapsed(
+            created_at=session.created_at, last_seen_at=session.last_seen_at or session.last_refreshed_at, now=now
+        )
         if not lapsed:
             use = tokens.mark_used(raw, claims, session.user_id)
             if use == tokens.Use.RACE:
-                raise TokenError("This refresh token was just used by another request.", code="refresh_token_already_used")
+                raise TokenError(
+                    "This refresh token was just used by another request.", code="refresh_token_already_used"
+                )
             if use == tokens.Use.FRESH:
                 try:
                     _refresh_workos(session)
@@ -53,7 +57,15 @@ def refresh(raw):
                     ended = "workos_session_ended"
                 else:
                     session.last_refreshed_at = session.last_seen_at = timezone.now()
-                    session.save(update_fields=["last_refreshed_at", "last_seen_at", "workos_refresh_token", "organization_id", "role"])
+                    session.save(
+                        update_fields=[
+                            "last_refreshed_at",
+                            "last_seen_at",
+                            "workos_refresh_token",
+                            "organization_id",
+                            "role",
+                        ]
+                    )
                     return tokens.mint(session.user, session)
     # Endings happen outside the failed rotation so that they are committed.
     sessions = AuthSession.objects.filter(id=session.id)
@@ -64,7 +76,9 @@ def refresh(raw):
         log.warning("Refresh token reuse detected for session %s (user %s): ending it", session.id, session.user_id)
         end_sessions(sessions, reason="refresh_reuse")
         audit.record(AuditEvent.Kind.REFRESH_REUSE, user=session.user, session=session.id)
-        raise TokenError("This refresh token was already used. The sign-in has been ended for safety.", code="refresh_token_reused")
+        raise TokenError(
+            "This refresh token was already used. The sign-in has been ended for safety.", code="refresh_token_reused"
+        )
     end_sessions(sessions, reason=ended, revoke_workos=False)
     raise TokenError("The WorkOS session has ended. Sign in again.", code="session_revoked")
 

@@ -82,8 +82,20 @@ def mint(user, session):
         lifetime = max(min(lifetime, limit - now), timedelta(seconds=1))
     access_exp = int((now + lifetime).timestamp())
     claims = {conf.USER_ID_CLAIM: str(user.pk), **_claims_for(user, session)}
-    refresh = {conf.TOKEN_TYPE_CLAIM: "refresh", "exp": refresh_exp, "iat": issued, conf.JTI_CLAIM: uuid.uuid4().hex, **claims}
-    access = {conf.TOKEN_TYPE_CLAIM: "access", "exp": access_exp, "iat": issued, conf.JTI_CLAIM: uuid.uuid4().hex, **claims}
+    refresh = {
+        conf.TOKEN_TYPE_CLAIM: "refresh",
+        "exp": refresh_exp,
+        "iat": issued,
+        conf.JTI_CLAIM: uuid.uuid4().hex,
+        **claims,
+    }
+    access = {
+        conf.TOKEN_TYPE_CLAIM: "access",
+        "exp": access_exp,
+        "iat": issued,
+        conf.JTI_CLAIM: uuid.uuid4().hex,
+        **claims,
+    }
     # No OutstandingToken row yet: the AuthSession is the record of this sign-in, and the row
     # simplejwt's blacklist needs is written when the token is rotated (one insert fewer per
     # sign-in).
@@ -117,7 +129,9 @@ def _decode(raw, *, expected_type=None):
     if token_type not in ("access", "refresh") or not claims.get("sess") or not claims.get(_jwt().JTI_CLAIM):
         raise TokenError("The token is invalid or expired.", code="token_invalid")
     if expected_type and token_type != expected_type:
-        raise TokenError(f"This is not {'an access' if expected_type == 'access' else 'a refresh'} token.", code="token_wrong_type")
+        raise TokenError(
+            f"This is not {'an access' if expected_type == 'access' else 'a refresh'} token.", code="token_wrong_type"
+        )
     return claims
 
 
@@ -160,7 +174,10 @@ def session_is_active(session_id):
 def verify(raw):
     """Full check of an access or refresh token, session revocation included (not the hot path)."""
     claims = _decode(raw)
-    if claims[_jwt().TOKEN_TYPE_CLAIM] == "refresh" and BlacklistedToken.objects.filter(token__jti=claims[_jwt().JTI_CLAIM]).exists():
+    if (
+        claims[_jwt().TOKEN_TYPE_CLAIM] == "refresh"
+        and BlacklistedToken.objects.filter(token__jti=claims[_jwt().JTI_CLAIM]).exists()
+    ):
         raise TokenError("This refresh token was already used.", code="token_blacklisted")
     if not session_is_active(claims["sess"]):
         raise TokenError("This sign-in has ended.", code="session_revoked")
@@ -220,7 +237,11 @@ def _verify_hs256(raw, mac):
     if token_backend.issuer is not None and claims.get("iss") != token_backend.issuer:
         raise jws.Invalid
     audience = token_backend.audience
-    if audience is not None and claims.get("aud") != audience and not (isinstance(claims.get("aud"), list) and audience in claims["aud"]):
+    if (
+        audience is not None
+        and claims.get("aud") != audience
+        and not (isinstance(claims.get("aud"), list) and audience in claims["aud"])
+    ):
         raise jws.Invalid
     if "exp" not in claims:
         raise jws.Invalid
@@ -243,7 +264,12 @@ def _verified_claims(raw):
         algorithms=[token_backend.algorithm],
         audience=token_backend.audience,
         issuer=token_backend.issuer,
-        options={"verify_aud": token_backend.audience is not None, "verify_exp": False, "verify_nbf": False, "require": ["exp"]},
+        options={
+            "verify_aud": token_backend.audience is not None,
+            "verify_exp": False,
+            "verify_nbf": False,
+            "require": ["exp"],
+        },
     )
 
 
@@ -268,7 +294,11 @@ def verify_access(raw):
     exp, nbf = claims["exp"], claims.get("nbf", 0)
     if not _is_number(exp) or not _is_number(nbf) or exp + leeway < now or nbf - leeway > now:
         raise TokenError("The access token is invalid or expired.", code="token_invalid")
-    if claims.get(conf.TOKEN_TYPE_CLAIM) != "access" or not claims.get("sess") or not str(claims.get(conf.USER_ID_CLAIM, "")).isdigit():
+    if (
+        claims.get(conf.TOKEN_TYPE_CLAIM) != "access"
+        or not claims.get("sess")
+        or not str(claims.get(conf.USER_ID_CLAIM, "")).isdigit()
+    ):
         raise TokenError("This is not a Gatehouse access token.", code="token_invalid")
     return claims
 

@@ -24,7 +24,9 @@ urlpatterns = [
     path("api/auth/magic-code", steps.MagicCodeView.as_view(), name="api-magic-code"),
     path("api/auth/magic-code/verify", steps.MagicCodeVerifyView.as_view(), name="api-magic-code-verify"),
     path("api/auth/password-reset", steps.PasswordResetView.as_view(), name="api-password-reset"),
-    path("api/auth/password-reset/confirm", steps.PasswordResetConfirmView.as_view(), name="api-password-reset-confirm"),
+    path(
+        "api/auth/password-reset/confirm", steps.PasswordResetConfirmView.as_view(), name="api-password-reset-confirm"
+    ),
     path("api/auth/device", steps.DeviceStartView.as_view(), name="api-device"),
     path("api/auth/device/token", steps.DeviceTokenView.as_view(), name="api-device-token"),
     path("api/auth/logout/", api.LogoutView.as_view(), name="api-logout"),

@@ -31,7 +31,12 @@ def revoke_session(workos_session_id):
         return False
     wos = workos_client.one_shot_client()
     try:
-        workos_client.call("revoke the WorkOS session", wos.user_management.revoke_session, session_id=workos_session_id, expect_result=False)
+        workos_client.call(
+            "revoke the WorkOS session",
+            wos.user_management.revoke_session,
+            session_id=workos_session_id,
+            expect_result=False,
+        )
     except ProviderError as exc:
         log.warning("Could not revoke WorkOS session %s: %s (%s)", workos_session_id, exc.message, exc.code)
         return False
@@ -43,7 +48,9 @@ def _session_active(workos_user_id, workos_session_id):
     if not workos_user_id:
         return False
     wos = workos_client.client()
-    page = workos_client.call("list the user's WorkOS sessions", wos.user_management.list_sessions, workos_user_id, limit=100)
+    page = workos_client.call(
+        "list the user's WorkOS sessions", wos.user_management.list_sessions, workos_user_id, limit=100
+    )
     for item in workos_client.paged(page, "list the user's WorkOS sessions"):
         if item.id == workos_session_id:
             return str(getattr(item.status, "value", item.status)) == "active"
@@ -82,9 +89,16 @@ def refresh(*, workos_user_id, workos_session_id, sealed_refresh_token):
             refresh_token=secretbox.unseal(sealed_refresh_token),
         )
     except ProviderError as exc:
-        if exc.code != "invalid_grant" or not workos_session_id or not _session_active(workos_user_id, workos_session_id):
+        if (
+            exc.code != "invalid_grant"
+            or not workos_session_id
+            or not _session_active(workos_user_id, workos_session_id)
+        ):
             raise
-        log.warning("WorkOS refused the refresh token of its still active session %s: an earlier rotation's answer was lost", workos_session_id)
+        log.warning(
+            "WorkOS refused the refresh token of its still active session %s: an earlier rotation's answer was lost",
+            workos_session_id,
+        )
         return Refreshed(sealed_refresh_token="")
     # The token came to us directly from WorkOS over TLS in answer to our own authenticated
     # request; verifying its signature would cost a JWKS fetch and prove nothing more.

@@ -56,7 +56,9 @@ def database_url():
     try:
         import psycopg
 
-        with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", connect_timeout=2, autocommit=True) as conn:
+        with psycopg.connect(
+            "postgresql://postgres@127.0.0.1:5432/postgres", connect_timeout=2, autocommit=True
+        ) as conn:
             if not conn.execute("SELECT 1 FROM pg_database WHERE datname = 'gatehouse_bench'").fetchone():
                 conn.execute("CREATE DATABASE gatehouse_bench")
         return "postgres://postgres@127.0.0.1:5432/gatehouse_bench"
@@ -99,12 +101,26 @@ def parse_wrk(output):
         "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
         "p50_ms": ms(re.search(r"^\s+50%\s+(\S+)", output, re.M).group(1)),
         "p99_ms": ms(re.search(r"^\s+99%\s+(\S+)", output, re.M).group(1)),
-        "errors": (int(non2xx.group(1)) if non2xx else 0) + (sum(map(int, socket_errors.groups())) if socket_errors else 0),
+        "errors": (int(non2xx.group(1)) if non2xx else 0)
+        + (sum(map(int, socket_errors.groups())) if socket_errors else 0),
     }
 
 
 def wrk(url, token_file, duration, connections):
-    cmd = ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--timeout", "10s", "--latency", "-s", str(ROTATE), url, "--", str(token_file)]
+    cmd = [
+        "wrk",
+        "-t2",
+        f"-c{connections}",
+        f"-d{duration}s",
+        "--timeout",
+        "10s",
+        "--latency",
+        "-s",
+        str(ROTATE),
+        url,
+        "--",
+        str(token_file),
+    ]
     return parse_wrk(subprocess.run(cmd, capture_output=True, text=True, check=True).stdout)
 
 
@@ -133,15 +149,40 @@ def start_servers(env):
     ports = {"emulator": _free_port(), "shipped": _free_port(), "sync": _free_port()}
     env["WORKOS_BASE_URL"] = f"http://127.0.0.1:{ports['emulator']}"
     procs = [
-        subprocess.Popen([python, "-m", "workos_emulator", "--port", str(ports["emulator"]), "--quiet"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL),
+        subprocess.Popen(
+            [python, "-m", "workos_emulator", "--port", str(ports["emulator"]), "--quiet"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+        ),
         # the shipped configuration, as the README deploys it (access log off, as for the peer)
         subprocess.Popen(
             [python, "-m", "gunicorn", "-c", "gunicorn.conf.py", "config.wsgi", "--log-level", "warning"],
             cwd=ROOT,
-            env={**env, "BIND": f"127.0.0.1:{ports['shipped']}", "WEB_CONCURRENCY": str(WORKERS), "GUNICORN_ACCESSLOG": ""},
+            env={
+                **env,
+                "BIND": f"127.0.0.1:{ports['shipped']}",
+                "WEB_CONCURRENCY": str(WORKERS),
+                "GUNICORN_ACCESSLOG": "",
+            },
         ),
         # gunicorn's defaults: sync workers, one connection per request
-        subprocess.Popen([python, "-m", "gunicorn", "config.wsgi", "-w", str(WORKERS), "-b", f"127.0.0.1:{ports['sync']}", "--log-level", "warning"], cwd=ROOT, env=env),
+        subprocess.Popen(
+            [
+                python,
+                "-m",
+                "gunicorn",
+                "config.wsgi",
+                "-w",
+                str(WORKERS),
+                "-b",
+                f"127.0.0.1:{ports['sync']}",
+                "--log-level",
+                "warning",
+            ],
+            cwd=ROOT,
+            env=env,
+        ),
     ]
     urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
     try:
@@ -185,7 +226,9 @@ def run_http(urls, token_files, args):
     cells = http_cells()
     for server, tokens, name in cells:
         token = token_files[tokens].read_text().split("\n", 1)[0]
-        status = requests.get(urls[server] + ENDPOINTS[name], headers={"Authorization": f"Bearer {token}"}, timeout=10).status_code
+        status = requests.get(
+            urls[server] + ENDPOINTS[name], headers={"Authorization": f"Bearer {token}"}, timeout=10
+        ).status_code
         if status != 200:
             raise SystemExit(f"{server} {name} answered {status}, not 200")
         wrk(urls[server] + ENDPOINTS[name], token_files[tokens], 1, args.connections)  # warm up
@@ -193,7 +236,9 @@ def run_http(urls, token_files, args):
     for repeat in range(args.repeats):
         for cell in cells[repeat % len(cells) :] + cells[: repeat % len(cells)]:  # A B C.., B C.. A
             server, tokens, name = cell
-            samples[cell].append(wrk(urls[server] + ENDPOINTS[name], token_files[tokens], args.duration, args.connections))
+            samples[cell].append(
+                wrk(urls[server] + ENDPOINTS[name], token_files[tokens], args.duration, args.connections)
+            )
     return {
         "|".join(cell): {
             "rps": statistics.median(s["rps"] for s in runs),
@@ -251,9 +296,15 @@ def main(argv=None):
         token_files = {"one": work / "one.txt", "many": work / "many.txt"}
         token_files["one"].write_text(many[0] + "\n")
         token_files["many"].write_text("\n".join(many) + "\n")
-        results = {"machine": machine(), "database": inprocess.database_description(), "settings": {**vars(args), "workers": WORKERS}}
+        results = {
+            "machine": machine(),
+            "database": inprocess.database_description(),
+            "settings": {**vars(args), "workers": WORKERS},
+        }
         results["http"] = run_http(urls, token_files, args)
-        results["inprocess"] = inprocess.run(urls["emulator"], many, sync_sizes=(args.sync_connections // 5, args.sync_connections))
+        results["inprocess"] = inprocess.run(
+            urls["emulator"], many, sync_sizes=(args.sync_connections // 5, args.sync_connections)
+        )
     finally:
         stop(procs)
         shutil.rmtree(work, ignore_errors=True)

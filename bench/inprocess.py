@@ -51,7 +51,10 @@ def bench_tokens(count, per_user=10):
     users = list(User.objects.filter(email__in=emails).order_by("pk"))
     AuthSession.objects.filter(user__in=users).delete()
     now = timezone.now()
-    made = AuthSession.objects.bulk_create([AuthSession(user=users[i % len(users)], method="password", last_seen_at=now) for i in range(count)], batch_size=2000)
+    made = AuthSession.objects.bulk_create(
+        [AuthSession(user=users[i % len(users)], method="password", last_seen_at=now) for i in range(count)],
+        batch_size=2000,
+    )
     return [tokens.mint(session.user, session).access for session in made]
 
 
@@ -94,7 +97,9 @@ def decomposition(many, per_round=4000, rounds=5):
         def run():
             start = offset[0]
             offset[0] = (start + per_round) % len(many)
-            batch = [many[0]] * per_round if which == "one" else [many[(start + i) % len(many)] for i in range(per_round)]
+            batch = (
+                [many[0]] * per_round if which == "one" else [many[(start + i) % len(many)] for i in range(per_round)]
+            )
             built = [factory.get(path, HTTP_AUTHORIZATION=f"Bearer {token}") for token in batch]
             began = time.perf_counter()
             for request in built:
@@ -225,7 +230,11 @@ def callback(emulator, runs=60):
         return email
 
     cases = {"existing user": lambda: existing, "new user": newcomer}
-    samples = _rounds({case: (lambda email_for=email_for: _timed(wsgi, emulator, email_for())) for case, email_for in cases.items()}, runs, reduce=list)
+    samples = _rounds(
+        {case: (lambda email_for=email_for: _timed(wsgi, emulator, email_for())) for case, email_for in cases.items()},
+        runs,
+        reduce=list,
+    )
     result = {}
     for case, email_for in cases.items():
         counts = [_counted(wsgi, emulator, email_for()) for _ in range(3)]
@@ -301,7 +310,12 @@ def jwks(emulator_url):
     fake = FakeOIDC()
     out = {}
     try:
-        with override_settings(GOOGLE_CLIENT_ID="fake-client", GOOGLE_CLIENT_SECRET="x", GOOGLE_DISCOVERY_URL=f"{fake.url}/.well-known/openid-configuration", GOOGLE_ALLOWED_REDIRECT_URIS=["http://x"]):
+        with override_settings(
+            GOOGLE_CLIENT_ID="fake-client",
+            GOOGLE_CLIENT_SECRET="x",
+            GOOGLE_DISCOVERY_URL=f"{fake.url}/.well-known/openid-configuration",
+            GOOGLE_ALLOWED_REDIRECT_URIS=["http://x"],
+        ):
             config = oidc.provider_config("google")
             meta = oidc.metadata_cache.get(config)
             token = fake.sign(fake.claims())
@@ -316,7 +330,9 @@ def jwks(emulator_url):
     from rest_framework.test import APIRequestFactory
 
     factory = APIRequestFactory()
-    with override_settings(CONNECT_ISSUER=emulator_url, CONNECT_JWKS_URL=f"{emulator_url}/oauth2/jwks", CONNECT_AUDIENCE="client_bench"):
+    with override_settings(
+        CONNECT_ISSUER=emulator_url, CONNECT_JWKS_URL=f"{emulator_url}/oauth2/jwks", CONNECT_AUDIENCE="client_bench"
+    ):
         auth = ConnectTokenAuthentication()
         for _ in range(1000):
             request = factory.get("/api/connect/me", HTTP_AUTHORIZATION=f"Bearer {token}")
@@ -327,13 +343,36 @@ def jwks(emulator_url):
 
 def _connect_token(emulator_url):
     emulator = Emulator(emulator_url)
-    emulator.post("seed", {"oauth_applications": [{"client_id": "client_bench", "client_secret": "s", "redirect_uris": ["http://127.0.0.1:9/cb"]}], "settings": {"connect_login_uri": "http://127.0.0.1:9/connect/login", "auto_login": "bench@example.com"}})
+    emulator.post(
+        "seed",
+        {
+            "oauth_applications": [
+                {"client_id": "client_bench", "client_secret": "s", "redirect_uris": ["http://127.0.0.1:9/cb"]}
+            ],
+            "settings": {"connect_login_uri": "http://127.0.0.1:9/connect/login", "auto_login": "bench@example.com"},
+        },
+    )
     user, _ = User.objects.get_or_create(email="bench-connect@example.com")
-    start = requests.get(f"{emulator_url}/oauth2/authorize", params={"client_id": "client_bench", "redirect_uri": "http://127.0.0.1:9/cb"}, allow_redirects=False, timeout=5)
+    start = requests.get(
+        f"{emulator_url}/oauth2/authorize",
+        params={"client_id": "client_bench", "redirect_uri": "http://127.0.0.1:9/cb"},
+        allow_redirects=False,
+        timeout=5,
+    )
     ext_id = parse_qs(urlsplit(start.headers["Location"]).query)["external_auth_id"][0]
     consent = requests.get(service.complete(ext_id, user), allow_redirects=False, timeout=5)
     code = parse_qs(urlsplit(consent.headers["Location"]).query)["code"][0]
-    token = requests.post(f"{emulator_url}/oauth2/token", data={"grant_type": "authorization_code", "client_id": "client_bench", "client_secret": "s", "code": code, "redirect_uri": "http://127.0.0.1:9/cb"}, timeout=5).json()["access_token"]
+    token = requests.post(
+        f"{emulator_url}/oauth2/token",
+        data={
+            "grant_type": "authorization_code",
+            "client_id": "client_bench",
+            "client_secret": "s",
+            "code": code,
+            "redirect_uri": "http://127.0.0.1:9/cb",
+        },
+        timeout=5,
+    ).json()["access_token"]
     return token, user
 
 
@@ -345,7 +384,19 @@ def sync(emulator, sizes):
     seeded, out = 0, []
     for count in sizes:
         for start in range(seeded, count, 2000):
-            emulator.post("seed", {"connections": [{"name": f"Bench {i:05}", "organization": "org_01BENCHSYNC0000000000000", "domains": [f"b{i}.test"]} for i in range(start, min(count, start + 2000))]})
+            emulator.post(
+                "seed",
+                {
+                    "connections": [
+                        {
+                            "name": f"Bench {i:05}",
+                            "organization": "org_01BENCHSYNC0000000000000",
+                            "domains": [f"b{i}.test"],
+                        }
+                        for i in range(start, min(count, start + 2000))
+                    ]
+                },
+            )
         seeded = count
         Connection.objects.filter(name__startswith="Bench ").delete()
         emulator.clear_log()

@@ -2,7 +2,7 @@
 
 import json
 import statistics
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 DISTINCT = "20,000 distinct tokens"
 
@@ -30,21 +30,51 @@ def targets(results):
     existing, new = inproc["callback"]["existing user"], inproc["callback"]["new user"]
     small, large = inproc["sync"][0], inproc["sync"][-1]
     growth = (large["seconds"] / large["connections"]) / (small["seconds"] / small["connections"])
-    requests_linear = large["workos_requests"] / large["connections"] <= small["workos_requests"] / small["connections"] * 1.05
+    requests_linear = (
+        large["workos_requests"] / large["connections"] <= small["workos_requests"] / small["connections"] * 1.05
+    )
     queries_linear = large["queries"] / large["connections"] <= small["queries"] / small["connections"] * 1.05
     spread = inproc["password_ms"]["spread_pct"]
     rows = [
-        (f"/api/auth/me vs bare, {DISTINCT}", f"{ratio('many', me, bare):.2f}x", ">= 0.90x", ratio("many", me, bare) >= 0.90),
-        (f"/api/auth/me vs simplejwt stateless, {DISTINCT}", f"{ratio('many', me, stateless):.2f}x", ">= 1.30x", ratio("many", me, stateless) >= 1.30),
-        ("/api/auth/me vs bare, one token", f"{ratio('one', me, bare):.2f}x", ">= 0.95x", ratio("one", me, bare) >= 0.95),
+        (
+            f"/api/auth/me vs bare, {DISTINCT}",
+            f"{ratio('many', me, bare):.2f}x",
+            ">= 0.90x",
+            ratio("many", me, bare) >= 0.90,
+        ),
+        (
+            f"/api/auth/me vs simplejwt stateless, {DISTINCT}",
+            f"{ratio('many', me, stateless):.2f}x",
+            ">= 1.30x",
+            ratio("many", me, stateless) >= 1.30,
+        ),
+        (
+            "/api/auth/me vs bare, one token",
+            f"{ratio('one', me, bare):.2f}x",
+            ">= 0.95x",
+            ratio("one", me, bare) >= 0.95,
+        ),
         ("/api/auth/me queries", str(inproc["me_queries"]), "0", inproc["me_queries"] == 0),
         ("token verification, uncached, vs simplejwt", f"{speedup:.1f}x cheaper", ">= 3x", speedup >= 3),
-        ("callback, existing user", f"{existing['workos_calls']} call, {existing['queries']} q, {existing['server_ms']:.2f} ms", "1 call, <= 3 q, <= 5 ms",
-         existing["workos_calls"] == 1 and existing["queries"] <= 3 and existing["server_ms"] <= 5),
+        (
+            "callback, existing user",
+            f"{existing['workos_calls']} call, {existing['queries']} q, {existing['server_ms']:.2f} ms",
+            "1 call, <= 3 q, <= 5 ms",
+            existing["workos_calls"] == 1 and existing["queries"] <= 3 and existing["server_ms"] <= 5,
+        ),
         ("callback, new user", f"{new['workos_calls']} call, {new['queries']} q", "<= 8 q", new["queries"] <= 8),
-        (f"SSO sync of {large['connections']:,} connections", f"{large['seconds']:.1f} s", "< 15 s", large["seconds"] < 15),
-        ("SSO sync linear (time, requests, queries per connection)", f"time x{growth:.2f}, requests {'=' if requests_linear else '>'}, queries {'=' if queries_linear else '>'}",
-         "x <= 1.25", growth <= 1.25 and requests_linear and queries_linear),
+        (
+            f"SSO sync of {large['connections']:,} connections",
+            f"{large['seconds']:.1f} s",
+            "< 15 s",
+            large["seconds"] < 15,
+        ),
+        (
+            "SSO sync linear (time, requests, queries per connection)",
+            f"time x{growth:.2f}, requests {'=' if requests_linear else '>'}, queries {'=' if queries_linear else '>'}",
+            "x <= 1.25",
+            growth <= 1.25 and requests_linear and queries_linear,
+        ),
         ("password sign-in: right / wrong / unknown agree", f"{spread:.1f} %", "<= 10 %", spread <= 10),
     ]
     return rows
@@ -53,11 +83,17 @@ def targets(results):
 def print_tables(results):
     http, inproc, m, db = results["http"], results["inprocess"], results["machine"], results["database"]
     s = results["settings"]
-    print(f"\nGatehouse benchmarks on {m['cpu']} ({m['cores']} cores, {m['memory_gb']} GB), {m['os']}, Python {m['python']}, {db['vendor']} {db['version']}")
-    print(f"wrk -t2 -c{s['connections']}, median of {s['repeats']} interleaved {s['duration']} s windows per row; {s['workers']} gunicorn workers each\n")
+    print(
+        f"\nGatehouse benchmarks on {m['cpu']} ({m['cores']} cores, {m['memory_gb']} GB), {m['os']}, Python {m['python']}, {db['vendor']} {db['version']}"
+    )
+    print(
+        f"wrk -t2 -c{s['connections']}, median of {s['repeats']} interleaved {s['duration']} s windows per row; {s['workers']} gunicorn workers each\n"
+    )
     names = ("bare Django view", "Gatehouse /api/auth/me", "simplejwt stateless")
     print(f"{'shipped gunicorn.conf.py':28} {'one token':^33}   {DISTINCT:^44}")
-    print(f"{'':28} {'req/s':>8} {'p99 ms':>8} {'x bare':>7} {'errors':>7}   {'req/s':>8} {'p99 ms':>8} {'x bare':>7} {'x stateless':>11} {'errors':>7}")
+    print(
+        f"{'':28} {'req/s':>8} {'p99 ms':>8} {'x bare':>7} {'errors':>7}   {'req/s':>8} {'p99 ms':>8} {'x bare':>7} {'x stateless':>11} {'errors':>7}"
+    )
     for name in names:
         one, many = _cell(http, "shipped", "one", name), _cell(http, "shipped", "many", name)
         x_bare_one = paired_ratio(http, f"shipped|one|{name}", f"shipped|one|{names[0]}")
@@ -68,12 +104,16 @@ def print_tables(results):
             f"{many['rps']:8.0f} {many['p99_ms']:8.2f} {x_bare_many:7.2f} {x_stateless:11.2f} {many['errors']:7}"
         )
     print("  (req/s and p99: medians of the windows; ratios: medians of each round's ratio)")
-    print(f"\n{'server, ' + DISTINCT:42} {'req/s':>8} {'p99 ms':>8}   {'req/s':>8} {'p99 ms':>8}   {'shipped/sync':>12}")
+    print(
+        f"\n{'server, ' + DISTINCT:42} {'req/s':>8} {'p99 ms':>8}   {'req/s':>8} {'p99 ms':>8}   {'shipped/sync':>12}"
+    )
     print(f"{'':42} {'sync workers':^17}   {'shipped config':^17}")
     for name in names[:2]:
         sync, shipped = _cell(http, "sync", "many", name), _cell(http, "shipped", "many", name)
         ratio = paired_ratio(http, f"shipped|many|{name}", f"sync|many|{name}")
-        print(f"{name:42} {sync['rps']:8.0f} {sync['p99_ms']:8.2f}   {shipped['rps']:8.0f} {shipped['p99_ms']:8.2f}   {ratio:12.2f}")
+        print(
+            f"{name:42} {sync['rps']:8.0f} {sync['p99_ms']:8.2f}   {shipped['rps']:8.0f} {shipped['p99_ms']:8.2f}   {ratio:12.2f}"
+        )
 
     print("\nOne request through Django without a server (us, median of interleaved rounds)")
     decomposition = inproc["decomposition_us"]
@@ -87,14 +127,22 @@ def print_tables(results):
 
     print("\nUnified WorkOS callback through Django's WSGI handler (server time excludes waiting on WorkOS;")
     print("queries exclude BEGIN/COMMIT/SAVEPOINT; the two cases interleaved)")
-    print(f"  {'case':20} {'median ms':>10} {'p10 ms':>7} {'p90 ms':>7} {'samples':>8} {'WorkOS calls':>13} {'DB queries':>11}")
+    print(
+        f"  {'case':20} {'median ms':>10} {'p10 ms':>7} {'p90 ms':>7} {'samples':>8} {'WorkOS calls':>13} {'DB queries':>11}"
+    )
     for case in ("existing user", "new user"):
         row = inproc["callback"][case]
-        spread = f"{row['p10_ms']:7.2f} {row['p90_ms']:7.2f} {row['samples']:8}" if "p10_ms" in row else f"{'':7} {'':7} {'':8}"
+        spread = (
+            f"{row['p10_ms']:7.2f} {row['p90_ms']:7.2f} {row['samples']:8}"
+            if "p10_ms" in row
+            else f"{'':7} {'':7} {'':8}"
+        )
         print(f"  {case:20} {row['server_ms']:10.2f} {spread} {row['workos_calls']:13} {row['queries']:11}")
     if "database_ms" in inproc:
         db = inproc["database_ms"]
-        print(f"  this database: a round trip (SELECT 1) {db['round_trip_ms']:.2f} ms, an update and its commit {db['write_and_commit_ms']:.2f} ms")
+        print(
+            f"  this database: a round trip (SELECT 1) {db['round_trip_ms']:.2f} ms, an update and its commit {db['write_and_commit_ms']:.2f} ms"
+        )
     pw = inproc["password_ms"]
     print(f"\nPassword sign-in (median ms of {pw['samples']} interleaved samples each)")
     for case in ("right password", "wrong password", "unknown email"):
@@ -104,10 +152,14 @@ def print_tables(results):
     for name, count in inproc["jwks"].items():
         print(f"  {name:32} {count}")
     print("\nSSO sync against the emulator")
-    print(f"  {'connections':>12} {'seconds':>8} {'ms/1k':>8} {'WorkOS req':>11} {'req/1k':>7} {'queries':>8} {'q/1k':>6}")
+    print(
+        f"  {'connections':>12} {'seconds':>8} {'ms/1k':>8} {'WorkOS req':>11} {'req/1k':>7} {'queries':>8} {'q/1k':>6}"
+    )
     for row in inproc["sync"]:
         k = row["connections"] / 1000
-        print(f"  {row['connections']:12,} {row['seconds']:8.2f} {row['seconds'] * 1000 / k:8.1f} {row['workos_requests']:11} {row['workos_requests'] / k:7.1f} {row['queries']:8} {row['queries'] / k:6.1f}")
+        print(
+            f"  {row['connections']:12,} {row['seconds']:8.2f} {row['seconds'] * 1000 / k:8.1f} {row['workos_requests']:11} {row['workos_requests'] / k:7.1f} {row['queries']:8} {row['queries'] / k:6.1f}"
+        )
 
     print("\nTargets")
     for what, measured, target, met in targets(results):
@@ -143,7 +195,9 @@ def report(results, directory):
                 if before.get(name):
                     change = (value / before[name] - 1) * 100
                     better = (change > 0) == higher_better
-                    print(f"  {name:62} {before[name]:10.2f} -> {value:10.2f}  {change:+6.1f} % {'better' if better else 'worse'}")
-    path = directory / f"bench-{vendor}-{datetime.now(timezone.utc):%Y%m%dT%H%M%SZ}.json"
+                    print(
+                        f"  {name:62} {before[name]:10.2f} -> {value:10.2f}  {change:+6.1f} % {'better' if better else 'worse'}"
+                    )
+    path = directory / f"bench-{vendor}-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
     path.write_text(json.dumps(results, indent=2, default=str))
     print(f"\nSaved {path.relative_to(directory.parent)}")

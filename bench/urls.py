@@ -15,13 +15,31 @@ from config.urls import urlpatterns as app_patterns
 
 
 def bare(request):
-    return JsonResponse({"id": 1, "email": "bench@example.com", "first_name": "", "last_name": "", "organization_id": None, "role": None})
+    return JsonResponse(
+        {
+            "id": 1,
+            "email": "bench@example.com",
+            "first_name": "",
+            "last_name": "",
+            "organization_id": None,
+            "role": None,
+        }
+    )
 
 
 class _Me(APIView):
     def get(self, request):
         user = request.user
-        return Response({"id": user.pk, "email": getattr(user, "email", ""), "first_name": "", "last_name": "", "organization_id": None, "role": None})
+        return Response(
+            {
+                "id": user.pk,
+                "email": getattr(user, "email", ""),
+                "first_name": "",
+                "last_name": "",
+                "organization_id": None,
+                "role": None,
+            }
+        )
 
 
 class SimpleJWTDefault(_Me):

@@ -61,9 +61,7 @@ def env_duration(name, default):
     unit = _UNITS.get(text[-1]) if text[-1].isalpha() else 1
     number = text[:-1] if text[-1].isalpha() else text
     if unit is None or not number.isdigit() or int(number) <= 0:
-        raise ImproperlyConfigured(
-            f"{name} must be a positive duration such as 300, 300s, 5m, 12h or 7d, got {raw!r}."
-        )
+        raise ImproperlyConfigured(f"{name} must be a positive duration such as 300, 300s, 5m, 12h or 7d, got {raw!r}.")
     return timedelta(seconds=int(number) * unit)
 
 

@@ -9,13 +9,25 @@ from django.conf import settings
 from django.core.signals import setting_changed
 
 # a response or request carrying any of these needs its own policy: django-csp builds it
-_PER_RESPONSE = ("_csp_config", "_csp_update", "_csp_replace", "_csp_exempt", "_csp_config_ro", "_csp_update_ro", "_csp_replace_ro", "_csp_exempt_ro")
+_PER_RESPONSE = (
+    "_csp_config",
+    "_csp_update",
+    "_csp_replace",
+    "_csp_exempt",
+    "_csp_config_ro",
+    "_csp_update_ro",
+    "_csp_replace_ro",
+    "_csp_exempt_ro",
+)
 
 
 @functools.cache
 def _static_headers():
     """The headers every response gets, or None when the policy varies by URL prefix."""
-    policies = (getattr(settings, "CONTENT_SECURITY_POLICY", None) or {}, getattr(settings, "CONTENT_SECURITY_POLICY_REPORT_ONLY", None) or {})
+    policies = (
+        getattr(settings, "CONTENT_SECURITY_POLICY", None) or {},
+        getattr(settings, "CONTENT_SECURITY_POLICY_REPORT_ONLY", None) or {},
+    )
     if any(policy.get("EXCLUDE_URL_PREFIXES") for policy in policies):
         return None
     built = {HEADER: build_policy(), HEADER_REPORT_ONLY: build_policy(report_only=True)}
@@ -35,7 +47,12 @@ class StaticCSPMiddleware(CSPMiddleware):
 
     def process_response(self, request, response):
         headers = _static_headers()
-        if headers is None or settings.DEBUG or getattr(request, "_csp_nonce", None) is not None or any(hasattr(response, name) for name in _PER_RESPONSE):
+        if (
+            headers is None
+            or settings.DEBUG
+            or getattr(request, "_csp_nonce", None) is not None
+            or any(hasattr(response, name) for name in _PER_RESPONSE)
+        ):
             return super().process_response(request, response)
         for name, value in headers.items():
             if name not in response:

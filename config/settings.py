@@ -11,7 +11,17 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import env_bool, env_duration, env_int, env_list, env_str, env_url, from_environment, natural_int, positive_int
+from config.env import (
+    env_bool,
+    env_duration,
+    env_int,
+    env_list,
+    env_str,
+    env_url,
+    from_environment,
+    natural_int,
+    positive_int,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -39,9 +49,7 @@ def _secret_key():
 
 SECRET_KEY = _secret_key()
 
-ALLOWED_HOSTS = env_list(
-    "ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"] if DEBUG else []
-)
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"] if DEBUG else [])
 if not DEBUG and not ALLOWED_HOSTS:
     raise ImproperlyConfigured(
         "ALLOWED_HOSTS is not set. Set it to the host names this server answers to, comma-separated "
@@ -87,7 +95,7 @@ WSGI_APPLICATION = "config.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "templates"],
+        "DIRS": [BASE_DIR / "config" / "templates"],  # the project's own pages; each app keeps its templates
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -112,9 +120,7 @@ except ValueError as exc:
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Several app processes (gunicorn workers, the test server) share the file: wait for the
     # write lock instead of failing with "database is locked".
-    DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {"timeout": 20, "transaction_mode": "IMMEDIATE"}
-    )
+    DATABASES["default"].setdefault("OPTIONS", {}).update({"timeout": 20, "transaction_mode": "IMMEDIATE"})
     # A file, not shared-cache memory, so concurrent test threads wait for locks like servers do.
     DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / ".test-db.sqlite3")}
 
@@ -147,7 +153,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
-STATICFILES_DIRS = [BASE_DIR / "static"]
+STATICFILES_DIRS = [BASE_DIR / "config" / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -222,7 +228,10 @@ _FROM_ENVIRONMENT = {
     "OIDC_JWKS_CACHE_SECONDS": ("OIDC_JWKS_CACHE_SECONDS", positive_int),
     "OIDC_HTTP_TIMEOUT": ("OIDC_HTTP_TIMEOUT", positive_int),
     "GATEHOUSE_TOKEN_COOKIES": ("GATEHOUSE_TOKEN_COOKIES", env_bool),
-    "GATEHOUSE_ALLOWED_EMAIL_DOMAINS": ("GATEHOUSE_ALLOWED_EMAIL_DOMAINS", lambda name: [d.lower() for d in env_list(name)]),
+    "GATEHOUSE_ALLOWED_EMAIL_DOMAINS": (
+        "GATEHOUSE_ALLOWED_EMAIL_DOMAINS",
+        lambda name: [d.lower() for d in env_list(name)],
+    ),
     "GATEHOUSE_PROVISIONING_ADAPTER": ("GATEHOUSE_PROVISIONING_ADAPTER", env_str),
     "GATEHOUSE_SIGNIN_STATE_MAX_AGE": ("GATEHOUSE_SIGNIN_STATE_MAX_AGE", lambda name: env_int(name, 0, minimum=30)),
     "GATEHOUSE_DEFAULT_ORGANIZATION_ID": ("DEFAULT_ORGANIZATION_ID", env_str),
@@ -251,8 +260,16 @@ GATEHOUSE_SESSION_POLICY = from_environment(
     }
 )
 # What happens to an account when WorkOS removes the person (directory/access.py), per trigger.
-_TRIGGERS = ("directory_user_removed", "directory_user_inactive", "membership_removed", "membership_inactive", "workos_user_deleted")
-GATEHOUSE_DEPROVISIONING = from_environment({trigger: (f"DEPROVISION_{trigger.upper()}", env_str) for trigger in _TRIGGERS})
+_TRIGGERS = (
+    "directory_user_removed",
+    "directory_user_inactive",
+    "membership_removed",
+    "membership_inactive",
+    "workos_user_deleted",
+)
+GATEHOUSE_DEPROVISIONING = from_environment(
+    {trigger: (f"DEPROVISION_{trigger.upper()}", env_str) for trigger in _TRIGGERS}
+)
 # Per scope, "<count>/<period>" with s, m, h or d (e.g. 20/m, 5/300s); counted on the shared cache.
 _SCOPES = ("password_ip", "password_account", "authorize_ip", "sign_in_ip", "email_send")
 GATEHOUSE_RATE_LIMITS = from_environment({scope: (f"THROTTLE_{scope.upper()}", env_str) for scope in _SCOPES})
@@ -323,7 +340,10 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(levelname)s %(name)s: %(message)s"}, "bare": {"format": "%(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}, "requests": {"class": "logging.StreamHandler", "formatter": "bare"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+        "requests": {"class": "logging.StreamHandler", "formatter": "bare"},
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
         "django": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO"), "propagate": False},

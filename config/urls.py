@@ -23,8 +23,16 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # the same schema as application/json, which a browser shows instead of downloading
-    path("api/schema.json", SpectacularJSONAPIView.as_view(renderer_classes=[OpenApiJsonRenderer2]), name="api-schema-json"),
-    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema", template_name="api/docs.html"), name="api-docs"),
+    path(
+        "api/schema.json",
+        SpectacularJSONAPIView.as_view(renderer_classes=[OpenApiJsonRenderer2]),
+        name="api-schema-json",
+    ),
+    path(
+        "api/docs/",
+        SpectacularSwaggerSplitView.as_view(url_name="api-schema", template_name="api/docs.html"),
+        name="api-docs",
+    ),
     path("examples/spa/", examples.spa, name="example-spa"),
     path("examples/spa/callback", examples.spa, name="example-spa-callback"),
     path("examples/spa/callback/<slug:provider>", examples.spa, name="example-spa-provider-callback"),

@@ -32,31 +32,61 @@ def healthz(request):
 def handler400(request, exception=None):
     if _is_api(request):
         return json_error(400, "bad_request", "The request could not be understood.")
-    return render(request, "errors/error.html", {"title": "Bad request", "message": "The request could not be understood."}, status=400)
+    return render(
+        request,
+        "errors/error.html",
+        {"title": "Bad request", "message": "The request could not be understood."},
+        status=400,
+    )
 
 
 def handler403(request, exception=None):
     if _is_api(request):
         return json_error(403, "permission_denied", "You do not have permission to do this.")
-    return render(request, "errors/error.html", {"title": "Not allowed", "message": "You do not have permission to see this page."}, status=403)
+    return render(
+        request,
+        "errors/error.html",
+        {"title": "Not allowed", "message": "You do not have permission to see this page."},
+        status=403,
+    )
 
 
 def handler404(request, exception=None):
     if _is_api(request):
         return json_error(404, "not_found", "There is nothing at this address.")
-    return render(request, "errors/error.html", {"title": "Page not found", "message": "There is nothing at this address."}, status=404)
+    return render(
+        request,
+        "errors/error.html",
+        {"title": "Page not found", "message": "There is nothing at this address."},
+        status=404,
+    )
 
 
 def handler500(request):
     if _is_api(request):
         return json_error(500, "server_error", "Something went wrong on our side. It has been logged.")
-    return render(request, "errors/error.html", {"title": "Something went wrong", "message": "Something went wrong on our side. It has been logged."}, status=500)
+    return render(
+        request,
+        "errors/error.html",
+        {"title": "Something went wrong", "message": "Something went wrong on our side. It has been logged."},
+        status=500,
+    )
 
 
 def csrf_failure(request, reason=""):
     if _is_api(request):
-        return json_error(403, "csrf_failed", "CSRF verification failed: send the csrftoken cookie's value in X-CSRFToken.")
-    return render(request, "errors/error.html", {"title": "Form expired", "message": "The form was stale or came from another site. Go back, reload the page and try again."}, status=403)
+        return json_error(
+            403, "csrf_failed", "CSRF verification failed: send the csrftoken cookie's value in X-CSRFToken."
+        )
+    return render(
+        request,
+        "errors/error.html",
+        {
+            "title": "Form expired",
+            "message": "The form was stale or came from another site. Go back, reload the page and try again.",
+        },
+        status=403,
+    )
 
 
 def favicon(request):

@@ -64,9 +64,16 @@ def account_for(directory_user):
     if user is None:
         return None
     org = directory_user.organization_workos_id
-    if user.organization_id == org or email.rsplit("@", 1)[1] in import_string(app_settings.GATEHOUSE_ORGANIZATION_DOMAINS)(org):
+    if user.organization_id == org or email.rsplit("@", 1)[1] in import_string(
+        app_settings.GATEHOUSE_ORGANIZATION_DOMAINS
+    )(org):
         return user
-    log.warning("Directory user %s (%s) names an account outside organization %s: not linked", directory_user.workos_id, email, org)
+    log.warning(
+        "Directory user %s (%s) names an account outside organization %s: not linked",
+        directory_user.workos_id,
+        email,
+        org,
+    )
     return None
 
 
@@ -80,7 +87,9 @@ def _revoke_workos_sessions(user, known_session_ids):
     if user.workos_user_id and workos_client.is_configured():
         wos = workos_client.client()
         try:
-            listed = workos_client.call("list the person's WorkOS sessions", wos.user_management.list_sessions, user.workos_user_id, limit=100)
+            listed = workos_client.call(
+                "list the person's WorkOS sessions", wos.user_management.list_sessions, user.workos_user_id, limit=100
+            )
             sids |= {s.id for s in listed.data if str(getattr(s.status, "value", s.status)) == "active"}
         except GatehouseError as exc:
             log.warning("Could not list WorkOS sessions of %s: %s (%s)", user.workos_user_id, exc.message, exc.code)
@@ -101,13 +110,19 @@ def deprovision(user, *, trigger, organization_id="", detail=None):
             if not organization_id:
                 return None
             sessions = sessions.filter(organization_id=organization_id)
-        sids = list(sessions.filter(revoked_at__isnull=True).exclude(workos_session_id="").values_list("workos_session_id", flat=True))
+        sids = list(
+            sessions.filter(revoked_at__isnull=True)
+            .exclude(workos_session_id="")
+            .values_list("workos_session_id", flat=True)
+        )
         ended = end_sessions(sessions, reason=trigger, revoke_workos=False)
         changed, took = [], False
         if action == "deactivate" and user.is_active:
             user.is_active, took = False, True
             changed.append("is_active")
-        elif action == "deactivate" and any(action_for(source) == "deactivate" for source in user.deprovisioned_sources):
+        elif action == "deactivate" and any(
+            action_for(source) == "deactivate" for source in user.deprovisioned_sources
+        ):
             took = True  # already deactivated by another source: both must give it back
         if action == "remove_organization" and user.organization_id == organization_id:
             user.organization_id, user.role, took = "", "", True
@@ -124,7 +139,15 @@ def deprovision(user, *, trigger, organization_id="", detail=None):
             user.save(update_fields=changed + ["updated_at"])
         if not changed and not ended:
             return None
-        audit.record(AuditEvent.Kind.USER_DEPROVISIONED, user=user, reason=trigger, action=action, organization=organization_id, sessions_ended=ended, **(detail or {}))
+        audit.record(
+            AuditEvent.Kind.USER_DEPROVISIONED,
+            user=user,
+            reason=trigger,
+            action=action,
+            organization=organization_id,
+            sessions_ended=ended,
+            **(detail or {}),
+        )
         transaction.on_commit(lambda: _revoke_workos_sessions(user, sids))
     return action
 
@@ -141,17 +164,32 @@ def reactivate(user, *, trigger, reasons, organization_id="", detail=None):
         remaining = [source for source in user.deprovisioned_sources if source not in reasons]
         if not any(action_for(source) == "deactivate" for source in remaining):
             user.is_active = True
-        if organization_id and not user.organization_id and not any(action_for(source) == "remove_organization" for source in remaining):
+        if (
+            organization_id
+            and not user.organization_id
+            and not any(action_for(source) == "remove_organization" for source in remaining)
+        ):
             user.organization_id = organization_id
         user.deprovisioned_sources = remaining
         user.deprovisioned_reason = remaining[0] if remaining else ""
         if not remaining:
             user.deprovisioned_at = None
-        user.save(update_fields=["is_active", "organization_id", "deprovisioned_sources", "deprovisioned_reason", "deprovisioned_at", "updated_at"])
+        user.save(
+            update_fields=[
+                "is_active",
+                "organization_id",
+                "deprovisioned_sources",
+                "deprovisioned_reason",
+                "deprovisioned_at",
+                "updated_at",
+            ]
+        )
         if remaining:
             log.info("%s: %s gave access back, still held by %s", user.pk, trigger, ", ".join(remaining))
             return False
-        audit.record(AuditEvent.Kind.USER_REACTIVATED, user=user, reason=trigger, organization=organization_id, **(detail or {}))
+        audit.record(
+            AuditEvent.Kind.USER_REACTIVATED, user=user, reason=trigger, organization=organization_id, **(detail or {})
+        )
     return True
 
 
@@ -160,9 +198,20 @@ def follow(account, source, *, removed, active, organization_id, detail):
     longer active (deprovision), or active (give back what that same source took). Then the
     account's groups follow. Returns nothing."""
     if removed or not active:
-        deprovision(account, trigger=f"{source}_{'removed' if removed else 'inactive'}", organization_id=organization_id, detail=detail)
+        deprovision(
+            account,
+            trigger=f"{source}_{'removed' if removed else 'inactive'}",
+            organization_id=organization_id,
+            detail=detail,
+        )
     else:
-        reactivate(account, trigger=f"{source}_active", reasons={f"{source}_removed", f"{source}_inactive"}, organization_id=organization_id, detail=detail)
+        reactivate(
+            account,
+            trigger=f"{source}_active",
+            reasons={f"{source}_removed", f"{source}_inactive"},
+            organization_id=organization_id,
+            detail=detail,
+        )
     align_groups(User.objects.get(pk=account.pk))
 
 
@@ -184,14 +233,22 @@ def wanted_groups(user, table):
     if user.organization_id and user.role:
         roles.add((user.organization_id, user.role))
     if user.workos_user_id:
-        roles |= set(Membership.objects.filter(user_workos_id=user.workos_user_id, status="active").exclude(role="").values_list("organization_workos_id", "role"))
+        roles |= set(
+            Membership.objects.filter(user_workos_id=user.workos_user_id, status="active")
+            .exclude(role="")
+            .values_list("organization_workos_id", "role")
+        )
     directory_groups = set()
     for person in DirectoryUser.objects.filter(user=user, state="active").prefetch_related("groups"):
         directory_groups |= {(person.organization_workos_id, g.name) for g in person.groups.all()}
         if person.role:
             roles.add((person.organization_workos_id, person.role))
     held = {"role": roles, "directory_group": directory_groups}
-    return {group for source, value, org, group in table if any(v == value and (not org or org == o) for o, v in held[source])}
+    return {
+        group
+        for source, value, org, group in table
+        if any(v == value and (not org or org == o) for o, v in held[source])
+    }
 
 
 def align_groups(user):

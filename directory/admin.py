@@ -15,7 +15,15 @@ from sso.admin import ReadOnlyMirrorAdmin
 
 @admin.register(Directory)
 class DirectoryAdmin(ReadOnlyMirrorAdmin):
-    list_display = ("name", "directory_type", "state", "organization_workos_id", "domain", "workos_id", "last_synced_at")
+    list_display = (
+        "name",
+        "directory_type",
+        "state",
+        "organization_workos_id",
+        "domain",
+        "workos_id",
+        "last_synced_at",
+    )
     list_filter = ("directory_type", "state")
     search_fields = ("name", "workos_id", "organization_workos_id", "domain")
 
@@ -29,11 +37,35 @@ class DirectoryGroupAdmin(ReadOnlyMirrorAdmin):
 
 @admin.register(DirectoryUser)
 class DirectoryUserAdmin(ReadOnlyMirrorAdmin):
-    list_display = ("email", "first_name", "last_name", "state", "role", "user", "directory_workos_id", "last_synced_at")
+    list_display = (
+        "email",
+        "first_name",
+        "last_name",
+        "state",
+        "role",
+        "user",
+        "directory_workos_id",
+        "last_synced_at",
+    )
     list_filter = ("state", "directory_workos_id", "organization_workos_id")
     search_fields = ("email", "first_name", "last_name", "workos_id", "idp_id")
     list_select_related = ("user",)
-    fields = ("email", "first_name", "last_name", "state", "role", "group_names", "user", "workos_id", "idp_id", "directory_workos_id", "organization_workos_id", "workos_created_at", "workos_updated_at", "last_synced_at")
+    fields = (
+        "email",
+        "first_name",
+        "last_name",
+        "state",
+        "role",
+        "group_names",
+        "user",
+        "workos_id",
+        "idp_id",
+        "directory_workos_id",
+        "organization_workos_id",
+        "workos_created_at",
+        "workos_updated_at",
+        "last_synced_at",
+    )
     readonly_fields = fields
     change_list_template = "admin/directory/directoryuser/change_list.html"
 
@@ -42,7 +74,10 @@ class DirectoryUserAdmin(ReadOnlyMirrorAdmin):
         return ", ".join(g.name for g in obj.groups.all()) or "-"
 
     def get_urls(self):
-        return [path("sync/", self.admin_site.admin_view(self.sync_view), name="directory_directoryuser_sync"), *super().get_urls()]
+        return [
+            path("sync/", self.admin_site.admin_view(self.sync_view), name="directory_directoryuser_sync"),
+            *super().get_urls(),
+        ]
 
     def sync_view(self, request):
         if request.method != "POST":
@@ -79,7 +114,10 @@ class RoleMappingAdmin(admin.ModelAdmin):
     change_list_template = "admin/directory/rolemapping/change_list.html"
 
     def get_urls(self):
-        return [path("apply/", self.admin_site.admin_view(self.apply_view), name="directory_rolemapping_apply"), *super().get_urls()]
+        return [
+            path("apply/", self.admin_site.admin_view(self.apply_view), name="directory_rolemapping_apply"),
+            *super().get_urls(),
+        ]
 
     def apply_view(self, request):
         if request.method != "POST":
@@ -87,5 +125,7 @@ class RoleMappingAdmin(admin.ModelAdmin):
         if not request.user.has_perm("accounts.change_user"):
             raise PermissionDenied
         changed = align_everyone()
-        self.message_user(request, f"Groups brought in line with WorkOS: {changed} account(s) changed.", messages.SUCCESS)
+        self.message_user(
+            request, f"Groups brought in line with WorkOS: {changed} account(s) changed.", messages.SUCCESS
+        )
         return redirect("admin:directory_rolemapping_changelist")

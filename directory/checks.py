@@ -12,7 +12,19 @@ def deprovisioning_setting(app_configs, **kwargs):
     problems = []
     for trigger, action in configured.items():
         if trigger not in DEFAULT_ACTIONS:
-            problems.append(Error(f"GATEHOUSE_DEPROVISIONING names an unknown trigger {trigger!r}.", hint=f"Triggers: {', '.join(DEFAULT_ACTIONS)}.", id="directory.E002"))
+            problems.append(
+                Error(
+                    f"GATEHOUSE_DEPROVISIONING names an unknown trigger {trigger!r}.",
+                    hint=f"Triggers: {', '.join(DEFAULT_ACTIONS)}.",
+                    id="directory.E002",
+                )
+            )
         elif action not in ACTIONS:
-            problems.append(Error(f"GATEHOUSE_DEPROVISIONING[{trigger!r}] is {action!r}.", hint=f"Actions: {', '.join(ACTIONS)}.", id="directory.E003"))
+            problems.append(
+                Error(
+                    f"GATEHOUSE_DEPROVISIONING[{trigger!r}] is {action!r}.",
+                    hint=f"Actions: {', '.join(ACTIONS)}.",
+                    id="directory.E003",
+                )
+            )
     return problems

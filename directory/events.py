@@ -95,7 +95,14 @@ def apply_directory_user(row, *, removed=False):
         DirectoryUser.objects.filter(pk=row.pk).update(user=account)
         row.user = account
     detail = {"directory_user": row.workos_id, "directory": row.directory_workos_id}
-    access.follow(account, "directory_user", removed=removed, active=row.state == "active", organization_id=row.organization_workos_id, detail=detail)
+    access.follow(
+        account,
+        "directory_user",
+        removed=removed,
+        active=row.state == "active",
+        organization_id=row.organization_workos_id,
+        detail=detail,
+    )
 
 
 def _directory_user_changed(data):
@@ -163,7 +170,9 @@ def _apply_membership(data, *, removed=False):
     role = (data.get("role") or {}).get("slug") or ""
     if not removed and active and role and account.organization_id == org and account.role != role:
         User.objects.filter(pk=account.pk).update(role=role)  # the role of the organization they are in
-    access.follow(account, "membership", removed=removed, active=active, organization_id=org, detail={"membership": data["id"]})
+    access.follow(
+        account, "membership", removed=removed, active=active, organization_id=org, detail={"membership": data["id"]}
+    )
 
 
 def _membership_changed(data):

@@ -57,7 +57,11 @@ class DirectoryUser(Mirrored):
     role = models.CharField(max_length=64, blank=True)
     groups = models.ManyToManyField(DirectoryGroup, blank=True, related_name="members")
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="directory_users",
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="directory_users",
         help_text="The Gatehouse user this person is (same email, in this directory's organization).",
     )
 
@@ -94,15 +98,24 @@ class RoleMapping(models.Model):
         DIRECTORY_GROUP = "directory_group", "Directory group (name)"
 
     source = models.CharField(max_length=16, choices=Source.choices, default=Source.ROLE)
-    value = models.CharField(max_length=255, help_text="The role slug (e.g. admin) or the directory group's name (e.g. Engineering).")
+    value = models.CharField(
+        max_length=255, help_text="The role slug (e.g. admin) or the directory group's name (e.g. Engineering)."
+    )
     organization_workos_id = models.CharField(
-        "WorkOS organization id", max_length=64, blank=True, help_text="Only in this organization (org_...); empty: in any."
+        "WorkOS organization id",
+        max_length=64,
+        blank=True,
+        help_text="Only in this organization (org_...); empty: in any.",
     )
     group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="workos_mappings")
 
     class Meta:
         ordering = ["source", "value"]
-        constraints = [models.UniqueConstraint(fields=["source", "value", "organization_workos_id", "group"], name="directory_rolemapping_unique")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "value", "organization_workos_id", "group"], name="directory_rolemapping_unique"
+            )
+        ]
 
     def __str__(self):
         where = f" in {self.organization_workos_id}" if self.organization_workos_id else ""

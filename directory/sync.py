@@ -26,7 +26,10 @@ class DirectorySyncReport:
     users: Counts = field(default_factory=Counts)
 
     def __str__(self):
-        return "; ".join(f"{name}: {c}" for name, c in (("directories", self.directories), ("groups", self.groups), ("users", self.users)))
+        return "; ".join(
+            f"{name}: {c}"
+            for name, c in (("directories", self.directories), ("groups", self.groups), ("users", self.users))
+        )
 
 
 def _rows(items, fields, started):
@@ -34,17 +37,34 @@ def _rows(items, fields, started):
 
 
 def _sync_users(wos, directory, started, report, seen):
-    listing = workos_client.call("list directory users", wos.directory_sync.list_users, directory=directory, limit=PAGE_SIZE)
+    listing = workos_client.call(
+        "list directory users", wos.directory_sync.list_users, directory=directory, limit=PAGE_SIZE
+    )
     for batch in workos_client.read_ahead(batches(workos_client.paged(listing, "list directory users"))):
         ids = [u.id for u in batch]
-        before = {workos_id: row["state"] for workos_id, row in upsert_rows(DirectoryUser, _rows(batch, user_fields, started), report.users, seen).items()}
+        before = {
+            workos_id: row["state"]
+            for workos_id, row in upsert_rows(
+                DirectoryUser, _rows(batch, user_fields, started), report.users, seen
+            ).items()
+        }
         people = {p.workos_id: p for p in DirectoryUser.objects.filter(workos_id__in=ids)}
-        groups = dict(DirectoryGroup.objects.filter(workos_id__in={g.id for u in batch for g in (u.groups or [])}).values_list("workos_id", "pk"))
+        groups = dict(
+            DirectoryGroup.objects.filter(workos_id__in={g.id for u in batch for g in (u.groups or [])}).values_list(
+                "workos_id", "pk"
+            )
+        )
         through = DirectoryUser.groups.through
         with transaction.atomic():
             through.objects.filter(directoryuser_id__in=[p.pk for p in people.values()]).delete()
             through.objects.bulk_create(
-                [through(directoryuser_id=people[u.id].pk, directorygroup_id=groups[g.id]) for u in batch if u.id in people for g in (u.groups or []) if g.id in groups]
+                [
+                    through(directoryuser_id=people[u.id].pk, directorygroup_id=groups[g.id])
+                    for u in batch
+                    if u.id in people
+                    for g in (u.groups or [])
+                    if g.id in groups
+                ]
             )
         for workos_id, person in people.items():
             if before.get(workos_id) != person.state or person.user_id is None:
@@ -73,7 +93,9 @@ def sync_directories():
     for batch in batches(workos_client.paged(listing, "list directories")):
         upsert_rows(Directory, _rows(batch, directory_fields, started), report.directories, seen["directories"])
     for directory in sorted(seen["directories"]):
-        listing = workos_client.call("list directory groups", wos.directory_sync.list_groups, directory=directory, limit=PAGE_SIZE)
+        listing = workos_client.call(
+            "list directory groups", wos.directory_sync.list_groups, directory=directory, limit=PAGE_SIZE
+        )
         for batch in batches(workos_client.paged(listing, "list directory groups")):
             upsert_rows(DirectoryGroup, _rows(batch, group_fields, started), report.groups, seen["groups"])
         _sync_users(wos, directory, started, report, seen["users"])

@@ -30,7 +30,9 @@ def call(base_url, path, body=None, token=None):
         headers["Content-Type"] = "application/json"
     if token:
         headers["Authorization"] = f"Bearer {token}"
-    request = urllib.request.Request(base_url.rstrip("/") + path, data=data, headers=headers, method="POST" if body is not None else "GET")
+    request = urllib.request.Request(
+        base_url.rstrip("/") + path, data=data, headers=headers, method="POST" if body is not None else "GET"
+    )
     try:
         with urllib.request.urlopen(request, timeout=30) as response:
             return response.status, json.load(response)
@@ -74,7 +76,9 @@ def sign_in(base_url, *, open_browser=True, out=sys.stdout):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--base-url", default="http://127.0.0.1:8000", help="where Gatehouse runs (default: %(default)s)")
+    parser.add_argument(
+        "--base-url", default="http://127.0.0.1:8000", help="where Gatehouse runs (default: %(default)s)"
+    )
     parser.add_argument("--no-browser", action="store_true", help="only print the link; do not open a browser")
     args = parser.parse_args(argv)
     try:
@@ -86,7 +90,10 @@ def main(argv=None):
     if status != 200:
         print(f"Signed in, but /api/auth/me answered {status}: {me.get('message')}", file=sys.stderr)
         return 1
-    print(f"Signed in as {me['email']}" + (f" (organization {me['organization_id']})" if me.get("organization_id") else ""))
+    print(
+        f"Signed in as {me['email']}"
+        + (f" (organization {me['organization_id']})" if me.get("organization_id") else "")
+    )
     return 0
 
 

@@ -36,7 +36,15 @@ class FakeOIDC:
 
     def claims(self, **overrides):
         now = int(time.time())
-        base = {"iss": self.url, "aud": "fake-client", "sub": "fake-sub-1", "iat": now, "exp": now + 300, "email": "fake@example.com", "email_verified": True}
+        base = {
+            "iss": self.url,
+            "aud": "fake-client",
+            "sub": "fake-sub-1",
+            "iat": now,
+            "exp": now + 300,
+            "email": "fake@example.com",
+            "email_verified": True,
+        }
         base.update(overrides)
         return {k: v for k, v in base.items() if v is not None}
 
@@ -51,14 +59,21 @@ class FakeOIDC:
     def __call__(self, environ, start_response):
         request = Request(environ)
         if request.path == "/.well-known/openid-configuration":
-            body = {"issuer": self.url, "token_endpoint": f"{self.url}/token", "jwks_uri": f"{self.url}/jwks", "authorization_endpoint": f"{self.url}/authorize"}
+            body = {
+                "issuer": self.url,
+                "token_endpoint": f"{self.url}/token",
+                "jwks_uri": f"{self.url}/jwks",
+                "authorization_endpoint": f"{self.url}/authorize",
+            }
         elif request.path == "/jwks":
             self.jwks_fetches += 1
             jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(self.key.public_key()))
             body = {"keys": [{**jwk, "kid": "k1", "alg": "RS256", "use": "sig"}]}
         elif request.path == "/token":
             if self.token_status != 200:
-                return Response(json.dumps({"error": "server_error"}), status=self.token_status, content_type="application/json")(environ, start_response)
+                return Response(
+                    json.dumps({"error": "server_error"}), status=self.token_status, content_type="application/json"
+                )(environ, start_response)
             body = {"access_token": "at", "token_type": "Bearer", "expires_in": 300, "id_token": self.next_id_token}
         else:
             return Response("not found", status=404)(environ, start_response)

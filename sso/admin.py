@@ -82,7 +82,19 @@ class ConnectionAdmin(ReadOnlyMirrorAdmin):
     list_filter = ("connection_type", "state", "organization")
     search_fields = ("name", "workos_id", "domain_index")
     list_select_related = ("organization",)
-    readonly_fields = ("workos_id", "name", "connection_type", "state", "organization", "organization_workos_id", "domain_list", "workos_created_at", "workos_updated_at", "last_synced_at", "dashboard_link")
+    readonly_fields = (
+        "workos_id",
+        "name",
+        "connection_type",
+        "state",
+        "organization",
+        "organization_workos_id",
+        "domain_list",
+        "workos_created_at",
+        "workos_updated_at",
+        "last_synced_at",
+        "dashboard_link",
+    )
     fields = readonly_fields
     actions = ["delete_selected_in_workos"]
     change_list_template = "admin/sso/connection/change_list.html"
@@ -107,7 +119,11 @@ class ConnectionAdmin(ReadOnlyMirrorAdmin):
     def get_urls(self):
         own = [
             path("sync/", self.admin_site.admin_view(self.sync_view), name="sso_connection_sync"),
-            path("<int:pk>/delete-in-workos/", self.admin_site.admin_view(self.delete_view_workos), name="sso_connection_delete_in_workos"),
+            path(
+                "<int:pk>/delete-in-workos/",
+                self.admin_site.admin_view(self.delete_view_workos),
+                name="sso_connection_delete_in_workos",
+            ),
         ]
         return own + super().get_urls()
 
@@ -128,9 +144,15 @@ class ConnectionAdmin(ReadOnlyMirrorAdmin):
         if request.POST.get("confirm") == "yes":
             deleted, failures = delete_in_workos(connections, user=request.user)
             if deleted:
-                self.message_user(request, f"Deleted in WorkOS: {', '.join(c.name for c in deleted)}.", messages.SUCCESS)
+                self.message_user(
+                    request, f"Deleted in WorkOS: {', '.join(c.name for c in deleted)}.", messages.SUCCESS
+                )
             for conn, exc in failures:
-                self.message_user(request, f"Could not delete {conn.name}: {exc.message} ({exc.code}). It is unchanged.", messages.ERROR)
+                self.message_user(
+                    request,
+                    f"Could not delete {conn.name}: {exc.message} ({exc.code}). It is unchanged.",
+                    messages.ERROR,
+                )
             return redirect("admin:sso_connection_changelist")
         context = {
             **self.admin_site.each_context(request),

@@ -28,7 +28,9 @@ class _Object(serializers.Serializer):
 class _ConnectionData(_Object):
     connection_type = serializers.CharField(max_length=64, allow_blank=True, required=False, default="")
     state = serializers.CharField(max_length=32, allow_blank=True, required=False, default="")
-    organization_id = serializers.CharField(max_length=64, allow_blank=True, allow_null=True, required=False, default="")
+    organization_id = serializers.CharField(
+        max_length=64, allow_blank=True, allow_null=True, required=False, default=""
+    )
 
 
 def _upsert_connection(data):
@@ -56,7 +58,11 @@ def _deleter(model, kind):
 
 
 def _audit_connection(event):
-    kind = AuditEvent.Kind.SSO_CONNECTION_DELETED if event["event"] == "connection.deleted" else AuditEvent.Kind.SSO_CONNECTION_CHANGED
+    kind = (
+        AuditEvent.Kind.SSO_CONNECTION_DELETED
+        if event["event"] == "connection.deleted"
+        else AuditEvent.Kind.SSO_CONNECTION_CHANGED
+    )
     audit.record(kind, reason=event["event"], connection=event["data"]["id"], event_id=event["id"])
 
 

@@ -55,7 +55,9 @@ class OrganizationDomain(models.Model):
 class Connection(WorkOSMirror):
     connection_type = models.CharField("type", max_length=64)
     state = models.CharField(max_length=32)
-    organization = models.ForeignKey(Organization, null=True, blank=True, on_delete=models.SET_NULL, related_name="connections")
+    organization = models.ForeignKey(
+        Organization, null=True, blank=True, on_delete=models.SET_NULL, related_name="connections"
+    )
     organization_workos_id = models.CharField("WorkOS organization id", max_length=64, blank=True)
 
     class Meta(WorkOSMirror.Meta):

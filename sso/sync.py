@@ -23,7 +23,11 @@ class SyncReport:
 
 
 def _store_changed_domains(rows, before):
-    changed = {row["workos_id"]: row["domains"] for row in rows if before.get(row["workos_id"], {}).get("domains") != row["domains"]}
+    changed = {
+        row["workos_id"]: row["domains"]
+        for row in rows
+        if before.get(row["workos_id"], {}).get("domains") != row["domains"]
+    }
     if changed:
         store_domains(changed)
 
@@ -44,7 +48,15 @@ def sync_all(progress=None, batch=WRITE_BATCH):
     org_pks = dict(Organization.objects.values_list("workos_id", "pk"))
     conns = workos_client.call("list connections", wos.sso.list_connections, limit=PAGE_SIZE)
     for objects in workos_client.read_ahead(batches(workos_client.paged(conns, "list connections"), batch)):
-        rows = [dict(connection_fields(c.to_dict()), workos_id=c.id, organization_id=org_pks.get(c.organization_id), last_synced_at=started) for c in objects]
+        rows = [
+            dict(
+                connection_fields(c.to_dict()),
+                workos_id=c.id,
+                organization_id=org_pks.get(c.organization_id),
+                last_synced_at=started,
+            )
+            for c in objects
+        ]
         upsert_rows(Connection, rows, report.connections, seen_conns)
         if progress:
             progress("connections", len(seen_conns))

@@ -25,7 +25,9 @@ def organization_for_email(email):
         raise InvalidSignInRequest("Enter your work email address.", code="invalid_email")
     org = Organization.objects.filter(domain_rows__domain=domain).first()
     if org is None:
-        raise InvalidSignInRequest("Single sign-on is not set up for this email domain.", code="sso_not_available", status=404)
+        raise InvalidSignInRequest(
+            "Single sign-on is not set up for this email domain.", code="sso_not_available", status=404
+        )
     return org
 
 
@@ -39,9 +41,11 @@ def _check_available(*, organization_id="", connection_id=""):
         state = Connection.objects.filter(workos_id=connection_id).values_list("state", flat=True).first()
         if state is not None and state != "active":
             raise InvalidSignInRequest(_NOT_AVAILABLE, code="sso_not_available", status=404)
-    elif Organization.objects.filter(workos_id=organization_id).exists():
-        if not Connection.objects.filter(organization_workos_id=organization_id, state="active").exists():
-            raise InvalidSignInRequest(_NOT_AVAILABLE, code="sso_not_available", status=404)
+    elif (
+        Organization.objects.filter(workos_id=organization_id).exists()
+        and not Connection.objects.filter(organization_workos_id=organization_id, state="active").exists()
+    ):
+        raise InvalidSignInRequest(_NOT_AVAILABLE, code="sso_not_available", status=404)
 
 
 def _sso_url(*, email="", organization_id="", connection_id="", redirect_uri="", next_url="", browser=None):
@@ -49,7 +53,13 @@ def _sso_url(*, email="", organization_id="", connection_id="", redirect_uri="",
         organization_id = organization_for_email(email).workos_id
     _check_available(organization_id=organization_id, connection_id=connection_id)
     return workos.authorization_url(
-        flow="sso", redirect_uri=redirect_uri, next_url=next_url, organization_id=organization_id, connection_id=connection_id, login_hint=email, browser=browser
+        flow="sso",
+        redirect_uri=redirect_uri,
+        next_url=next_url,
+        organization_id=organization_id,
+        connection_id=connection_id,
+        login_hint=email,
+        browser=browser,
     )
 
 
@@ -67,9 +77,20 @@ def sso_sign_in(request):
     if limited is not None:
         return throttled_page(request, limited, template="sso/sign_in.html", context={"next": next_url, "email": email})
     try:
-        url, _state = _sso_url(email=email, organization_id=organization_id, connection_id=connection_id, next_url=next_url, browser=request)
+        url, _state = _sso_url(
+            email=email,
+            organization_id=organization_id,
+            connection_id=connection_id,
+            next_url=next_url,
+            browser=request,
+        )
     except InvalidSignInRequest as exc:
-        return render(request, "sso/sign_in.html", {"next": next_url, "email": email, "error": exc.message}, status=400 if exc.status == 400 else 404)
+        return render(
+            request,
+            "sso/sign_in.html",
+            {"next": next_url, "email": email, "error": exc.message},
+            status=400 if exc.status == 400 else 404,
+        )
     except GatehouseError as exc:
         return error_page(request, exc, title="Single sign-on could not start")
     return redirect(url)
@@ -81,7 +102,12 @@ class SSOAuthorizeView(PublicAPIView):
     @extend_schema(
         operation_id="sso_authorize",
         parameters=[SSOAuthorizeQuerySerializer],
-        responses={200: AuthorizeResponseSerializer, 400: ErrorSerializer, 404: OpenApiResponse(ErrorSerializer, description="No SSO for this domain"), 503: ErrorSerializer},
+        responses={
+            200: AuthorizeResponseSerializer,
+            400: ErrorSerializer,
+            404: OpenApiResponse(ErrorSerializer, description="No SSO for this domain"),
+            503: ErrorSerializer,
+        },
         summary="SSO URL for a work email (or an organization/connection id)",
     )
     def get(self, request):
@@ -89,7 +115,9 @@ class SSOAuthorizeView(PublicAPIView):
         query.is_valid(raise_exception=True)
         data = query.validated_data
         if not any(data.get(k) for k in ("email", "organization_id", "connection_id")):
-            raise InvalidSignInRequest("Give an email, an organization_id or a connection_id.", code="sso_target_missing")
+            raise InvalidSignInRequest(
+                "Give an email, an organization_id or a connection_id.", code="sso_target_missing"
+            )
         url, state = _sso_url(**data)
         return Response({"authorization_url": url, "state": state})
 
@@ -103,8 +131,14 @@ class OrganizationSerializer(serializers.Serializer):
 class MyOrganizationView(APIView):
     """The organization of the signed-in person's sign-in, by name (not on the /me hot path)."""
 
-    @extend_schema(operation_id="my_organization", responses={200: OrganizationSerializer, 401: ErrorSerializer}, summary="The organization of this sign-in")
+    @extend_schema(
+        operation_id="my_organization",
+        responses={200: OrganizationSerializer, 401: ErrorSerializer},
+        summary="The organization of this sign-in",
+    )
     def get(self, request):
         org_id = request.user.organization_id
         org = Organization.objects.filter(workos_id=org_id).values("name", "domains").first() if org_id else None
-        return Response({"id": org_id or None, "name": org["name"] if org else None, "domains": org["domains"] if org else []})
+        return Response(
+            {"id": org_id or None, "name": org["name"] if org else None, "domains": org["domains"] if org else []}
+        )

@@ -34,15 +34,24 @@ class ConnectTokenAuthentication(authentication.BaseAuthentication):
         if not header.startswith("Bearer "):
             return None
         if not (connect_settings.CONNECT_ISSUER and connect_settings.CONNECT_JWKS_URL):
-            _fail("connect_not_configured", "Connect tokens are not accepted here (CONNECT_ISSUER / CONNECT_JWKS_URL unset).")
+            _fail(
+                "connect_not_configured",
+                "Connect tokens are not accepted here (CONNECT_ISSUER / CONNECT_JWKS_URL unset).",
+            )
         raw = header[7:].strip()
         try:
             claims = jwks.verify(
-                raw, jwks.key_set(connect_settings.CONNECT_JWKS_URL), algorithms=("RS256",), issuer=connect_settings.CONNECT_ISSUER, audience=connect_settings.CONNECT_AUDIENCE or None
+                raw,
+                jwks.key_set(connect_settings.CONNECT_JWKS_URL),
+                algorithms=("RS256",),
+                issuer=connect_settings.CONNECT_ISSUER,
+                audience=connect_settings.CONNECT_AUDIENCE or None,
             )
         except jwks.Rejected as exc:
             if exc.reason == "keys_unavailable":
-                raise KeysUnavailable({"code": "provider_unavailable", "detail": "The authorization server's keys could not be fetched."}) from None
+                raise KeysUnavailable(
+                    {"code": "provider_unavailable", "detail": "The authorization server's keys could not be fetched."}
+                ) from None
             code, detail = _REASONS.get(exc.reason, ("token_invalid", "The access token is invalid."))
             _fail(code, detail)
         user_id = str(claims.get("external_id") or "")

@@ -9,7 +9,9 @@ class ConnectAttempt(models.Model):
         COMPLETED = "completed", "Completed"
         FAILED = "failed", "Failed"
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="connect_attempts")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="connect_attempts"
+    )
     external_auth_id = models.CharField(max_length=128, db_index=True)
     outcome = models.CharField(max_length=16, choices=Outcome.choices)
     error_code = models.CharField("WorkOS error code", max_length=64, blank=True)

@@ -57,14 +57,18 @@ def _complete(external_auth_id, user):
     if _is_grouped(options):
         # The SDK's typed consent model has no groups: send the documented JSON shape directly.
         body = {"external_auth_id": external_auth_id, "user": user_body, "user_consent_options": options}
-        result = workos_client.call("complete the Connect sign-in", wos.request_raw, "post", ("authkit", "oauth2", "complete"), body=body)
+        result = workos_client.call(
+            "complete the Connect sign-in", wos.request_raw, "post", ("authkit", "oauth2", "complete"), body=body
+        )
         redirect_uri = result.get("redirect_uri") if isinstance(result, dict) else None
     else:
         typed = None
         if options:
             typed = [
                 UserConsentOption(
-                    claim=o["claim"], type=o.get("type", "enum"), label=o["label"],
+                    claim=o["claim"],
+                    type=o.get("type", "enum"),
+                    label=o["label"],
                     choices=[UserConsentOptionChoice(value=c["value"], label=c["label"]) for c in o["choices"]],
                 )
                 for o in options
@@ -73,13 +77,25 @@ def _complete(external_auth_id, user):
             "complete the Connect sign-in",
             wos.connect.complete_oauth2,
             external_auth_id=external_auth_id,
-            user=UserObject(id=user_body["id"], email=user.email, first_name=user_body.get("first_name"), last_name=user_body.get("last_name"), metadata=user_body.get("metadata")),
+            user=UserObject(
+                id=user_body["id"],
+                email=user.email,
+                first_name=user_body.get("first_name"),
+                last_name=user_body.get("last_name"),
+                metadata=user_body.get("metadata"),
+            ),
             user_consent_options=typed,
         )
         redirect_uri = result.redirect_uri
     parts = urlsplit(redirect_uri or "")
-    if parts.scheme not in ("https", "http") or not parts.netloc or (parts.scheme == "http" and not settings.DEBUG and parts.hostname not in ("127.0.0.1", "localhost")):
-        raise ProviderUnavailable("WorkOS answered without a usable redirect_uri.", code="workos_bad_response", status=502)
+    if (
+        parts.scheme not in ("https", "http")
+        or not parts.netloc
+        or (parts.scheme == "http" and not settings.DEBUG and parts.hostname not in ("127.0.0.1", "localhost"))
+    ):
+        raise ProviderUnavailable(
+            "WorkOS answered without a usable redirect_uri.", code="workos_bad_response", status=502
+        )
     return redirect_uri
 
 
@@ -88,7 +104,13 @@ def complete(external_auth_id, user):
     try:
         redirect_uri = _complete(external_auth_id, user)
     except GatehouseError as exc:
-        ConnectAttempt.objects.create(user=user, external_auth_id=external_auth_id, outcome="failed", error_code=exc.code[:64], message=exc.message[:500])
+        ConnectAttempt.objects.create(
+            user=user,
+            external_auth_id=external_auth_id,
+            outcome="failed",
+            error_code=exc.code[:64],
+            message=exc.message[:500],
+        )
         audit.record(AuditEvent.Kind.CONNECT_FAILED, user=user, reason=exc.code)
         raise
     ConnectAttempt.objects.create(user=user, external_auth_id=external_auth_id, outcome="completed")

@@ -24,10 +24,17 @@ from standalone_connect.authentication import ConnectTokenAuthentication
 from standalone_connect.conf import app_settings as connect_settings
 
 _FRIENDLY = {
-    "external_auth_session_already_completed": "This sign-in link was already used. Go back to the application and start the sign-in again.",
-    "email_not_available": "Your email address is already used by another account at our sign-in provider, so we could not finish signing you in to the application. Contact support.",
+    "external_auth_session_already_completed": (
+        "This sign-in link was already used. Go back to the application and start the sign-in again."
+    ),
+    "email_not_available": (
+        "Your email address is already used by another account at our sign-in provider, "
+        "so we could not finish signing you in to the application. Contact support."
+    ),
     "invalid_email": "Your account's email address was not accepted by our sign-in provider. Contact support.",
-    "email_change_not_allowed": "Your email address changed and the sign-in provider does not allow that here. Contact support.",
+    "email_change_not_allowed": (
+        "Your email address changed and the sign-in provider does not allow that here. Contact support."
+    ),
     "user_consent_options_not_supported": "This application's permission choices are not supported. Contact support.",
 }
 
@@ -90,11 +97,23 @@ class ConnectMeView(APIView):
     authentication_classes = [ConnectTokenAuthentication]
     permission_classes = [permissions.IsAuthenticated]
 
-    @extend_schema(operation_id="connect_me", responses={200: OpenApiTypes.OBJECT, 401: ErrorSerializer}, summary="Protected resource for Connect (AuthKit OAuth) access tokens")
+    @extend_schema(
+        operation_id="connect_me",
+        responses={200: OpenApiTypes.OBJECT, 401: ErrorSerializer},
+        summary="Protected resource for Connect (AuthKit OAuth) access tokens",
+    )
     def get(self, request):
         user, claims = request.user, request.auth
         consent = {k: v for k, v in claims.items() if ":" in k}
-        return Response({"id": user.pk, "email": user.email, "client_id": claims.get("aud"), "consent": consent, "scope": claims.get("scope")})
+        return Response(
+            {
+                "id": user.pk,
+                "email": user.email,
+                "client_id": claims.get("aud"),
+                "consent": consent,
+                "scope": claims.get("scope"),
+            }
+        )
 
 
 @require_GET

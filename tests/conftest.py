@@ -132,7 +132,9 @@ def _cache_per_worker(worker_id):
         return
     url = urlsplit(cache["LOCATION"])
     database = int(url.path.strip("/") or 0) - 1 - int(worker_id.removeprefix("gw"))
-    with override_settings(CACHES={"default": {**cache, "LOCATION": urlunsplit(url._replace(path=f"/{database % 16}"))}}):
+    with override_settings(
+        CACHES={"default": {**cache, "LOCATION": urlunsplit(url._replace(path=f"/{database % 16}"))}}
+    ):
         yield
 
 
@@ -147,7 +149,15 @@ def _fresh_cache():
 # --- headless Debian Chromium driven by Playwright (never a downloaded browser) -------------
 
 CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-quic", "--no-first-run"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+    "--no-first-run",
+]
 
 
 @pytest.fixture(scope="session")
@@ -202,6 +212,7 @@ def site(live_server, wos, settings):
 
 # --- a real OpenID provider process (oidc-provider-mock), standing in for Google and Okta ---
 
+
 def free_port():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -214,7 +225,11 @@ class MockProvider:
     def __init__(self):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.proc = subprocess.Popen([sys.executable, "-m", "oidc_provider_mock", "-p", str(self.port), "-H", "127.0.0.1"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "oidc_provider_mock", "-p", str(self.port), "-H", "127.0.0.1"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         for _ in range(100):
             try:
                 if requests.get(f"{self.url}/.well-known/openid-configuration", timeout=1).ok:
@@ -231,10 +246,18 @@ class MockProvider:
         assert requests.put(f"{self.url}/users/{sub}", json=claims, timeout=5).status_code == 204
 
     def code(self, sub, *, client_id, redirect_uri="http://spa.test/oidc-callback", nonce=None):
-        params = {"client_id": client_id, "redirect_uri": redirect_uri, "response_type": "code", "scope": "openid email profile", "state": "st"}
+        params = {
+            "client_id": client_id,
+            "redirect_uri": redirect_uri,
+            "response_type": "code",
+            "scope": "openid email profile",
+            "state": "st",
+        }
         if nonce:
             params["nonce"] = nonce
-        response = requests.post(f"{self.url}/oauth2/authorize", params=params, data={"sub": sub}, allow_redirects=False, timeout=5)
+        response = requests.post(
+            f"{self.url}/oauth2/authorize", params=params, data={"sub": sub}, allow_redirects=False, timeout=5
+        )
         assert response.status_code == 302, response.text
         return parse_qs(urlsplit(response.headers["Location"]).query)["code"][0]
 
@@ -251,5 +274,3 @@ def okta_idp():
     provider = MockProvider()
     yield provider
     provider.stop()
-
-

@@ -57,9 +57,14 @@ class Contract:
             if entry["body"] not in (None, ""):
                 return [f"{method} {template} -> {status}: spec says no body, got {entry['body']!r:.200}"]
             return []
-        pointer = "/".join(p.replace("~", "~0").replace("/", "~1") for p in ("paths", template, method.lower(), "responses", status, "content", "application/json", "schema"))
+        pointer = "/".join(
+            p.replace("~", "~0").replace("/", "~1")
+            for p in ("paths", template, method.lower(), "responses", status, "content", "application/json", "schema")
+        )
         validator = Draft202012Validator({"$ref": f"{SPEC_URI}#/{pointer}"}, registry=self.registry)
-        return [f"{method} {template} -> {status}: {self._explain(error)}" for error in validator.iter_errors(entry["body"])]
+        return [
+            f"{method} {template} -> {status}: {self._explain(error)}" for error in validator.iter_errors(entry["body"])
+        ]
 
     @staticmethod
     def _explain(error):
@@ -69,6 +74,8 @@ class Contract:
             for sub in error.context:
                 by_alternative.setdefault(sub.relative_schema_path[0], []).append(sub)
             # the alternative whose discriminating constants matched, with the fewest failures
-            errors = min(by_alternative.values(), key=lambda errs: (any(e.validator == "const" for e in errs), len(errs)))
+            errors = min(
+                by_alternative.values(), key=lambda errs: (any(e.validator == "const" for e in errs), len(errs))
+            )
             error = best_match(errors)
         return f"{error.message[:300]} at {list(error.absolute_path)}"

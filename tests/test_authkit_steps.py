@@ -53,12 +53,30 @@ def test_email_verification_then_sign_in_and_nothing_written_before(api, wos):
     assert User.objects.count() == 0 and AuthSession.objects.count() == 0
     assert not AuditEvent.objects.filter(kind=AuditEvent.Kind.SIGN_IN_FAILED).exists()
 
-    wrong = post(api, "/api/auth/steps/email-verification", pending_token=detail["pending_token"], code="000000" if wos.mail("new@example.com")["code"] != "000000" else "111111")
+    wrong = post(
+        api,
+        "/api/auth/steps/email-verification",
+        pending_token=detail["pending_token"],
+        code="000000" if wos.mail("new@example.com")["code"] != "000000" else "111111",
+    )
     assert wrong.status_code == 400 and wrong.json()["code"] == "invalid_one_time_code"
-    body = signed_in(post(api, "/api/auth/steps/email-verification", pending_token=detail["pending_token"], code=wos.mail("new@example.com")["code"]), "new@example.com")
+    body = signed_in(
+        post(
+            api,
+            "/api/auth/steps/email-verification",
+            pending_token=detail["pending_token"],
+            code=wos.mail("new@example.com")["code"],
+        ),
+        "new@example.com",
+    )
     assert body["created"] is True
     assert AuthSession.objects.get().method == SignInMethod.AUTHKIT
-    again = post(api, "/api/auth/steps/email-verification", pending_token=detail["pending_token"], code=wos.mail("new@example.com")["code"])
+    again = post(
+        api,
+        "/api/auth/steps/email-verification",
+        pending_token=detail["pending_token"],
+        code=wos.mail("new@example.com")["code"],
+    )
     assert again.status_code == 400 and again.json()["code"] == "pending_token_invalid"
     assert not SignInState.objects.exists()
 
@@ -69,11 +87,16 @@ def test_mfa_enrollment_shows_the_secret_then_a_code_signs_in(api, wos):
     early = post(api, "/api/auth/steps/mfa", pending_token=detail["pending_token"], code="123456")
     assert early.status_code == 400 and early.json()["code"] == "mfa_enrollment_required"
     first = post(api, "/api/auth/steps/mfa/enroll", pending_token=detail["pending_token"]).json()
-    enrolled = post(api, "/api/auth/steps/mfa/enroll", pending_token=detail["pending_token"]).json()  # replaces the first
+    enrolled = post(
+        api, "/api/auth/steps/mfa/enroll", pending_token=detail["pending_token"]
+    ).json()  # replaces the first
     assert enrolled["secret"] != first["secret"] and enrolled["qr_code"].startswith("data:image/svg+xml")
     assert enrolled["uri"].startswith("otpauth://totp/Gatehouse:") and enrolled["secret"] in enrolled["uri"]
     assert sum(1 for f in wos.store.auth_factors.values() if f["totp"]["user"] == "mfa@example.com") == 1
-    signed_in(post(api, "/api/auth/steps/mfa", pending_token=detail["pending_token"], code=now_code(wos, enrolled["secret"])), "mfa@example.com")
+    signed_in(
+        post(api, "/api/auth/steps/mfa", pending_token=detail["pending_token"], code=now_code(wos, enrolled["secret"])),
+        "mfa@example.com",
+    )
 
 
 def test_mfa_challenge_with_a_seeded_authenticator_and_attempts_are_bounded(api, wos):
@@ -92,23 +115,52 @@ def test_mfa_challenge_with_a_seeded_authenticator_and_attempts_are_bounded(api,
     assert AuthSession.objects.count() == 0
 
     detail = step(callback(api, wos, "totp@example.com"), "mfa_challenge")
-    unknown = post(api, "/api/auth/steps/mfa", pending_token=detail["pending_token"], code="123456", factor_id="auth_factor_other")
+    unknown = post(
+        api, "/api/auth/steps/mfa", pending_token=detail["pending_token"], code="123456", factor_id="auth_factor_other"
+    )
     assert unknown.status_code == 400 and unknown.json()["code"] == "factor_not_offered"
-    signed_in(post(api, "/api/auth/steps/mfa", pending_token=detail["pending_token"], code=now_code(wos), factor_id=detail["factors"][0]["id"]), "totp@example.com")
+    signed_in(
+        post(
+            api,
+            "/api/auth/steps/mfa",
+            pending_token=detail["pending_token"],
+            code=now_code(wos),
+            factor_id=detail["factors"][0]["id"],
+        ),
+        "totp@example.com",
+    )
 
 
 def test_steps_chain_verification_mfa_then_organization(api, wos):
     wos.seed(organizations=[{"id": "org_A", "name": "Alpha"}, {"id": "org_B", "name": "Beta"}])
-    wos.add_user("all@example.com", email_verified=False, mfa=True, totp_secret=SECRET, organizations=["org_A", "org_B"])
+    wos.add_user(
+        "all@example.com", email_verified=False, mfa=True, totp_secret=SECRET, organizations=["org_A", "org_B"]
+    )
     detail = step(callback(api, wos, "all@example.com"), "email_verification_required")
-    wrong_step = post(api, "/api/auth/steps/organization", pending_token=detail["pending_token"], organization_id="org_A")
+    wrong_step = post(
+        api, "/api/auth/steps/organization", pending_token=detail["pending_token"], organization_id="org_A"
+    )
     assert wrong_step.status_code == 400 and wrong_step.json()["code"] == "wrong_step"
-    detail = step(post(api, "/api/auth/steps/email-verification", pending_token=detail["pending_token"], code=wos.mail("all@example.com")["code"]), "mfa_challenge")
-    detail = step(post(api, "/api/auth/steps/mfa", pending_token=detail["pending_token"], code=now_code(wos)), "organization_selection_required")
+    detail = step(
+        post(
+            api,
+            "/api/auth/steps/email-verification",
+            pending_token=detail["pending_token"],
+            code=wos.mail("all@example.com")["code"],
+        ),
+        "mfa_challenge",
+    )
+    detail = step(
+        post(api, "/api/auth/steps/mfa", pending_token=detail["pending_token"], code=now_code(wos)),
+        "organization_selection_required",
+    )
     assert detail["organizations"] == [{"id": "org_A", "name": "Alpha"}, {"id": "org_B", "name": "Beta"}]
     outsider = post(api, "/api/auth/steps/organization", pending_token=detail["pending_token"], organization_id="org_Z")
     assert outsider.status_code == 400 and outsider.json()["code"] == "organization_not_offered"
-    body = signed_in(post(api, "/api/auth/steps/organization", pending_token=detail["pending_token"], organization_id="org_B"), "all@example.com")
+    body = signed_in(
+        post(api, "/api/auth/steps/organization", pending_token=detail["pending_token"], organization_id="org_B"),
+        "all@example.com",
+    )
     assert body["user"]["organization_id"] == "org_B"
     assert SignInState.objects.count() == 0
 
@@ -124,7 +176,12 @@ def test_a_pending_token_is_opaque_signed_and_short_lived(api, wos, settings):
     assert letters.status_code == 400 and letters.json()["code"] == "invalid_one_time_code"
     settings.GATEHOUSE_SIGNIN_STATE_MAX_AGE = 0
     time.sleep(1.1)
-    late = post(api, "/api/auth/steps/email-verification", pending_token=detail["pending_token"], code=wos.mail("new@example.com")["code"])
+    late = post(
+        api,
+        "/api/auth/steps/email-verification",
+        pending_token=detail["pending_token"],
+        code=wos.mail("new@example.com")["code"],
+    )
     assert late.status_code == 400 and late.json()["code"] == "pending_token_expired"
 
 
@@ -132,16 +189,34 @@ def test_workos_failing_during_a_step_keeps_the_sign_in(api, wos):
     wos.add_user("new@example.com", email_verified=False)
     detail = step(callback(api, wos, "new@example.com"), "email_verification_required")
     wos.inject("/user_management/authenticate", method="POST", status=503)
-    failed = post(api, "/api/auth/steps/email-verification", pending_token=detail["pending_token"], code=wos.mail("new@example.com")["code"])
+    failed = post(
+        api,
+        "/api/auth/steps/email-verification",
+        pending_token=detail["pending_token"],
+        code=wos.mail("new@example.com")["code"],
+    )
     assert failed.status_code == 503 and failed.json()["code"] == "workos_unavailable"
-    signed_in(post(api, "/api/auth/steps/email-verification", pending_token=detail["pending_token"], code=wos.mail("new@example.com")["code"]), "new@example.com")
+    signed_in(
+        post(
+            api,
+            "/api/auth/steps/email-verification",
+            pending_token=detail["pending_token"],
+            code=wos.mail("new@example.com")["code"],
+        ),
+        "new@example.com",
+    )
 
 
 def test_a_refused_step_completion_writes_nothing(api, wos, settings):
     settings.GATEHOUSE_ALLOWED_EMAIL_DOMAINS = ["allowed.test"]
     wos.add_user("new@example.com", email_verified=False)
     detail = step(callback(api, wos, "new@example.com"), "email_verification_required")
-    refused = post(api, "/api/auth/steps/email-verification", pending_token=detail["pending_token"], code=wos.mail("new@example.com")["code"])
+    refused = post(
+        api,
+        "/api/auth/steps/email-verification",
+        pending_token=detail["pending_token"],
+        code=wos.mail("new@example.com")["code"],
+    )
     assert refused.status_code == 403 and refused.json()["code"] != "email_verification_required"
     assert User.objects.count() == 0 and AuthSession.objects.count() == 0 and SignInState.objects.count() == 0
 
@@ -154,9 +229,17 @@ def test_magic_code_signs_in_and_never_says_whether_an_account_exists(api, wos):
     known = post(api, "/api/auth/magic-code", email="pat@example.com")
     unknown = post(api, "/api/auth/magic-code", email="nobody@example.com")
     assert known.status_code == unknown.status_code == 202 and known.json() == unknown.json()
-    wrong = post(api, "/api/auth/magic-code/verify", email="pat@example.com", code="999999" if wos.mail("pat@example.com")["code"] != "999999" else "111111")
+    wrong = post(
+        api,
+        "/api/auth/magic-code/verify",
+        email="pat@example.com",
+        code="999999" if wos.mail("pat@example.com")["code"] != "999999" else "111111",
+    )
     assert wrong.status_code == 400 and wrong.json()["code"] == "invalid_one_time_code"
-    body = signed_in(post(api, "/api/auth/magic-code/verify", email="pat@example.com", code=wos.mail("pat@example.com")["code"]), "pat@example.com")
+    body = signed_in(
+        post(api, "/api/auth/magic-code/verify", email="pat@example.com", code=wos.mail("pat@example.com")["code"]),
+        "pat@example.com",
+    )
     assert AuthSession.objects.get().method == SignInMethod.MAGIC_CODE
     assert body["created"] is True
     used = post(api, "/api/auth/magic-code/verify", email="pat@example.com", code=wos.mail("pat@example.com")["code"])
@@ -198,7 +281,9 @@ def test_workos_password_backend_signs_in_and_answers_alike_for_unknown_emails(a
     wrong = post(api, "/api/token/", email="pat@example.com", password="nope-nope")
     unknown = post(api, "/api/token/", email="nobody@example.com", password="nope-nope")
     assert wrong.status_code == unknown.status_code == 401
-    assert wrong.json() == unknown.json() == {"code": "invalid_credentials", "message": "Email or password is incorrect."}
+    assert (
+        wrong.json() == unknown.json() == {"code": "invalid_credentials", "message": "Email or password is incorrect."}
+    )
 
 
 def test_a_login_rule_chooses_where_passwords_are_checked(api, wos, settings):
@@ -208,14 +293,19 @@ def test_a_login_rule_chooses_where_passwords_are_checked(api, wos, settings):
     User.objects.create_user("local@example.com", password="local-pw-123")
     assert post(api, "/api/token/", email="pat@wos.test", password="pw-pat-12345").status_code == 200
     assert post(api, "/api/token/", email="local@example.com", password="local-pw-123").status_code == 200
-    assert sorted(AuthSession.objects.values_list("method", flat=True)) == [SignInMethod.PASSWORD, SignInMethod.WORKOS_PASSWORD]
+    assert sorted(AuthSession.objects.values_list("method", flat=True)) == [
+        SignInMethod.PASSWORD,
+        SignInMethod.WORKOS_PASSWORD,
+    ]
 
 
 def test_workos_password_can_ask_for_a_step(api, wos, settings):
     settings.GATEHOUSE_PASSWORD_BACKEND = "workos"
     wos.add_user("mfa@example.com", password="pw-mfa-12345", mfa=True, totp_secret=SECRET)
     detail = step(post(api, "/api/token/", email="mfa@example.com", password="pw-mfa-12345"), "mfa_challenge")
-    signed_in(post(api, "/api/auth/steps/mfa", pending_token=detail["pending_token"], code=now_code(wos)), "mfa@example.com")
+    signed_in(
+        post(api, "/api/auth/steps/mfa", pending_token=detail["pending_token"], code=now_code(wos)), "mfa@example.com"
+    )
     assert AuthSession.objects.get().method == SignInMethod.WORKOS_PASSWORD
 
 
@@ -250,19 +340,35 @@ def test_device_sign_in_polls_then_returns_a_pair(api, wos, settings):
     started = post(api, "/api/auth/device")
     assert started.status_code == 200, started.content
     device = started.json()
-    assert set(device) == {"device_code", "user_code", "verification_uri", "verification_uri_complete", "expires_in", "interval"}
+    assert set(device) == {
+        "device_code",
+        "user_code",
+        "verification_uri",
+        "verification_uri_complete",
+        "expires_in",
+        "interval",
+    }
     pending = post(api, "/api/auth/device/token", device_code=device["device_code"])
     assert pending.status_code == 400 and pending.json()["code"] == "authorization_pending"
     hurried = post(api, "/api/auth/device/token", device_code=device["device_code"])
     assert hurried.status_code == 400 and hurried.json()["code"] == "slow_down"
     assert hurried.json()["detail"]["interval"] == device["interval"] + 5
-    page = requests.post(f"{wos.url}/device", data={"user_code": device["user_code"], "email": "cli@example.com", "password": "pw-cli-12345"}, timeout=5)
+    page = requests.post(
+        f"{wos.url}/device",
+        data={"user_code": device["user_code"], "email": "cli@example.com", "password": "pw-cli-12345"},
+        timeout=5,
+    )
     assert page.status_code == 200
     SignInState.objects.filter(flow=SignInState.Flow.DEVICE).update(not_before=None)  # the interval has passed
     body = signed_in(post(api, "/api/auth/device/token", device_code=device["device_code"]), "cli@example.com")
-    assert api.get("/api/auth/me", HTTP_AUTHORIZATION=f"Bearer {body['access_token']}").json()["email"] == "cli@example.com"
+    assert (
+        api.get("/api/auth/me", HTTP_AUTHORIZATION=f"Bearer {body['access_token']}").json()["email"]
+        == "cli@example.com"
+    )
     assert AuthSession.objects.get().method == SignInMethod.DEVICE
-    assert post(api, "/api/auth/device/token", device_code=device["device_code"]).json()["code"] == "device_code_invalid"
+    assert (
+        post(api, "/api/auth/device/token", device_code=device["device_code"]).json()["code"] == "device_code_invalid"
+    )
 
 
 def test_device_sign_in_denied_or_forged(api, wos):
@@ -298,7 +404,9 @@ def test_browser_steps_after_the_authkit_redirect(client, wos):
     from accounts.web.steps import PENDING_KEY
 
     wos.seed(organizations=[{"id": "org_A", "name": "Alpha"}, {"id": "org_B", "name": "Beta"}])
-    wos.add_user("all@example.com", password="pw-all-12345", email_verified=False, mfa=True, organizations=["org_A", "org_B"])
+    wos.add_user(
+        "all@example.com", password="pw-all-12345", email_verified=False, mfa=True, organizations=["org_A", "org_B"]
+    )
     response = browser_callback(client, wos, "all@example.com", "pw-all-12345")
     assert response.status_code == 302 and response["Location"] == "/auth/steps"
     page = client.get("/auth/steps")
@@ -309,12 +417,19 @@ def test_browser_steps_after_the_authkit_redirect(client, wos):
     handle = client.session[PENDING_KEY]
     from rest_framework.test import APIClient
 
-    stolen = APIClient().post("/api/auth/steps/email-verification", {"pending_token": handle, "code": wos.mail("all@example.com")["code"]}, format="json")
+    stolen = APIClient().post(
+        "/api/auth/steps/email-verification",
+        {"pending_token": handle, "code": wos.mail("all@example.com")["code"]},
+        format="json",
+    )
     assert stolen.status_code == 400 and stolen.json()["code"] == "pending_token_mismatch"
 
     wrong = client.post("/auth/steps", {"action": "code", "code": "12"})
     assert wrong.status_code == 400 and wrong.context["error"]
-    assert client.post("/auth/steps", {"action": "code", "code": wos.mail("all@example.com")["code"]})["Location"] == "/auth/steps"
+    assert (
+        client.post("/auth/steps", {"action": "code", "code": wos.mail("all@example.com")["code"]})["Location"]
+        == "/auth/steps"
+    )
     assert client.get("/auth/steps").context["step"] == "mfa_enrollment"
     enrolled = client.post("/auth/steps", {"action": "enroll"})
     secret = enrolled.context["enrollment"]["secret"]
@@ -351,7 +466,10 @@ def test_login_page_offers_an_emailed_code(client, wos):
     assert sent.context["step"] == "code"
     wrong = client.post("/auth/login", {"email": "pat@example.com", "code": "12", "next": "/account/sessions"})
     assert wrong.status_code == 400 and wrong.context["step"] == "code" and signed_in_user(client) is None
-    done = client.post("/auth/login", {"email": "pat@example.com", "code": wos.mail("pat@example.com")["code"], "next": "/account/sessions"})
+    done = client.post(
+        "/auth/login",
+        {"email": "pat@example.com", "code": wos.mail("pat@example.com")["code"], "next": "/account/sessions"},
+    )
     assert done.status_code == 302 and done["Location"] == "/account/sessions"
     assert signed_in_user(client) == "pat@example.com"
     assert AuthSession.objects.get().method == SignInMethod.MAGIC_CODE
@@ -394,12 +512,21 @@ def test_password_reset_pages(client, wos, settings):
     form = other.get(link)
     assert form.context["step"] == "confirm"
     token = form.context["token"]
-    differ = other.post("/auth/password-reset/confirm", {"token": token, "new_password": "a-new-password", "new_password_again": "another"})
+    differ = other.post(
+        "/auth/password-reset/confirm",
+        {"token": token, "new_password": "a-new-password", "new_password_again": "another"},
+    )
     assert differ.status_code == 400
-    done = other.post("/auth/password-reset/confirm", {"token": token, "new_password": "a-new-password", "new_password_again": "a-new-password"})
+    done = other.post(
+        "/auth/password-reset/confirm",
+        {"token": token, "new_password": "a-new-password", "new_password_again": "a-new-password"},
+    )
     assert done.context["step"] == "done"
     assert client.get("/account/sessions").status_code == 302  # the first browser was signed out
-    again = other.post("/auth/password-reset/confirm", {"token": token, "new_password": "a-new-password", "new_password_again": "a-new-password"})
+    again = other.post(
+        "/auth/password-reset/confirm",
+        {"token": token, "new_password": "a-new-password", "new_password_again": "a-new-password"},
+    )
     assert again.status_code == 400 and again.context["code"] == "password_reset_invalid"
 
 
@@ -409,7 +536,11 @@ def test_password_reset_pages(client, wos, settings):
         ("/auth/steps", {"action": "code", "code": "1" * 5000}, 400),
         ("/auth/password-reset", {"email": "a\x00b@example.com"}, 400),
         ("/auth/password-reset/confirm", {"token": "t" * 5000, "new_password": "x", "new_password_again": "x"}, 400),
-        ("/auth/password-reset/confirm", {"token": "tok", "new_password": "x" * 2000, "new_password_again": "x" * 2000}, 400),
+        (
+            "/auth/password-reset/confirm",
+            {"token": "tok", "new_password": "x" * 2000, "new_password_again": "x" * 2000},
+            400,
+        ),
     ],
 )
 def test_hostile_form_posts_get_a_page_not_a_500(client, wos, path, data, status):

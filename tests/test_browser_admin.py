@@ -11,10 +11,18 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 def test_admin_syncs_searches_and_deletes_a_connection(page, site, wos):
     wos.seed(
-        organizations=[{"id": "org_ACME", "name": "Acme", "domains": ["acme.test"]}, {"id": "org_GLOBEX", "name": "Globex", "domains": ["globex.test"]}],
+        organizations=[
+            {"id": "org_ACME", "name": "Acme", "domains": ["acme.test"]},
+            {"id": "org_GLOBEX", "name": "Globex", "domains": ["globex.test"]},
+        ],
         connections=[
             {"id": "conn_ACME", "name": "Acme Okta", "organization": "org_ACME"},
-            {"id": "conn_GLOBEX", "name": "Globex Entra", "organization": "org_GLOBEX", "connection_type": "EntraIdOIDC"},
+            {
+                "id": "conn_GLOBEX",
+                "name": "Globex Entra",
+                "organization": "org_GLOBEX",
+                "connection_type": "EntraIdOIDC",
+            },
         ],
     )
     User.objects.create_superuser("root@example.com", "root-password-1")
@@ -52,7 +60,16 @@ def test_pages_run_under_the_content_security_policy(page, site, settings):
     page.goto(f"{site}/auth/login?next=/admin/")
     sign_in_with_password(page, "csp-admin@example.com", "csp-admin-password-1")
     page.wait_for_url(f"{site}/admin/")
-    for path in ["/", "/auth/login", "/auth/sso", "/account/sessions", "/examples/spa/", "/admin/", "/admin/sso/connection/", "/admin/accounts/user/"]:
+    for path in [
+        "/",
+        "/auth/login",
+        "/auth/sso",
+        "/account/sessions",
+        "/examples/spa/",
+        "/admin/",
+        "/admin/sso/connection/",
+        "/admin/accounts/user/",
+    ]:
         response = page.goto(f"{site}{path}")
         assert response.status == 200 and "default-src 'self'" in response.headers["content-security-policy"]
     page.goto(f"{site}/api/docs/")

@@ -12,7 +12,14 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def test_email_first_routes_to_sso_and_to_password(page, site, wos):
     wos.seed(
         organizations=[{"id": "org_ACME", "name": "Acme", "domains": ["acme.test"]}],
-        connections=[{"id": "conn_ACME", "name": "Acme Okta", "organization": "org_ACME", "profiles": [{"email": "sam@acme.test", "first_name": "Sam"}]}],
+        connections=[
+            {
+                "id": "conn_ACME",
+                "name": "Acme Okta",
+                "organization": "org_ACME",
+                "profiles": [{"email": "sam@acme.test", "first_name": "Sam"}],
+            }
+        ],
     )
     LoginRule.objects.create(pattern="acme.test", method="sso", organization_id="org_ACME", allow_signup=True)
     User.objects.create_user("pat@example.com", "pat-password-1")

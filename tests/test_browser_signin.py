@@ -74,7 +74,14 @@ def test_a_person_removed_on_the_directory_page_is_signed_out_in_chromium(page, 
     wos.seed(
         organizations=[{"id": "org_ACME", "name": "Acme", "domains": ["acme.test"]}],
         users=[{"email": "ivy@acme.test", "password": "pw-ivy-12345", "organizations": ["org_ACME"]}],
-        directories=[{"id": "directory_ACME", "name": "Acme Okta", "organization": "org_ACME", "users": [{"email": "ivy@acme.test"}]}],
+        directories=[
+            {
+                "id": "directory_ACME",
+                "name": "Acme Okta",
+                "organization": "org_ACME",
+                "users": [{"email": "ivy@acme.test"}],
+            }
+        ],
     )
     wos.store.add_webhook_endpoint(f"{site}/webhooks/workos", "whsec_test")
     sync_all()

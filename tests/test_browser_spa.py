@@ -18,7 +18,14 @@ def spa(site, wos, settings):
     settings.WORKOS_ALLOWED_LOGOUT_RETURN_TOS = [f"{site}/examples/spa/"]  # the SPA asks to come back to itself
     settings.GATEHOUSE_EXAMPLES_ENABLED = True
     settings.SIMPLE_JWT = {**settings.SIMPLE_JWT, "ACCESS_TOKEN_LIFETIME": timedelta(seconds=2), "LEEWAY": 0}
-    wos.store.seed({"settings": {"redirect_uris": [f"{site}/examples/spa/callback"], "logout_redirect_uris": [f"{site}/", f"{site}/examples/spa/"]}})
+    wos.store.seed(
+        {
+            "settings": {
+                "redirect_uris": [f"{site}/examples/spa/callback"],
+                "logout_redirect_uris": [f"{site}/", f"{site}/examples/spa/"],
+            }
+        }
+    )
     wos.add_user("spa@example.com", password="pw-spa-12345", first_name="Sia")
     return f"{site}/examples/spa/"
 
@@ -56,7 +63,9 @@ def test_spa_refused_sign_in_shows_the_message(page, spa, wos, settings):
     page.goto(spa)
     page.get_by_role("button", name="Continue with WorkOS").click()
     sign_in_on_authkit(page, wos, "spa@example.com", "pw-spa-12345")
-    expect(page.locator("#error")).to_have_text("Your account cannot be created automatically. Ask an administrator to invite you.")
+    expect(page.locator("#error")).to_have_text(
+        "Your account cannot be created automatically. Ask an administrator to invite you."
+    )
     assert page.locator("#error").get_attribute("data-code") == "provisioning_not_allowed"
 
 
@@ -98,7 +107,9 @@ def test_spa_google_sign_in_through_a_real_oidc_provider(page, spa, site, settin
     page.get_by_role("button", name="Continue with Google").click()
     page.fill("input[name=sub]", "stranger-sub")
     page.get_by_role("button", name="Authorize").click()
-    expect(page.locator("#error")).to_have_text("There is no account for you here yet. Ask an administrator to invite you.")
+    expect(page.locator("#error")).to_have_text(
+        "There is no account for you here yet. Ask an administrator to invite you."
+    )
 
 
 def test_spa_refuses_a_callback_link_it_did_not_start(page, spa, wos):
@@ -148,7 +159,9 @@ def test_spa_passes_mfa_enrollment_and_organization_steps(page, spa, wos):
 
     wos.seed(organizations=[{"id": "org_A", "name": "Alpha"}, {"id": "org_B", "name": "Beta"}])
     sync.sync_all()  # the SPA names the organization from the mirror
-    wos.add_user("steps@example.com", password="pw-steps-123", email_verified=False, mfa=True, organizations=["org_A", "org_B"])
+    wos.add_user(
+        "steps@example.com", password="pw-steps-123", email_verified=False, mfa=True, organizations=["org_A", "org_B"]
+    )
     page.goto(spa)
     page.get_by_role("button", name="Continue with WorkOS").click()
     sign_in_on_authkit(page, wos, "steps@example.com", "pw-steps-123")
@@ -218,7 +231,11 @@ def test_spa_lists_my_sign_ins_and_ends_another_one(page, spa, wos):
     sign_in_on_authkit(page, wos, "spa@example.com", "pw-spa-12345")
     expect(page.locator("#user-email")).to_have_text("spa@example.com")
     user = AuthSession.objects.get().user
-    AuthSession.objects.create(user=user, method="password", user_agent="Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:121.0) Gecko/20100101 Firefox/121.0")
+    AuthSession.objects.create(
+        user=user,
+        method="password",
+        user_agent="Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:121.0) Gecko/20100101 Firefox/121.0",
+    )
     page.get_by_role("button", name="Reload profile").click()
     rows = page.locator("#sessions li")
     expect(rows).to_have_count(2)

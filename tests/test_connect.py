@@ -43,7 +43,15 @@ class OAuthClient:
         challenge = base64.urlsafe_b64encode(hashlib.sha256(self.verifier.encode()).digest()).rstrip(b"=").decode()
         response = requests.get(
             f"{self.wos.url}/oauth2/authorize",
-            params={"client_id": "client_cli", "redirect_uri": CLIENT_REDIRECT, "response_type": "code", "state": self.state, "code_challenge": challenge, "code_challenge_method": "S256", "scope": "openid email"},
+            params={
+                "client_id": "client_cli",
+                "redirect_uri": CLIENT_REDIRECT,
+                "response_type": "code",
+                "state": self.state,
+                "code_challenge": challenge,
+                "code_challenge_method": "S256",
+                "scope": "openid email",
+            },
             allow_redirects=False,
             timeout=5,
         )
@@ -53,7 +61,17 @@ class OAuthClient:
         return parse_qs(location.query)["external_auth_id"][0]
 
     def exchange(self, code):
-        response = requests.post(f"{self.wos.url}/oauth2/token", data={"grant_type": "authorization_code", "client_id": "client_cli", "code": code, "redirect_uri": CLIENT_REDIRECT, "code_verifier": self.verifier}, timeout=5)
+        response = requests.post(
+            f"{self.wos.url}/oauth2/token",
+            data={
+                "grant_type": "authorization_code",
+                "client_id": "client_cli",
+                "code": code,
+                "redirect_uri": CLIENT_REDIRECT,
+                "code_verifier": self.verifier,
+            },
+            timeout=5,
+        )
         assert response.status_code == 200, response.text
         return response.json()["access_token"]
 
@@ -65,13 +83,20 @@ def _consent(location, choice=None):
         page = requests.get(location, timeout=5)
         assert page.status_code == 200 and "wants to access your account" in page.text
         return page
-    back = requests.post(location.split("?")[0], data={"consent_id": consent_id, "decision": "allow", **choice}, allow_redirects=False, timeout=5)
+    back = requests.post(
+        location.split("?")[0],
+        data={"consent_id": consent_id, "decision": "allow", **choice},
+        allow_redirects=False,
+        timeout=5,
+    )
     assert back.status_code == 302, back.text
     return parse_qs(urlsplit(back.headers["Location"]).query)
 
 
 def test_full_loop_with_sign_in_form(client, connect, api):
-    user = User.objects.create_user("dana@example.com", "dana-password-1", first_name="Dana", organization_id="org_ACME")
+    user = User.objects.create_user(
+        "dana@example.com", "dana-password-1", first_name="Dana", organization_id="org_ACME"
+    )
     oauth = OAuthClient(connect)
     ext_id = oauth.start()
 
@@ -79,7 +104,9 @@ def test_full_loop_with_sign_in_form(client, connect, api):
     assert step.status_code == 302 and step["Location"].startswith("/auth/login?next=")
     here = parse_qs(urlsplit(step["Location"]).query)["next"][0]
     assert here.startswith(f"/connect/login?external_auth_id={ext_id}&flow=")
-    signed_in = client.post("/auth/login", {"username": "dana@example.com", "password": "dana-password-1", "next": here})
+    signed_in = client.post(
+        "/auth/login", {"username": "dana@example.com", "password": "dana-password-1", "next": here}
+    )
     assert signed_in.status_code == 302 and signed_in["Location"] == here
     completed = client.get(signed_in["Location"])  # signed in within this flow: no extra click
     assert completed.status_code == 302
@@ -136,7 +163,9 @@ def test_a_flow_mark_from_another_flow_or_a_guessed_nonce_still_asks(client, con
     here = parse_qs(urlsplit(client.get("/connect/login", {"external_auth_id": ext_id})["Location"]).query)["next"][0]
     client.force_login(User.objects.create_user("mark@example.com"))
     nonce = parse_qs(urlsplit(here).query)["flow"][0]
-    assert client.get("/connect/login", {"external_auth_id": other, "flow": nonce}).status_code == 200  # another id: confirm
+    assert (
+        client.get("/connect/login", {"external_auth_id": other, "flow": nonce}).status_code == 200
+    )  # another id: confirm
     assert client.get(here).status_code == 200  # the mark was spent by the first look
     assert connect.log("/authkit/oauth2/complete") == []
 
@@ -153,10 +182,20 @@ def test_grouped_consent_options_are_sent_as_groups(client, connect, settings):
 
 
 def grouped_options(user):
-    return [{"claim": "urn:example:env", "type": "enum", "label": "Environment", "choices": [
-        {"group": "Production", "choices": [{"value": "prod_us", "label": "US-East"}, {"value": "prod_eu", "label": "EU-West"}]},
-        {"group": "Development", "choices": [{"value": "dev", "label": "Sandbox"}]},
-    ]}]
+    return [
+        {
+            "claim": "urn:example:env",
+            "type": "enum",
+            "label": "Environment",
+            "choices": [
+                {
+                    "group": "Production",
+                    "choices": [{"value": "prod_us", "label": "US-East"}, {"value": "prod_eu", "label": "EU-West"}],
+                },
+                {"group": "Development", "choices": [{"value": "dev", "label": "Sandbox"}]},
+            ],
+        }
+    ]
 
 
 @pytest.mark.parametrize("ext_id, code", [("", "external_auth_id_missing"), ("bad id!", "external_auth_id_invalid")])
@@ -174,7 +213,10 @@ def test_reused_id_is_explained_and_not_retried(client, connect):
     assert again.status_code == 400
     assert b"already used" in again.content and b"home page" in again.content
     assert len(connect.log("/authkit/oauth2/complete")) == 2
-    assert list(ConnectAttempt.objects.order_by("created_at").values_list("outcome", "error_code")) == [("completed", ""), ("failed", "external_auth_session_already_completed")]
+    assert list(ConnectAttempt.objects.order_by("created_at").values_list("outcome", "error_code")) == [
+        ("completed", ""),
+        ("failed", "external_auth_session_already_completed"),
+    ]
 
 
 def test_email_not_available(client, connect):
@@ -184,7 +226,14 @@ def test_email_not_available(client, connect):
     assert response.status_code == 400 and response.context["code"] == "email_not_available"
 
 
-@pytest.mark.parametrize("fault, code", [({"status": 503}, "workos_unavailable"), ({"status": 200, "raw": "nope"}, "workos_bad_response"), ({"status": 200, "latency_ms": SLOW_MS, "passthrough": True}, "workos_unreachable")])
+@pytest.mark.parametrize(
+    "fault, code",
+    [
+        ({"status": 503}, "workos_unavailable"),
+        ({"status": 200, "raw": "nope"}, "workos_bad_response"),
+        ({"status": 200, "latency_ms": SLOW_MS, "passthrough": True}, "workos_unreachable"),
+    ],
+)
 def test_workos_faults_become_a_page_and_one_attempt(client, connect, fault, code):
     client.force_login(User.objects.create_user("f@example.com"))
     ext_id = OAuthClient(connect).start()
@@ -198,14 +247,26 @@ def test_workos_faults_become_a_page_and_one_attempt(client, connect, fault, cod
 
 def _token(connect, **overrides):
     now = int(time.time())
-    claims = {"iss": connect.url, "aud": "client_cli", "sub": "user_x", "external_id": str(User.objects.create_user(f"t{secrets.token_hex(3)}@example.com").pk), "iat": now, "exp": now + 300}
+    claims = {
+        "iss": connect.url,
+        "aud": "client_cli",
+        "sub": "user_x",
+        "external_id": str(User.objects.create_user(f"t{secrets.token_hex(3)}@example.com").pk),
+        "iat": now,
+        "exp": now + 300,
+    }
     claims.update(overrides)
     return connect.server.app.key.sign({k: v for k, v in claims.items() if v is not None})
 
 
 @pytest.mark.parametrize(
     "overrides, code",
-    [({"exp": int(time.time()) - 600, "iat": int(time.time()) - 900}, "token_expired"), ({"iss": "https://evil.example"}, "token_wrong_issuer"), ({"aud": "other-client"}, "token_wrong_audience"), ({"external_id": None}, "token_invalid")],
+    [
+        ({"exp": int(time.time()) - 600, "iat": int(time.time()) - 900}, "token_expired"),
+        ({"iss": "https://evil.example"}, "token_wrong_issuer"),
+        ({"aud": "other-client"}, "token_wrong_audience"),
+        ({"external_id": None}, "token_invalid"),
+    ],
 )
 def test_bad_connect_tokens_are_refused(api, connect, overrides, code):
     api.credentials(HTTP_AUTHORIZATION=f"Bearer {_token(connect, **overrides)}")

@@ -36,7 +36,15 @@ def acme(wos, **dana):
                 "name": "Acme Okta",
                 "organization": "org_ACME",
                 "groups": ["Engineering", "Sales"],
-                "users": [{"id": "directory_user_DANA", "email": DANA, "first_name": "Dana", "groups": ["Engineering"], **dana}],
+                "users": [
+                    {
+                        "id": "directory_user_DANA",
+                        "email": DANA,
+                        "first_name": "Dana",
+                        "groups": ["Engineering"],
+                        **dana,
+                    }
+                ],
             }
         ],
     )
@@ -63,7 +71,12 @@ def idp(wos, method, path, **body):
 
 def post_event(client, event):
     body = json.dumps(event)
-    return client.post("/webhooks/workos", body, content_type="application/json", HTTP_WORKOS_SIGNATURE=EmulatorApp.sign_webhook("whsec_test", body))
+    return client.post(
+        "/webhooks/workos",
+        body,
+        content_type="application/json",
+        HTTP_WORKOS_SIGNATURE=EmulatorApp.sign_webhook("whsec_test", body),
+    )
 
 
 def emitted(wos, kind):
@@ -116,7 +129,9 @@ def test_a_failing_sync_removes_nobody(api, wos):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_removed_from_the_directory_ends_token_refresh_browser_session_and_workos_sessions(live_server, client, api, wos):
+def test_removed_from_the_directory_ends_token_refresh_browser_session_and_workos_sessions(
+    live_server, client, api, wos
+):
     acme(wos)
     wos.store.add_webhook_endpoint(f"{live_server.url}/webhooks/workos", "whsec_test")
     pair = sign_in(api, wos)
@@ -132,12 +147,18 @@ def test_removed_from_the_directory_ends_token_refresh_browser_session_and_worko
     dana.refresh_from_db()
     assert not dana.is_active and dana.deprovisioned_reason == "directory_user_removed"
     assert not AuthSession.objects.filter(user=dana, revoked_at__isnull=True).exists()
-    assert set(AuthSession.objects.filter(user=dana).values_list("revoked_reason", flat=True)) == {"directory_user_removed"}
+    assert set(AuthSession.objects.filter(user=dana).values_list("revoked_reason", flat=True)) == {
+        "directory_user_removed"
+    }
     assert refresh(api, pair).status_code == 401
     assert client.get("/account/sessions")["Location"].startswith("/auth/login")
     assert all(s["status"] == "revoked" for s in wos.store.sessions.values() if s["user_id"] == dana.workos_user_id)
     event = AuditEvent.objects.get(kind=AuditEvent.Kind.USER_DEPROVISIONED)
-    assert event.reason == "directory_user_removed" and event.details["action"] == "deactivate" and event.details["directory_user"] == "directory_user_DANA"
+    assert (
+        event.reason == "directory_user_removed"
+        and event.details["action"] == "deactivate"
+        and event.details["directory_user"] == "directory_user_DANA"
+    )
     assert User.objects.filter(email=DANA).exists()  # nothing is deleted
     # and they cannot sign back in
     assert callback(api, code=wos.code(DANA)).json()["code"] == "user_inactive"
@@ -150,7 +171,9 @@ def test_a_suspension_missed_by_webhooks_is_applied_by_one_events_run_and_only_o
     acme(wos)
     catch_up()  # the cursor is now past the setup's events
     pair = sign_in(api, wos)
-    idp(wos, "PATCH", "directory_users/directory_user_DANA", state="inactive")  # no webhook endpoint: Gatehouse was down
+    idp(
+        wos, "PATCH", "directory_users/directory_user_DANA", state="inactive"
+    )  # no webhook endpoint: Gatehouse was down
     assert User.objects.get(email=DANA).is_active
     catch_up()
     dana = User.objects.get(email=DANA)
@@ -159,7 +182,9 @@ def test_a_suspension_missed_by_webhooks_is_applied_by_one_events_run_and_only_o
     applied = WebhookEvent.objects.count()
     # the late webhook of the same event changes nothing; a second run neither
     late = emitted(wos, "dsync.user.updated")[-1]
-    assert post_event(client, {k: v for k, v in late.items() if not k.startswith("_")}).json() == {"status": "duplicate"}
+    assert post_event(client, {k: v for k, v in late.items() if not k.startswith("_")}).json() == {
+        "status": "duplicate"
+    }
     assert catch_up().startswith("0 events read (nothing new)")
     assert WebhookEvent.objects.count() == applied
     assert AuditEvent.objects.filter(kind=AuditEvent.Kind.USER_DEPROVISIONED).count() == 1
@@ -177,7 +202,9 @@ def test_an_events_run_forgets_records_older_than_the_events_window(wos):
     for age_days, name in ((31, "old"), (29, "recent")):
         WebhookEvent.objects.create(event_id=f"event_{name}", event="dsync.user.updated")
         WebhookEvent.objects.filter(event_id=f"event_{name}").update(received_at=now - timedelta(days=age_days))
-        Tombstone.objects.create(workos_id=f"directory_user_{name}", kind="directory_user", deleted_at=now - timedelta(days=age_days))
+        Tombstone.objects.create(
+            workos_id=f"directory_user_{name}", kind="directory_user", deleted_at=now - timedelta(days=age_days)
+        )
     assert "2 records older than 30 days forgotten" in catch_up()
     assert list(WebhookEvent.objects.values_list("event_id", flat=True)) == ["event_recent"]
     assert list(Tombstone.objects.values_list("workos_id", flat=True)) == ["directory_user_recent"]
@@ -210,7 +237,9 @@ def test_an_account_an_administrator_deactivated_stays_deactivated(api, wos):
 def _membership_action(wos, dana, verb):
     membership = next(m for m in wos.store.memberships.values() if m["user_id"] == dana.workos_user_id)
     headers = {"Authorization": f"Bearer {wos.store.api_key}"}
-    requests.put(f"{wos.url}/user_management/organization_memberships/{membership['id']}/{verb}", headers=headers, timeout=5).raise_for_status()
+    requests.put(
+        f"{wos.url}/user_management/organization_memberships/{membership['id']}/{verb}", headers=headers, timeout=5
+    ).raise_for_status()
 
 
 def test_access_comes_back_only_when_every_source_that_took_it_gives_it_back(api, wos, settings):
@@ -226,7 +255,11 @@ def test_access_comes_back_only_when_every_source_that_took_it_gives_it_back(api
     idp(wos, "PATCH", "directory_users/directory_user_DANA", state="active")
     catch_up()
     dana.refresh_from_db()
-    assert not dana.is_active and dana.deprovisioned_sources == ["membership_inactive"] and dana.deprovisioned_reason == "membership_inactive"
+    assert (
+        not dana.is_active
+        and dana.deprovisioned_sources == ["membership_inactive"]
+        and dana.deprovisioned_reason == "membership_inactive"
+    )
     assert callback(api, code=wos.code(DANA)).json()["code"] == "user_inactive"
     _membership_action(wos, dana, "reactivate")
     catch_up()
@@ -269,13 +302,17 @@ def test_a_membership_deactivated_in_workos_takes_that_organization_away(api, wo
     assert dana.organization_id == "org_ACME"
     membership = next(m for m in wos.store.memberships.values() if m["user_id"] == dana.workos_user_id)
     headers = {"Authorization": f"Bearer {wos.store.api_key}"}
-    requests.put(f"{wos.url}/user_management/organization_memberships/{membership['id']}/deactivate", headers=headers, timeout=5).raise_for_status()
+    requests.put(
+        f"{wos.url}/user_management/organization_memberships/{membership['id']}/deactivate", headers=headers, timeout=5
+    ).raise_for_status()
     catch_up()
     dana.refresh_from_db()
     assert dana.is_active and dana.organization_id == "" and dana.deprovisioned_reason == "membership_inactive"
     assert refresh(api, pair).json()["code"] == "session_revoked"
     assert Membership.objects.get().status == "inactive"
-    requests.put(f"{wos.url}/user_management/organization_memberships/{membership['id']}/reactivate", headers=headers, timeout=5).raise_for_status()
+    requests.put(
+        f"{wos.url}/user_management/organization_memberships/{membership['id']}/reactivate", headers=headers, timeout=5
+    ).raise_for_status()
     catch_up()
     dana.refresh_from_db()
     assert dana.organization_id == "org_ACME" and dana.deprovisioned_reason == ""
@@ -294,7 +331,15 @@ def test_catch_up_failure_is_a_clear_error_and_keeps_the_cursor(wos):
 # --- what the setting says, and what a directory may not do ------------------------------------
 
 
-@pytest.mark.parametrize("action, active, organization, sessions_left", [("ignore", True, "org_ACME", 1), ("end_sessions", True, "org_ACME", 0), ("remove_organization", True, "", 0), ("deactivate", False, "org_ACME", 0)])
+@pytest.mark.parametrize(
+    "action, active, organization, sessions_left",
+    [
+        ("ignore", True, "org_ACME", 1),
+        ("end_sessions", True, "org_ACME", 0),
+        ("remove_organization", True, "", 0),
+        ("deactivate", False, "org_ACME", 0),
+    ],
+)
 def test_the_setting_decides_the_action(api, wos, settings, action, active, organization, sessions_left):
     settings.GATEHOUSE_DEPROVISIONING = {"directory_user_removed": action}
     acme(wos)
@@ -318,7 +363,14 @@ def test_another_organizations_directory_cannot_remove_our_people(api, wos):
     sign_in(api, wos)
     wos.seed(
         organizations=[{"id": "org_EVIL", "name": "Evil", "domains": ["evil.test"]}],
-        directories=[{"id": "directory_EVIL", "name": "Evil", "organization": "org_EVIL", "users": [{"id": "directory_user_FAKE", "email": DANA}]}],
+        directories=[
+            {
+                "id": "directory_EVIL",
+                "name": "Evil",
+                "organization": "org_EVIL",
+                "users": [{"id": "directory_user_FAKE", "email": DANA}],
+            }
+        ],
     )
     directory_sync.sync_directories()
     assert DirectoryUser.objects.get(workos_id="directory_user_FAKE").user is None
@@ -328,7 +380,11 @@ def test_another_organizations_directory_cannot_remove_our_people(api, wos):
 
 
 def test_malformed_directory_events_are_refused_and_write_nothing(client, wos):
-    event = {"id": "event_bad", "event": "dsync.user.deleted", "data": {"id": "directory_user_X", "state": "inactive", "updated_at": "2026-01-01T00:00:00Z"}}
+    event = {
+        "id": "event_bad",
+        "event": "dsync.user.deleted",
+        "data": {"id": "directory_user_X", "state": "inactive", "updated_at": "2026-01-01T00:00:00Z"},
+    }
     response = post_event(client, event)
     assert response.status_code == 400 and response.json()["code"] == "invalid_event"
     assert not WebhookEvent.objects.exists()
@@ -353,7 +409,12 @@ def test_workos_roles_and_directory_groups_decide_django_groups(api, client, wos
     assert groups_of_request_user() == {"Engineers", "Hand-picked"}
     membership = next(m for m in wos.store.memberships.values() if m["user_id"] == dana.workos_user_id)
     headers = {"Authorization": f"Bearer {wos.store.api_key}"}
-    requests.put(f"{wos.url}/user_management/organization_memberships/{membership['id']}", json={"role_slug": "admin"}, headers=headers, timeout=5).raise_for_status()
+    requests.put(
+        f"{wos.url}/user_management/organization_memberships/{membership['id']}",
+        json={"role_slug": "admin"},
+        headers=headers,
+        timeout=5,
+    ).raise_for_status()
     catch_up()
     assert groups_of_request_user() == {"Admins", "Engineers", "Hand-picked"}
     assert User.objects.get(pk=dana.pk).role == "admin"
@@ -372,8 +433,12 @@ def test_a_deleted_directory_takes_back_the_groups_only_it_gave_and_nothing_else
     sign_in(api, wos)
     dana = User.objects.get(email=DANA)
     assert set(dana.groups.values_list("name", flat=True)) == {"Engineers", "Members"}
-    event = {"id": "event_dir_gone", "event": "dsync.deleted", "created_at": "2030-01-01T00:00:00Z",
-             "data": {"id": "directory_ACME", "organization_id": "org_ACME", "updated_at": "2030-01-01T00:00:00Z"}}
+    event = {
+        "id": "event_dir_gone",
+        "event": "dsync.deleted",
+        "created_at": "2030-01-01T00:00:00Z",
+        "data": {"id": "directory_ACME", "organization_id": "org_ACME", "updated_at": "2030-01-01T00:00:00Z"},
+    }
     assert post_event(client, event).status_code == 200
     assert not DirectoryUser.objects.exists() and not DirectoryGroup.objects.exists()
     dana.refresh_from_db()
@@ -404,7 +469,10 @@ def test_admin_lists_searches_and_syncs_the_directory(client, wos):
     synced = client.post("/admin/directory/directoryuser/sync/", follow=True)
     assert "Synced from WorkOS" in synced.content.decode()
     assert client.get("/admin/directory/rolemapping/add/").status_code == 200
-    assert client.get("/admin/directory/directory/").status_code == 200 and client.get("/admin/directory/membership/").status_code == 200
+    assert (
+        client.get("/admin/directory/directory/").status_code == 200
+        and client.get("/admin/directory/membership/").status_code == 200
+    )
 
 
 def test_a_new_mapping_applies_to_everyone_at_once_from_the_admin_or_the_command(api, client, wos):

@@ -17,7 +17,9 @@ REDIRECT = "http://testserver/auth/callback"
 
 @pytest.fixture
 def sdk(wos):
-    client = workos.WorkOSClient(api_key=wos.store.api_key, client_id=wos.store.client_id, base_url=wos.url, max_retries=0)
+    client = workos.WorkOSClient(
+        api_key=wos.store.api_key, client_id=wos.store.client_id, base_url=wos.url, max_retries=0
+    )
     yield client
     client.close()
 
@@ -31,7 +33,9 @@ def _pkce():
 def test_pkce_right_wrong_missing(sdk, wos):
     wos.add_user("p@example.com", password="pw-p-123456")
     verifier, challenge = _pkce()
-    url = sdk.user_management.get_authorization_url(redirect_uri=REDIRECT, provider="authkit", state="s", code_challenge=challenge, code_challenge_method="S256")
+    url = sdk.user_management.get_authorization_url(
+        redirect_uri=REDIRECT, provider="authkit", state="s", code_challenge=challenge, code_challenge_method="S256"
+    )
     right = follow_hosted_sign_in(url, email="p@example.com", password="pw-p-123456")["code"]
     assert sdk.user_management.authenticate_with_code(code=right, code_verifier=verifier).user.email == "p@example.com"
     for bad_verifier in ("wrong-verifier-value-that-is-long-enough-000", None):
@@ -58,11 +62,18 @@ def test_auto_mode_redirects_at_once(sdk, wos):
     wos.store.auto_login = "auto@example.com"
     url = sdk.user_management.get_authorization_url(redirect_uri=REDIRECT, provider="authkit", state="st")
     response = requests.get(url, allow_redirects=False, timeout=5)
-    assert response.status_code == 302 and "code=" in response.headers["Location"] and "state=st" in response.headers["Location"]
+    assert (
+        response.status_code == 302
+        and "code=" in response.headers["Location"]
+        and "state=st" in response.headers["Location"]
+    )
 
 
 def test_access_token_claims_and_jwks(sdk, wos):
-    wos.seed(organizations=[{"id": "org_A", "name": "A"}], users=[{"email": "c@example.com", "organizations": ["org_A"], "role": "admin"}])
+    wos.seed(
+        organizations=[{"id": "org_A", "name": "A"}],
+        users=[{"email": "c@example.com", "organizations": ["org_A"], "role": "admin"}],
+    )
     auth = sdk.user_management.authenticate_with_code(code=wos.code("c@example.com"))
     key = jwt.PyJWKClient(sdk.user_management.get_jwks_url()).get_signing_key_from_jwt(auth.access_token)
     claims = jwt.decode(auth.access_token, key.key, algorithms=["RS256"], options={"verify_aud": False})
@@ -92,14 +103,35 @@ def test_api_key_is_required(wos):
 
 def test_client_secret_is_checked(wos):
     wos.add_user("s@example.com")
-    response = requests.post(f"{wos.url}/user_management/authenticate", json={"grant_type": "authorization_code", "code": wos.code("s@example.com"), "client_id": wos.store.client_id, "client_secret": "sk_wrong"}, timeout=5)
+    response = requests.post(
+        f"{wos.url}/user_management/authenticate",
+        json={
+            "grant_type": "authorization_code",
+            "code": wos.code("s@example.com"),
+            "client_id": wos.store.client_id,
+            "client_secret": "sk_wrong",
+        },
+        timeout=5,
+    )
     assert response.status_code == 400 and response.json()["error"] == "invalid_client"
 
 
 def test_sso_token_accepts_form_bodies(wos):
-    wos.seed(organizations=[{"id": "org_F", "name": "F"}], connections=[{"id": "conn_F", "name": "F", "organization": "org_F", "profiles": [{"email": "f@f.test"}]}])
+    wos.seed(
+        organizations=[{"id": "org_F", "name": "F"}],
+        connections=[{"id": "conn_F", "name": "F", "organization": "org_F", "profiles": [{"email": "f@f.test"}]}],
+    )
     code = wos.code("f@f.test", kind="sso", connection_id="conn_F")
-    response = requests.post(f"{wos.url}/sso/token", data={"grant_type": "authorization_code", "code": code, "client_id": wos.store.client_id, "client_secret": wos.store.api_key}, timeout=5)
+    response = requests.post(
+        f"{wos.url}/sso/token",
+        data={
+            "grant_type": "authorization_code",
+            "code": code,
+            "client_id": wos.store.client_id,
+            "client_secret": wos.store.api_key,
+        },
+        timeout=5,
+    )
     assert response.status_code == 200 and response.json()["profile"]["email"] == "f@f.test"
 
 
@@ -111,7 +143,11 @@ def test_sso_authorize_errors_come_back_on_the_redirect(sdk, wos):
 
 
 def test_error_injection_latency_and_times(sdk, wos):
-    requests.post(f"{wos.url}/_emulator/errors", json={"path": "/connections", "status": 429, "headers": {"Retry-After": "3"}, "times": 1}, timeout=5)
+    requests.post(
+        f"{wos.url}/_emulator/errors",
+        json={"path": "/connections", "status": 429, "headers": {"Retry-After": "3"}, "times": 1},
+        timeout=5,
+    )
     with pytest.raises(workos.RateLimitExceededError) as limited:
         sdk.sso.list_connections()
     assert limited.value.retry_after == 3
@@ -130,7 +166,17 @@ def test_cli_starts_with_the_demo_seed_for_the_apps_url_and_webhook():
     import subprocess
     import sys
 
-    command = [sys.executable, "-m", "workos_emulator", "--port", "0", "--seed", "workos_emulator/demo.yaml", "--app-url", "http://127.0.0.1:8010"]
+    command = [
+        sys.executable,
+        "-m",
+        "workos_emulator",
+        "--port",
+        "0",
+        "--seed",
+        "workos_emulator/demo.yaml",
+        "--app-url",
+        "http://127.0.0.1:8010",
+    ]
     command += ["--webhook", "http://127.0.0.1:8010/webhooks/workos", "--webhook-secret", "whsec_mine"]
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
     try:
@@ -143,7 +189,15 @@ def test_cli_starts_with_the_demo_seed_for_the_apps_url_and_webhook():
         headers = {"Authorization": "Bearer sk_test_emulator"}
         [endpoint] = requests.get(f"{url}/webhook_endpoints", headers=headers, timeout=5).json()["data"]
         assert endpoint["endpoint_url"] == "http://127.0.0.1:8010/webhooks/workos"
-        authorize = requests.get(f"{url}/user_management/authorize", params={"client_id": "client_emulator", "redirect_uri": "http://localhost:8010/auth/callback", "response_type": "code"}, timeout=5)
+        authorize = requests.get(
+            f"{url}/user_management/authorize",
+            params={
+                "client_id": "client_emulator",
+                "redirect_uri": "http://localhost:8010/auth/callback",
+                "response_type": "code",
+            },
+            timeout=5,
+        )
         assert authorize.status_code == 200  # the demo's redirect URIs follow the app's port, on both host names
     finally:
         proc.terminate()
@@ -154,7 +208,9 @@ def test_cli_starts_with_the_demo_seed_for_the_apps_url_and_webhook():
 
 
 def _api(wos, method, path, **kwargs):
-    return requests.request(method, f"{wos.url}{path}", headers={"Authorization": f"Bearer {wos.store.api_key}"}, timeout=5, **kwargs)
+    return requests.request(
+        method, f"{wos.url}{path}", headers={"Authorization": f"Bearer {wos.store.api_key}"}, timeout=5, **kwargs
+    )
 
 
 def test_deleting_a_user_takes_their_memberships_and_sessions_with_them(sdk, wos):
@@ -162,7 +218,12 @@ def test_deleting_a_user_takes_their_memberships_and_sessions_with_them(sdk, wos
     user = wos.add_user("gone@example.com", password="pw-gone-12345", organizations=["Del"])
     signed_in = sdk.user_management.authenticate_with_password(email="gone@example.com", password="pw-gone-12345")
     assert _api(wos, "DELETE", f"/user_management/users/{user['id']}").status_code == 200
-    assert _api(wos, "GET", "/user_management/organization_memberships", params={"organization_id": "org_DEL"}).json()["data"] == []
+    assert (
+        _api(wos, "GET", "/user_management/organization_memberships", params={"organization_id": "org_DEL"}).json()[
+            "data"
+        ]
+        == []
+    )
     assert _api(wos, "GET", f"/user_management/users/{user['id']}").status_code == 404
     with pytest.raises(BadRequestError) as refused:
         sdk.user_management.authenticate_with_refresh_token(refresh_token=signed_in.refresh_token)
@@ -170,15 +231,27 @@ def test_deleting_a_user_takes_their_memberships_and_sessions_with_them(sdk, wos
 
 
 def test_deleting_an_organization_takes_its_memberships_and_connections(sdk, wos):
-    wos.seed(organizations=[{"id": "org_GO", "name": "Go", "domains": ["go.test"]}], connections=[{"id": "conn_GO", "name": "Go", "organization": "org_GO"}])
+    wos.seed(
+        organizations=[{"id": "org_GO", "name": "Go", "domains": ["go.test"]}],
+        connections=[{"id": "conn_GO", "name": "Go", "organization": "org_GO"}],
+    )
     user = wos.add_user("member@go.test", organizations=["Go"])
     assert _api(wos, "DELETE", "/organizations/org_GO").status_code in (200, 202, 204)
     assert _api(wos, "GET", "/connections/conn_GO").status_code == 404
-    assert _api(wos, "GET", "/user_management/organization_memberships", params={"user_id": user["id"]}).json()["data"] == []
+    assert (
+        _api(wos, "GET", "/user_management/organization_memberships", params={"user_id": user["id"]}).json()["data"]
+        == []
+    )
 
 
 def test_organizations_are_filtered_by_comma_joined_domains_and_search(sdk, wos):
-    wos.seed(organizations=[{"name": "Acme", "domains": ["a.test"]}, {"name": "Beta", "domains": ["b.test"]}, {"name": "Gamma", "domains": ["c.test"]}])
+    wos.seed(
+        organizations=[
+            {"name": "Acme", "domains": ["a.test"]},
+            {"name": "Beta", "domains": ["b.test"]},
+            {"name": "Gamma", "domains": ["c.test"]},
+        ]
+    )
     found = sdk.organizations.list_organizations(domains=["a.test", "b.test"])
     assert sorted(o.name for o in found.data) == ["Acme", "Beta"]
     assert [o["name"] for o in _api(wos, "GET", "/organizations", params={"search": "gam"}).json()["data"]] == ["Gamma"]
@@ -198,8 +271,19 @@ def test_organizations_are_filtered_by_comma_joined_domains_and_search(sdk, wos)
     ],
 )
 def test_hostile_bodies_get_the_documented_errors_not_500(wos, method, path, body, status):
-    kwargs = {"json": body} if not isinstance(body, str) else {"data": body, "headers": {"Content-Type": "application/json", "Authorization": f"Bearer {wos.store.api_key}"}}
-    response = _api(wos, method, path, **kwargs) if "json" in kwargs else requests.request(method, f"{wos.url}{path}", timeout=5, **kwargs)
+    kwargs = (
+        {"json": body}
+        if not isinstance(body, str)
+        else {
+            "data": body,
+            "headers": {"Content-Type": "application/json", "Authorization": f"Bearer {wos.store.api_key}"},
+        }
+    )
+    response = (
+        _api(wos, method, path, **kwargs)
+        if "json" in kwargs
+        else requests.request(method, f"{wos.url}{path}", timeout=5, **kwargs)
+    )
     assert response.status_code == status, response.text
     assert "message" in response.json()
 
@@ -207,7 +291,9 @@ def test_hostile_bodies_get_the_documented_errors_not_500(wos, method, path, bod
 def test_a_user_update_stores_only_values_of_the_right_type(wos):
     user = wos.add_user("typed@example.com")
     assert _api(wos, "PUT", f"/user_management/users/{user['id']}", json={"locale": 7}).status_code == 422
-    assert _api(wos, "PUT", f"/user_management/users/{user['id']}", json={"locale": "fr-FR"}).json()["locale"] == "fr-FR"
+    assert (
+        _api(wos, "PUT", f"/user_management/users/{user['id']}", json={"locale": "fr-FR"}).json()["locale"] == "fr-FR"
+    )
     assert _api(wos, "GET", f"/user_management/users/{user['id']}").json()["locale"] == "fr-FR"
 
 
@@ -221,14 +307,20 @@ def _server(state_file=None):
 
 
 def _sdk(server):
-    return workos.WorkOSClient(api_key=server.store.api_key, client_id=server.store.client_id, base_url=server.url, max_retries=0)
+    return workos.WorkOSClient(
+        api_key=server.store.api_key, client_id=server.store.client_id, base_url=server.url, max_retries=0
+    )
 
 
 def test_the_state_file_keeps_users_sessions_and_keys_across_a_restart(tmp_path):
     state = tmp_path / "emulator.json"
     first = _server(state)
     try:
-        requests.post(f"{first.url}/_emulator/seed", json={"users": [{"email": "kept@example.com", "password": "pw-kept-1234"}]}, timeout=5)
+        requests.post(
+            f"{first.url}/_emulator/seed",
+            json={"users": [{"email": "kept@example.com", "password": "pw-kept-1234"}]},
+            timeout=5,
+        )
         auth = _sdk(first).user_management.authenticate_with_password(email="kept@example.com", password="pw-kept-1234")
         kid = first.app.key.kid
     finally:
@@ -238,7 +330,11 @@ def test_the_state_file_keeps_users_sessions_and_keys_across_a_restart(tmp_path)
         um = _sdk(second).user_management
         assert [u.email for u in um.list_users().data] == ["kept@example.com"]
         refreshed = um.authenticate_with_refresh_token(refresh_token=auth.refresh_token)  # the session survived
-        assert jwt.get_unverified_header(refreshed.access_token)["kid"] == kid == um.get_jwks(second.store.client_id).keys[0].kid
+        assert (
+            jwt.get_unverified_header(refreshed.access_token)["kid"]
+            == kid
+            == um.get_jwks(second.store.client_id).keys[0].kid
+        )
         assert [e["event"] for e in second.store.events][:2] == ["session.created", "authentication.password_succeeded"]
     finally:
         second.stop()
@@ -254,7 +350,9 @@ def test_export_and_import_replay_a_state_elsewhere(wos):
         assert other.store.users == {}  # a refused import changes nothing
         done = requests.post(f"{other.url}/_emulator/state/import", json=exported, timeout=5)
         assert done.status_code == 200, done.text
-        auth = _sdk(other).user_management.authenticate_with_password(email="replay@example.com", password="pw-replay-123")
+        auth = _sdk(other).user_management.authenticate_with_password(
+            email="replay@example.com", password="pw-replay-123"
+        )
         assert auth.user.email == "replay@example.com"
     finally:
         other.stop()
@@ -266,7 +364,17 @@ def test_cli_state_file_is_resumed_instead_of_the_seed(tmp_path):
 
     state = tmp_path / "state.json"
     for expected in ("kept in", "resumed from"):
-        command = [sys.executable, "-m", "workos_emulator", "--port", "0", "--seed", "workos_emulator/demo.yaml", "--state", str(state)]
+        command = [
+            sys.executable,
+            "-m",
+            "workos_emulator",
+            "--port",
+            "0",
+            "--seed",
+            "workos_emulator/demo.yaml",
+            "--state",
+            str(state),
+        ]
         proc = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
         try:
             lines = [proc.stdout.readline() for _ in range(4)]
@@ -276,13 +384,20 @@ def test_cli_state_file_is_resumed_instead_of_the_seed(tmp_path):
             proc.terminate()
             proc.wait(5)
     state.write_text("{not json")
-    broken = subprocess.run([sys.executable, "-m", "workos_emulator", "--port", "0", "--state", str(state)], capture_output=True, text=True, timeout=30)
+    broken = subprocess.run(
+        [sys.executable, "-m", "workos_emulator", "--port", "0", "--state", str(state)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert broken.returncode != 0 and "cannot load state file" in broken.stderr
 
 
 def test_the_invitation_link_shows_the_invitation_and_accepts_it(sdk, wos):
     wos.seed(organizations=[{"id": "org_INV", "name": "Invitech"}])
-    invitation = sdk.user_management.send_invitation(email="guest@example.com", organization_id="org_INV", role_slug="admin")
+    invitation = sdk.user_management.send_invitation(
+        email="guest@example.com", organization_id="org_INV", role_slug="admin"
+    )
     page = requests.get(invitation.accept_invitation_url, timeout=5)
     assert page.status_code == 200 and "join Invitech" in page.text
     accepted = requests.post(f"{wos.url}/invite", data={"invitation_token": invitation.token}, timeout=5)
@@ -302,7 +417,11 @@ def test_the_readme_lists_every_operation_the_emulator_implements():
     readme = Path(__file__).resolve().parent.parent.joinpath("README.md").read_text()
     section = readme[readme.index("## The WorkOS emulator") : readme.index("The control surface under")]
     listed = set(re.findall(r"`(?:[A-Z]+ )+(/[^`\s]*)`", re.sub(r"\{[^}]+\}", "{}", section)))
-    routes = {re.sub(r"<[^>]+>", "{}", rule.rule) for rule in EmulatorApp().url_map.iter_rules() if not rule.rule.startswith("/_emulator/")}
+    routes = {
+        re.sub(r"<[^>]+>", "{}", rule.rule)
+        for rule in EmulatorApp().url_map.iter_rules()
+        if not rule.rule.startswith("/_emulator/")
+    }
     pages = {"/invite", "/device"}  # hosted pages, named in prose
     assert routes - pages - listed == set()
     assert listed - routes == set()
@@ -311,15 +430,26 @@ def test_the_readme_lists_every_operation_the_emulator_implements():
 def test_metadata_beyond_workos_limits_is_refused(wos):
     headers = {"Authorization": f"Bearer {wos.store.api_key}"}
     for metadata in ({"k": "x" * 601}, {"k" * 41: "v"}, {f"k{i}": "v" for i in range(51)}):
-        response = requests.post(f"{wos.url}/organizations", json={"name": "Acme", "metadata": metadata}, headers=headers, timeout=5)
+        response = requests.post(
+            f"{wos.url}/organizations", json={"name": "Acme", "metadata": metadata}, headers=headers, timeout=5
+        )
         assert response.status_code == 422 and response.json()["code"] == "invalid_request_parameters"
-    assert requests.post(f"{wos.url}/organizations", json={"name": "Acme", "metadata": {"k": "x" * 600}}, headers=headers, timeout=5).status_code == 201
+    assert (
+        requests.post(
+            f"{wos.url}/organizations", json={"name": "Acme", "metadata": {"k": "x" * 600}}, headers=headers, timeout=5
+        ).status_code
+        == 201
+    )
 
 
 def demo_counts():
     """What the emulator says it loaded from the demo seed."""
     import yaml
 
-    text = open("workos_emulator/demo.yaml").read()
-    demo = yaml.safe_load(text.replace("{app_url_localhost}", "http://localhost:8000").replace("{app_url}", "http://127.0.0.1:8000"))
-    return f"{len(demo['users'])} users, {len(demo['organizations'])} organizations, {len(demo['connections'])} connections"
+    with open("workos_emulator/demo.yaml") as seed:
+        text = seed.read()
+    demo = yaml.safe_load(
+        text.replace("{app_url_localhost}", "http://localhost:8000").replace("{app_url}", "http://127.0.0.1:8000")
+    )
+    users, organizations, connections = len(demo["users"]), len(demo["organizations"]), len(demo["connections"])
+    return f"{users} users, {organizations} organizations, {connections} connections"

@@ -30,7 +30,9 @@ def contract():
 
 @pytest.fixture
 def sdk(wos):
-    client = workos.WorkOSClient(api_key=wos.store.api_key, client_id=wos.store.client_id, base_url=wos.url, max_retries=0)
+    client = workos.WorkOSClient(
+        api_key=wos.store.api_key, client_id=wos.store.client_id, base_url=wos.url, max_retries=0
+    )
     yield client
     client.close()
 
@@ -40,13 +42,17 @@ def assert_conforms(contract, wos):
     after = None
     while True:
         params = {"limit": 100, **({"after": after} if after else {})}
-        page = requests.get(f"{wos.url}/events", params=params, headers={"Authorization": f"Bearer {wos.store.api_key}"}, timeout=5).json()
+        page = requests.get(
+            f"{wos.url}/events", params=params, headers={"Authorization": f"Bearer {wos.store.api_key}"}, timeout=5
+        ).json()
         after = page["list_metadata"]["after"]
         if not after:
             break
     log = wos.log()
     # /oauth2/* live on the AuthKit domain, outside the API spec; pages are HTML.
-    api_calls = [e for e in log if e["content_type"] != "text/html" and not e["path"].startswith(("/oauth2/", "/.well-known/"))]
+    api_calls = [
+        e for e in log if e["content_type"] != "text/html" and not e["path"].startswith(("/oauth2/", "/.well-known/"))
+    ]
     assert api_calls, "nothing was recorded"
     problems = [p for entry in api_calls for p in contract.check(entry)]
     assert problems == [], "\n".join(problems)
@@ -55,13 +61,35 @@ def assert_conforms(contract, wos):
 
 def seed(wos):
     return wos.seed(
-        organizations=[{"id": "org_ACME", "name": "Acme", "domains": ["acme.test"]}, {"id": "org_GLOBEX", "name": "Globex"}],
+        organizations=[
+            {"id": "org_ACME", "name": "Acme", "domains": ["acme.test"]},
+            {"id": "org_GLOBEX", "name": "Globex"},
+        ],
         users=[
             {"email": "pat@example.com", "password": "pw-pat-12345", "first_name": "Pat"},
-            {"email": "multi@acme.test", "password": "pw-multi-123", "organizations": ["org_ACME", "org_GLOBEX"], "role": "admin"},
+            {
+                "email": "multi@acme.test",
+                "password": "pw-multi-123",
+                "organizations": ["org_ACME", "org_GLOBEX"],
+                "role": "admin",
+            },
         ],
-        connections=[{"id": "conn_ACME", "name": "Acme Okta", "organization": "org_ACME", "profiles": [{"email": "sam@acme.test", "role": "member"}]}],
-        oauth_applications=[{"client_id": "client_cli", "client_secret": "cli-secret", "redirect_uris": ["http://127.0.0.1:9/cb"], "name": "CLI"}],
+        connections=[
+            {
+                "id": "conn_ACME",
+                "name": "Acme Okta",
+                "organization": "org_ACME",
+                "profiles": [{"email": "sam@acme.test", "role": "member"}],
+            }
+        ],
+        oauth_applications=[
+            {
+                "client_id": "client_cli",
+                "client_secret": "cli-secret",
+                "redirect_uris": ["http://127.0.0.1:9/cb"],
+                "name": "CLI",
+            }
+        ],
         settings={"connect_login_uri": "http://testserver/connect/login"},
     )
 
@@ -81,7 +109,9 @@ def test_user_management_through_the_sdk(sdk, wos, contract):
     assert wrong.value.code == "invalid_credentials"
     with pytest.raises(OrganizationSelectionRequiredError) as choose:
         um.authenticate_with_code(code=wos.code("multi@acme.test"))
-    selected = um.authenticate_with_organization_selection(pending_authentication_token=choose.value.pending_authentication_token, organization_id="org_GLOBEX")
+    selected = um.authenticate_with_organization_selection(
+        pending_authentication_token=choose.value.pending_authentication_token, organization_id="org_GLOBEX"
+    )
     assert selected.organization_id == "org_GLOBEX"
 
     jwks = um.get_jwks(sdk.client_id)
@@ -89,7 +119,11 @@ def test_user_management_through_the_sdk(sdk, wos, contract):
     sessions = um.list_sessions(pw.user.id)
     assert len(sessions.data) >= 2
     um.revoke_session(session_id=refreshed_session_id(refreshed))
-    logout = requests.get(um.get_logout_url(session_id=refreshed_session_id(pw), return_to="http://testserver/"), allow_redirects=False, timeout=5)
+    logout = requests.get(
+        um.get_logout_url(session_id=refreshed_session_id(pw), return_to="http://testserver/"),
+        allow_redirects=False,
+        timeout=5,
+    )
     assert logout.status_code == 302 and logout.headers["Location"] == "http://testserver/"
 
     created = um.create_user(email="new@example.com", first_name="New", email_verified=True)
@@ -145,15 +179,40 @@ def test_sso_and_connections_through_the_sdk(sdk, wos, contract):
 
 def test_standalone_connect_complete_through_the_sdk(sdk, wos, contract):
     seed(wos)
-    start = requests.get(f"{wos.url}/oauth2/authorize", params={"client_id": "client_cli", "redirect_uri": "http://127.0.0.1:9/cb", "state": "xyz", "response_type": "code"}, allow_redirects=False, timeout=5)
+    start = requests.get(
+        f"{wos.url}/oauth2/authorize",
+        params={
+            "client_id": "client_cli",
+            "redirect_uri": "http://127.0.0.1:9/cb",
+            "state": "xyz",
+            "response_type": "code",
+        },
+        allow_redirects=False,
+        timeout=5,
+    )
     ext_id = start.headers["Location"].split("external_auth_id=")[1]
-    option = UserConsentOption(claim="urn:x:tenant", type="enum", label="Tenant", choices=[UserConsentOptionChoice(value="t1", label="One")])
-    done = sdk.connect.complete_oauth2(external_auth_id=ext_id, user=UserObject(id="42", email="c@example.com", first_name="C"), user_consent_options=[option])
+    option = UserConsentOption(
+        claim="urn:x:tenant", type="enum", label="Tenant", choices=[UserConsentOptionChoice(value="t1", label="One")]
+    )
+    done = sdk.connect.complete_oauth2(
+        external_auth_id=ext_id,
+        user=UserObject(id="42", email="c@example.com", first_name="C"),
+        user_consent_options=[option],
+    )
     assert "/oauth2/consent" in done.redirect_uri
     with pytest.raises(BadRequestError) as again:
         sdk.connect.complete_oauth2(external_auth_id=ext_id, user=UserObject(id="42", email="c@example.com"))
     assert again.value.code == "external_auth_session_already_completed"
-    ext2 = requests.get(f"{wos.url}/oauth2/authorize", params={"client_id": "client_cli", "redirect_uri": "http://127.0.0.1:9/cb"}, allow_redirects=False, timeout=5).headers["Location"].split("external_auth_id=")[1]
+    ext2 = (
+        requests.get(
+            f"{wos.url}/oauth2/authorize",
+            params={"client_id": "client_cli", "redirect_uri": "http://127.0.0.1:9/cb"},
+            allow_redirects=False,
+            timeout=5,
+        )
+        .headers["Location"]
+        .split("external_auth_id=")[1]
+    )
     with pytest.raises(BadRequestError) as taken:
         sdk.connect.complete_oauth2(external_auth_id=ext2, user=UserObject(id="43", email="pat@example.com"))
     assert taken.value.code == "email_not_available"
@@ -170,7 +229,9 @@ def test_webhook_signatures_verify_with_the_sdk(sdk, wos):
 
     seed(wos)
     data = EmulatorApp._connection_event_data(wos.store.connections["conn_ACME"])
-    body = json.dumps({"id": "event_1", "event": "connection.activated", "data": data, "created_at": "2026-01-01T00:00:00.000Z"})
+    body = json.dumps(
+        {"id": "event_1", "event": "connection.activated", "data": data, "created_at": "2026-01-01T00:00:00.000Z"}
+    )
     header = EmulatorApp.sign_webhook("whsec_x", body)
     event = sdk.webhooks.verify_event(event_body=body, event_signature=header, secret="whsec_x")
     assert event.id == "event_1"
@@ -211,7 +272,9 @@ def test_organizations_domains_invitations_and_sso_logout_through_the_sdk(sdk, w
 
     um = sdk.user_management
     existing = um.send_invitation(email="pat@example.com", organization_id=made.id, role_slug="admin")
-    pending = sdk.organization_membership.list_organization_memberships(organization_id=made.id, statuses=["pending"]).data
+    pending = sdk.organization_membership.list_organization_memberships(
+        organization_id=made.id, statuses=["pending"]
+    ).data
     assert [m.status for m in pending] == ["pending"]
     newcomer = um.send_invitation(email="New.Person@example.com", organization_id=made.id, expires_in_days=3)
     assert um.find_invitation_by_token(newcomer.token).id == newcomer.id
@@ -267,8 +330,17 @@ def test_webhook_endpoints_and_the_events_api_through_the_sdk(sdk, wos, contract
     membership = sdk.organization_membership.create_organization_membership(user_id=pat.id, organization_id=org.id)
     sdk.organization_membership.deactivate_organization_membership(membership.id)
     um.send_invitation(email="someone@hooli.test", organization_id=org.id)
-    kinds = ["user.created", "user.updated", "session.created", "organization.created", "organization_membership.created",
-             "organization_membership.updated", "invitation.created", "authentication.password_succeeded", "authentication.oauth_succeeded"]
+    kinds = [
+        "user.created",
+        "user.updated",
+        "session.created",
+        "organization.created",
+        "organization_membership.created",
+        "organization_membership.updated",
+        "invitation.created",
+        "authentication.password_succeeded",
+        "authentication.oauth_succeeded",
+    ]
     everything = list(sdk.events.list_events(events=kinds, limit=3).auto_paging_iter())
     ids = [e.id for e in everything]
     assert ids == sorted(ids) and len(ids) == len(set(ids))
@@ -278,10 +350,24 @@ def test_webhook_endpoints_and_the_events_api_through_the_sdk(sdk, wos, contract
     # a consumer that read up to the session event catches up with what came after, in order
     cursor = next(e.id for e in everything if e.event == "session.created")
     later = [e.event for e in sdk.events.list_events(events=kinds, after=cursor, limit=100).data]
-    assert later == ["authentication.password_succeeded", "user.updated", "organization.created", "organization_membership.created", "organization_membership.updated", "invitation.created"]
-    assert [e.event for e in sdk.events.list_events(events=["invitation.created"], organization_id=org.id).data] == ["invitation.created"]
+    assert later == [
+        "authentication.password_succeeded",
+        "user.updated",
+        "organization.created",
+        "organization_membership.created",
+        "organization_membership.updated",
+        "invitation.created",
+    ]
+    assert [e.event for e in sdk.events.list_events(events=["invitation.created"], organization_id=org.id).data] == [
+        "invitation.created"
+    ]
     assert sdk.events.list_events(events=kinds, range_start="2999-01-01T00:00:00Z").data == []
-    bad = requests.get(f"{wos.url}/events", params={"range_start": "yesterday"}, headers={"Authorization": f"Bearer {wos.store.api_key}"}, timeout=5)
+    bad = requests.get(
+        f"{wos.url}/events",
+        params={"range_start": "yesterday"},
+        headers={"Authorization": f"Bearer {wos.store.api_key}"},
+        timeout=5,
+    )
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "range_start"
     assert_conforms(contract, wos)
 
@@ -300,16 +386,23 @@ def test_authkit_steps_through_the_sdk(sdk, wos, contract):
         um.authenticate_with_password(email="new@steps.test", password="pw-steps-123")
     assert um.get_email_verification(verify.value.email_verification_id).email == "new@steps.test"
     with pytest.raises(BadRequestError) as wrong:
-        um.authenticate_with_email_verification(code="000000" if wos.mail("new@steps.test")["code"] != "000000" else "111111", pending_authentication_token=verify.value.pending_authentication_token)
+        um.authenticate_with_email_verification(
+            code="000000" if wos.mail("new@steps.test")["code"] != "000000" else "111111",
+            pending_authentication_token=verify.value.pending_authentication_token,
+        )
     assert wrong.value.code == "invalid_one_time_code"
     with pytest.raises(MfaEnrollmentError) as enroll:
-        um.authenticate_with_email_verification(code=wos.mail("new@steps.test")["code"], pending_authentication_token=verify.value.pending_authentication_token)
+        um.authenticate_with_email_verification(
+            code=wos.mail("new@steps.test")["code"],
+            pending_authentication_token=verify.value.pending_authentication_token,
+        )
     user_id = enroll.value.user["id"]
     factor = mfa.create_user_auth_factor(user_id, type="totp", totp_issuer="Gatehouse", totp_user="new@steps.test")
     secret = factor.authentication_factor.totp.secret
     assert factor.authentication_factor.totp.qr_code.startswith("data:image/svg+xml")
     auth = um.authenticate_with_totp(
-        code=totp.code_at(secret, wos.store.now()), pending_authentication_token=enroll.value.pending_authentication_token,
+        code=totp.code_at(secret, wos.store.now()),
+        pending_authentication_token=enroll.value.pending_authentication_token,
         authentication_challenge_id=factor.authentication_challenge.id,
     )
     assert auth.user.email_verified is True
@@ -322,10 +415,16 @@ def test_authkit_steps_through_the_sdk(sdk, wos, contract):
     token = challenge_required.value.pending_authentication_token
     for _attempt in range(MAX_ATTEMPTS):
         with pytest.raises(BadRequestError) as bad:
-            um.authenticate_with_totp(code="12345x", pending_authentication_token=token, authentication_challenge_id=challenge.id)
+            um.authenticate_with_totp(
+                code="12345x", pending_authentication_token=token, authentication_challenge_id=challenge.id
+            )
     assert bad.value.code == "one_time_code_too_many_attempts"
     with pytest.raises(BadRequestError) as gone:
-        um.authenticate_with_totp(code=totp.code_at(secret, wos.store.now()), pending_authentication_token=token, authentication_challenge_id=challenge.id)
+        um.authenticate_with_totp(
+            code=totp.code_at(secret, wos.store.now()),
+            pending_authentication_token=token,
+            authentication_challenge_id=challenge.id,
+        )
     assert gone.value.code == "invalid_pending_authentication_token"
     mfa.delete_factor(listed.id)
     assert mfa.list_user_auth_factors(user_id).data == []
@@ -347,10 +446,16 @@ def test_authkit_steps_through_the_sdk(sdk, wos, contract):
         um.reset_password(email="nobody@example.com")
     with pytest.raises(BadRequestError):
         um.confirm_password_reset(token=reset.password_reset_token, new_password="short")
-    assert um.confirm_password_reset(token=reset.password_reset_token, new_password="a-new-password").user.email == "pat@example.com"
+    assert (
+        um.confirm_password_reset(token=reset.password_reset_token, new_password="a-new-password").user.email
+        == "pat@example.com"
+    )
     with pytest.raises(BadRequestError):
         um.confirm_password_reset(token=reset.password_reset_token, new_password="a-new-password")
-    assert um.authenticate_with_password(email="pat@example.com", password="a-new-password").user.email == "pat@example.com"
+    assert (
+        um.authenticate_with_password(email="pat@example.com", password="a-new-password").user.email
+        == "pat@example.com"
+    )
 
     device = um.create_device(client_id=sdk.client_id)
     assert device.verification_uri_complete.endswith(device.user_code)
@@ -362,7 +467,11 @@ def test_authkit_steps_through_the_sdk(sdk, wos, contract):
     assert slow.value.error == "slow_down"
     page = requests.get(device.verification_uri_complete, timeout=5)
     assert page.status_code == 200 and "Sign in device" in page.text
-    approved = requests.post(f"{wos.url}/device", data={"user_code": device.user_code, "email": "pat@example.com", "password": "a-new-password"}, timeout=5)
+    approved = requests.post(
+        f"{wos.url}/device",
+        data={"user_code": device.user_code, "email": "pat@example.com", "password": "a-new-password"},
+        timeout=5,
+    )
     assert approved.status_code == 200, approved.text
     assert um.authenticate_with_device_code(device_code=device.device_code).user.email == "pat@example.com"
     denied = um.create_device(client_id=sdk.client_id)
@@ -375,7 +484,17 @@ def test_authkit_steps_through_the_sdk(sdk, wos, contract):
 
 def test_directory_sync_through_the_sdk(sdk, wos, contract):
     seed(wos)
-    wos.seed(directories=[{"id": "directory_ACME", "name": "Acme Okta", "organization": "org_ACME", "groups": ["Engineering", "Sales"], "users": [{"email": "sam@acme.test", "groups": ["Engineering"], "role": "member"}]}])
+    wos.seed(
+        directories=[
+            {
+                "id": "directory_ACME",
+                "name": "Acme Okta",
+                "organization": "org_ACME",
+                "groups": ["Engineering", "Sales"],
+                "users": [{"email": "sam@acme.test", "groups": ["Engineering"], "role": "member"}],
+            }
+        ]
+    )
     ds = sdk.directory_sync
     assert [d.id for d in ds.list_directories(organization_id="org_ACME").data] == ["directory_ACME"]
     assert ds.list_directories(organization_id="org_GLOBEX").data == []
@@ -391,11 +510,29 @@ def test_directory_sync_through_the_sdk(sdk, wos, contract):
         ds.get_user("directory_user_missing")
 
     # the identity provider's changes come out as the dsync events WorkOS sends
-    made = requests.post(f"{wos.url}/_emulator/directories", json={"name": "Globex Entra", "organization": "org_GLOBEX", "type": "azure scim v2.0"}, timeout=5).json()
-    new = requests.post(f"{wos.url}/_emulator/directories/directory_ACME/users", json={"email": "new@acme.test", "groups": ["Sales"]}, timeout=5).json()
-    requests.patch(f"{wos.url}/_emulator/directory_users/{new['id']}", json={"state": "inactive", "groups": []}, timeout=5).raise_for_status()
+    made = requests.post(
+        f"{wos.url}/_emulator/directories",
+        json={"name": "Globex Entra", "organization": "org_GLOBEX", "type": "azure scim v2.0"},
+        timeout=5,
+    ).json()
+    new = requests.post(
+        f"{wos.url}/_emulator/directories/directory_ACME/users",
+        json={"email": "new@acme.test", "groups": ["Sales"]},
+        timeout=5,
+    ).json()
+    requests.patch(
+        f"{wos.url}/_emulator/directory_users/{new['id']}", json={"state": "inactive", "groups": []}, timeout=5
+    ).raise_for_status()
     requests.delete(f"{wos.url}/_emulator/directory_users/{new['id']}", timeout=5).raise_for_status()
-    kinds = ["dsync.activated", "dsync.user.created", "dsync.group.user_added", "dsync.user.updated", "dsync.group.user_removed", "dsync.user.deleted", "dsync.deleted"]
+    kinds = [
+        "dsync.activated",
+        "dsync.user.created",
+        "dsync.group.user_added",
+        "dsync.user.updated",
+        "dsync.group.user_removed",
+        "dsync.user.deleted",
+        "dsync.deleted",
+    ]
     ds.delete_directory(made["id"])
     with pytest.raises(NotFoundError):
         ds.get_directory(made["id"])

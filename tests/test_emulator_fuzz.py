@@ -16,7 +16,12 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import Unsatisfiable
-from schemathesis.checks import content_type_conformance, not_a_server_error, response_schema_conformance, status_code_conformance
+from schemathesis.checks import (
+    content_type_conformance,
+    not_a_server_error,
+    response_schema_conformance,
+    status_code_conformance,
+)
 from schemathesis.generation import GenerationMode
 
 from tests.conftest import API_KEY, CLIENT_ID
@@ -71,13 +76,23 @@ def _operations():
 @pytest.fixture(scope="module")
 def seeded(emulator):
     emulator.store.reset()
-    emulator.store.seed({"settings": {"api_key": API_KEY, "client_id": CLIENT_ID, "redirect_uris": ["http://testserver/auth/callback"]}})
+    emulator.store.seed(
+        {"settings": {"api_key": API_KEY, "client_id": CLIENT_ID, "redirect_uris": ["http://testserver/auth/callback"]}}
+    )
     emulator.store.seed(
         {
             "organizations": [{"id": "org_FUZZ", "name": "Fuzz", "domains": ["fuzz.test"]}],
             "users": [{"email": "fuzz@fuzz.test", "password": "fuzz-password-1", "organizations": ["Fuzz"]}],
             "connections": [{"id": "conn_FUZZ", "name": "Fuzz IdP", "organization": "org_FUZZ"}],
-            "directories": [{"id": "directory_FUZZ", "name": "Fuzz Okta", "organization": "org_FUZZ", "groups": ["Fuzzers"], "users": [{"email": "fuzz@fuzz.test", "groups": ["Fuzzers"]}]}],
+            "directories": [
+                {
+                    "id": "directory_FUZZ",
+                    "name": "Fuzz Okta",
+                    "organization": "org_FUZZ",
+                    "groups": ["Fuzzers"],
+                    "users": [{"email": "fuzz@fuzz.test", "groups": ["Fuzzers"]}],
+                }
+            ],
         }
     )
     return emulator
@@ -99,7 +114,13 @@ def test_every_implemented_operation_answers_as_the_spec_says(operation, mode, s
     """Valid requests (positive) and requests that break the spec's own schema (negative)."""
 
     @given(case=operation.as_strategy(generation_mode=mode))
-    @settings(max_examples=EXAMPLES, derandomize=True, deadline=None, suppress_health_check=list(HealthCheck), phases=[Phase.explicit, Phase.generate])
+    @settings(
+        max_examples=EXAMPLES,
+        derandomize=True,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+        phases=[Phase.explicit, Phase.generate],
+    )
     def fuzz(case):
         case.call_and_validate(base_url=seeded.url, headers={"Authorization": f"Bearer {API_KEY}"}, checks=CHECKS)
 

@@ -14,7 +14,12 @@ CLI = Path(__file__).resolve().parent.parent / "examples" / "cli.py"
 
 
 def run_cli(site, wos, approve):
-    process = subprocess.Popen([sys.executable, str(CLI), "--base-url", site, "--no-browser"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [sys.executable, str(CLI), "--base-url", site, "--no-browser"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         first = process.stdout.readline()
         assert "enter the code" in first, first + process.stderr.read()
@@ -31,7 +36,11 @@ def test_cli_signs_in_by_device_code_and_calls_the_api(site, wos, settings):
     wos.add_user("cli@example.com", password="pw-cli-12345")
 
     def approve(user_code):
-        page = requests.post(f"{wos.url}/device", data={"user_code": user_code, "email": "cli@example.com", "password": "pw-cli-12345"}, timeout=5)
+        page = requests.post(
+            f"{wos.url}/device",
+            data={"user_code": user_code, "email": "cli@example.com", "password": "pw-cli-12345"},
+            timeout=5,
+        )
         assert page.status_code == 200, page.text
 
     code, out, err = run_cli(site, wos, approve)

@@ -59,10 +59,17 @@ def test_env_int_and_url_and_list(monkeypatch):
 
 
 def _load_settings(**overrides):
-    environment = {k: v for k, v in os.environ.items() if not k.startswith(("WORKOS_", "SECRET_KEY", "DEBUG", "DATABASE_URL"))}
+    environment = {
+        k: v for k, v in os.environ.items() if not k.startswith(("WORKOS_", "SECRET_KEY", "DEBUG", "DATABASE_URL"))
+    }
     environment.update(overrides)
     return subprocess.run(
-        [sys.executable, "-c", "import django, os; os.environ['DJANGO_SETTINGS_MODULE']='config.settings'; django.setup(); from django.conf import settings; print(settings.DATABASES['default']['ENGINE'])"],
+        [
+            sys.executable,
+            "-c",
+            "import django, os; os.environ['DJANGO_SETTINGS_MODULE']='config.settings'; django.setup(); "
+            "from django.conf import settings; print(settings.DATABASES['default']['ENGINE'])",
+        ],
         cwd=ROOT,
         env=environment,
         capture_output=True,
@@ -117,7 +124,8 @@ def test_email_uniqueness_is_case_insensitive_in_the_database():
         User.objects.bulk_create([User(email="ANN@example.com", password="!")])
     with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
-            "INSERT INTO accounts_user (email, password, first_name, last_name, organization_id, role, is_active, is_staff, is_superuser, date_joined, updated_at) "
+            "INSERT INTO accounts_user (email, password, first_name, last_name, organization_id, role, "
+            "is_active, is_staff, is_superuser, date_joined, updated_at) "
             "VALUES ('Ann@Example.com', '!', '', '', '', '', true, false, false, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
         )
 
@@ -192,7 +200,13 @@ def test_schema_lists_the_auth_endpoints(client):
     response = client.get("/api/schema/", HTTP_ACCEPT="application/json")
     assert response.status_code == 200
     paths = response.json()["paths"]
-    for path in ("/api/auth/workos/callback", "/api/token/", "/api/token/refresh/", "/api/auth/logout/", "/api/auth/me"):
+    for path in (
+        "/api/auth/workos/callback",
+        "/api/token/",
+        "/api/token/refresh/",
+        "/api/auth/logout/",
+        "/api/auth/me",
+    ):
         assert path in paths
     docs = client.get("/api/docs/")
     assert docs.status_code == 200
@@ -251,12 +265,33 @@ def test_check_unimportable_adapter(settings):
 
 
 def _manage(*args, **overrides):
-    environment = {k: v for k, v in os.environ.items() if not k.startswith(("WORKOS_", "SECRET_KEY", "DEBUG", "DATABASE_URL", "ALLOWED_HOSTS", "JWT_", "SECURE_", "DJANGO_ALLOW_ASYNC_UNSAFE"))}
+    environment = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(
+            (
+                "WORKOS_",
+                "SECRET_KEY",
+                "DEBUG",
+                "DATABASE_URL",
+                "ALLOWED_HOSTS",
+                "JWT_",
+                "SECURE_",
+                "DJANGO_ALLOW_ASYNC_UNSAFE",
+            )
+        )
+    }
     environment.update(overrides)
-    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=environment, capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=environment, capture_output=True, text=True, timeout=120
+    )
 
 
-PRODUCTION = {"DEBUG": "false", "SECRET_KEY": "k" + "".join(chr(65 + (i * 7) % 26) + str(i % 10) for i in range(40)), "ALLOWED_HOSTS": "gatehouse.example.com"}
+PRODUCTION = {
+    "DEBUG": "false",
+    "SECRET_KEY": "k" + "".join(chr(65 + (i * 7) % 26) + str(i % 10) for i in range(40)),
+    "ALLOWED_HOSTS": "gatehouse.example.com",
+}
 
 
 def test_deploy_check_is_clean_with_production_defaults():
@@ -309,7 +344,13 @@ def test_a_projects_rates_are_merged_over_the_defaults(settings):
     from accounts.conf import app_settings
 
     settings.GATEHOUSE_RATE_LIMITS = {"password_ip": "3/m", "sign_in_ip": None}
-    assert app_settings.GATEHOUSE_RATE_LIMITS == {"password_ip": "3/m", "password_account": "5/m", "authorize_ip": "60/m", "sign_in_ip": None, "email_send": "5/10m"}
+    assert app_settings.GATEHOUSE_RATE_LIMITS == {
+        "password_ip": "3/m",
+        "password_account": "5/m",
+        "authorize_ip": "60/m",
+        "sign_in_ip": None,
+        "email_send": "5/10m",
+    }
 
 
 def test_connect_and_workos_settings_have_defaults(settings):
@@ -331,8 +372,15 @@ def test_the_favicon_is_served(client):
 @pytest.mark.parametrize(
     "agent, said",
     [
-        ("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36", "Chrome on Linux"),
-        ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1", "Mobile Safari on iOS"),
+        (
+            "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36",
+            "Chrome on Linux",
+        ),
+        (
+            "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+            "Version/17.0 Mobile/15E148 Safari/604.1",
+            "Mobile Safari on iOS",
+        ),
         ("gatehouse-cli/1.0", "gatehouse-cli/1.0"),
         ("", ""),
     ],
@@ -390,8 +438,20 @@ def test_the_shipped_server_configuration_keeps_connections_alive(tmp_path):
 
     root = Path(__file__).resolve().parent.parent
     port = free_port()
-    env = {**os.environ, "DEBUG": "true", "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}", "BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": "1"}
-    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "config.wsgi"], cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    env = {
+        **os.environ,
+        "DEBUG": "true",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        "BIND": f"127.0.0.1:{port}",
+        "WEB_CONCURRENCY": "1",
+    }
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "config.wsgi"],
+        cwd=root,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     try:
         for _ in range(100):
             try:
@@ -453,14 +513,30 @@ def test_rows_a_statement_returns_read_as_the_orm_reads_them():
     from accounts.models import SignInState, User, returned, returning
     from accounts.signin import state as signin_state
 
-    User.objects.create_user("ret@example.com", first_name="Ré", workos_user_id="user_ret", last_login=timezone.now(), is_staff=True)
-    signin_state.create(flow=SignInState.Flow.PENDING, next_url="/n", step="mfa_challenge", attempts=2, factors=[{"id": "f", "type": "totp"}, None])
+    User.objects.create_user(
+        "ret@example.com", first_name="Ré", workos_user_id="user_ret", last_login=timezone.now(), is_staff=True
+    )
+    signin_state.create(
+        flow=SignInState.Flow.PENDING,
+        next_url="/n",
+        step="mfa_challenge",
+        attempts=2,
+        factors=[{"id": "f", "type": "totp"}, None],
+    )
     quote = connection.ops.quote_name
     for model in (User, SignInState):
-        sql = f"UPDATE {quote(model._meta.db_table)} SET {quote(model._meta.pk.column)} = {quote(model._meta.pk.column)} {returning(model)}"
+        pk = quote(model._meta.pk.column)
+        sql = f"UPDATE {quote(model._meta.db_table)} SET {pk} = {pk} {returning(model)}"
         (got,) = returned(model, sql, [])
         want = model.objects.get(pk=got.pk)
         for field in model._meta.concrete_fields:
             assert getattr(got, field.attname) == getattr(want, field.attname), field.name
         assert not got._state.adding and got._state.db == "default"
-    assert returned(User, f"DELETE FROM {quote(User._meta.db_table)} WHERE {quote('email')} = %s {returning(User)}", ["nobody@example.com"]) == []
+    assert (
+        returned(
+            User,
+            f"DELETE FROM {quote(User._meta.db_table)} WHERE {quote('email')} = %s {returning(User)}",
+            ["nobody@example.com"],
+        )
+        == []
+    )

@@ -7,7 +7,12 @@ Fixed seed, bounded examples: every response must be non-5xx and match the schem
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
-from schemathesis.checks import content_type_conformance, not_a_server_error, response_schema_conformance, status_code_conformance
+from schemathesis.checks import (
+    content_type_conformance,
+    not_a_server_error,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 from config.wsgi import application
 
@@ -53,7 +58,9 @@ def test_statuses_fuzzing_found_undocumented_are_documented(api, wos, settings):
         assert 429 in statuses and statuses <= {int(s) for s in _documented(path, "post")}, path
     wos.add_user("fuzz@example.com")
     settings.GATEHOUSE_RATE_LIMITS = {**settings.GATEHOUSE_RATE_LIMITS, "sign_in_ip": "100/m"}
-    access = api.post("/api/auth/workos/callback", {"code": wos.code("fuzz@example.com")}, format="json").json()["access_token"]
+    access = api.post("/api/auth/workos/callback", {"code": wos.code("fuzz@example.com")}, format="json").json()[
+        "access_token"
+    ]
     for path in ("/api/auth/sessions/revoke-all/", "/api/auth/logout/"):
         response = api.post(path, "{not json", content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {access}")
         assert response.status_code == 400 and str(response.status_code) in _documented(path, "post"), path

@@ -14,20 +14,36 @@ pytestmark = pytest.mark.django_db
 def _sso_sign_in(api, *, connection, email):
     url, _state = workos.authorization_url(flow="sso", redirect_uri=SPA_CALLBACK, connection_id=connection)
     back = follow_hosted_sign_in(url, email=email)
-    return api.post("/api/auth/workos/callback", {"code": back["code"], "state": back["state"], "redirect_uri": SPA_CALLBACK}, format="json")
+    return api.post(
+        "/api/auth/workos/callback",
+        {"code": back["code"], "state": back["state"], "redirect_uri": SPA_CALLBACK},
+        format="json",
+    )
 
 
 @pytest.fixture
 def lax_org(wos):
     """An organization whose WorkOS setting lets SSO profiles carry any email address."""
     wos.seed(
-        organizations=[{"id": "org_LAX", "name": "Lax", "domains": ["lax.test", {"domain": "pending.test", "state": "pending"}], "allow_profiles_outside_organization": True}],
+        organizations=[
+            {
+                "id": "org_LAX",
+                "name": "Lax",
+                "domains": ["lax.test", {"domain": "pending.test", "state": "pending"}],
+                "allow_profiles_outside_organization": True,
+            }
+        ],
         connections=[
             {
                 "id": "conn_LAX",
                 "name": "Lax IdP",
                 "organization": "org_LAX",
-                "profiles": [{"email": "boss@victim.test", "id": "prof_BOSS"}, {"email": "ann@pending.test"}, {"email": "kim@lax.test"}, {"email": "root@lax.test"}],
+                "profiles": [
+                    {"email": "boss@victim.test", "id": "prof_BOSS"},
+                    {"email": "ann@pending.test"},
+                    {"email": "kim@lax.test"},
+                    {"email": "root@lax.test"},
+                ],
             }
         ],
     )
@@ -91,7 +107,9 @@ def google_setup(google_idp, settings, api):
     def sign_in(email):
         google_idp.set_user(f"g-{email}", email=email, email_verified=True)
         code = google_idp.code(f"g-{email}", client_id="google-client")
-        return api.post("/api/auth/google/", {"redirect_uri": "http://spa.test/oidc-callback", "code": code}, format="json")
+        return api.post(
+            "/api/auth/google/", {"redirect_uri": "http://spa.test/oidc-callback", "code": code}, format="json"
+        )
 
     return sign_in
 
@@ -127,7 +145,12 @@ def test_adapter_refusal_after_provisioning_rolls_the_account_back(api, wos, set
     wos.add_user("nobody@example.com")
     response = api.post("/api/auth/workos/callback", {"code": wos.code("nobody@example.com")}, format="json")
     assert (response.status_code, response.json()["code"]) == (403, "sign_in_not_allowed")
-    assert User.objects.count() == Identity.objects.count() == AuditEvent.objects.filter(kind="account_provisioned").count() == 0
+    assert (
+        User.objects.count()
+        == Identity.objects.count()
+        == AuditEvent.objects.filter(kind="account_provisioned").count()
+        == 0
+    )
 
 
 class RefuseEveryone:
@@ -147,7 +170,12 @@ def test_admin_links_are_explicit_and_audited(client, wos):
     client.force_login(admin)
     page = client.get(f"/admin/accounts/user/{staff.pk}/change/")
     form = page.context["adminform"].form
-    data = {k: v for k, v in form.initial.items() if v is not None and k not in ("password", "groups", "user_permissions", "last_login", "date_joined", "updated_at")}
+    data = {
+        k: v
+        for k, v in form.initial.items()
+        if v is not None
+        and k not in ("password", "groups", "user_permissions", "last_login", "date_joined", "updated_at")
+    }
     data.update(
         {
             "workos_user_id": "user_01LINKEDBYADMIN",
@@ -165,5 +193,11 @@ def test_admin_links_are_explicit_and_audited(client, wos):
     assert response.status_code == 302, response.context["adminform"].form.errors if response.context else response
     staff.refresh_from_db()
     assert staff.workos_user_id == "user_01LINKEDBYADMIN"
-    events = {(e.details["provider"], e.details["subject"], e.details["by"], e.reason) for e in AuditEvent.objects.filter(kind="identity_linked", user=staff)}
-    assert events == {("workos", "user_01LINKEDBYADMIN", "admin@example.com", "by_admin"), ("google", "google-sub-42", "admin@example.com", "by_admin")}
+    events = {
+        (e.details["provider"], e.details["subject"], e.details["by"], e.reason)
+        for e in AuditEvent.objects.filter(kind="identity_linked", user=staff)
+    }
+    assert events == {
+        ("workos", "user_01LINKEDBYADMIN", "admin@example.com", "by_admin"),
+        ("google", "google-sub-42", "admin@example.com", "by_admin"),
+    }

@@ -168,7 +168,10 @@ def test_fake_provider_baseline_accepts_a_good_token(api, fake):
     [
         (lambda f: f.sign(f.claims(), key=f.other_key), "id_token_invalid_signature"),
         (lambda f: f.sign(f.claims(exp=int(time.time()) - 3600, iat=int(time.time()) - 7200)), "id_token_expired"),
-        (lambda f: f.sign(f.claims(iat=int(time.time()) + 3600, exp=int(time.time()) + 7200)), "id_token_not_yet_valid"),
+        (
+            lambda f: f.sign(f.claims(iat=int(time.time()) + 3600, exp=int(time.time()) + 7200)),
+            "id_token_not_yet_valid",
+        ),
         (lambda f: f.sign(f.claims(aud="someone-else")), "id_token_wrong_audience"),
         (lambda f: f.sign(f.claims(iss="https://evil.example")), "id_token_wrong_issuer"),
         (lambda f: jwt.encode(f.claims(), None, algorithm="none"), "id_token_invalid_signature"),
@@ -176,7 +179,17 @@ def test_fake_provider_baseline_accepts_a_good_token(api, fake):
         (lambda f: _tampered(f), "id_token_invalid_signature"),
         (lambda f: f.sign(f.claims(sub=None)), "id_token_invalid"),
     ],
-    ids=["wrong-key", "expired", "not-yet-valid", "audience", "issuer", "alg-none", "hs-rs-confusion", "tampered", "no-sub"],
+    ids=[
+        "wrong-key",
+        "expired",
+        "not-yet-valid",
+        "audience",
+        "issuer",
+        "alg-none",
+        "hs-rs-confusion",
+        "tampered",
+        "no-sub",
+    ],
 )
 def test_bad_id_tokens_are_refused(api, fake, make, code):
     response = _attack(api, fake, make(fake))
@@ -188,7 +201,9 @@ def test_bad_id_tokens_are_refused(api, fake, make, code):
 def _hs256_with_public_key(fake):
     from cryptography.hazmat.primitives import serialization
 
-    pem = fake.key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    pem = fake.key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
     import base64
     import hashlib
     import hmac
@@ -275,5 +290,8 @@ def test_an_unknown_kid_costs_at_most_one_fetch_per_cooldown(api, fake):
     assert _attack(api, fake, fake.sign(fake.claims())).status_code == 200
     fetched = fake.jwks_fetches
     for i in range(5):
-        assert _attack(api, fake, fake.sign(fake.claims(), kid=f"random-{i}")).json()["code"] == "id_token_invalid_signature"
+        assert (
+            _attack(api, fake, fake.sign(fake.claims(), kid=f"random-{i}")).json()["code"]
+            == "id_token_invalid_signature"
+        )
     assert fake.jwks_fetches <= fetched + 1

@@ -18,7 +18,12 @@ def _workos_sessions(wos, workos_user_id):
 
 def _customers(wos):
     # created in this order (and their ids sort so, as WorkOS's do): org_MINE is the oldest
-    wos.seed(organizations=[{"id": "org_MINE", "name": "Mine"}, {"id": "org_VICTIM", "name": "Another customer", "domains": ["victim.test"]}])
+    wos.seed(
+        organizations=[
+            {"id": "org_MINE", "name": "Mine"},
+            {"id": "org_VICTIM", "name": "Another customer", "domains": ["victim.test"]},
+        ]
+    )
 
 
 def test_a_new_person_cannot_join_another_customer_by_naming_it(api, wos):
@@ -66,7 +71,9 @@ def test_an_unverified_email_does_not_ride_the_domain(api, wos):
 def test_a_pending_invitation_admits(api, wos):
     _customers(wos)
     wos.add_user("invited@example.com")
-    invite = api_key_post(wos, "/user_management/invitations", {"email": "invited@example.com", "organization_id": "org_MINE"})
+    invite = api_key_post(
+        wos, "/user_management/invitations", {"email": "invited@example.com", "organization_id": "org_MINE"}
+    )
     assert invite["state"] == "pending"
     response = callback(api, code=wos.code("invited@example.com"), organization_id="org_MINE")
     assert response.status_code == 200, response.content
@@ -81,7 +88,14 @@ def test_an_active_membership_admits(wos):
     _customers(wos)
     person = wos.add_user("member@example.com")
     wos.store.add_membership(person["id"], "org_MINE")
-    member = Identity(provider="workos", subject=person["id"], email=person["email"], email_verified=True, workos_user_id=person["id"], organization_hint="org_MINE")
+    member = Identity(
+        provider="workos",
+        subject=person["id"],
+        email=person["email"],
+        email_verified=True,
+        workos_user_id=person["id"],
+        organization_hint="org_MINE",
+    )
     assert workos.organization_for_new_person(member) == "org_MINE"
     member.organization_hint = ""
     assert workos.organization_for_new_person(member) == ""
@@ -109,7 +123,10 @@ def test_the_open_fallback_is_for_single_tenant_deployments_only(api, wos, setti
     assert callback(api, code=wos.code("second@example.com")).json()["user"]["organization_id"] == "org_VICTIM"
     # a request's hint is never honoured without proof, fallback or not
     wos.add_user("third@example.com")
-    assert callback(api, code=wos.code("third@example.com"), organization_id="org_VICTIM").json()["code"] == "organization_not_allowed"
+    assert (
+        callback(api, code=wos.code("third@example.com"), organization_id="org_VICTIM").json()["code"]
+        == "organization_not_allowed"
+    )
 
 
 def test_the_open_fallback_and_a_bad_default_are_named_at_startup(settings):
@@ -123,6 +140,8 @@ def test_the_open_fallback_and_a_bad_default_are_named_at_startup(settings):
 def api_key_post(wos, path, body):
     import requests
 
-    response = requests.post(f"{wos.url}{path}", json=body, headers={"Authorization": "Bearer sk_test_emulator"}, timeout=5)
+    response = requests.post(
+        f"{wos.url}{path}", json=body, headers={"Authorization": "Bearer sk_test_emulator"}, timeout=5
+    )
     assert response.status_code == 201, response.text
     return response.json()

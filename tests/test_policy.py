@@ -32,7 +32,10 @@ def kinds():
     [
         ({"pattern": "acme.test", "method": "sso"}, "organization_id"),
         ({"pattern": "acme.test", "method": "password", "organization_id": "org_1"}, "method"),
-        ({"pattern": "acme.test", "method": "sso", "organization_id": "org_1", "connection_id": "conn_1"}, "connection_id"),
+        (
+            {"pattern": "acme.test", "method": "sso", "organization_id": "org_1", "connection_id": "conn_1"},
+            "connection_id",
+        ),
         ({"pattern": "a b", "method": "password"}, "pattern"),
         ({"pattern": "acme.test", "method": "google", "allow_signup": True}, "allow_signup"),
     ],
@@ -65,7 +68,11 @@ def test_no_rule_asks_for_a_password(client):
 def test_sso_rule_routes_to_the_organization(client, wos):
     rule(pattern="acme.test", method="sso", organization_id="org_ACME")
     response = client.post("/auth/login", {"email": "pat@acme.test", "next": "/account/sessions"})
-    assert response.status_code == 302 and "flow=sso" in response["Location"] and "organization_id=org_ACME" in response["Location"]
+    assert (
+        response.status_code == 302
+        and "flow=sso" in response["Location"]
+        and "organization_id=org_ACME" in response["Location"]
+    )
     start = client.get(response["Location"])
     assert "organization=org_ACME" in start["Location"] and "login_hint=pat%40acme.test" in start["Location"]
 
@@ -74,7 +81,10 @@ def test_authkit_rule_routes_to_authkit(client, wos):
     rule(pattern="ak.test", method="authkit")
     response = client.post("/auth/login", {"email": "a@ak.test"})
     start = client.get(response["Location"])
-    assert start["Location"].startswith(f"{wos.url}/user_management/authorize") and "login_hint=a%40ak.test" in start["Location"]
+    assert (
+        start["Location"].startswith(f"{wos.url}/user_management/authorize")
+        and "login_hint=a%40ak.test" in start["Location"]
+    )
 
 
 def test_google_rule_explains_where_to_sign_in(client):
@@ -138,12 +148,20 @@ def test_callback_signup_follows_the_rule(api, wos):
     assert closed.status_code == 403 and closed.json()["code"] == "signup_not_allowed"
     User.objects.create_user("a@closed.test")  # invited: now the same sign-in links and works
     assert api.post("/api/auth/workos/callback", {"code": wos.code("a@closed.test")}, format="json").status_code == 200
-    assert api.post("/api/auth/workos/callback", {"code": wos.code("b@open.test")}, format="json").json()["created"] is True
+    assert (
+        api.post("/api/auth/workos/callback", {"code": wos.code("b@open.test")}, format="json").json()["created"]
+        is True
+    )
 
 
 def test_sso_rule_with_the_wrong_organization(api, wos):
     rule(pattern="acme.test", method="sso", organization_id="org_ACME", allow_signup=True)
-    wos.seed(organizations=[{"id": "org_EVIL", "name": "Evil"}], connections=[{"id": "conn_EVIL", "name": "Evil", "organization": "org_EVIL", "profiles": [{"email": "pat@acme.test"}]}])
+    wos.seed(
+        organizations=[{"id": "org_EVIL", "name": "Evil"}],
+        connections=[
+            {"id": "conn_EVIL", "name": "Evil", "organization": "org_EVIL", "profiles": [{"email": "pat@acme.test"}]}
+        ],
+    )
     code = wos.code("pat@acme.test", kind="sso", connection_id="conn_EVIL")
     response = api.post("/api/auth/workos/callback", {"code": code}, format="json")
     assert response.status_code == 403 and response.json()["code"] == "organization_not_allowed"
@@ -197,7 +215,9 @@ def test_staff_can_end_a_users_sign_ins_from_the_admin(client, api, wos):
     _two_sign_ins(api, wos)
     client.force_login(User.objects.create_superuser("root@example.com", "root-password-1"))
     target = User.objects.get(email="s@example.com")
-    response = client.post("/admin/accounts/user/", {"action": "end_all_sign_ins", "_selected_action": [target.pk]}, follow=True)
+    response = client.post(
+        "/admin/accounts/user/", {"action": "end_all_sign_ins", "_selected_action": [target.pk]}, follow=True
+    )
     assert b"Ended 2 sign-ins" in response.content
     assert not AuthSession.objects.filter(user=target, revoked_at__isnull=True).exists()
 
@@ -222,7 +242,9 @@ def test_password_change_ends_all_sessions(api):
     user.set_password("new-password-456")
     user.save()
     assert AuthSession.objects.get().revoked_reason == "password_changed"
-    assert api.post("/api/token/refresh/", {"refresh": pair["refresh"]}, format="json").json()["code"] == "session_revoked"
+    assert (
+        api.post("/api/token/refresh/", {"refresh": pair["refresh"]}, format="json").json()["code"] == "session_revoked"
+    )
 
 
 def test_deactivation_ends_all_sessions(api, client):
@@ -232,7 +254,9 @@ def test_deactivation_ends_all_sessions(api, client):
     user.is_active = False
     user.save(update_fields=["is_active"])
     assert set(AuthSession.objects.values_list("revoked_reason", flat=True)) == {"user_deactivated"}
-    assert api.post("/api/token/refresh/", {"refresh": pair["refresh"]}, format="json").json()["code"] == "session_revoked"
+    assert (
+        api.post("/api/token/refresh/", {"refresh": pair["refresh"]}, format="json").json()["code"] == "session_revoked"
+    )
     user.first_name = "Still off"
     user.save(update_fields=["first_name"])  # other saves of an inactive user change nothing
     assert AuthSession.objects.filter(revoked_reason="user_deactivated").count() == 2
@@ -267,7 +291,9 @@ def test_api_sign_ins_send_djangos_login_signals(api):
 
 def test_audit_events_for_the_main_flows(api, wos, client):
     received = []
-    audit.SIGNALS["sign_in_succeeded"].connect(lambda sender, event, **kw: received.append(event.kind), weak=False, dispatch_uid="t1")
+    audit.SIGNALS["sign_in_succeeded"].connect(
+        lambda sender, event, **kw: received.append(event.kind), weak=False, dispatch_uid="t1"
+    )
     try:
         wos.add_user("aud@example.com")
         pair = api.post("/api/auth/workos/callback", {"code": wos.code("aud@example.com")}, format="json").json()
@@ -285,8 +311,13 @@ def test_audit_events_for_the_main_flows(api, wos, client):
     finally:
         audit.SIGNALS["sign_in_succeeded"].disconnect(dispatch_uid="t1")
     assert kinds() == [
-        "account_provisioned", "sign_in_succeeded", "identity_linked", "sign_in_succeeded",
-        "sign_in_failed", "refresh_token_reuse", "logout",
+        "account_provisioned",
+        "sign_in_succeeded",
+        "identity_linked",
+        "sign_in_succeeded",
+        "sign_in_failed",
+        "refresh_token_reuse",
+        "logout",
     ]
     assert received == ["sign_in_succeeded", "sign_in_succeeded"]
     failed = AuditEvent.objects.get(kind="sign_in_failed")
@@ -297,7 +328,11 @@ def test_audit_events_for_the_main_flows(api, wos, client):
 
 
 def test_audit_throttled_sso_and_connect_events(api, wos, client, settings):
-    settings.GATEHOUSE_RATE_LIMITS = {**settings.GATEHOUSE_RATE_LIMITS, "password_ip": "1/d", "password_account": "100/d"}
+    settings.GATEHOUSE_RATE_LIMITS = {
+        **settings.GATEHOUSE_RATE_LIMITS,
+        "password_ip": "1/d",
+        "password_account": "100/d",
+    }
     for _ in range(4):
         api.post("/api/token/", {"email": "t@example.com", "password": "x"}, format="json")
     # the first refusal of a window is audited; the rest of a flood writes nothing
@@ -307,7 +342,10 @@ def test_audit_throttled_sso_and_connect_events(api, wos, client, settings):
     from sso.admin import delete_in_workos
     from sso.models import Connection
 
-    wos.seed(organizations=[{"id": "org_Q", "name": "Q"}], connections=[{"id": "conn_Q", "name": "Q", "organization": "org_Q"}])
+    wos.seed(
+        organizations=[{"id": "org_Q", "name": "Q"}],
+        connections=[{"id": "conn_Q", "name": "Q", "organization": "org_Q"}],
+    )
     sync.sync_all()
     delete_in_workos(list(Connection.objects.all()))
     assert AuditEvent.objects.filter(kind="sso_connection_deleted").count() == 1

@@ -47,16 +47,28 @@ def _sign(claims, key=None, algorithm="HS256", headers=None):
         pytest.param(lambda c: _sign({k: v for k, v in c.items() if k != "exp"}), id="no-exp"),
         pytest.param(lambda c: _sign({**c, "exp": "9999999999"}), id="exp-not-a-number"),
         pytest.param(lambda c: _sign({**c, "nbf": True}), id="nbf-not-a-number"),
-        pytest.param(lambda c: _sign(c, headers={"kid": "other", "jku": "https://evil.example/keys"}), id="foreign-header-fields"),
+        pytest.param(
+            lambda c: _sign(c, headers={"kid": "other", "jku": "https://evil.example/keys"}), id="foreign-header-fields"
+        ),
         pytest.param(lambda c: _sign(c, algorithm="HS512"), id="hs512-with-our-key"),
         pytest.param(lambda c: _raw(_sign(c), payload="W10"), id="payload-not-an-object"),
         pytest.param(lambda c: _raw(_sign(c), signature="!!!"), id="signature-not-base64url"),
         pytest.param(lambda c: _sign(c) + ".extra", id="four-segments"),
         # the right signature bytes, spelled otherwise: one token has exactly one valid string
         pytest.param(lambda c: _respelled(_sign(c), lambda sig: sig + "="), id="signature-padded"),
-        pytest.param(lambda c: _respelled(_sign(c), lambda sig: sig[:20] + "\n" + sig[20:]), id="signature-with-a-newline"),
-        pytest.param(lambda c: _respelled(_sign(c), lambda sig: sig[:-1] + _B64URL[_B64URL.index(sig[-1]) ^ 1]), id="signature-unused-bits-set"),
-        pytest.param(lambda c: _respelled(_signed_with_dash_or_underscore(c), lambda sig: sig.replace("-", "+").replace("_", "/")), id="signature-standard-base64"),
+        pytest.param(
+            lambda c: _respelled(_sign(c), lambda sig: sig[:20] + "\n" + sig[20:]), id="signature-with-a-newline"
+        ),
+        pytest.param(
+            lambda c: _respelled(_sign(c), lambda sig: sig[:-1] + _B64URL[_B64URL.index(sig[-1]) ^ 1]),
+            id="signature-unused-bits-set",
+        ),
+        pytest.param(
+            lambda c: _respelled(
+                _signed_with_dash_or_underscore(c), lambda sig: sig.replace("-", "+").replace("_", "/")
+            ),
+            id="signature-standard-base64",
+        ),
     ],
 )
 def test_forged_access_tokens_are_refused(api, wos, forge):
@@ -179,13 +191,22 @@ def test_next_never_leaves_the_site_after_workos_sign_in(client, wos, target):
 
 def test_safe_next_keeps_same_site_paths(client):
     User.objects.create_user("k@example.com", "k-password-123")
-    response = client.post("/auth/login", {"username": "k@example.com", "password": "k-password-123", "next": "/admin/?q=1"})
+    response = client.post(
+        "/auth/login", {"username": "k@example.com", "password": "k-password-123", "next": "/admin/?q=1"}
+    )
     assert response["Location"] == "/admin/?q=1"
 
 
 @pytest.mark.parametrize(
     "redirect_uri",
-    ["https://evil.example/callback", "http://spa.test/callback/../evil", "http://spa.test/callback?x=1", "http://spa.test/callback#x", "//spa.test/callback", "HTTP://SPA.TEST/callback"],
+    [
+        "https://evil.example/callback",
+        "http://spa.test/callback/../evil",
+        "http://spa.test/callback?x=1",
+        "http://spa.test/callback#x",
+        "//spa.test/callback",
+        "HTTP://SPA.TEST/callback",
+    ],
 )
 def test_redirect_uri_must_match_exactly(api, wos, redirect_uri):
     response = api.get("/api/auth/workos/authorize", {"redirect_uri": redirect_uri})
@@ -199,7 +220,9 @@ def test_logout_return_to_comes_from_settings_not_the_request(api, wos, settings
     settings.WORKOS_LOGOUT_RETURN_TO = "http://testserver/"
     pair = _pair(api, wos)
     api.credentials(HTTP_AUTHORIZATION=f"Bearer {pair['access_token']}")
-    response = api.post("/api/auth/logout/?return_to=https://evil.example/", {"return_to": "https://evil.example/"}, format="json")
+    response = api.post(
+        "/api/auth/logout/?return_to=https://evil.example/", {"return_to": "https://evil.example/"}, format="json"
+    )
     assert response.status_code == 200 and "evil.example" not in response.json()["workos_logout_url"]
 
 
@@ -210,7 +233,9 @@ def test_logout_return_to_may_name_an_allowlisted_address(api, wos, settings):
     settings.WORKOS_ALLOWED_LOGOUT_RETURN_TOS = ["http://testserver/examples/spa/"]
     pair = _pair(api, wos)
     api.credentials(HTTP_AUTHORIZATION=f"Bearer {pair['access_token']}")
-    url = api.post("/api/auth/logout/", {"return_to": "http://testserver/examples/spa/"}, format="json").json()["workos_logout_url"]
+    url = api.post("/api/auth/logout/", {"return_to": "http://testserver/examples/spa/"}, format="json").json()[
+        "workos_logout_url"
+    ]
     assert parse_qs(urlsplit(url).query)["return_to"] == ["http://testserver/examples/spa/"]
 
 
@@ -219,12 +244,18 @@ def test_logout_return_to_may_name_an_allowlisted_address(api, wos, settings):
 
 @pytest.fixture
 def tight_throttles(settings):
-    settings.GATEHOUSE_RATE_LIMITS = {**settings.GATEHOUSE_RATE_LIMITS, "password_ip": "4/d", "password_account": "100/d"}
+    settings.GATEHOUSE_RATE_LIMITS = {
+        **settings.GATEHOUSE_RATE_LIMITS,
+        "password_ip": "4/d",
+        "password_account": "100/d",
+    }
 
 
 def test_password_login_throttled_per_ip(api, tight_throttles):
     for i in range(4):
-        assert api.post("/api/token/", {"email": f"u{i}@example.com", "password": "x"}, format="json").status_code == 401
+        assert (
+            api.post("/api/token/", {"email": f"u{i}@example.com", "password": "x"}, format="json").status_code == 401
+        )
     blocked = api.post("/api/token/", {"email": "u9@example.com", "password": "x"}, format="json")
     assert blocked.status_code == 429 and int(blocked["Retry-After"]) > 0
     other_ip = APIClient(REMOTE_ADDR="10.9.8.7")
@@ -234,8 +265,15 @@ def test_password_login_throttled_per_ip(api, tight_throttles):
 def test_forwarded_for_buys_no_fresh_attempts(api, tight_throttles):
     """X-Forwarded-For is the client's own text unless a trusted proxy is configured."""
     for i in range(4):
-        api.post("/api/token/", {"email": f"u{i}@example.com", "password": "x"}, format="json", HTTP_X_FORWARDED_FOR=f"203.0.113.{i}")
-    blocked = api.post("/api/token/", {"email": "u9@example.com", "password": "x"}, format="json", HTTP_X_FORWARDED_FOR="198.51.100.77")
+        api.post(
+            "/api/token/",
+            {"email": f"u{i}@example.com", "password": "x"},
+            format="json",
+            HTTP_X_FORWARDED_FOR=f"203.0.113.{i}",
+        )
+    blocked = api.post(
+        "/api/token/", {"email": "u9@example.com", "password": "x"}, format="json", HTTP_X_FORWARDED_FOR="198.51.100.77"
+    )
     assert blocked.status_code == 429
 
 
@@ -244,11 +282,32 @@ def test_forwarded_for_is_read_through_a_configured_proxy_count(api, tight_throt
 
     settings.GATEHOUSE_TRUSTED_PROXY_COUNT = 1
     for i in range(4):
-        api.post("/api/token/", {"email": f"u{i}@example.com", "password": "x"}, format="json", HTTP_X_FORWARDED_FOR="spoofed, 203.0.113.5")
+        api.post(
+            "/api/token/",
+            {"email": f"u{i}@example.com", "password": "x"},
+            format="json",
+            HTTP_X_FORWARDED_FOR="spoofed, 203.0.113.5",
+        )
     # the client's own prefix ("spoofed", or any other) does not change who it is
-    assert api.post("/api/token/", {"email": "u9@example.com", "password": "x"}, format="json", HTTP_X_FORWARDED_FOR="10.0.0.1, 203.0.113.5").status_code == 429
+    assert (
+        api.post(
+            "/api/token/",
+            {"email": "u9@example.com", "password": "x"},
+            format="json",
+            HTTP_X_FORWARDED_FOR="10.0.0.1, 203.0.113.5",
+        ).status_code
+        == 429
+    )
     # another client behind the same proxy has its own count
-    assert api.post("/api/token/", {"email": "u9@example.com", "password": "x"}, format="json", HTTP_X_FORWARDED_FOR="203.0.113.6").status_code == 401
+    assert (
+        api.post(
+            "/api/token/",
+            {"email": "u9@example.com", "password": "x"},
+            format="json",
+            HTTP_X_FORWARDED_FOR="203.0.113.6",
+        ).status_code
+        == 401
+    )
     assert AuditEvent.objects.filter(kind="sign_in_failed").first().ip_address == "203.0.113.6"
 
 
@@ -282,23 +341,38 @@ def test_browser_password_form_shares_the_api_throttles(client, api, tight_throt
     assert int(blocked["Retry-After"]) > 0
     assert "Try again in" in blocked.content.decode()
     assert "_auth_user_id" not in client.session
-    assert api.post("/api/token/", {"email": "form@example.com", "password": "form-password-123"}, format="json").status_code == 429
+    assert (
+        api.post(
+            "/api/token/", {"email": "form@example.com", "password": "form-password-123"}, format="json"
+        ).status_code
+        == 429
+    )
 
 
 def test_browser_password_form_is_throttled_per_account(settings):
     from django.test import Client
 
-    settings.GATEHOUSE_RATE_LIMITS = {**settings.GATEHOUSE_RATE_LIMITS, "password_ip": "100/d", "password_account": "2/d"}
+    settings.GATEHOUSE_RATE_LIMITS = {
+        **settings.GATEHOUSE_RATE_LIMITS,
+        "password_ip": "100/d",
+        "password_account": "2/d",
+    }
     User.objects.create_user("acct@example.com", "acct-password-123")
     for i in range(2):
         Client(REMOTE_ADDR=f"10.1.0.{i}").post("/auth/login", {"email": "acct@example.com", "password": "wrong"})
-    blocked = Client(REMOTE_ADDR="10.1.0.99").post("/auth/login", {"email": "ACCT@example.com", "password": "acct-password-123"})
+    blocked = Client(REMOTE_ADDR="10.1.0.99").post(
+        "/auth/login", {"email": "ACCT@example.com", "password": "acct-password-123"}
+    )
     assert blocked.status_code == 429
 
 
 @pytest.mark.parametrize(
     ("path", "params"),
-    [("/api/auth/workos/authorize", {"redirect_uri": "http://spa.test/callback"}), ("/auth/workos/start", {}), ("/api/auth/sso/authorize", {"organization_id": "org_X"})],
+    [
+        ("/api/auth/workos/authorize", {"redirect_uri": "http://spa.test/callback"}),
+        ("/auth/workos/start", {}),
+        ("/api/auth/sso/authorize", {"organization_id": "org_X"}),
+    ],
 )
 def test_authorize_endpoints_are_throttled_per_ip(client, wos, settings, path, params):
     from accounts.models import SignInState
@@ -456,7 +530,9 @@ def test_browser_callback_refuses_a_state_an_api_client_started(client, wos, set
     from django.test import Client
 
     # an SPA-style state, for the browser callback's own redirect URI
-    back = _attacker_code_and_state(wos, "/api/auth/workos/authorize?redirect_uri=http://testserver/auth/callback", Client())
+    back = _attacker_code_and_state(
+        wos, "/api/auth/workos/authorize?redirect_uri=http://testserver/auth/callback", Client()
+    )
     response = client.get("/auth/callback", {"code": back["code"], "state": back["state"]})
     assert response.status_code == 400 and response.context["code"] == "state_mismatch"
     assert _signed_in_as(client) is None
@@ -474,33 +550,54 @@ def test_sso_started_in_the_browser_is_bound_to_it(client, wos):
 
     from sso import sync
 
-    wos.seed(organizations=[{"id": "org_B", "name": "B", "domains": ["b.test"]}], connections=[{"id": "conn_B", "name": "B", "organization": "org_B", "profiles": [{"email": "eve@b.test"}]}])
+    wos.seed(
+        organizations=[{"id": "org_B", "name": "B", "domains": ["b.test"]}],
+        connections=[{"id": "conn_B", "name": "B", "organization": "org_B", "profiles": [{"email": "eve@b.test"}]}],
+    )
     sync.sync_all()
     from tests.helpers import follow_hosted_sign_in
 
     attacker = Client()
     start = attacker.post("/auth/sso", {"email": "eve@b.test"})
     back = follow_hosted_sign_in(start["Location"], email="eve@b.test")
-    assert client.get("/auth/callback", {"code": back["code"], "state": back["state"]}).context["code"] == "state_mismatch"
+    assert (
+        client.get("/auth/callback", {"code": back["code"], "state": back["state"]}).context["code"] == "state_mismatch"
+    )
     assert _signed_in_as(client) is None
 
 
 @pytest.mark.parametrize(
     ("error", "code"),
-    [("access_denied", "sign_in_cancelled"), ("<script>alert(1)</script>", "provider_error"), ("server_error", "provider_unavailable")],
+    [
+        ("access_denied", "sign_in_cancelled"),
+        ("<script>alert(1)</script>", "provider_error"),
+        ("server_error", "provider_unavailable"),
+    ],
 )
 def test_callback_errors_are_told_in_our_words(client, api, wos, error, code):
     planted = "Your account is locked. Call +1 555 0100 to unlock it."
     page = client.get("/auth/callback", {"error": error, "error_description": planted})
     assert page.status_code == 400
-    assert page.context["code"] == code and planted not in page.content.decode() and "<script>" not in page.content.decode()
+    assert (
+        page.context["code"] == code
+        and planted not in page.content.decode()
+        and "<script>" not in page.content.decode()
+    )
     body = api.post("/api/auth/workos/callback", {"error": error, "error_description": planted}, format="json").json()
     assert body["code"] == code and planted not in body["message"]
 
 
 # --- no 500s from anyone ---------------------------------------------------------------------
 
-POST_ENDPOINTS = ["/api/auth/workos/callback", "/api/token/", "/api/token/refresh/", "/api/token/verify/", "/api/auth/google/", "/api/auth/okta/", "/api/auth/sessions/revoke-all/"]  # (logout reads no body)
+POST_ENDPOINTS = [
+    "/api/auth/workos/callback",
+    "/api/token/",
+    "/api/token/refresh/",
+    "/api/token/verify/",
+    "/api/auth/google/",
+    "/api/auth/okta/",
+    "/api/auth/sessions/revoke-all/",
+]  # (logout reads no body)
 
 
 @pytest.mark.parametrize("path", POST_ENDPOINTS)

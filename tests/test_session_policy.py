@@ -29,7 +29,11 @@ def password_pair(api, email="pat@example.com", password="pw-pat-12345"):
 def workos_sign_in(api, wos, email, **params):
     start = api.get("/api/auth/workos/authorize", {"redirect_uri": SPA_CALLBACK, **params}).json()
     back = follow_hosted_sign_in(start["authorization_url"], email=email, password="pw-12345678")
-    response = api.post("/api/auth/workos/callback", {"code": back["code"], "state": back["state"], "redirect_uri": SPA_CALLBACK}, format="json")
+    response = api.post(
+        "/api/auth/workos/callback",
+        {"code": back["code"], "state": back["state"], "redirect_uri": SPA_CALLBACK},
+        format="json",
+    )
     assert response.status_code == 200, response.content
     return response.json()
 
@@ -46,9 +50,18 @@ def test_every_sign_in_and_refresh_carries_the_default_policy(api):
     pair = password_pair(api)
     config = pair["session_config"]
     assert config == {
-        "enabled": True, "idle_timeout_minutes": 30, "absolute_lifetime_hours": 8, "warning_minutes": 2, "idle_tracking": True,
-        "sso_silent_renewal": True, "sso_fallback": "redirect", "password_silent_renewal": False, "password_fallback": "logout",
-        "silent_renewal": False, "fallback": "logout", "expires_at": config["expires_at"],
+        "enabled": True,
+        "idle_timeout_minutes": 30,
+        "absolute_lifetime_hours": 8,
+        "warning_minutes": 2,
+        "idle_tracking": True,
+        "sso_silent_renewal": True,
+        "sso_fallback": "redirect",
+        "password_silent_renewal": False,
+        "password_fallback": "logout",
+        "silent_renewal": False,
+        "fallback": "logout",
+        "expires_at": config["expires_at"],
     }
     session = AuthSession.objects.get()
     assert config["expires_at"].startswith((session.created_at + timedelta(hours=8)).isoformat()[:16])
@@ -58,7 +71,13 @@ def test_every_sign_in_and_refresh_carries_the_default_policy(api):
 def test_an_organization_policy_applies_to_its_sign_ins(api, wos):
     wos.seed(organizations=[{"id": "org_STRICT", "name": "Strict"}])
     wos.add_user("sam@strict.test", password="pw-12345678", organizations=["org_STRICT"])
-    SessionPolicy.objects.create(organization_id="org_STRICT", idle_timeout_minutes=10, absolute_lifetime_hours=2, warning_minutes=1, sso_fallback="logout")
+    SessionPolicy.objects.create(
+        organization_id="org_STRICT",
+        idle_timeout_minutes=10,
+        absolute_lifetime_hours=2,
+        warning_minutes=1,
+        sso_fallback="logout",
+    )
     config = workos_sign_in(api, wos, "sam@strict.test")["session_config"]
     assert (config["idle_timeout_minutes"], config["absolute_lifetime_hours"], config["warning_minutes"]) == (10, 2, 1)
     assert config["silent_renewal"] is True and config["fallback"] == "logout"  # an AuthKit sign-in renews like SSO
@@ -115,7 +134,9 @@ def test_access_tokens_never_outlive_the_policy(api, settings):
     backdate(created_at=timedelta(minutes=50), last_seen_at=timedelta(minutes=1))
     renewed = refresh(api, pair["refresh"]).json()
     session = AuthSession.objects.get()
-    assert datetime_from_epoch(AccessToken(renewed["access"])["exp"]) <= session.created_at + timedelta(hours=1, seconds=1)
+    assert datetime_from_epoch(AccessToken(renewed["access"])["exp"]) <= session.created_at + timedelta(
+        hours=1, seconds=1
+    )
 
 
 def test_me_stays_query_free_with_the_policy_on(api):
@@ -158,7 +179,9 @@ def test_browser_activity_is_written_at_most_once_a_minute(client):
         client.get("/account/sessions")
     with CaptureQueriesContext(connection) as second:
         client.get("/account/sessions")
-    updates = lambda qs: [q for q in qs.captured_queries if q["sql"].startswith("UPDATE") and "accounts_authsession" in q["sql"]]  # noqa: E731
+    updates = lambda qs: [
+        q for q in qs.captured_queries if q["sql"].startswith("UPDATE") and "accounts_authsession" in q["sql"]
+    ]  # noqa: E731
     assert len(updates(first)) == 1 and updates(second) == []
     assert timezone.now() - AuthSession.objects.get().last_seen_at < timedelta(seconds=5)
 
@@ -191,21 +214,48 @@ def test_admin_edits_a_policy_and_the_change_applies_at_once(admin_client, api):
     assert page.status_code == 200 and "default policy: idle 30 min" in page.content.decode()
     form = admin_client.get("/admin/accounts/sessionpolicy/add/").content.decode()
     assert '<option value="org_A">Alpha Inc</option>' in form  # suggested by name as one types
-    unknown = admin_client.post("/admin/accounts/sessionpolicy/add/", {
-        "organization_id": "org_TYPO", "enabled": "on", "idle_timeout_minutes": 15, "absolute_lifetime_hours": 1, "warning_minutes": 3,
-        "sso_fallback": "redirect", "password_fallback": "logout",
-    })
-    assert unknown.status_code == 200 and "Choose one of the organizations mirrored from WorkOS" in unknown.content.decode()
-    bad = admin_client.post("/admin/accounts/sessionpolicy/add/", {
-        "organization_id": "org_A", "enabled": "on", "idle_timeout_minutes": 5, "absolute_lifetime_hours": 1, "warning_minutes": 5,
-        "sso_fallback": "redirect", "password_fallback": "logout",
-    })
+    unknown = admin_client.post(
+        "/admin/accounts/sessionpolicy/add/",
+        {
+            "organization_id": "org_TYPO",
+            "enabled": "on",
+            "idle_timeout_minutes": 15,
+            "absolute_lifetime_hours": 1,
+            "warning_minutes": 3,
+            "sso_fallback": "redirect",
+            "password_fallback": "logout",
+        },
+    )
+    assert (
+        unknown.status_code == 200
+        and "Choose one of the organizations mirrored from WorkOS" in unknown.content.decode()
+    )
+    bad = admin_client.post(
+        "/admin/accounts/sessionpolicy/add/",
+        {
+            "organization_id": "org_A",
+            "enabled": "on",
+            "idle_timeout_minutes": 5,
+            "absolute_lifetime_hours": 1,
+            "warning_minutes": 5,
+            "sso_fallback": "redirect",
+            "password_fallback": "logout",
+        },
+    )
     assert bad.status_code == 200 and "The warning must come before the idle timeout." in bad.content.decode()
     assert session_policy.for_organization("org_A") == session_policy.default()
-    good = admin_client.post("/admin/accounts/sessionpolicy/add/", {
-        "organization_id": "org_A", "enabled": "on", "idle_timeout_minutes": 15, "absolute_lifetime_hours": 1, "warning_minutes": 3,
-        "sso_fallback": "redirect", "password_fallback": "logout",
-    })
+    good = admin_client.post(
+        "/admin/accounts/sessionpolicy/add/",
+        {
+            "organization_id": "org_A",
+            "enabled": "on",
+            "idle_timeout_minutes": 15,
+            "absolute_lifetime_hours": 1,
+            "warning_minutes": 3,
+            "sso_fallback": "redirect",
+            "password_fallback": "logout",
+        },
+    )
     assert good.status_code == 302
     assert session_policy.for_organization("org_A").idle_timeout_minutes == 15
 
@@ -222,7 +272,11 @@ def test_a_brand_new_user_joins_the_default_organization(api, wos, settings):
     wos.add_user("hinted@example.com", password="pw-12345678")
     start = api.get("/api/auth/workos/authorize", {"redirect_uri": SPA_CALLBACK}).json()
     back = follow_hosted_sign_in(start["authorization_url"], email="hinted@example.com", password="pw-12345678")
-    hinted = api.post("/api/auth/workos/callback", {"code": back["code"], "state": back["state"], "redirect_uri": SPA_CALLBACK, "organization_id": "org_HINT"}, format="json")
+    hinted = api.post(
+        "/api/auth/workos/callback",
+        {"code": back["code"], "state": back["state"], "redirect_uri": SPA_CALLBACK, "organization_id": "org_HINT"},
+        format="json",
+    )
     assert hinted.json()["user"]["organization_id"] == "org_HINT"  # a hint wins over the default
 
 
@@ -235,7 +289,10 @@ def test_an_unsound_default_policy_fails_the_system_check(settings):
 
 @pytest.mark.parametrize(
     "reason, said",
-    [("revoked_by_staff", "This sign-in was ended elsewhere. Sign in again."), ("user_deactivated", "This account was disabled, so you were signed out.")],
+    [
+        ("revoked_by_staff", "This sign-in was ended elsewhere. Sign in again."),
+        ("user_deactivated", "This account was disabled, so you were signed out."),
+    ],
 )
 def test_a_browser_whose_sign_in_was_ended_is_told_why(client, reason, said):
     session = browser_sign_in(client)

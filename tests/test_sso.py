@@ -24,7 +24,14 @@ pytestmark = pytest.mark.django_db
 def seed_org(wos):
     wos.seed(
         organizations=[{"id": "org_ACME", "name": "Acme", "domains": ["acme.test"]}],
-        connections=[{"id": "conn_ACME", "name": "Acme Okta", "organization": "org_ACME", "profiles": [{"email": "sam@acme.test", "first_name": "Sam"}]}],
+        connections=[
+            {
+                "id": "conn_ACME",
+                "name": "Acme Okta",
+                "organization": "org_ACME",
+                "profiles": [{"email": "sam@acme.test", "first_name": "Sam"}],
+            }
+        ],
     )
 
 
@@ -145,7 +152,9 @@ def test_two_syncs_at_once_leave_a_consistent_mirror(wos):
 @pytest.fixture
 def staff(client):
     user = User.objects.create_user("ops@example.com", "ops-password-1", is_staff=True)
-    user.user_permissions.add(*Permission.objects.filter(codename__in=["view_connection", "delete_connection", "sync_connections"]))
+    user.user_permissions.add(
+        *Permission.objects.filter(codename__in=["view_connection", "delete_connection", "sync_connections"])
+    )
     client.force_login(user)
     return client
 
@@ -182,7 +191,9 @@ def test_bulk_delete_action_with_partial_failure(staff, wos):
     ids = list(Connection.objects.values_list("pk", flat=True))
     confirm = staff.post("/admin/sso/connection/", {"action": "delete_selected_in_workos", "_selected_action": ids})
     assert b"Yes, delete in WorkOS" in confirm.content
-    staff.post("/admin/sso/connection/", {"action": "delete_selected_in_workos", "_selected_action": ids, "confirm": "yes"})
+    staff.post(
+        "/admin/sso/connection/", {"action": "delete_selected_in_workos", "_selected_action": ids, "confirm": "yes"}
+    )
     assert list(Connection.objects.values_list("workos_id", flat=True)) == ["conn_B"]
 
 
@@ -218,7 +229,12 @@ def _post_event(client, event, *, secret="whsec_test", ts_ms=None):
 
 
 def _conn_event(wos, kind, event_id="event_1"):
-    return {"id": event_id, "event": kind, "data": EmulatorApp._connection_event_data(wos.store.connections["conn_ACME"]), "created_at": "2026-01-01T00:00:00.000Z"}
+    return {
+        "id": event_id,
+        "event": kind,
+        "data": EmulatorApp._connection_event_data(wos.store.connections["conn_ACME"]),
+        "created_at": "2026-01-01T00:00:00.000Z",
+    }
 
 
 def test_webhook_good_event_is_applied_once(client, wos):
@@ -275,7 +291,10 @@ def test_webhook_missing_or_malformed_signature(client):
 
 
 def test_webhook_unknown_event_is_ignored_with_200(client):
-    response = _post_event(client, {"id": "event_x", "event": "user.created", "data": {"id": "user_1"}, "created_at": "2026-01-01T00:00:00Z"})
+    response = _post_event(
+        client,
+        {"id": "event_x", "event": "user.created", "data": {"id": "user_1"}, "created_at": "2026-01-01T00:00:00Z"},
+    )
     assert response.status_code == 200 and response.json() == {"status": "ignored"}
 
 
@@ -285,7 +304,9 @@ def test_emulator_delivers_signed_events_to_the_live_app(live_server, wos, setti
     wos.store.add_webhook_endpoint(f"{live_server.url}/webhooks/workos", "whsec_test")
     import requests
 
-    result = requests.post(f"{wos.url}/_emulator/connections/conn_ACME/state", json={"state": "inactive"}, timeout=20).json()
+    result = requests.post(
+        f"{wos.url}/_emulator/connections/conn_ACME/state", json={"state": "inactive"}, timeout=20
+    ).json()
     deliveries = [d for d in wos.store.deliveries if d["event_id"] == result["id"]]
     assert [d["status"] for d in deliveries] == [200]
     assert Connection.objects.get().state == "inactive"
@@ -332,13 +353,17 @@ def _sso_target(api, email):
     response = api.get("/api/auth/sso/authorize", {"email": email})
     if response.status_code != 200:
         return response.json()["code"]
-    return "org_ACME" if "organization=org_ACME" in response.json()["authorization_url"] else response.json()["authorization_url"]
+    return (
+        "org_ACME"
+        if "organization=org_ACME" in response.json()["authorization_url"]
+        else response.json()["authorization_url"]
+    )
 
 
 def _move_acme(wos, domains):
     org = wos.store.organizations["org_ACME"]
     org["domains"] = wos.store.domain_objects("org_ACME", domains)
-    org["updated_at"] = "2030-01-01T00:00:0%d.000Z" % len(domains)
+    org["updated_at"] = f"2030-01-01T00:00:0{len(domains)}.000Z"
 
 
 def test_the_organization_of_a_work_email_follows_its_verified_domains(client, api, wos):
@@ -349,7 +374,11 @@ def test_the_organization_of_a_work_email_follows_its_verified_domains(client, a
     # a sync brings a change of domains; a domain WorkOS has not verified leads nowhere
     _move_acme(wos, [{"domain": "Acme.Example", "state": "verified"}, {"domain": "pending.test", "state": "pending"}])
     sync.sync_all()
-    assert [_sso_target(api, f"x@{d}") for d in ("acme.test", "ACME.example", "pending.test")] == ["sso_not_available", "org_ACME", "sso_not_available"]
+    assert [_sso_target(api, f"x@{d}") for d in ("acme.test", "ACME.example", "pending.test")] == [
+        "sso_not_available",
+        "org_ACME",
+        "sso_not_available",
+    ]
     assert list(OrganizationDomain.objects.values_list("domain", flat=True)) == ["acme.example"]
 
     # a sync that finds the domains unchanged leaves their rows alone
@@ -359,9 +388,18 @@ def test_the_organization_of_a_work_email_follows_its_verified_domains(client, a
 
     # so does a webhook, and a deleted organization takes its domains with it
     _move_acme(wos, ["acme.test", "acme.dev"])
-    event = {"id": "event_org_1", "event": "organization.updated", "data": public(wos.store.organizations["org_ACME"]), "created_at": "2030-01-01T00:00:00.000Z"}
+    event = {
+        "id": "event_org_1",
+        "event": "organization.updated",
+        "data": public(wos.store.organizations["org_ACME"]),
+        "created_at": "2030-01-01T00:00:00.000Z",
+    }
     assert _post_event(client, event).json() == {"status": "applied"}
-    assert [_sso_target(api, f"x@{d}") for d in ("acme.test", "acme.dev", "acme.example")] == ["org_ACME", "org_ACME", "sso_not_available"]
+    assert [_sso_target(api, f"x@{d}") for d in ("acme.test", "acme.dev", "acme.example")] == [
+        "org_ACME",
+        "org_ACME",
+        "sso_not_available",
+    ]
     event = {**event, "id": "event_org_2", "event": "organization.deleted"}
     assert _post_event(client, event).json() == {"status": "applied"}
     assert not Organization.objects.exists() and not OrganizationDomain.objects.exists()
@@ -386,11 +424,16 @@ def test_the_migration_indexes_the_domains_of_organizations_mirrored_before_it()
     executor.migrate([("sso", "0005_event_records_expire")])
     executor.loader.build_graph()
     old = executor.loader.project_state([("sso", "0005_event_records_expire")]).apps.get_model("sso", "Organization")
-    old.objects.create(workos_id="org_OLD", name="Old", domains=["Old.test", "old.test", "two.test"], last_synced_at=timezone.now())
+    old.objects.create(
+        workos_id="org_OLD", name="Old", domains=["Old.test", "old.test", "two.test"], last_synced_at=timezone.now()
+    )
     old.objects.create(workos_id="org_NONE", name="None", domains=[], last_synced_at=timezone.now())
     executor = MigrationExecutor(connection)
     executor.migrate(executor.loader.graph.leaf_nodes())
-    assert sorted(OrganizationDomain.objects.values_list("organization__workos_id", "domain")) == [("org_OLD", "old.test"), ("org_OLD", "two.test")]
+    assert sorted(OrganizationDomain.objects.values_list("organization__workos_id", "domain")) == [
+        ("org_OLD", "old.test"),
+        ("org_OLD", "two.test"),
+    ]
 
 
 # --- webhooks under attack and out of order ----------------------------------------------------
@@ -446,7 +489,19 @@ def test_events_without_an_aware_updated_at_are_refused(client, wos, updated_at)
 
 @pytest.mark.parametrize(
     ("field", "value"),
-    [("name", "x" * 256), ("name", {"nested": 1}), ("state", ["active"]), ("connection_type", "t" * 65), ("organization_id", "o" * 65), ("domains", "acme.test"), ("domains", [{"domain": "d" * 254}]), ("domains", [7]), ("id", "conn_\x00"), ("id", "c" * 65), ("name", "a\x00b")],
+    [
+        ("name", "x" * 256),
+        ("name", {"nested": 1}),
+        ("state", ["active"]),
+        ("connection_type", "t" * 65),
+        ("organization_id", "o" * 65),
+        ("domains", "acme.test"),
+        ("domains", [{"domain": "d" * 254}]),
+        ("domains", [7]),
+        ("id", "conn_\x00"),
+        ("id", "c" * 65),
+        ("name", "a\x00b"),
+    ],
 )
 def test_event_fields_are_validated_before_anything_is_stored(client, wos, field, value):
     seed_org(wos)
@@ -457,7 +512,16 @@ def test_event_fields_are_validated_before_anything_is_stored(client, wos, field
     assert not Connection.objects.exists() and WebhookEvent.objects.count() == 0
 
 
-@pytest.mark.parametrize("header", ["t=99999999999999999999999999, v1=" + "0" * 64, "t=-5, v1=" + "0" * 64, "t=١٢٣, v1=" + "0" * 64, "t=1, v1=zz", "t=1,v1=" + "0" * 64])
+@pytest.mark.parametrize(
+    "header",
+    [
+        "t=99999999999999999999999999, v1=" + "0" * 64,
+        "t=-5, v1=" + "0" * 64,
+        "t=١٢٣, v1=" + "0" * 64,
+        "t=1, v1=zz",
+        "t=1,v1=" + "0" * 64,
+    ],
+)
 def test_absurd_signature_headers_are_malformed_not_500(client, header):
     response = client.post("/webhooks/workos", "{}", content_type="application/json", HTTP_WORKOS_SIGNATURE=header)
     assert response.status_code == 400 and response.json()["code"] == "signature_malformed"
@@ -481,7 +545,9 @@ def test_sso_is_not_offered_when_no_mirrored_connection_is_active(client, api, w
         assert refused.status_code == 404 and refused.json()["code"] == "sso_not_available", params
     Connection.objects.filter(workos_id="conn_ACME").delete()
     assert api.get("/api/auth/sso/authorize", {"organization_id": "org_ACME"}).json()["code"] == "sso_not_available"
-    assert api.get("/api/auth/sso/authorize", {"organization_id": "org_UNMIRRORED"}).status_code == 200  # WorkOS decides
+    assert (
+        api.get("/api/auth/sso/authorize", {"organization_id": "org_UNMIRRORED"}).status_code == 200
+    )  # WorkOS decides
 
 
 def test_my_organization_is_named_from_the_mirror(api, wos):

@@ -49,7 +49,12 @@ def forwarded(wos, method, path):
 @pytest.fixture
 def open_throttles(settings):
     """These tests are about the steps' own limits, not the per-address throttles."""
-    settings.GATEHOUSE_RATE_LIMITS = {**settings.GATEHOUSE_RATE_LIMITS, "password_ip": "1000/m", "sign_in_ip": "1000/m", "authorize_ip": "1000/m"}
+    settings.GATEHOUSE_RATE_LIMITS = {
+        **settings.GATEHOUSE_RATE_LIMITS,
+        "password_ip": "1000/m",
+        "sign_in_ip": "1000/m",
+        "authorize_ip": "1000/m",
+    }
 
 
 def test_parallel_wrong_codes_reach_workos_at_most_five_times(wos, open_throttles):
@@ -59,10 +64,17 @@ def test_parallel_wrong_codes_reach_workos_at_most_five_times(wos, open_throttle
     wrong = "000000" if right != "000000" else "111111"
     requests.delete(f"{wos.url}/_emulator/requests", timeout=5)
     wos.slow("/user_management/authenticate", ms=300)
-    answers = parallel(20, lambda: post("/api/auth/steps/email-verification", pending_token=detail["pending_token"], code=wrong))
+    answers = parallel(
+        20, lambda: post("/api/auth/steps/email-verification", pending_token=detail["pending_token"], code=wrong)
+    )
     assert len(forwarded(wos, "POST", "/user_management/authenticate")) <= 5
     assert {status for status, _ in answers} == {400}
-    assert {code for _, code in answers} <= {"invalid_one_time_code", "sign_in_expired", "pending_token_invalid", "one_time_code_too_many_attempts"}
+    assert {code for _, code in answers} <= {
+        "invalid_one_time_code",
+        "sign_in_expired",
+        "pending_token_invalid",
+        "one_time_code_too_many_attempts",
+    }
     # the tries are spent: the right code no longer finishes this sign-in
     late = post("/api/auth/steps/email-verification", pending_token=detail["pending_token"], code=right)
     assert late.status_code == 400 and late.json()["code"] in ("pending_token_invalid", "sign_in_expired")
@@ -74,9 +86,16 @@ def test_a_try_workos_never_judged_is_given_back(wos):
     detail = post("/api/auth/workos/callback", code=wos.code("new@example.com")).json()["detail"]
     wos.inject("/user_management/authenticate", status=503, times=5)
     for _ in range(5):
-        assert post("/api/auth/steps/email-verification", pending_token=detail["pending_token"], code="123456").status_code == 503
+        assert (
+            post("/api/auth/steps/email-verification", pending_token=detail["pending_token"], code="123456").status_code
+            == 503
+        )
     assert SignInState.objects.get().attempts == 0
-    done = post("/api/auth/steps/email-verification", pending_token=detail["pending_token"], code=wos.mail("new@example.com")["code"])
+    done = post(
+        "/api/auth/steps/email-verification",
+        pending_token=detail["pending_token"],
+        code=wos.mail("new@example.com")["code"],
+    )
     assert done.status_code == 200, done.content
 
 
@@ -98,7 +117,11 @@ def test_parallel_enrollments_leave_one_factor(wos, open_throttles):
     again = post("/api/auth/steps/mfa/enroll", pending_token=detail["pending_token"]).json()
     factors = _factors(wos, person["id"])
     assert [f["id"] for f in factors] == [again["factor_id"]]
-    done = post("/api/auth/steps/mfa", pending_token=detail["pending_token"], code=totp.code_at(again["secret"], wos.store.now()))
+    done = post(
+        "/api/auth/steps/mfa",
+        pending_token=detail["pending_token"],
+        code=totp.code_at(again["secret"], wos.store.now()),
+    )
     assert done.status_code == 200, done.content
 
 

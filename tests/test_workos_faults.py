@@ -21,11 +21,15 @@ from tests.helpers import follow_hosted_sign_in
 pytestmark = pytest.mark.django_db
 
 FAULTS = {
-    "429": ({"status": 429, "headers": {"Retry-After": "7"}, "body": {"message": "Too many requests"}}, 429, "workos_rate_limited"),
+    "429": (
+        {"status": 429, "headers": {"Retry-After": "7"}, "body": {"message": "Too many requests"}},
+        429,
+        "workos_rate_limited",
+    ),
     "500": ({"status": 500}, 503, "workos_unavailable"),
     "503": ({"status": 503}, 503, "workos_unavailable"),
     "timeout": ({"status": 200, "latency_ms": SLOW_MS, "passthrough": True}, 502, "workos_unreachable"),
-    "malformed": ({"status": 200, "raw": "{\"half\": "}, 502, "workos_bad_response"),
+    "malformed": ({"status": 200, "raw": '{"half": '}, 502, "workos_bad_response"),
 }
 
 
@@ -49,7 +53,10 @@ def test_code_exchange(api, wos, fault):
 
 def test_sso_token(api, wos, fault):
     rule, status, code = fault
-    wos.seed(organizations=[{"id": "org_F", "name": "F", "domains": ["f.test"]}], connections=[{"id": "conn_F", "name": "F", "organization": "org_F", "profiles": [{"email": "s@f.test"}]}])
+    wos.seed(
+        organizations=[{"id": "org_F", "name": "F", "domains": ["f.test"]}],
+        connections=[{"id": "conn_F", "name": "F", "organization": "org_F", "profiles": [{"email": "s@f.test"}]}],
+    )
 
     def attempt():
         url, state = workos.authorization_url(flow="sso", redirect_uri=SPA_CALLBACK, connection_id="conn_F")
@@ -91,7 +98,10 @@ def test_logout_revoke_is_best_effort(api, wos, fault):
 
 def test_connections_list(wos, fault):
     rule, status, code = fault
-    wos.seed(organizations=[{"id": "org_L", "name": "L"}], connections=[{"id": "conn_L", "name": "L", "organization": "org_L"}])
+    wos.seed(
+        organizations=[{"id": "org_L", "name": "L"}],
+        connections=[{"id": "conn_L", "name": "L", "organization": "org_L"}],
+    )
     sync.sync_all()
     wos.inject("/connections", **rule)
     with pytest.raises(GatehouseError) as failed:
@@ -105,7 +115,10 @@ def test_connection_delete(wos, fault):
     rule, _status, code = fault
     if "raw" in rule:
         rule = dict(rule, raw="<html>proxy page</html>")
-    wos.seed(organizations=[{"id": "org_D", "name": "D"}], connections=[{"id": "conn_D", "name": "D", "organization": "org_D"}])
+    wos.seed(
+        organizations=[{"id": "org_D", "name": "D"}],
+        connections=[{"id": "conn_D", "name": "D", "organization": "org_D"}],
+    )
     sync.sync_all()
     wos.inject("/connections/conn_D", method="DELETE", **rule)
     deleted, failures = delete_in_workos(list(Connection.objects.all()))
@@ -117,11 +130,21 @@ def test_connection_delete(wos, fault):
 
 def test_connect_complete(client, wos, fault, settings):
     rule, status, code = fault
-    wos.seed(oauth_applications=[{"client_id": "client_c", "client_secret": "s", "redirect_uris": ["http://127.0.0.1:9/cb"]}], settings={"connect_login_uri": "http://testserver/connect/login"})
+    wos.seed(
+        oauth_applications=[
+            {"client_id": "client_c", "client_secret": "s", "redirect_uris": ["http://127.0.0.1:9/cb"]}
+        ],
+        settings={"connect_login_uri": "http://testserver/connect/login"},
+    )
     client.force_login(User.objects.create_user("c@example.com"))
 
     def external_auth_id():
-        start = requests.get(f"{wos.url}/oauth2/authorize", params={"client_id": "client_c", "redirect_uri": "http://127.0.0.1:9/cb"}, allow_redirects=False, timeout=5)
+        start = requests.get(
+            f"{wos.url}/oauth2/authorize",
+            params={"client_id": "client_c", "redirect_uri": "http://127.0.0.1:9/cb"},
+            allow_redirects=False,
+            timeout=5,
+        )
         return parse_qs(urlsplit(start.headers["Location"]).query)["external_auth_id"][0]
 
     wos.inject("/authkit/oauth2/complete", **rule)
@@ -155,7 +178,12 @@ def test_refresh_survives_a_rotation_whose_answer_was_lost(api, wos, rule):
     again = api.post("/api/token/refresh/", {"refresh": retry.json()["refresh"]}, format="json")
     assert again.status_code == 200
     # and a WorkOS sign-out still ends it here
-    requests.post(f"{wos.url}/user_management/sessions/revoke", json={"session_id": session.workos_session_id}, headers={"Authorization": "Bearer sk_test_emulator"}, timeout=5)
+    requests.post(
+        f"{wos.url}/user_management/sessions/revoke",
+        json={"session_id": session.workos_session_id},
+        headers={"Authorization": "Bearer sk_test_emulator"},
+        timeout=5,
+    )
     ended = api.post("/api/token/refresh/", {"refresh": again.json()["refresh"]}, format="json")
     assert (ended.status_code, ended.json()["code"]) == (401, "session_revoked")
 
@@ -164,7 +192,12 @@ def test_refresh_after_a_real_sign_out_elsewhere_still_ends_the_session(api, wos
     wos.add_user("gone@example.com")
     pair = api.post("/api/auth/workos/callback", {"code": wos.code("gone@example.com")}, format="json").json()
     sid = AuthSession.objects.get().workos_session_id
-    requests.post(f"{wos.url}/user_management/sessions/revoke", json={"session_id": sid}, headers={"Authorization": "Bearer sk_test_emulator"}, timeout=5)
+    requests.post(
+        f"{wos.url}/user_management/sessions/revoke",
+        json={"session_id": sid},
+        headers={"Authorization": "Bearer sk_test_emulator"},
+        timeout=5,
+    )
     ended = api.post("/api/token/refresh/", {"refresh": pair["refresh_token"]}, format="json")
     assert (ended.status_code, ended.json()["code"]) == (401, "session_revoked")
     assert AuthSession.objects.get().revoked_reason == "workos_session_ended"
@@ -173,10 +206,17 @@ def test_refresh_after_a_real_sign_out_elsewhere_still_ends_the_session(api, wos
 # --- list answers that are JSON but not lists ------------------------------------------------
 
 
-@pytest.mark.parametrize("body", [{}, None, {"data": None}, {"data": [], "object": "list"}, {"object": "list", "data": {}, "list_metadata": {}}, []], ids=repr)
+@pytest.mark.parametrize(
+    "body",
+    [{}, None, {"data": None}, {"data": [], "object": "list"}, {"object": "list", "data": {}, "list_metadata": {}}, []],
+    ids=repr,
+)
 @pytest.mark.parametrize("path", ["/connections", "/organizations"])
 def test_a_list_answer_that_is_not_a_list_removes_nothing(wos, path, body):
-    wos.seed(organizations=[{"id": "org_E", "name": "E"}], connections=[{"id": "conn_E", "name": "E", "organization": "org_E"}])
+    wos.seed(
+        organizations=[{"id": "org_E", "name": "E"}],
+        connections=[{"id": "conn_E", "name": "E", "organization": "org_E"}],
+    )
     sync.sync_all()
     wos.inject(path, method="GET", status=200, raw=json.dumps(body))
     with pytest.raises(GatehouseError) as failed:
@@ -188,7 +228,10 @@ def test_a_list_answer_that_is_not_a_list_removes_nothing(wos, path, body):
 
 
 def test_sync_now_in_the_admin_says_why_it_removed_nothing(client, wos):
-    wos.seed(organizations=[{"id": "org_E", "name": "E"}], connections=[{"id": "conn_E", "name": "E", "organization": "org_E"}])
+    wos.seed(
+        organizations=[{"id": "org_E", "name": "E"}],
+        connections=[{"id": "conn_E", "name": "E", "organization": "org_E"}],
+    )
     sync.sync_all()
     client.force_login(User.objects.create_superuser("boss@example.com", "boss-password-123"))
     wos.inject("/connections", method="GET", status=200, raw="{}")

@@ -198,7 +198,14 @@ def test_pkce_verifier_is_sent_so_a_stolen_code_is_useless_without_it(api, wos):
 def _sso_org(wos):
     return wos.seed(
         organizations=[{"id": "org_ACME", "name": "Acme", "domains": ["acme.test"]}],
-        connections=[{"id": "conn_ACME", "name": "Acme Okta", "organization": "org_ACME", "profiles": [{"email": "sam@acme.test", "first_name": "Sam", "role": "admin"}]}],
+        connections=[
+            {
+                "id": "conn_ACME",
+                "name": "Acme Okta",
+                "organization": "org_ACME",
+                "profiles": [{"email": "sam@acme.test", "first_name": "Sam", "role": "admin"}],
+            }
+        ],
     )
 
 
@@ -229,7 +236,9 @@ def test_sso_code_without_state_falls_back_after_authkit_invalid_grant(api, wos)
 
 
 def test_organization_hint_for_new_user_must_exist(api, wos):
-    wos.seed(organizations=[{"id": "org_REAL", "name": "Real", "domains": ["example.com"]}])  # the person's verified domain
+    wos.seed(
+        organizations=[{"id": "org_REAL", "name": "Real", "domains": ["example.com"]}]
+    )  # the person's verified domain
     wos.add_user("hint@example.com")
     bad = callback(api, code=wos.code("hint@example.com"), organization_id="org_MISSING")
     assert bad.status_code == 400
@@ -277,7 +286,11 @@ def test_a_sign_in_refused_by_policy_revokes_the_workos_session_it_opened(api, w
 
 @pytest.mark.parametrize(
     "fields, code",
-    [({"email_verified": False}, "email_verification_required"), ({"mfa": True}, "mfa_enrollment"), ({"mfa": True, "totp_secret": "JBSWY3DPEHPK3PXP"}, "mfa_challenge")],
+    [
+        ({"email_verified": False}, "email_verification_required"),
+        ({"mfa": True}, "mfa_enrollment"),
+        ({"mfa": True, "totp_secret": "JBSWY3DPEHPK3PXP"}, "mfa_challenge"),
+    ],
 )
 def test_authkit_step_up_errors_pass_through(api, wos, fields, code):
     wos.add_user("step@example.com", **fields)
@@ -500,7 +513,9 @@ def test_password_login_right_wrong_unknown(api):
     wrong = api.post("/api/token/", {"email": "pw@example.com", "password": "nope"}, format="json")
     unknown = api.post("/api/token/", {"email": "who@example.com", "password": "nope"}, format="json")
     assert wrong.status_code == unknown.status_code == 401
-    assert wrong.json() == unknown.json() == {"code": "invalid_credentials", "message": "Email or password is incorrect."}
+    assert (
+        wrong.json() == unknown.json() == {"code": "invalid_credentials", "message": "Email or password is incorrect."}
+    )
 
 
 def test_user_without_usable_password_is_refused_like_a_wrong_password(api):
@@ -512,7 +527,11 @@ def test_user_without_usable_password_is_refused_like_a_wrong_password(api):
 
 
 def test_password_login_throttled_per_account(api, settings):
-    settings.GATEHOUSE_RATE_LIMITS = {**settings.GATEHOUSE_RATE_LIMITS, "password_ip": "100/d", "password_account": "3/d"}
+    settings.GATEHOUSE_RATE_LIMITS = {
+        **settings.GATEHOUSE_RATE_LIMITS,
+        "password_ip": "100/d",
+        "password_account": "3/d",
+    }
     for _ in range(3):
         assert api.post("/api/token/", {"email": "t@example.com", "password": "x"}, format="json").status_code == 401
     blocked = api.post("/api/token/", {"email": "T@example.com", "password": "x"}, format="json")

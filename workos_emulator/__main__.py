@@ -1,6 +1,7 @@
 """python -m workos_emulator --port 4100 --seed workos_emulator/demo.yaml"""
 
 import argparse
+import contextlib
 import sys
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -20,22 +21,33 @@ def main(argv=None):
         "--state",
         type=Path,
         metavar="FILE",
-        help="keep the state in FILE: loaded at start when it exists (the seed is then not applied), written after every change",
+        help="keep the state in FILE: loaded at start when it exists (the seed is then not applied), "
+        "written after every change",
     )
     parser.add_argument(
         "--app-url",
         default="http://127.0.0.1:8000",
-        help="the application's origin: replaces {app_url} (and {app_url_localhost}, the same on localhost) in the seed (default: %(default)s)",
+        help="the application's origin: replaces {app_url} (and {app_url_localhost}, the same on localhost) "
+        "in the seed (default: %(default)s)",
     )
-    parser.add_argument("--webhook", metavar="URL", help="deliver every event, signed, to URL (the only webhook endpoint unless the seed names others)")
-    parser.add_argument("--webhook-secret", metavar="SECRET", help="the secret signing --webhook deliveries (default: a new random one, printed)")
+    parser.add_argument(
+        "--webhook",
+        metavar="URL",
+        help="deliver every event, signed, to URL (the only webhook endpoint unless the seed names others)",
+    )
+    parser.add_argument(
+        "--webhook-secret",
+        metavar="SECRET",
+        help="the secret signing --webhook deliveries (default: a new random one, printed)",
+    )
     parser.add_argument("--auto", metavar="EMAIL", help="sign in as EMAIL at once instead of showing the hosted page")
     parser.add_argument(
         "--latency",
         metavar="[PATH=]MS[~JITTER]",
         action="append",
         default=[],
-        help="answer slowly, as WorkOS across the internet does: MS milliseconds (plus up to JITTER) on every API route, or on the routes matching the glob PATH; repeatable (also POST /_emulator/latency)",
+        help="answer slowly, as WorkOS across the internet does: MS milliseconds (plus up to JITTER) on every API "
+        "route, or on the routes matching the glob PATH; repeatable (also POST /_emulator/latency)",
     )
     parser.add_argument("--quiet", action="store_true", help="do not log each request")
     args = parser.parse_args(argv)
@@ -55,7 +67,11 @@ def main(argv=None):
         try:
             text = args.seed.read_text()
             app_url = args.app_url.rstrip("/")
-            localhost = urlsplit(app_url)._replace(netloc=f"localhost:{urlsplit(app_url).port}" if urlsplit(app_url).port else "localhost").geturl()
+            localhost = (
+                urlsplit(app_url)
+                ._replace(netloc=f"localhost:{urlsplit(app_url).port}" if urlsplit(app_url).port else "localhost")
+                .geturl()
+            )
             data = yaml.safe_load(text.replace("{app_url_localhost}", localhost).replace("{app_url}", app_url)) or {}
         except (OSError, yaml.YAMLError, ValueError) as exc:
             sys.exit(f"workos_emulator: cannot read seed file {args.seed}: {exc}")
@@ -74,19 +90,27 @@ def main(argv=None):
         server.store.auto_login = args.auto
     store = server.store
     print(f"WorkOS emulator on {server.url}", flush=True)
-    print(f"  WORKOS_BASE_URL={server.url}  WORKOS_API_KEY={store.api_key}  WORKOS_CLIENT_ID={store.client_id}", flush=True)
+    print(
+        f"  WORKOS_BASE_URL={server.url}  WORKOS_API_KEY={store.api_key}  WORKOS_CLIENT_ID={store.client_id}",
+        flush=True,
+    )
     if args.state:
         print(f"  state {'resumed from' if resumed else 'kept in'} {args.state}", flush=True)
-    print(f"  {len(store.users)} users, {len(store.organizations)} organizations, {len(store.connections)} connections", flush=True)
+    print(
+        f"  {len(store.users)} users, {len(store.organizations)} organizations, {len(store.connections)} connections",
+        flush=True,
+    )
     for rule in latency:
-        print(f"  answers on {rule['path']} delayed by {rule['ms']} ms" + (f" plus up to {rule['jitter_ms']} ms" if rule["jitter_ms"] else ""), flush=True)
+        print(
+            f"  answers on {rule['path']} delayed by {rule['ms']} ms"
+            + (f" plus up to {rule['jitter_ms']} ms" if rule["jitter_ms"] else ""),
+            flush=True,
+        )
     if webhook:
         shown = "the one given" if args.webhook_secret else webhook["secret"]
         print(f"  webhooks to {webhook['endpoint_url']} signed with {shown}", flush=True)
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         server.serve_forever()
-    except KeyboardInterrupt:
-        pass
 
 
 if __name__ == "__main__":

@@ -64,7 +64,9 @@ class EmulatorApp(AuthKit, AuthSteps, Users, Organizations, Invitations, SSO, Di
     def import_state(self, document):
         """Replace the state with an exported one. Raises ValueError if the document is not one."""
         key = document.get("signing_key") if isinstance(document, dict) else None
-        if key is not None and not (isinstance(key, dict) and isinstance(key.get("kid"), str) and isinstance(key.get("pem"), str)):
+        if key is not None and not (
+            isinstance(key, dict) and isinstance(key.get("kid"), str) and isinstance(key.get("pem"), str)
+        ):
             raise ValueError("signing_key must be {kid, pem}")
         try:
             signing_key = SigningKey(key["kid"], key["pem"]) if key else None
@@ -154,7 +156,14 @@ class EmulatorApp(AuthKit, AuthSteps, Users, Organizations, Invitations, SSO, Di
     def _delay(self, method, path):
         """A slow WorkOS: the newest latency rule matching the request holds its answer back."""
         with self.store.lock:
-            rule = next((r for r in self.store.latency if r["method"] in ("*", method) and fnmatch.fnmatchcase(path, r["path"])), None)
+            rule = next(
+                (
+                    r
+                    for r in self.store.latency
+                    if r["method"] in ("*", method) and fnmatch.fnmatchcase(path, r["path"])
+                ),
+                None,
+            )
         if rule is not None:
             time.sleep((rule["ms"] + random.uniform(0, rule["jitter_ms"])) / 1000)
 
@@ -162,7 +171,11 @@ class EmulatorApp(AuthKit, AuthSteps, Users, Organizations, Invitations, SSO, Di
         store = self.store
         with store.lock:
             for rule in store.injections:
-                if rule["method"] not in ("*", method) or not fnmatch.fnmatchcase(path, rule["path"]) or rule["after"] != after:
+                if (
+                    rule["method"] not in ("*", method)
+                    or not fnmatch.fnmatchcase(path, rule["path"])
+                    or rule["after"] != after
+                ):
                     continue
                 if rule["times"] is not None:
                     if rule["times"] <= 0:
@@ -177,7 +190,12 @@ class EmulatorApp(AuthKit, AuthSteps, Users, Organizations, Invitations, SSO, Di
             return None
         headers = dict(rule.get("headers") or {})
         if rule.get("raw") is not None:
-            return Response(rule["raw"], status=rule["status"], headers=headers, content_type=rule.get("content_type", "application/json"))
+            return Response(
+                rule["raw"],
+                status=rule["status"],
+                headers=headers,
+                content_type=rule.get("content_type", "application/json"),
+            )
         return as_json(rule["body"], rule["status"], headers)
 
     # ------------------------------------------------------------------------------------------

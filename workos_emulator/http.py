@@ -75,16 +75,41 @@ def check_types(data, rules):
         if field in data and not _of_type(data[field], types if isinstance(types, tuple) else (types,)):
             fail(422, code="invalid_request_parameters", message=f"{field} has the wrong type.", field=field)
     metadata = data.get("metadata")
-    if "metadata" in rules and isinstance(metadata, dict):
-        # WorkOS's limits: at most 50 keys of at most 40 characters, string values of at most 600
-        if not all(isinstance(v, str) and len(v) <= 600 and len(k) <= 40 for k, v in metadata.items()) or len(metadata) > 50:
-            fail(422, code="invalid_request_parameters", message="metadata must hold at most 50 strings of up to 600 characters, under keys of up to 40.", field="metadata")
+    # WorkOS's limits: at most 50 keys of at most 40 characters, string values of at most 600
+    if (
+        "metadata" in rules
+        and isinstance(metadata, dict)
+        and (
+            not all(isinstance(v, str) and len(v) <= 600 and len(k) <= 40 for k, v in metadata.items())
+            or len(metadata) > 50
+        )
+    ):
+        fail(
+            422,
+            code="invalid_request_parameters",
+            message="metadata must hold at most 50 strings of up to 600 characters, under keys of up to 40.",
+            field="metadata",
+        )
     return data
 
 
 # string fields of token-endpoint bodies (authenticate, /sso/token, /oauth2/token)
 TOKEN_STRING_FIELDS = (
-    "client_id", "client_secret", "grant_type", "code", "code_verifier", "redirect_uri", "email", "password", "refresh_token",
-    "organization_id", "pending_authentication_token", "authentication_challenge_id", "link_authorization_code", "ip_address",
-    "user_agent", "device_code", "invitation_token",
+    "client_id",
+    "client_secret",
+    "grant_type",
+    "code",
+    "code_verifier",
+    "redirect_uri",
+    "email",
+    "password",
+    "refresh_token",
+    "organization_id",
+    "pending_authentication_token",
+    "authentication_challenge_id",
+    "link_authorization_code",
+    "ip_address",
+    "user_agent",
+    "device_code",
+    "invitation_token",
 )

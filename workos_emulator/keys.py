@@ -25,7 +25,7 @@ class SigningKey:
         else:
             self.private_key = serialization.load_pem_private_key(pem.encode(), password=None)
         name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "WorkOS emulator")])
-        now = dt.datetime.now(dt.timezone.utc)
+        now = dt.datetime.now(dt.UTC)
         cert = (
             x509.CertificateBuilder()
             .subject_name(name)

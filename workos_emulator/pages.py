@@ -23,9 +23,10 @@ def wide(title, body):
 
 def _hidden(flow):
     keys = ("kind", "client_id", "redirect_uri", "state", "code_challenge", "organization_id", "login_hint")
-    return "".join(
-        f"<input type='hidden' name='{k}' value='{escape(str(flow.get(k) or ''), quote=True)}'>" for k in keys
-    ) + "<input type='hidden' name='code_challenge_method' value='S256'>"
+    return (
+        "".join(f"<input type='hidden' name='{k}' value='{escape(str(flow.get(k) or ''), quote=True)}'>" for k in keys)
+        + "<input type='hidden' name='code_challenge_method' value='S256'>"
+    )
 
 
 def message(title, text):
@@ -59,7 +60,10 @@ def sso_chooser(flow, conn, profiles):
         f"<button class='alt' type='submit'>Sign in as {escape(p['email'])}</button></form>"
         for i, p in enumerate(profiles)
     )
-    return _page("Single sign-on", f"<h1>{escape(conn['name'])}</h1><p>Identity provider: {escape(conn['connection_type'])}</p>{forms}")
+    return _page(
+        "Single sign-on",
+        f"<h1>{escape(conn['name'])}</h1><p>Identity provider: {escape(conn['connection_type'])}</p>{forms}",
+    )
 
 
 def consent(consent_id, app, options, flat_choices):
@@ -97,7 +101,9 @@ def invitation(invitation, organization_name):
 def outbox(mails):
     """Every email WorkOS would have sent, newest first."""
     if not mails:
-        return _page("Outbox", "<h1>Outbox</h1><p>No email sent yet. Codes and links WorkOS would email appear here.</p>")
+        return _page(
+            "Outbox", "<h1>Outbox</h1><p>No email sent yet. Codes and links WorkOS would email appear here.</p>"
+        )
     rows = "".join(
         f"<tr><td>{escape(m['sent_at'][11:19])}</td><td>{escape(m['to'])}</td><td>{escape(m['subject'])}</td><td>"
         + (f"<code style='font-size:1.2rem'>{escape(m['code'])}</code>" if m.get("code") else "")
@@ -105,7 +111,10 @@ def outbox(mails):
         + "</td></tr>"
         for m in mails
     )
-    return _page("Outbox", f"<h1>Outbox</h1><table style='width:100%;font-size:.9rem'><tr><th>Time</th><th>To</th><th>Subject</th><th></th></tr>{rows}</table>")
+    return _page(
+        "Outbox",
+        f"<h1>Outbox</h1><table style='width:100%;font-size:.9rem'><tr><th>Time</th><th>To</th><th>Subject</th><th></th></tr>{rows}</table>",
+    )
 
 
 def device(user_code, users, error=None):

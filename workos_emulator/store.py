@@ -76,7 +76,17 @@ class Listed(dict):
         raise TypeError("Listed collections do not support popitem")
 
 
-LISTED = ("users", "organizations", "memberships", "connections", "sessions", "invitations", "directories", "directory_users", "directory_groups")
+LISTED = (
+    "users",
+    "organizations",
+    "memberships",
+    "connections",
+    "sessions",
+    "invitations",
+    "directories",
+    "directory_users",
+    "directory_groups",
+)
 
 
 def public(obj):
@@ -100,7 +110,7 @@ class Store:
         return time.time() + self.clock_offset
 
     def iso(self, ts=None):
-        moment = dt.datetime.fromtimestamp(self.now() if ts is None else ts, dt.timezone.utc)
+        moment = dt.datetime.fromtimestamp(self.now() if ts is None else ts, dt.UTC)
         return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
     # -- lifecycle ----------------------------------------------------------------------------
@@ -150,11 +160,40 @@ class Store:
 
     # -- persistence: everything but the request log, fault injections and delivery log ---------
     SAVED = (
-        "clock_offset", "api_key", "client_id", "redirect_uris", "logout_redirect_uris", "connect_login_uri", "auto_login",
-        "users", "organizations", "memberships", "connections", "sessions", "codes", "refresh_tokens", "sso_tokens",
-        "directories", "directory_users", "directory_groups", "pending_tokens", "oauth_apps", "external_auths", "consents", "invitations", "sso_logout_tokens",
-        "email_verifications", "magic_auths", "password_resets", "auth_factors", "challenges", "device_codes", "outbox",
-        "password_reset_url", "webhook_endpoints", "events",
+        "clock_offset",
+        "api_key",
+        "client_id",
+        "redirect_uris",
+        "logout_redirect_uris",
+        "connect_login_uri",
+        "auto_login",
+        "users",
+        "organizations",
+        "memberships",
+        "connections",
+        "sessions",
+        "codes",
+        "refresh_tokens",
+        "sso_tokens",
+        "directories",
+        "directory_users",
+        "directory_groups",
+        "pending_tokens",
+        "oauth_apps",
+        "external_auths",
+        "consents",
+        "invitations",
+        "sso_logout_tokens",
+        "email_verifications",
+        "magic_auths",
+        "password_resets",
+        "auth_factors",
+        "challenges",
+        "device_codes",
+        "outbox",
+        "password_reset_url",
+        "webhook_endpoints",
+        "events",
     )
     STATE_VERSION = 1
 
@@ -173,8 +212,14 @@ class Store:
             if name in document:
                 value = document[name]
                 default = getattr(fresh, name)
-                kind = (int, float) if isinstance(default, float) else dict if isinstance(default, dict) else type(default)
-                if default is not None and value is not None and (not isinstance(value, kind) or isinstance(value, bool)):
+                kind = (
+                    (int, float) if isinstance(default, float) else dict if isinstance(default, dict) else type(default)
+                )
+                if (
+                    default is not None
+                    and value is not None
+                    and (not isinstance(value, kind) or isinstance(value, bool))
+                ):
                     raise ValueError(f"{name} has the wrong type")
                 setattr(fresh, name, Listed(value) if name in LISTED else value)
         with self.lock:
@@ -203,14 +248,20 @@ class Store:
                 created["users"].append(public(self.add_user(**user)))
             for conn in data.get("connections", []):
                 created["connections"].append(public(self.add_connection(**conn)))
-            created["directories"] = [public(self.add_directory(**directory)) for directory in data.get("directories", [])]
+            created["directories"] = [
+                public(self.add_directory(**directory)) for directory in data.get("directories", [])
+            ]
             for app in data.get("oauth_applications", []):
                 created["oauth_applications"].append(self.add_oauth_app(**app))
             for endpoint in data.get("webhook_endpoints", []):
-                self.add_webhook_endpoint(endpoint.get("endpoint_url") or endpoint["url"], endpoint.get("secret"), endpoint.get("events"))
+                self.add_webhook_endpoint(
+                    endpoint.get("endpoint_url") or endpoint["url"], endpoint.get("secret"), endpoint.get("events")
+                )
             return created
 
-    def add_organization(self, name, domains=(), id=None, external_id=None, allow_profiles_outside_organization=False, **_ignored):
+    def add_organization(
+        self, name, domains=(), id=None, external_id=None, allow_profiles_outside_organization=False, **_ignored
+    ):
         """`domains`: names (verified) or {"domain", "state"} dicts, e.g. state "pending"."""
         now = self.iso()
         org_id = id or new_id("org")
@@ -281,16 +332,22 @@ class Store:
             "_password": password,
             "_mfa": mfa,
             # OAuth identities: {"provider": "GoogleOAuth", "idp_id": "..."}
-            "_identities": [{"idp_id": str(i.get("idp_id", "")), "type": "OAuth", "provider": i["provider"]} for i in identities],
+            "_identities": [
+                {"idp_id": str(i.get("idp_id", "")), "type": "OAuth", "provider": i["provider"]} for i in identities
+            ],
         }
         self.users[user_id] = user
         if totp_secret:  # an enrolled authenticator (the seed's `totp_secret`, Base32)
             factor_id = new_id("auth_factor")
             uri = f"otpauth://totp/WorkOS:{user['email']}?secret={totp_secret}&issuer=WorkOS"
             self.auth_factors[factor_id] = {
-                "object": "authentication_factor", "id": factor_id, "type": "totp", "user_id": user_id,
+                "object": "authentication_factor",
+                "id": factor_id,
+                "type": "totp",
+                "user_id": user_id,
                 "totp": {"issuer": "WorkOS", "user": user["email"], "secret": totp_secret, "uri": uri, "qr_code": ""},
-                "created_at": now, "updated_at": now,
+                "created_at": now,
+                "updated_at": now,
             }
         for org_ref in organizations:
             org = self.find_organization(org_ref)
@@ -351,7 +408,18 @@ class Store:
         self.connections[conn_id] = conn
         return conn
 
-    def add_directory(self, name, organization, id=None, type="okta scim v2.0", state="linked", domain=None, groups=(), users=(), **_ignored):
+    def add_directory(
+        self,
+        name,
+        organization,
+        id=None,
+        type="okta scim v2.0",
+        state="linked",
+        domain=None,
+        groups=(),
+        users=(),
+        **_ignored,
+    ):
         """A directory of `organization` (id or name), with its groups (names or dicts) and users
         (dicts for add_directory_user; `groups` there are group names)."""
         org = self.find_organization(organization)
@@ -401,9 +469,24 @@ class Store:
         group = self.directory_groups.get(ref)
         if group is not None and group["directory_id"] == directory_id:
             return group
-        return next((g for g in self.directory_groups.values() if g["directory_id"] == directory_id and g["name"] == ref), None)
+        return next(
+            (g for g in self.directory_groups.values() if g["directory_id"] == directory_id and g["name"] == ref), None
+        )
 
-    def add_directory_user(self, directory_id, email, first_name=None, last_name=None, state="active", groups=(), id=None, idp_id=None, role=None, job_title=None, **_ignored):
+    def add_directory_user(
+        self,
+        directory_id,
+        email,
+        first_name=None,
+        last_name=None,
+        state="active",
+        groups=(),
+        id=None,
+        idp_id=None,
+        role=None,
+        job_title=None,
+        **_ignored,
+    ):
         directory = self.directories[directory_id]
         now = self.iso()
         user = {
@@ -436,7 +519,10 @@ class Store:
 
     def directory_user_view(self, user):
         """A directory user as WorkOS shows it: with its groups."""
-        return {**public(user), "groups": [public(self.directory_groups[g]) for g in user["_groups"] if g in self.directory_groups]}
+        return {
+            **public(user),
+            "groups": [public(self.directory_groups[g]) for g in user["_groups"] if g in self.directory_groups],
+        }
 
     def delete_directory(self, directory_id):
         """The directory with its users and groups."""
@@ -481,7 +567,13 @@ class Store:
         self._forget_sessions({k for k, x in self.sessions.items() if x["user_id"] == user_id})
         for factor_id in [k for k, f in self.auth_factors.items() if f["user_id"] == user_id]:
             del self.auth_factors[factor_id]
-        for table in (self.pending_tokens, self.codes, self.email_verifications, self.magic_auths, self.password_resets):
+        for table in (
+            self.pending_tokens,
+            self.codes,
+            self.email_verifications,
+            self.magic_auths,
+            self.password_resets,
+        ):
             for key in [k for k, v in table.items() if v.get("user_id") == user_id]:
                 del table[key]
         return user

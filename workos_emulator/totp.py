@@ -21,4 +21,7 @@ def code_at(secret, timestamp, digits=6, step=30):
 
 def verify(secret, code, timestamp, window=1, step=30):
     """True when `code` is the code of the current step or of `window` steps either side."""
-    return any(hmac.compare_digest(code_at(secret, timestamp + drift * step), str(code)) for drift in range(-window, window + 1))
+    return any(
+        hmac.compare_digest(code_at(secret, timestamp + drift * step), str(code))
+        for drift in range(-window, window + 1)
+    )

@@ -75,13 +75,17 @@ class _StrictClient(workos.WorkOSClient):
         if expect_list and not (
             isinstance(raw, dict) and isinstance(raw.get("data"), list) and isinstance(raw.get("list_metadata"), dict)
         ):
-            raise MalformedResponse(f"WorkOS answered a list request with something that is not a list: {str(raw)[:100]}")
+            raise MalformedResponse(
+                f"WorkOS answered a list request with something that is not a list: {str(raw)[:100]}"
+            )
         return raw
 
 
 def _build(max_retries):
     if not is_configured():
-        raise NotConfigured("WorkOS is not configured: set WORKOS_API_KEY and WORKOS_CLIENT_ID.", code="workos_not_configured")
+        raise NotConfigured(
+            "WorkOS is not configured: set WORKOS_API_KEY and WORKOS_CLIENT_ID.", code="workos_not_configured"
+        )
     return _StrictClient(
         api_key=app_settings.WORKOS_API_KEY,
         client_id=app_settings.WORKOS_CLIENT_ID,
@@ -106,10 +110,8 @@ def reset_clients(**kwargs):
     """Forget built clients (settings changed, e.g. in tests pointing at a new emulator)."""
     for getter in (client, one_shot_client):
         if getter.cache_info().currsize:
-            try:
+            with contextlib.suppress(Exception):  # closing a half-broken HTTP pool must never mask the reset
                 getter().close()
-            except Exception:  # closing a half-broken HTTP pool must never mask the reset
-                pass
         getter.cache_clear()
 
 
@@ -133,21 +135,34 @@ def translate(exc, *, action):
         )
     if isinstance(exc, workos.ServerError):
         log.warning("WorkOS server error while trying to %s: %s", action, exc)
-        return ProviderUnavailable(f"WorkOS had an error; could not {action}. Try again in a moment.", code="workos_unavailable", status=503, retry_after=5)
+        return ProviderUnavailable(
+            f"WorkOS had an error; could not {action}. Try again in a moment.",
+            code="workos_unavailable",
+            status=503,
+            retry_after=5,
+        )
     if isinstance(exc, (WorkOSConnectionError, WorkOSTimeoutError)):
         log.warning("WorkOS unreachable while trying to %s: %s", action, exc)
-        return ProviderUnavailable(f"WorkOS could not be reached; could not {action}.", code="workos_unreachable", status=502)
+        return ProviderUnavailable(
+            f"WorkOS could not be reached; could not {action}.", code="workos_unreachable", status=502
+        )
     if isinstance(exc, workos.AuthenticationError):
         log.error("WorkOS rejected our API key while trying to %s", action)
-        return ProviderUnavailable(f"WorkOS rejected this server's credentials; could not {action}.", code="workos_misconfigured", status=502)
+        return ProviderUnavailable(
+            f"WorkOS rejected this server's credentials; could not {action}.", code="workos_misconfigured", status=502
+        )
     if isinstance(exc, APIError):
         code = error_code(exc) or "workos_error"
-        description = getattr(exc, "error_description", None) or (exc.message if not str(exc.message).startswith("{") else None)
+        description = getattr(exc, "error_description", None) or (
+            exc.message if not str(exc.message).startswith("{") else None
+        )
         # 403s are AuthKit step-up requirements (email verification, MFA, organization choice).
         status = 403 if exc.status_code == 403 else 404 if exc.status_code == 404 else 400
         return ProviderError(description or f"WorkOS refused the request ({code}).", code=code, status=status)
     log.warning("Unexpected WorkOS response while trying to %s: %r", action, exc)
-    return ProviderUnavailable(f"WorkOS sent a response we could not read; could not {action}.", code="workos_bad_response", status=502)
+    return ProviderUnavailable(
+        f"WorkOS sent a response we could not read; could not {action}.", code="workos_bad_response", status=502
+    )
 
 
 def paged(page, action):

@@ -55,14 +55,20 @@ def _check_signature(body, header):
     timestamp_ms, signature = match.groups()
     if abs(time.time() - int(timestamp_ms) / 1000) > TOLERANCE_SECONDS:
         raise WebhookRejected("The signature timestamp is too old or in the future.", code="signature_stale")
-    expected = hmac.new(app_settings.WORKOS_WEBHOOK_SECRET.encode(), f"{timestamp_ms}.".encode() + body, hashlib.sha256).hexdigest()
+    expected = hmac.new(
+        app_settings.WORKOS_WEBHOOK_SECRET.encode(), f"{timestamp_ms}.".encode() + body, hashlib.sha256
+    ).hexdigest()
     if not hmac.compare_digest(signature, expected):
         raise WebhookRejected("The signature does not match.", code="invalid_signature")
 
 
 def verify(body, signature):
     if not app_settings.WORKOS_WEBHOOK_SECRET:
-        raise WebhookRejected("Webhooks are not configured on this server (WORKOS_WEBHOOK_SECRET).", code="webhooks_not_configured", status=503)
+        raise WebhookRejected(
+            "Webhooks are not configured on this server (WORKOS_WEBHOOK_SECRET).",
+            code="webhooks_not_configured",
+            status=503,
+        )
     if not signature:
         raise WebhookRejected("The WorkOS-Signature header is missing.", code="signature_missing", status=400)
     _check_signature(body, signature)
@@ -99,7 +105,9 @@ class AwareDateTime(serializers.Field):
 def _validated(shape, data):
     checked = shape(data=data)
     if not checked.is_valid():
-        raise WebhookRejected("The event's data is not a valid WorkOS object.", code="invalid_event", status=400, detail=checked.errors)
+        raise WebhookRejected(
+            "The event's data is not a valid WorkOS object.", code="invalid_event", status=400, detail=checked.errors
+        )
     return checked.validated_data
 
 
@@ -185,7 +193,7 @@ class CatchUpReport:
 
 
 def _zulu(moment):
-    return moment.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
 def catch_up(since=None):

@@ -52,7 +52,9 @@ def upsert_rows(model, rows, counts, seen, then=None):
     held before, by WorkOS id (the compared fields), for callers that act on changes.
     `then(rows, before)` runs in the same transaction, after the rows are written."""
     seen.update(row["workos_id"] for row in rows)
-    buried = set(Tombstone.objects.filter(workos_id__in=[row["workos_id"] for row in rows]).values_list("workos_id", flat=True))
+    buried = set(
+        Tombstone.objects.filter(workos_id__in=[row["workos_id"] for row in rows]).values_list("workos_id", flat=True)
+    )
     rows = [row for row in rows if row["workos_id"] not in buried]
     if not rows:
         return {}
@@ -63,7 +65,9 @@ def upsert_rows(model, rows, counts, seen, then=None):
         found = model.objects.filter(workos_id__in=ids).order_by().values("workos_id", *compared)
         existing = {row.pop("workos_id"): row for row in found}
         # every row is written (its last_synced_at moves on); what changed is only counted
-        model.objects.bulk_create([model(**row) for row in rows], update_conflicts=True, unique_fields=["workos_id"], update_fields=fields)
+        model.objects.bulk_create(
+            [model(**row) for row in rows], update_conflicts=True, unique_fields=["workos_id"], update_fields=fields
+        )
         if then is not None:
             then(rows, existing)
     for row in rows:
@@ -79,7 +83,11 @@ def upsert_rows(model, rows, counts, seen, then=None):
 
 def remove_unseen(model, started, seen):
     """Delete the rows a complete run did not see and nobody stamped since it started."""
-    gone = [pk for pk, workos_id in model.objects.filter(last_synced_at__lt=started).values_list("pk", "workos_id") if workos_id not in seen]
+    gone = [
+        pk
+        for pk, workos_id in model.objects.filter(last_synced_at__lt=started).values_list("pk", "workos_id")
+        if workos_id not in seen
+    ]
     removed = 0
     for start in range(0, len(gone), 500):
         removed += model.objects.filter(pk__in=gone[start : start + 500], last_synced_at__lt=started).delete()[0]

@@ -66,8 +66,12 @@ SIGNED_IN_HINT_COOKIE = "gatehouse_signed_in"
 def set_token_cookies(response, pair):
     common = {"secure": not settings.DEBUG, "httponly": True, "samesite": "Lax"}
     response.set_cookie(ACCESS_COOKIE, pair.access, expires=pair.access_expires_at, path="/api/", **common)
-    response.set_cookie(REFRESH_COOKIE, pair.refresh, expires=pair.refresh_expires_at, path="/api/token/refresh/", **common)
-    response.set_cookie(SIGNED_IN_HINT_COOKIE, "1", expires=pair.refresh_expires_at, path="/", **{**common, "httponly": False})
+    response.set_cookie(
+        REFRESH_COOKIE, pair.refresh, expires=pair.refresh_expires_at, path="/api/token/refresh/", **common
+    )
+    response.set_cookie(
+        SIGNED_IN_HINT_COOKIE, "1", expires=pair.refresh_expires_at, path="/", **{**common, "httponly": False}
+    )
 
 
 def clear_token_cookies(response):

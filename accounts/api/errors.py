@@ -65,7 +65,11 @@ def exception_handler(exc, context):
     if isinstance(exc, exceptions.ValidationError):
         return _response(
             exc.status_code,
-            {"code": "validation_error", "message": "Some fields are missing or invalid.", "detail": _flatten(exc.detail)},
+            {
+                "code": "validation_error",
+                "message": "Some fields are missing or invalid.",
+                "detail": _flatten(exc.detail),
+            },
             headers,
         )
     detail = exc.detail
@@ -81,4 +85,3 @@ def exception_handler(exc, context):
     if exc.status_code == 429:
         code = "throttled"
     return _response(exc.status_code, {"code": str(code), "message": message}, headers)
-

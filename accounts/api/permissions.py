@@ -15,5 +15,7 @@ class SignInActive(permissions.IsAuthenticated):
             return False
         user = request.user
         if not AuthSession.objects.filter(id=user.session_id, user_id=user.id, revoked_at__isnull=True).exists():
-            raise exceptions.AuthenticationFailed({"code": "session_revoked", "detail": "This sign-in has ended. Sign in again."})
+            raise exceptions.AuthenticationFailed(
+                {"code": "session_revoked", "detail": "This sign-in has ended. Sign in again."}
+            )
         return True

@@ -11,7 +11,11 @@ class FlatSerializer(serializers.Serializer):
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
-        nested = [name for name, field in cls._declared_fields.items() if isinstance(field, serializers.BaseSerializer) or hasattr(field, "child")]
+        nested = [
+            name
+            for name, field in cls._declared_fields.items()
+            if isinstance(field, serializers.BaseSerializer) or hasattr(field, "child")
+        ]
         if nested:
             raise TypeError(f"{cls.__name__}: {', '.join(nested)} nest other fields; use serializers.Serializer")
 
@@ -35,7 +39,9 @@ class UserSerializer(FlatSerializer):
     email = serializers.EmailField()
     first_name = serializers.CharField(allow_blank=True)
     last_name = serializers.CharField(allow_blank=True)
-    organization_id = serializers.CharField(allow_null=True, help_text="The WorkOS organization of this sign-in, if any.")
+    organization_id = serializers.CharField(
+        allow_null=True, help_text="The WorkOS organization of this sign-in, if any."
+    )
     role = serializers.CharField(allow_null=True, help_text="The role slug in that organization, if any.")
 
     def to_representation(self, instance):
@@ -77,16 +83,24 @@ class SessionConfigSerializer(serializers.Serializer):
     """The session policy of this sign-in: clients warn people with it; the server enforces it."""
 
     enabled = serializers.BooleanField(help_text="Off: the sign-in lasts as long as its refresh tokens.")
-    idle_timeout_minutes = serializers.IntegerField(help_text="Without activity (a refresh) for this long, the sign-in ends: `session_idle_timeout`.")
+    idle_timeout_minutes = serializers.IntegerField(
+        help_text="Without activity (a refresh) for this long, the sign-in ends: `session_idle_timeout`."
+    )
     absolute_lifetime_hours = serializers.IntegerField(help_text="No sign-in lasts longer: `session_expired`.")
     warning_minutes = serializers.IntegerField(help_text="Warn the person this long before an idle sign-out.")
     idle_tracking = serializers.BooleanField(help_text="Off: only the absolute lifetime applies.")
-    sso_silent_renewal = serializers.BooleanField(help_text="SSO-like sign-ins (WorkOS, SSO, Google, Okta, device) may be renewed without asking.")
-    sso_fallback = serializers.ChoiceField(choices=["redirect", "logout"], help_text="At their end: sign in again through WorkOS, or sign out.")
+    sso_silent_renewal = serializers.BooleanField(
+        help_text="SSO-like sign-ins (WorkOS, SSO, Google, Okta, device) may be renewed without asking."
+    )
+    sso_fallback = serializers.ChoiceField(
+        choices=["redirect", "logout"], help_text="At their end: sign in again through WorkOS, or sign out."
+    )
     password_silent_renewal = serializers.BooleanField(help_text="The same for password and emailed-code sign-ins.")
     password_fallback = serializers.ChoiceField(choices=["redirect", "logout"])
     silent_renewal = serializers.BooleanField(help_text="The renewal rule for this sign-in's method.")
-    fallback = serializers.ChoiceField(choices=["redirect", "logout"], help_text="The fallback for this sign-in's method.")
+    fallback = serializers.ChoiceField(
+        choices=["redirect", "logout"], help_text="The fallback for this sign-in's method."
+    )
     expires_at = serializers.DateTimeField(allow_null=True, help_text="When this sign-in ends at the latest.")
 
 
@@ -112,7 +126,9 @@ class SimplePairSerializer(serializers.Serializer):
 
 
 class RefreshSerializer(FlatSerializer):
-    refresh = serializers.CharField(required=False, max_length=4000, help_text="Optional in cookie mode (read from the cookie).")
+    refresh = serializers.CharField(
+        required=False, max_length=4000, help_text="Optional in cookie mode (read from the cookie)."
+    )
 
 
 class VerifySerializer(serializers.Serializer):
@@ -125,7 +141,12 @@ class VerifyResponseSerializer(serializers.Serializer):
 
 
 class LogoutRequestSerializer(serializers.Serializer):
-    return_to = serializers.CharField(required=False, allow_blank=True, max_length=2000, help_text="Where WorkOS should send the browser afterwards (allowlisted).")
+    return_to = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=2000,
+        help_text="Where WorkOS should send the browser afterwards (allowlisted).",
+    )
 
 
 class LogoutResponseSerializer(serializers.Serializer):
@@ -157,7 +178,9 @@ class SessionSerializer(serializers.Serializer):
     method = serializers.CharField()
     channel = serializers.ChoiceField(choices=["api", "browser"], help_text="App (token) or browser sign-in.")
     user_agent = serializers.CharField(allow_blank=True)
-    device = serializers.CharField(allow_blank=True, help_text='The user agent as people say it, e.g. "Chrome on Linux".')
+    device = serializers.CharField(
+        allow_blank=True, help_text='The user agent as people say it, e.g. "Chrome on Linux".'
+    )
     ip_address = serializers.IPAddressField(allow_null=True)
     organization_id = serializers.CharField(allow_null=True)
     created_at = serializers.DateTimeField()
@@ -183,7 +206,9 @@ class RevokedSerializer(serializers.Serializer):
 
 
 class StepSerializer(serializers.Serializer):
-    pending_token = serializers.CharField(max_length=500, help_text="`detail.pending_token` of the 403 that asked for this step.")
+    pending_token = serializers.CharField(
+        max_length=500, help_text="`detail.pending_token` of the 403 that asked for this step."
+    )
 
 
 class CodeStepSerializer(StepSerializer):
@@ -191,7 +216,12 @@ class CodeStepSerializer(StepSerializer):
 
 
 class MfaStepSerializer(CodeStepSerializer):
-    factor_id = serializers.CharField(required=False, allow_blank=True, max_length=64, help_text="Which of the offered factors (default: the first TOTP factor).")
+    factor_id = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=64,
+        help_text="Which of the offered factors (default: the first TOTP factor).",
+    )
 
 
 class OrganizationStepSerializer(StepSerializer):

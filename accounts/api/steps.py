@@ -11,7 +11,13 @@ from rest_framework.response import Response
 from accounts import sessions
 from accounts.api import serializers as s
 from accounts.api.base import PublicAPIView, SignInView, errors, signed_in
-from accounts.api.throttles import AuthorizeIPThrottle, EmailSendThrottle, PasswordAccountThrottle, PasswordIPThrottle, SignInIPThrottle
+from accounts.api.throttles import (
+    AuthorizeIPThrottle,
+    EmailSendThrottle,
+    PasswordAccountThrottle,
+    PasswordIPThrottle,
+    SignInIPThrottle,
+)
 from accounts.models import SignInMethod
 from accounts.signin import authkit, flow, steps
 
@@ -39,10 +45,19 @@ class _StepView(SignInView):
 
 
 class EmailVerificationStepView(_StepView):
-    @extend_schema(operation_id="step_email_verification", request=s.CodeStepSerializer, responses=SIGNED_IN, summary="Finish a sign-in with the code WorkOS emailed")
+    @extend_schema(
+        operation_id="step_email_verification",
+        request=s.CodeStepSerializer,
+        responses=SIGNED_IN,
+        summary="Finish a sign-in with the code WorkOS emailed",
+    )
     def post(self, request):
         data = _valid(s.CodeStepSerializer, request)
-        return signed_in(flow.complete(request, steps.verify_email(data["pending_token"], data["code"], request=request), flow.Channel.API))
+        return signed_in(
+            flow.complete(
+                request, steps.verify_email(data["pending_token"], data["code"], request=request), flow.Channel.API
+            )
+        )
 
 
 class MfaEnrollView(_StepView):
@@ -51,7 +66,8 @@ class MfaEnrollView(_StepView):
         request=s.StepSerializer,
         responses={200: s.EnrollmentSerializer, **errors(400, 429, 502, 503)},
         summary="Set up a first authenticator (TOTP) for `mfa_enrollment`",
-        description="Returns the QR code and secret once; then send a code from the app to `/api/auth/steps/mfa`. Asking again replaces the factor not yet confirmed.",
+        description="Returns the QR code and secret once; then send a code from the app to `/api/auth/steps/mfa`. "
+        "Asking again replaces the factor not yet confirmed.",
     )
     def post(self, request):
         data = _valid(s.StepSerializer, request)
@@ -59,19 +75,43 @@ class MfaEnrollView(_StepView):
 
 
 class MfaStepView(_StepView):
-    @extend_schema(operation_id="step_mfa", request=s.MfaStepSerializer, responses=SIGNED_IN, summary="Finish a sign-in with a code from the authenticator app")
+    @extend_schema(
+        operation_id="step_mfa",
+        request=s.MfaStepSerializer,
+        responses=SIGNED_IN,
+        summary="Finish a sign-in with a code from the authenticator app",
+    )
     def post(self, request):
         data = _valid(s.MfaStepSerializer, request)
-        return signed_in(flow.complete(request, steps.verify_totp(data["pending_token"], data["code"], factor_id=data.get("factor_id", ""), request=request), flow.Channel.API))
+        return signed_in(
+            flow.complete(
+                request,
+                steps.verify_totp(
+                    data["pending_token"], data["code"], factor_id=data.get("factor_id", ""), request=request
+                ),
+                flow.Channel.API,
+            )
+        )
 
 
 class OrganizationStepView(_StepView):
     throttle_classes = [SignInIPThrottle]
 
-    @extend_schema(operation_id="step_organization", request=s.OrganizationStepSerializer, responses=SIGNED_IN, summary="Finish a sign-in by choosing the organization")
+    @extend_schema(
+        operation_id="step_organization",
+        request=s.OrganizationStepSerializer,
+        responses=SIGNED_IN,
+        summary="Finish a sign-in by choosing the organization",
+    )
     def post(self, request):
         data = _valid(s.OrganizationStepSerializer, request)
-        return signed_in(flow.complete(request, steps.choose_organization(data["pending_token"], data["organization_id"], request=request), flow.Channel.API))
+        return signed_in(
+            flow.complete(
+                request,
+                steps.choose_organization(data["pending_token"], data["organization_id"], request=request),
+                flow.Channel.API,
+            )
+        )
 
 
 class MagicCodeView(PublicAPIView):
@@ -82,7 +122,8 @@ class MagicCodeView(PublicAPIView):
         request=s.EmailSerializer,
         responses={202: s.MessageSerializer, **errors(400, 403, 429, 502, 503)},
         summary="Email a one-time sign-in code",
-        description="The answer is the same whether or not the address has an account. 403 `method_not_allowed` when the domain's login rule requires another method.",
+        description="The answer is the same whether or not the address has an account. "
+        "403 `method_not_allowed` when the domain's login rule requires another method.",
     )
     def post(self, request):
         authkit.send_magic_code(_valid(s.EmailSerializer, request)["email"], request=request)
@@ -93,10 +134,19 @@ class MagicCodeVerifyView(SignInView):
     method = SignInMethod.MAGIC_CODE
     throttle_classes = [PasswordIPThrottle, PasswordAccountThrottle]
 
-    @extend_schema(operation_id="magic_code_verify", request=s.MagicCodeVerifySerializer, responses=SIGNED_IN, summary="Sign in with the emailed code")
+    @extend_schema(
+        operation_id="magic_code_verify",
+        request=s.MagicCodeVerifySerializer,
+        responses=SIGNED_IN,
+        summary="Sign in with the emailed code",
+    )
     def post(self, request):
         data = _valid(s.MagicCodeVerifySerializer, request)
-        return signed_in(flow.complete(request, authkit.verify_magic_code(data["email"], data["code"], request=request), flow.Channel.API))
+        return signed_in(
+            flow.complete(
+                request, authkit.verify_magic_code(data["email"], data["code"], request=request), flow.Channel.API
+            )
+        )
 
 
 class PasswordResetView(PublicAPIView):
@@ -126,7 +176,9 @@ class PasswordResetConfirmView(PublicAPIView):
     )
     def post(self, request):
         data = _valid(s.PasswordResetConfirmSerializer, request)
-        sessions.end_for_password_reset(authkit.confirm_password_reset(data["token"], data["new_password"]), request=request)
+        sessions.end_for_password_reset(
+            authkit.confirm_password_reset(data["token"], data["new_password"]), request=request
+        )
         return Response({"message": "Your password was changed. Sign in with the new one."})
 
 
@@ -138,7 +190,8 @@ class DeviceStartView(PublicAPIView):
         request=None,
         responses={200: s.DeviceStartSerializer, **errors(404, 429, 502, 503)},
         summary="Start a CLI sign-in by device code (RFC 8628)",
-        description="Show `user_code` and `verification_uri` (or `verification_uri_complete`) to the person, then poll `/api/auth/device/token` every `interval` seconds.",
+        description="Show `user_code` and `verification_uri` (or `verification_uri_complete`) to the person, "
+        "then poll `/api/auth/device/token` every `interval` seconds.",
     )
     def post(self, request):
         return Response(authkit.start_device())
@@ -166,7 +219,10 @@ class DeviceTokenView(SignInView):
     def post(self, request):
         data = _valid(s.DeviceTokenSerializer, request)
         # a CLI keeps no cookies: the tokens are in the body whatever GATEHOUSE_TOKEN_COOKIES says
-        return signed_in(flow.complete(request, authkit.poll_device(data["device_code"], request=request), flow.Channel.API), in_body=True)
+        return signed_in(
+            flow.complete(request, authkit.poll_device(data["device_code"], request=request), flow.Channel.API),
+            in_body=True,
+        )
 
     def handle_exception(self, exc):
         if getattr(exc, "code", "") in ("authorization_pending", "slow_down"):

@@ -88,7 +88,12 @@ class PasswordTokenView(SignInView):
         body = s.PasswordLoginSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
-        return signed_in(flow.complete(request, password.authenticate(data["email"], data["password"], request=request), flow.Channel.API), with_user=False)
+        return signed_in(
+            flow.complete(
+                request, password.authenticate(data["email"], data["password"], request=request), flow.Channel.API
+            ),
+            with_user=False,
+        )
 
 
 class RefreshView(PublicAPIView):
@@ -145,8 +150,16 @@ class LogoutView(APIView):
         wanted = body.validated_data.get("return_to") if body.is_valid() else ""
         allowed = [app_settings.WORKOS_LOGOUT_RETURN_TO, *app_settings.WORKOS_ALLOWED_LOGOUT_RETURN_TOS]
         return_to = wanted if wanted and wanted in allowed else None
-        url = sessions.sign_out(request, user=user, session_id=user.session_id, workos_session_id=user.workos_session_id or "", return_to=return_to)
-        response = Response({"message": "Successfully logged out", "workos_logout_url": url, "redirect_to": settings.LOGIN_URL})
+        url = sessions.sign_out(
+            request,
+            user=user,
+            session_id=user.session_id,
+            workos_session_id=user.workos_session_id or "",
+            return_to=return_to,
+        )
+        response = Response(
+            {"message": "Successfully logged out", "workos_logout_url": url, "redirect_to": settings.LOGIN_URL}
+        )
         clear_token_cookies(response)
         return response
 
@@ -214,7 +227,11 @@ class MeView(APIView):
             return response
         return _json(me_body(result[0]))
 
-    @extend_schema(operation_id="me", responses={200: s.UserSerializer, **errors(401, 429)}, summary="The signed-in user (from the access token)")
+    @extend_schema(
+        operation_id="me",
+        responses={200: s.UserSerializer, **errors(401, 429)},
+        summary="The signed-in user (from the access token)",
+    )
     def get(self, request):  # documents the GET answered by answer_get(); HEAD comes here
         return Response(_USER.to_representation(request.user))
 
@@ -269,27 +286,45 @@ class _SignInManagementView(APIView):
 
 
 class SessionListView(_SignInManagementView):
-    @extend_schema(operation_id="sessions_list", responses={200: s.SessionSerializer(many=True), **errors(401)}, summary="My active sign-ins")
+    @extend_schema(
+        operation_id="sessions_list",
+        responses={200: s.SessionSerializer(many=True), **errors(401)},
+        summary="My active sign-ins",
+    )
     def get(self, request):
         mine = AuthSession.objects.filter(user_id=request.user.id, revoked_at__isnull=True)
         return Response(s.SessionSerializer(mine, many=True, context={"current": request.user.session_id}).data)
 
 
 class SessionRevokeAllView(_SignInManagementView):
-    @extend_schema(operation_id="sessions_revoke_all", request=s.RevokeAllSerializer, responses={200: s.RevokedSerializer, **errors(400, 401)}, summary="Sign out everywhere (optionally keeping this sign-in)")
+    @extend_schema(
+        operation_id="sessions_revoke_all",
+        request=s.RevokeAllSerializer,
+        responses={200: s.RevokedSerializer, **errors(400, 401)},
+        summary="Sign out everywhere (optionally keeping this sign-in)",
+    )
     def post(self, request):
         body = s.RevokeAllSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         mine = AuthSession.objects.filter(user_id=request.user.id)
         if body.validated_data.get("keep_current"):
             mine = mine.exclude(id=request.user.session_id)
-        return Response({"revoked": sessions.end_sessions(mine, reason="signed_out_everywhere", user=request.user, request=request)})
+        return Response(
+            {"revoked": sessions.end_sessions(mine, reason="signed_out_everywhere", user=request.user, request=request)}
+        )
 
 
 class SessionDetailView(_SignInManagementView):
-    @extend_schema(operation_id="sessions_revoke", request=None, responses={200: s.RevokedSerializer, **errors(401), 404: ERRORS[404]}, summary="End one of my sign-ins")
+    @extend_schema(
+        operation_id="sessions_revoke",
+        request=None,
+        responses={200: s.RevokedSerializer, **errors(401), 404: ERRORS[404]},
+        summary="End one of my sign-ins",
+    )
     def delete(self, request, session_id):
         chosen = AuthSession.objects.filter(user_id=request.user.id, id=session_id, revoked_at__isnull=True)
         if not chosen.exists():
             raise GatehouseError("No active sign-in of yours has this id.", code="session_not_found", status=404)
-        return Response({"revoked": sessions.end_sessions(chosen, reason="signed_out", user=request.user, request=request)})
+        return Response(
+            {"revoked": sessions.end_sessions(chosen, reason="signed_out", user=request.user, request=request)}
+        )

@@ -30,7 +30,9 @@ def send_magic_code(email, *, request):
     login_rules.check_method(email, SignInMethod.MAGIC_CODE)
     wos = workos_client.one_shot_client()
     try:
-        workos_client.call("send the code", wos.user_management.create_magic_auth, email=email, **workos.client_kwargs(request))
+        workos_client.call(
+            "send the code", wos.user_management.create_magic_auth, email=email, **workos.client_kwargs(request)
+        )
     except ProviderError as exc:
         if exc.status >= 500:
             raise
@@ -41,7 +43,14 @@ def verify_magic_code(email, code, *, request, browser=None, next_url=""):
     email = normalize_email(email)
     login_rules.check_method(email, SignInMethod.MAGIC_CODE)
     return workos.authenticate(
-        "authenticate_with_magic_auth", method=SignInMethod.MAGIC_CODE, request=request, browser=browser, next_url=next_url, action="check the code", code=one_time_code(code), email=email
+        "authenticate_with_magic_auth",
+        method=SignInMethod.MAGIC_CODE,
+        request=request,
+        browser=browser,
+        next_url=next_url,
+        action="check the code",
+        code=one_time_code(code),
+        email=email,
     )
 
 
@@ -64,7 +73,14 @@ def password_sign_in(email, password, *, request, browser=None, next_url=""):
     login_rules.check_method(email, SignInMethod.WORKOS_PASSWORD)
     try:
         return workos.authenticate(
-            "authenticate_with_password", method=SignInMethod.WORKOS_PASSWORD, request=request, browser=browser, next_url=next_url, action="check the password", email=email, password=password
+            "authenticate_with_password",
+            method=SignInMethod.WORKOS_PASSWORD,
+            request=request,
+            browser=browser,
+            next_url=next_url,
+            action="check the password",
+            email=email,
+            password=password,
         )
     except ProviderError as exc:
         if exc.status >= 500 or exc.code not in ("invalid_credentials", "user_not_found", "invalid_grant"):
@@ -89,11 +105,16 @@ def confirm_password_reset(token, new_password):
     end: accounts.sessions.end_for_password_reset)."""
     wos = workos_client.one_shot_client()
     try:
-        answer = workos_client.call("reset the password", wos.user_management.confirm_password_reset, token=token, new_password=new_password)
+        answer = workos_client.call(
+            "reset the password", wos.user_management.confirm_password_reset, token=token, new_password=new_password
+        )
     except ProviderError as exc:
         if exc.status >= 500:
             raise
-        reasons = [str(e.get("code") if isinstance(e, dict) else getattr(e, "code", e)) for e in getattr(exc.__cause__, "errors", None) or []]
+        reasons = [
+            str(e.get("code") if isinstance(e, dict) else getattr(e, "code", e))
+            for e in getattr(exc.__cause__, "errors", None) or []
+        ]
         weak = any("password" in r and "token" not in r for r in reasons)
         raise InvalidSignInRequest(
             exc.message if weak else "This reset link is invalid, expired or already used. Ask for a new one.",
@@ -109,10 +130,17 @@ def confirm_password_reset(token, new_password):
 def start_device():
     """Start a CLI's sign-in: WorkOS's device code stays here, the CLI polls with our handle."""
     wos = workos_client.one_shot_client()
-    device = workos_client.call("start the device sign-in", wos.user_management.create_device, client_id=workos_settings.WORKOS_CLIENT_ID)
+    device = workos_client.call(
+        "start the device sign-in", wos.user_management.create_device, client_id=workos_settings.WORKOS_CLIENT_ID
+    )
     interval = max(int(device.interval or 5), 1)
     expires_at = timezone.now() + timedelta(seconds=int(device.expires_in))
-    handle = signin_state.create(flow=SignInState.Flow.DEVICE, secret=secretbox.seal(device.device_code), expires_at=expires_at, interval=interval)
+    handle = signin_state.create(
+        flow=SignInState.Flow.DEVICE,
+        secret=secretbox.seal(device.device_code),
+        expires_at=expires_at,
+        interval=interval,
+    )
     return {
         "device_code": handle,
         "user_code": device.user_code,
@@ -150,15 +178,27 @@ def poll_device(handle, *, request):
     if not signin_state.take_poll(state):
         raise _slow_down(state)
     try:
-        proven = workos.authenticate("authenticate_with_device_code", method=SignInMethod.DEVICE, request=request, action="finish the device sign-in", device_code=secretbox.unseal(state.secret))
+        proven = workos.authenticate(
+            "authenticate_with_device_code",
+            method=SignInMethod.DEVICE,
+            request=request,
+            action="finish the device sign-in",
+            device_code=secretbox.unseal(state.secret),
+        )
     except ProviderError as exc:
         if exc.code == "authorization_pending":
             raise _device_error("authorization_pending", "The person has not finished signing in yet.", state) from None
         if exc.code == "slow_down":
             raise _slow_down(state) from None
         if exc.code in ("expired_token", "access_denied", "invalid_grant"):
-            message = "The sign-in was refused on the other device." if exc.code == "access_denied" else "The sign-in took too long. Start again."
-            raise _device_error("access_denied" if exc.code == "access_denied" else "expired_token", message, state, end=True) from None
+            message = (
+                "The sign-in was refused on the other device."
+                if exc.code == "access_denied"
+                else "The sign-in took too long. Start again."
+            )
+            raise _device_error(
+                "access_denied" if exc.code == "access_denied" else "expired_token", message, state, end=True
+            ) from None
         raise
     signin_state.discard(state)
     return proven

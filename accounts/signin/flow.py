@@ -51,12 +51,25 @@ def complete(request, proven, channel):
     identity = proven
     try:
         _place_new_person(identity)
-        rule = login_rules.check_method(identity.email, identity.method, organization_id=identity.organization_id, connection_id=identity.connection_id)
+        rule = login_rules.check_method(
+            identity.email,
+            identity.method,
+            organization_id=identity.organization_id,
+            connection_id=identity.connection_id,
+        )
         with transaction.atomic():  # the account and its session: one commit, or nothing
-            user, created = (identity.user, False) if identity.user is not None else provisioning.resolve(identity, rule=rule)
+            user, created = (
+                (identity.user, False) if identity.user is not None else provisioning.resolve(identity, rule=rule)
+            )
             if channel == Channel.BROWSER:
                 pair = None
-                session = start_browser_session(request, user, method=identity.method, workos_session_id=identity.workos_session_id, organization_id=identity.organization_id)
+                session = start_browser_session(
+                    request,
+                    user,
+                    method=identity.method,
+                    workos_session_id=identity.workos_session_id,
+                    organization_id=identity.organization_id,
+                )
             else:
                 pair = start_token_session(
                     user,
@@ -80,7 +93,11 @@ def _place_new_person(identity):
     the transaction)."""
     if not identity.workos_user_id or identity.organization_id:
         return
-    if not (identity.organization_hint or app_settings.GATEHOUSE_DEFAULT_ORGANIZATION_ID or app_settings.GATEHOUSE_OPEN_ORGANIZATION_FALLBACK):
+    if not (
+        identity.organization_hint
+        or app_settings.GATEHOUSE_DEFAULT_ORGANIZATION_ID
+        or app_settings.GATEHOUSE_OPEN_ORGANIZATION_FALLBACK
+    ):
         return
     if User.objects.filter(workos_user_id=identity.workos_user_id).exists():
         return  # a hint never moves someone we know
@@ -93,7 +110,9 @@ def _client(request):
     return {"user_agent": user_agent(request), "ip_address": client_ip(request)}
 
 
-def start_token_session(user, *, method, request=None, workos_session_id="", workos_refresh_token="", organization_id="", role=""):
+def start_token_session(
+    user, *, method, request=None, workos_session_id="", workos_refresh_token="", organization_id="", role=""
+):
     """Open an app sign-in for `user` and return its first token pair (joined to the caller's
     transaction, so the sign-in and its audit event are written together or not at all)."""
     with transaction.atomic(savepoint=False):

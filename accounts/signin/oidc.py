@@ -110,7 +110,12 @@ class _MetadataCache:
 
     @staticmethod
     def _explicit(config):
-        return _Metadata(issuer=config.issuer, token_endpoint=config.token_endpoint, keys=jwks.KeySet(config.jwks_uri), authorization_endpoint=config.authorization_endpoint)
+        return _Metadata(
+            issuer=config.issuer,
+            token_endpoint=config.token_endpoint,
+            keys=jwks.KeySet(config.jwks_uri),
+            authorization_endpoint=config.authorization_endpoint,
+        )
 
     def _discover(self, config):
         try:
@@ -120,8 +125,15 @@ class _MetadataCache:
             issuer, token_endpoint, jwks_uri = document["issuer"], document["token_endpoint"], document["jwks_uri"]
         except (requests.RequestException, ValueError, KeyError, TypeError) as exc:
             log.warning("%s discovery failed: %s", config.name, exc)
-            raise ProviderUnavailable(f"{config.name.title()} could not be reached. Try again in a moment.", code="provider_unavailable") from None
-        return _Metadata(issuer=issuer, token_endpoint=token_endpoint, keys=jwks.KeySet(jwks_uri), authorization_endpoint=document.get("authorization_endpoint", ""))
+            raise ProviderUnavailable(
+                f"{config.name.title()} could not be reached. Try again in a moment.", code="provider_unavailable"
+            ) from None
+        return _Metadata(
+            issuer=issuer,
+            token_endpoint=token_endpoint,
+            keys=jwks.KeySet(jwks_uri),
+            authorization_endpoint=document.get("authorization_endpoint", ""),
+        )
 
     def clear(self):
         with self._lock:
@@ -154,22 +166,40 @@ def exchange_code(config, meta, *, code, redirect_uri, code_verifier=""):
     else:
         data.update(client_id=config.client_id, client_secret=config.client_secret)
     try:
-        response = requests.post(meta.token_endpoint, data=data, auth=auth, timeout=app_settings.OIDC_HTTP_TIMEOUT, headers={"Accept": "application/json"})
+        response = requests.post(
+            meta.token_endpoint,
+            data=data,
+            auth=auth,
+            timeout=app_settings.OIDC_HTTP_TIMEOUT,
+            headers={"Accept": "application/json"},
+        )
     except requests.RequestException as exc:
         log.warning("%s token endpoint unreachable: %s", config.name, exc)
-        raise ProviderUnavailable(f"{config.name.title()} could not be reached. Try again in a moment.", code="provider_unavailable") from None
+        raise ProviderUnavailable(
+            f"{config.name.title()} could not be reached. Try again in a moment.", code="provider_unavailable"
+        ) from None
     try:
         body = response.json()
     except ValueError:
         body = {}
     if response.status_code >= 500:
-        raise ProviderUnavailable(f"{config.name.title()} had an error. Try again in a moment.", code="provider_unavailable")
+        raise ProviderUnavailable(
+            f"{config.name.title()} had an error. Try again in a moment.", code="provider_unavailable"
+        )
     if response.status_code != 200:
         error = body.get("error") if isinstance(body, dict) else None
         if error == "invalid_grant":
-            raise ProviderError(f"{config.name.title()} rejected the code: it is invalid, expired, already used, or for another redirect_uri.", code="invalid_grant")
+            raise ProviderError(
+                f"{config.name.title()} rejected the code: "
+                "it is invalid, expired, already used, or for another redirect_uri.",
+                code="invalid_grant",
+            )
         log.warning("%s token endpoint refused the exchange: %s %s", config.name, response.status_code, error)
-        raise ProviderError(f"{config.name.title()} refused the code exchange ({error or response.status_code}).", code="provider_rejected", status=400)
+        raise ProviderError(
+            f"{config.name.title()} refused the code exchange ({error or response.status_code}).",
+            code="provider_rejected",
+            status=400,
+        )
     if not isinstance(body, dict) or not isinstance(body.get("id_token"), str):
         raise ProviderUnavailable(f"{config.name.title()} sent no ID token.", code="provider_bad_response", status=502)
     return body
@@ -192,16 +222,29 @@ _TOKEN_ERRORS = {
 def verify_id_token(config, meta, id_token, *, nonce=""):
     issuers = list(dict.fromkeys((meta.issuer, *config.extra_issuers)))
     try:
-        claims = jwks.verify(id_token, meta.keys, algorithms=ALGORITHMS, issuer=issuers, audience=config.client_id, require=("exp", "iat", "iss", "aud", "sub"))
+        claims = jwks.verify(
+            id_token,
+            meta.keys,
+            algorithms=ALGORITHMS,
+            issuer=issuers,
+            audience=config.client_id,
+            require=("exp", "iat", "iss", "aud", "sub"),
+        )
     except jwks.Rejected as exc:
         if exc.reason == "keys_unavailable":
-            raise ProviderUnavailable(f"{config.name.title()}'s signing keys could not be fetched.", code="provider_unavailable") from None
+            raise ProviderUnavailable(
+                f"{config.name.title()}'s signing keys could not be fetched.", code="provider_unavailable"
+            ) from None
         code, message = _TOKEN_ERRORS.get(exc.reason, ("id_token_invalid", "The ID token is invalid."))
         raise ProviderError(message, code=code, status=401) from None
     if isinstance(claims["aud"], list) and len(claims["aud"]) > 1 and claims.get("azp") != config.client_id:
-        raise ProviderError("The ID token was issued to another application.", code="id_token_wrong_audience", status=401)
+        raise ProviderError(
+            "The ID token was issued to another application.", code="id_token_wrong_audience", status=401
+        )
     if nonce and claims.get("nonce") != nonce:
-        raise ProviderError("The ID token's nonce does not match this sign-in.", code="id_token_nonce_mismatch", status=401)
+        raise ProviderError(
+            "The ID token's nonce does not match this sign-in.", code="id_token_nonce_mismatch", status=401
+        )
     return claims
 
 
@@ -209,7 +252,10 @@ def authenticate(name, *, code, redirect_uri, code_verifier="", nonce=""):
     """Exchange a Google/Okta code and return the verified Identity (existing users only)."""
     config = provider_config(name)
     if redirect_uri not in config.allowed_redirect_uris:
-        raise InvalidSignInRequest("redirect_uri is not one of this server's allowed redirect URIs for this provider.", code="redirect_uri_not_allowed")
+        raise InvalidSignInRequest(
+            "redirect_uri is not one of this server's allowed redirect URIs for this provider.",
+            code="redirect_uri_not_allowed",
+        )
     meta = metadata_cache.get(config)
     tokens = exchange_code(config, meta, code=code, redirect_uri=redirect_uri, code_verifier=code_verifier)
     claims = verify_id_token(config, meta, tokens["id_token"], nonce=nonce)
@@ -217,7 +263,9 @@ def authenticate(name, *, code, redirect_uri, code_verifier="", nonce=""):
     if not email or claims.get("email_verified") not in (True, "true"):
         raise SignInRefused(f"{config.name.title()} has not verified this email address.", code="email_not_verified")
     if config.hosted_domain and (claims.get("hd") or "").lower() != config.hosted_domain:
-        raise SignInRefused("This Google account is not part of the allowed Workspace domain.", code="domain_not_allowed")
+        raise SignInRefused(
+            "This Google account is not part of the allowed Workspace domain.", code="domain_not_allowed"
+        )
     return Identity(
         provider=name,
         subject=str(claims["sub"]),

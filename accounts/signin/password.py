@@ -30,4 +30,12 @@ def authenticate(email, password, *, request, browser=None, next_url=""):
         raise GatehouseError("Email or password is incorrect.", code="invalid_credentials", status=401)
     if not user.is_active:
         raise SignInRefused("This account is disabled. Contact your administrator.", code="user_inactive")
-    return Identity(provider="", subject=str(user.pk), email=user.email, email_verified=False, method=SignInMethod.PASSWORD, next_url=next_url, user=user)
+    return Identity(
+        provider="",
+        subject=str(user.pk),
+        email=user.email,
+        email_verified=False,
+        method=SignInMethod.PASSWORD,
+        next_url=next_url,
+        user=user,
+    )

@@ -15,6 +15,7 @@ Rows are pruned by age, and each browser keeps at most a few open sign-ins: ther
 cap that a flood from strangers could fill to evict other people's sign-ins in progress.
 """
 
+import contextlib
 import hashlib
 import hmac
 import secrets
@@ -55,7 +56,9 @@ def create(*, flow, redirect_uri="", next_url="", browser=None, **fields):
     request of a browser sign-in, which the state is bound to."""
     binding = _browser_binding(browser, create=True) if browser is not None else ""
     state_id = secrets.token_urlsafe(24)
-    SignInState.objects.create(id=state_id, flow=flow, redirect_uri=redirect_uri, next_url=next_url, binding=binding, **fields)
+    SignInState.objects.create(
+        id=state_id, flow=flow, redirect_uri=redirect_uri, next_url=next_url, binding=binding, **fields
+    )
     prune(binding=binding)
     return _signer().sign(state_id)
 
@@ -71,12 +74,18 @@ def consume(value, *, browser=None):
     # callbacks with one state, only the one whose DELETE removed the row gets it back. A state
     # presented where it does not belong is burned too: it has left the client that started it.
     quote = connection.ops.quote_name
-    sql = f"DELETE FROM {quote(SignInState._meta.db_table)} WHERE {quote(SignInState._meta.pk.column)} = %s {returning(SignInState)}"
+    table, pk = quote(SignInState._meta.db_table), quote(SignInState._meta.pk.column)
+    sql = f"DELETE FROM {table} WHERE {pk} = %s {returning(SignInState)}"
     taken = returned(SignInState, sql, [state_id])
     if not taken:
         raise InvalidSignInRequest("This sign-in state was already used. Start again.", code="state_already_used")
     state = taken[0]
-    _check_binding(state, browser, code="state_mismatch", message="This sign-in was not started in this browser. Start again from the sign-in page.")
+    _check_binding(
+        state,
+        browser,
+        code="state_mismatch",
+        message="This sign-in was not started in this browser. Start again from the sign-in page.",
+    )
     return state
 
 
@@ -91,7 +100,12 @@ def load(value, *, flow, browser=None, what="pending_token"):
     state = SignInState.objects.filter(id=state_id, flow=flow).first()
     if state is None:
         raise InvalidSignInRequest("This sign-in has ended. Start again.", code=f"{what}_invalid")
-    _check_binding(state, browser, code=f"{what}_mismatch", message="This sign-in was not started here. Start again from the sign-in page.")
+    _check_binding(
+        state,
+        browser,
+        code=f"{what}_mismatch",
+        message="This sign-in was not started here. Start again from the sign-in page.",
+    )
     return state
 
 
@@ -155,7 +169,9 @@ def lease(state, seconds):
 
 def release(state):
     """End a lease, keeping what the holder changed."""
-    SignInState.objects.filter(id=state.id).update(busy_until=None, **{name: getattr(state, name) for name in _STEP_FIELDS})
+    SignInState.objects.filter(id=state.id).update(
+        busy_until=None, **{name: getattr(state, name) for name in _STEP_FIELDS}
+    )
 
 
 def take_poll(state):
@@ -169,7 +185,9 @@ def take_poll(state):
 def slow_down(state):
     """Lengthen a device code's interval by 5 seconds (RFC 8628 3.5) and wait that long from now;
     returns the new interval."""
-    SignInState.objects.filter(id=state.id).update(interval=F("interval") + 5, not_before=timezone.now() + timedelta(seconds=state.interval + 5))
+    SignInState.objects.filter(id=state.id).update(
+        interval=F("interval") + 5, not_before=timezone.now() + timedelta(seconds=state.interval + 5)
+    )
     return SignInState.objects.filter(id=state.id).values_list("interval", flat=True).first() or state.interval + 5
 
 
@@ -179,10 +197,8 @@ def discard(state):
 
 def discard_value(value):
     """Burn the state a client sent back with an error: it has served its round trip."""
-    try:
+    with contextlib.suppress(InvalidSignInRequest):
         consume(value)
-    except InvalidSignInRequest:
-        pass
 
 
 def prune(*, binding=""):
@@ -190,7 +206,11 @@ def prune(*, binding=""):
     cutoff = timezone.now() - timedelta(seconds=app_settings.GATEHOUSE_SIGNIN_STATE_MAX_AGE)
     SignInState.objects.filter(created_at__lt=cutoff).delete()
     if binding:
-        surplus = SignInState.objects.filter(binding=binding).order_by("-created_at").values_list("id", flat=True)[MAX_OPEN_PER_BROWSER:]
+        surplus = (
+            SignInState.objects.filter(binding=binding)
+            .order_by("-created_at")
+            .values_list("id", flat=True)[MAX_OPEN_PER_BROWSER:]
+        )
         surplus = list(surplus)
         if surplus:
             SignInState.objects.filter(id__in=surplus).delete()

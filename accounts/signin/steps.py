@@ -14,7 +14,13 @@ from workos_integration.conf import app_settings as workos_settings
 
 MAX_ATTEMPTS = 5
 # Answers that end a pending sign-in: starting again is the only way on.
-FINAL_CODES = {"invalid_pending_authentication_token", "one_time_code_too_many_attempts", "one_time_code_expired", "invalid_grant", "sign_in_expired"}
+FINAL_CODES = {
+    "invalid_pending_authentication_token",
+    "one_time_code_too_many_attempts",
+    "one_time_code_expired",
+    "invalid_grant",
+    "sign_in_expired",
+}
 # The steps whose input is a code someone could guess.
 CODE_STEPS = {"email_verification_required", "mfa_enrollment", "mfa_challenge"}
 
@@ -49,10 +55,19 @@ def _continue(state, grant, *, request, browser, **kwargs):
     except ProviderError as exc:
         if exc.code in FINAL_CODES or spent >= MAX_ATTEMPTS:
             signin_state.discard(state)
-            raise ProviderError("This sign-in can no longer be finished. Start again.", code=exc.code if exc.code in FINAL_CODES else "sign_in_expired", status=400) from None
+            raise ProviderError(
+                "This sign-in can no longer be finished. Start again.",
+                code=exc.code if exc.code in FINAL_CODES else "sign_in_expired",
+                status=400,
+            ) from None
         if exc.code == "invalid_one_time_code":
             left = MAX_ATTEMPTS - spent
-            raise ProviderError(f"That code is not right. {left} {'try' if left == 1 else 'tries'} left.", code=exc.code, status=400, detail={"attempts_left": left}) from None
+            raise ProviderError(
+                f"That code is not right. {left} {'try' if left == 1 else 'tries'} left.",
+                code=exc.code,
+                status=400,
+                detail={"attempts_left": left},
+            ) from None
         raise
     except GatehouseError:
         signin_state.discard(state)
@@ -63,7 +78,9 @@ def _continue(state, grant, *, request, browser, **kwargs):
 
 def _expect(state, *steps):
     if state.step not in steps:
-        raise InvalidSignInRequest(f"This sign-in is waiting for another step ({state.step}).", code="wrong_step", detail={"step": state.step})
+        raise InvalidSignInRequest(
+            f"This sign-in is waiting for another step ({state.step}).", code="wrong_step", detail={"step": state.step}
+        )
 
 
 def one_time_code(value):
@@ -76,7 +93,9 @@ def one_time_code(value):
 def verify_email(handle, code, *, request, browser=None):
     state = pending(handle, browser=browser)
     _expect(state, "email_verification_required")
-    return _continue(state, "authenticate_with_email_verification", request=request, browser=browser, code=one_time_code(code))
+    return _continue(
+        state, "authenticate_with_email_verification", request=request, browser=browser, code=one_time_code(code)
+    )
 
 
 def enroll_totp(handle, *, browser=None):
@@ -90,7 +109,11 @@ def enroll_totp(handle, *, browser=None):
     _expect(state, "mfa_enrollment")
     held = signin_state.lease(state, 2 * workos_settings.WORKOS_REQUEST_TIMEOUT + 5)
     if held is None:
-        raise InvalidSignInRequest("The authenticator is being set up by another request. Try again in a moment.", code="step_in_progress", status=409)
+        raise InvalidSignInRequest(
+            "The authenticator is being set up by another request. Try again in a moment.",
+            code="step_in_progress",
+            status=409,
+        )
     try:
         return _enroll(held)
     finally:
@@ -116,7 +139,12 @@ def _enroll(state):
     )
     factor = enrolled.authentication_factor
     state.factor_id, state.challenge_id = factor.id, enrolled.authentication_challenge.id
-    return {"factor_id": factor.id, "qr_code": factor.totp.qr_code, "secret": factor.totp.secret, "uri": factor.totp.uri}
+    return {
+        "factor_id": factor.id,
+        "qr_code": factor.totp.qr_code,
+        "secret": factor.totp.secret,
+        "uri": factor.totp.uri,
+    }
 
 
 def verify_totp(handle, code, *, factor_id="", request, browser=None):
@@ -136,15 +164,30 @@ def verify_totp(handle, code, *, factor_id="", request, browser=None):
             challenge = workos_client.call("challenge the authenticator", mfa.challenge_factor, factor_id)
             state.factor_id, state.challenge_id = factor_id, challenge.id
             signin_state.save(state)
-    return _continue(state, "authenticate_with_totp", request=request, browser=browser, code=code, authentication_challenge_id=state.challenge_id)
+    return _continue(
+        state,
+        "authenticate_with_totp",
+        request=request,
+        browser=browser,
+        code=code,
+        authentication_challenge_id=state.challenge_id,
+    )
 
 
 def choose_organization(handle, organization_id, *, request, browser=None):
     state = pending(handle, browser=browser)
     _expect(state, "organization_selection_required")
     if organization_id not in {o["id"] for o in state.organizations}:
-        raise InvalidSignInRequest("organization_id is not one of the organizations offered.", code="organization_not_offered")
-    return _continue(state, "authenticate_with_organization_selection", request=request, browser=browser, organization_id=organization_id)
+        raise InvalidSignInRequest(
+            "organization_id is not one of the organizations offered.", code="organization_not_offered"
+        )
+    return _continue(
+        state,
+        "authenticate_with_organization_selection",
+        request=request,
+        browser=browser,
+        organization_id=organization_id,
+    )
 
 
 def resume(handle, step, values, *, request, browser=None):

@@ -25,7 +25,12 @@ from accounts.models import SignInMethod, SignInState
 from accounts.signin import state as signin_state
 from accounts.signin.identity import Identity, Pending
 from workos_integration import client as workos_client
-from workos_integration.sdk import EmailVerificationRequiredError, MfaChallengeError, MfaEnrollmentError, OrganizationSelectionRequiredError
+from workos_integration.sdk import (
+    EmailVerificationRequiredError,
+    MfaChallengeError,
+    MfaEnrollmentError,
+    OrganizationSelectionRequiredError,
+)
 
 log = logging.getLogger(__name__)
 
@@ -51,23 +56,42 @@ def allowed_redirect_uris():
 def check_redirect_uri(redirect_uri):
     redirect_uri = redirect_uri or app_settings.WORKOS_REDIRECT_URI
     if redirect_uri not in allowed_redirect_uris():
-        raise InvalidSignInRequest("redirect_uri is not one of this server's allowed redirect URIs.", code="redirect_uri_not_allowed")
+        raise InvalidSignInRequest(
+            "redirect_uri is not one of this server's allowed redirect URIs.", code="redirect_uri_not_allowed"
+        )
     return redirect_uri
 
 
-def authorization_url(*, flow=SignInState.Flow.AUTHKIT, redirect_uri="", next_url="", provider="", organization_id="", connection_id="", login_hint="", domain_hint="", browser=None):
+def authorization_url(
+    *,
+    flow=SignInState.Flow.AUTHKIT,
+    redirect_uri="",
+    next_url="",
+    provider="",
+    organization_id="",
+    connection_id="",
+    login_hint="",
+    domain_hint="",
+    browser=None,
+):
     """Start an AuthKit or SSO round trip: returns (url, state). PKCE verifier stays server-side.
 
     `browser` is the request of a browser sign-in: the state is bound to that browser.
     """
     redirect_uri = check_redirect_uri(redirect_uri)
     pkce = PKCE().generate()
-    state = signin_state.create(flow=flow, redirect_uri=redirect_uri, code_verifier=pkce.code_verifier, next_url=next_url, browser=browser)
-    common = dict(redirect_uri=redirect_uri, state=state, code_challenge=pkce.code_challenge, code_challenge_method="S256")
+    state = signin_state.create(
+        flow=flow, redirect_uri=redirect_uri, code_verifier=pkce.code_verifier, next_url=next_url, browser=browser
+    )
+    common = dict(
+        redirect_uri=redirect_uri, state=state, code_challenge=pkce.code_challenge, code_challenge_method="S256"
+    )
     wos = workos_client.client()
     if flow == SignInState.Flow.SSO:
         if not (organization_id or connection_id or provider):
-            raise InvalidSignInRequest("SSO needs an organization, a connection or a provider.", code="sso_target_missing")
+            raise InvalidSignInRequest(
+                "SSO needs an organization, a connection or a provider.", code="sso_target_missing"
+            )
         url = workos_client.call(
             "build the SSO URL",
             wos.sso.get_authorization_url,
@@ -107,8 +131,17 @@ _CALLBACK_ERRORS = {
 _CALLBACK_ERROR_DEFAULT = ("provider_error", "The identity provider could not complete the sign-in. Start again.")
 # RFC 6749 4.1.2.1 and OpenID Connect Core 3.1.2.6: these may be passed on as `detail`.
 _OAUTH_ERROR_CODES = {
-    "access_denied", "invalid_request", "unauthorized_client", "unsupported_response_type", "invalid_scope", "server_error",
-    "temporarily_unavailable", "interaction_required", "login_required", "account_selection_required", "consent_required",
+    "access_denied",
+    "invalid_request",
+    "unauthorized_client",
+    "unsupported_response_type",
+    "invalid_scope",
+    "server_error",
+    "temporarily_unavailable",
+    "interaction_required",
+    "login_required",
+    "account_selection_required",
+    "consent_required",
 }
 
 
@@ -121,7 +154,17 @@ def callback_error(error, error_description=None):
     return ProviderError(message, code=code, status=400, detail=detail)
 
 
-def exchange_code(*, code, state=None, redirect_uri=None, organization_hint="", error=None, error_description=None, request=None, browser=None):
+def exchange_code(
+    *,
+    code,
+    state=None,
+    redirect_uri=None,
+    organization_hint="",
+    error=None,
+    error_description=None,
+    request=None,
+    browser=None,
+):
     """The unified callback's proof: one exchange with WorkOS -> Identity | Pending.
 
     `browser` is the request of the browser callback: the state is required and must belong to
@@ -135,20 +178,31 @@ def exchange_code(*, code, state=None, redirect_uri=None, organization_hint="", 
     if not code or not isinstance(code, str):
         raise InvalidSignInRequest("The authorization code is missing.", code="code_missing")
     if browser is not None and not state:
-        raise InvalidSignInRequest("The sign-in link is incomplete. Start again from the sign-in page.", code="state_missing")
+        raise InvalidSignInRequest(
+            "The sign-in link is incomplete. Start again from the sign-in page.", code="state_missing"
+        )
     flow, verifier, next_url = None, "", ""
     if state:
         saved = signin_state.consume(state, browser=browser)
         if redirect_uri and redirect_uri != saved.redirect_uri:
-            raise InvalidSignInRequest("redirect_uri differs from the one the sign-in started with.", code="redirect_uri_mismatch")
+            raise InvalidSignInRequest(
+                "redirect_uri differs from the one the sign-in started with.", code="redirect_uri_mismatch"
+            )
         flow, verifier, next_url = saved.flow, saved.code_verifier, saved.next_url
     elif redirect_uri:
         check_redirect_uri(redirect_uri)
 
     def authkit():
         return authenticate(
-            "authenticate_with_code", method=SignInMethod.AUTHKIT, request=request, browser=browser, organization_hint=organization_hint,
-            next_url=next_url, action="exchange the AuthKit code", code=code, code_verifier=verifier or None,
+            "authenticate_with_code",
+            method=SignInMethod.AUTHKIT,
+            request=request,
+            browser=browser,
+            organization_hint=organization_hint,
+            next_url=next_url,
+            action="exchange the AuthKit code",
+            code=code,
+            code_verifier=verifier or None,
         )
 
     if flow == SignInState.Flow.SSO:
@@ -203,7 +257,11 @@ def _sso_identity(result, next_url):
 
 
 def client_kwargs(request):
-    return {"ip_address": client_ip(request) or None, "user_agent": user_agent(request) or None} if request is not None else {}
+    return (
+        {"ip_address": client_ip(request) or None, "user_agent": user_agent(request) or None}
+        if request is not None
+        else {}
+    )
 
 
 def _step_of(exc):
@@ -236,14 +294,26 @@ def _pause(exc, *, method, organization_hint, next_url, browser):
         organization_hint=organization_hint,
         workos_user_id=user.get("id", ""),
         email=getattr(cause, "email", None) or user.get("email", ""),
-        factors=[{"id": f["id"], "type": f.get("type", "totp")} for f in getattr(cause, "authentication_factors", None) or []],
+        factors=[
+            {"id": f["id"], "type": f.get("type", "totp")} for f in getattr(cause, "authentication_factors", None) or []
+        ],
         organizations=[{"id": o["id"], "name": o.get("name", "")} for o in getattr(cause, "organizations", None) or []],
     )
     handle = signin_state.create(flow=SignInState.Flow.PENDING, next_url=next_url, browser=browser, **fields)
     return Pending(step=code, message=STEPS[code][1], detail=public_step(SignInState(**fields), handle))
 
 
-def authenticate(grant, *, method, request=None, browser=None, organization_hint="", next_url="", action="sign in with WorkOS", **kwargs):
+def authenticate(
+    grant,
+    *,
+    method,
+    request=None,
+    browser=None,
+    organization_hint="",
+    next_url="",
+    action="sign in with WorkOS",
+    **kwargs,
+):
     """Run one `/user_management/authenticate` grant (an SDK `authenticate_with_*` method, called
     once: codes are single-use) -> the Identity WorkOS vouches for, or the Pending step it asks
     for. `method` is how the person signed in, unless WorkOS says it was SSO."""
@@ -303,13 +373,17 @@ def _admitted_organization(identity, wish):
     membership), the organization verified their email's domain, or it invited them. A hint is a
     wish: anything else is refused (403 `organization_not_allowed`) before anything is written."""
     if not _ORG_ID.match(wish):  # the configured default is checked at startup (gatehouse.E016)
-        raise InvalidSignInRequest("organization_id must be a WorkOS organization id (org_...).", code="invalid_organization_id")
+        raise InvalidSignInRequest(
+            "organization_id must be a WorkOS organization id (org_...).", code="invalid_organization_id"
+        )
     wos = workos_client.client()
     try:
         org = workos_client.call("look up the organization", wos.organizations.get_organization, wish)
     except ProviderError as exc:
         if exc.status == 404:
-            raise InvalidSignInRequest("organization_id names no organization.", code="organization_not_found") from None
+            raise InvalidSignInRequest(
+                "organization_id names no organization.", code="organization_not_found"
+            ) from None
         raise
     domain = identity.email.rsplit("@", 1)[1] if "@" in identity.email else ""
     if identity.email_verified and domain and domain in _verified_domains(org):
@@ -324,11 +398,19 @@ def _admitted_organization(identity, wish):
     )
     if any(m.organization_id == wish for m in memberships.data):
         return wish
-    invitations = workos_client.call("look up the invitations", wos.user_management.list_invitations, email=identity.email, organization_id=wish, limit=100)
+    invitations = workos_client.call(
+        "look up the invitations",
+        wos.user_management.list_invitations,
+        email=identity.email,
+        organization_id=wish,
+        limit=100,
+    )
     if any(str(getattr(i.state, "value", i.state)) == "pending" for i in invitations.data):
         return wish
     raise SignInRefused(
-        "You are not a member of this organization. Ask one of its administrators to invite you.", code="organization_not_allowed", detail={"organization_id": wish}
+        "You are not a member of this organization. Ask one of its administrators to invite you.",
+        code="organization_not_allowed",
+        detail={"organization_id": wish},
     )
 
 

@@ -68,7 +68,9 @@ def steps_page(request):
         context["error"] = exc.message
         return render(request, _TEMPLATE, context, status=exc.status if exc.status < 500 else 503)
 
-    return finish(request, lambda: steps.resume(handle, state.step, request.POST, request=request, browser=request), failed=failed)
+    return finish(
+        request, lambda: steps.resume(handle, state.step, request.POST, request=request, browser=request), failed=failed
+    )
 
 
 @never_cache
@@ -102,7 +104,11 @@ def password_reset_confirm_page(request):
     token = (request.POST.get("token") if request.method == "POST" else request.GET.get("token")) or ""
     context = {"step": "confirm", "token": token}
     if not token or len(token) > 500:
-        return error_page(request, InvalidSignInRequest("This reset link is incomplete. Ask for a new one.", code="password_reset_invalid"), title="Reset your password")
+        return error_page(
+            request,
+            InvalidSignInRequest("This reset link is incomplete. Ask for a new one.", code="password_reset_invalid"),
+            title="Reset your password",
+        )
     if request.method == "POST":
         password, again = request.POST.get("new_password", ""), request.POST.get("new_password_again", "")
         if password != again or len(password) > 1024:

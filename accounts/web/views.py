@@ -34,7 +34,9 @@ def _route(request, rule, email, next_url):
         return None
     if rule.method == SignInMethod.SSO:
         query = {"flow": "sso", "next": next_url, "login_hint": email}
-        query["organization_id" if rule.organization_id else "connection_id"] = rule.organization_id or rule.connection_id
+        query["organization_id" if rule.organization_id else "connection_id"] = (
+            rule.organization_id or rule.connection_id
+        )
         return redirect(f"{reverse('web-workos-start')}?{urlencode(query)}")
     if rule.method == SignInMethod.AUTHKIT:
         return redirect(f"{reverse('web-workos-start')}?{urlencode({'next': next_url, 'login_hint': email})}")
@@ -70,9 +72,13 @@ def _send_code(request, email, context):
 def _sign_in(request, email, context):
     """A password (ours or WorkOS's) or an emailed code: a session, a step, or the form again."""
     if context["step"] == "code":
-        attempt = lambda: authkit.verify_magic_code(email, request.POST.get("code", ""), request=request, browser=request, next_url=context["next"])  # noqa: E731
+        attempt = lambda: authkit.verify_magic_code(
+            email, request.POST.get("code", ""), request=request, browser=request, next_url=context["next"]
+        )  # noqa: E731
     else:
-        attempt = lambda: password.authenticate(email, request.POST.get("password", ""), request=request, browser=request, next_url=context["next"])  # noqa: E731
+        attempt = lambda: password.authenticate(
+            email, request.POST.get("password", ""), request=request, browser=request, next_url=context["next"]
+        )  # noqa: E731
     local = context["step"] == "password" and authkit.password_backend(email) == "django"
 
     def failed(exc):
@@ -126,7 +132,9 @@ def admin_login(request):
     """Staff sign in through the same rule-aware page as everyone (no password side door)."""
     from urllib.parse import urlencode
 
-    return redirect(f"{reverse('web-login')}?{urlencode({'next': safe_next(request, request.GET.get('next') or '/admin/')})}")
+    return redirect(
+        f"{reverse('web-login')}?{urlencode({'next': safe_next(request, request.GET.get('next') or '/admin/')})}"
+    )
 
 
 @never_cache
@@ -193,7 +201,12 @@ def sessions_page(request):
     if request.method == "POST":
         target = request.POST.get("session", "")
         chosen = mine if target == "all" else mine.filter(id=target)
-        ended = sessions.end_sessions(chosen, reason="signed_out_everywhere" if target == "all" else "signed_out", user=request.user, request=request)
+        ended = sessions.end_sessions(
+            chosen,
+            reason="signed_out_everywhere" if target == "all" else "signed_out",
+            user=request.user,
+            request=request,
+        )
         if target == "all":
             # this browser too: its Django session is one of the sign-ins
             auth.logout(request)

@@ -7,7 +7,21 @@ from werkzeug.routing import Rule
 from werkzeug.wrappers import Response
 
 from workos_emulator import pages
-from workos_emulator.http import ACCESS_TTL, CODE_TTL, SESSION_TTL, TOKEN_STRING_FIELDS, Reply, as_json, check_types, fail, is_loopback, oauth_fail, redirect_to, s256, with_query
+from workos_emulator.http import (
+    ACCESS_TTL,
+    CODE_TTL,
+    SESSION_TTL,
+    TOKEN_STRING_FIELDS,
+    Reply,
+    as_json,
+    check_types,
+    fail,
+    is_loopback,
+    oauth_fail,
+    redirect_to,
+    s256,
+    with_query,
+)
 from workos_emulator.store import new_id, public
 
 
@@ -28,7 +42,14 @@ class AuthKit:
         if flow["connection_id"] or flow["organization_id"]:
             conn = self._find_connection(connection=flow["connection_id"], organization=flow["organization_id"])
             if conn is None:
-                return redirect_to(with_query(flow["redirect_uri"], error="connection_invalid", error_description="No active connection matches the request.", state=flow["state"]))
+                return redirect_to(
+                    with_query(
+                        flow["redirect_uri"],
+                        error="connection_invalid",
+                        error_description="No active connection matches the request.",
+                        state=flow["state"],
+                    )
+                )
             return self._sso_chooser(flow, conn)
         with store.lock:
             auto = store.auto_login
@@ -44,7 +65,13 @@ class AuthKit:
         client_id = args.get("client_id", "")
         redirect_uri = args.get("redirect_uri", "")
         if client_id != store.client_id:
-            raise Reply(Response(pages.message("Invalid client", f"client_id {client_id!r} is not known to this environment."), status=400, content_type="text/html"))
+            raise Reply(
+                Response(
+                    pages.message("Invalid client", f"client_id {client_id!r} is not known to this environment."),
+                    status=400,
+                    content_type="text/html",
+                )
+            )
         problem = self.check_redirect_uri(redirect_uri)
         if problem:
             raise Reply(Response(pages.message("Invalid redirect URI", problem), status=400, content_type="text/html"))
@@ -53,7 +80,16 @@ class AuthKit:
             raise Reply(redirect_to(with_query(redirect_uri, error="unsupported_response_type", state=state)))
         challenge = args.get("code_challenge") or ""
         if challenge and args.get("code_challenge_method", "S256") != "S256":
-            raise Reply(redirect_to(with_query(redirect_uri, error="invalid_request", error_description="Only S256 code challenges are supported.", state=state)))
+            raise Reply(
+                redirect_to(
+                    with_query(
+                        redirect_uri,
+                        error="invalid_request",
+                        error_description="Only S256 code challenges are supported.",
+                        state=state,
+                    )
+                )
+            )
         return {
             "kind": kind,
             "client_id": client_id,
@@ -77,18 +113,26 @@ class AuthKit:
                 profiles = conn["_profiles"] if conn else []
                 index = int(form.get("profile", "0") or 0)
             if not conn or not 0 <= index < len(profiles):
-                return Response(pages.message("Unknown profile", "That profile is not on this connection."), status=400, content_type="text/html")
+                return Response(
+                    pages.message("Unknown profile", "That profile is not on this connection."),
+                    status=400,
+                    content_type="text/html",
+                )
             return redirect_to(self._issue_sso_or_authkit_code(flow, conn, profiles[index]))
         with store.lock:
             if form.get("user_id"):
                 user = store.users.get(form["user_id"])
             else:
                 user = store.user_by_email(form.get("email"))
-                if user and (not user["_password"] or not hmac.compare_digest(user["_password"], form.get("password", ""))):
+                if user and (
+                    not user["_password"] or not hmac.compare_digest(user["_password"], form.get("password", ""))
+                ):
                     user = None
             users = [public(u) for u in store.users.values()]
         if not user:
-            return Response(pages.sign_in(flow, users, error="Incorrect email or password."), status=400, content_type="text/html")
+            return Response(
+                pages.sign_in(flow, users, error="Incorrect email or password."), status=400, content_type="text/html"
+            )
         return redirect_to(self._issue_code(flow, user_id=user["id"], method="Password"))
 
     def _issue_code(self, flow, **payload):
@@ -164,15 +208,30 @@ class AuthKit:
 
     def _grant_code(self, request, data):
         record = self._consume_code(data, "authkit")
-        return self._sign_in(request, record["user_id"], record.get("organization_id"), record.get("method", "Password"))
+        return self._sign_in(
+            request, record["user_id"], record.get("organization_id"), record.get("method", "Password")
+        )
 
     def _grant_password(self, request, data):
         store = self.store
         with store.lock:
             user = store.user_by_email(data.get("email"))
-            ok = bool(user and user["_password"] and hmac.compare_digest(user["_password"], str(data.get("password", ""))))
+            ok = bool(
+                user and user["_password"] and hmac.compare_digest(user["_password"], str(data.get("password", "")))
+            )
         if not ok:
-            self.emit("authentication.password_failed", {"type": "password", "status": "failed", "user_id": user["id"] if user else None, "email": data.get("email"), "ip_address": None, "user_agent": None, "error": {"code": "invalid_credentials", "message": "Invalid credentials."}})
+            self.emit(
+                "authentication.password_failed",
+                {
+                    "type": "password",
+                    "status": "failed",
+                    "user_id": user["id"] if user else None,
+                    "email": data.get("email"),
+                    "ip_address": None,
+                    "user_agent": None,
+                    "error": {"code": "invalid_credentials", "message": "Invalid credentials."},
+                },
+            )
             fail(400, code="invalid_credentials", message="Invalid credentials.")
         return self._sign_in(request, user["id"], None, "Password")
 
@@ -188,7 +247,9 @@ class AuthKit:
             if session is None or session["status"] != "active" or session["_expires"] < store.now():
                 oauth_fail("invalid_grant", "Session has ended.")
             org_id = data.get("organization_id") or session.get("organization_id")
-            if data.get("organization_id") and not any(m["organization_id"] == org_id for m in store.memberships_of(session["user_id"])):
+            if data.get("organization_id") and not any(
+                m["organization_id"] == org_id for m in store.memberships_of(session["user_id"])
+            ):
                 oauth_fail("invalid_grant", "The user is not a member of that organization.")
             session["organization_id"] = org_id
             user = store.users.get(session["user_id"])
@@ -230,12 +291,24 @@ class AuthKit:
             response = self._auth_response(user, session)
         self.emit("session.created", self._session_event_data(session))
         kind = {"SSO": "sso", "Password": "password", "MagicAuth": "magic_auth"}.get(method, "oauth")
-        self.emit(f"authentication.{kind}_succeeded", {"type": kind, "status": "succeeded", "user_id": user_id, "email": user["email"], "ip_address": session["ip_address"], "user_agent": session["user_agent"]})
+        self.emit(
+            f"authentication.{kind}_succeeded",
+            {
+                "type": kind,
+                "status": "succeeded",
+                "user_id": user_id,
+                "email": user["email"],
+                "ip_address": session["ip_address"],
+                "user_agent": session["user_agent"],
+            },
+        )
         return as_json(response)
 
     def _auth_response(self, user, session):
         store = self.store
-        membership = next((m for m in store.memberships_of(user["id"]) if m["organization_id"] == session["organization_id"]), None)
+        membership = next(
+            (m for m in store.memberships_of(user["id"]) if m["organization_id"] == session["organization_id"]), None
+        )
         role = membership["role"]["slug"] if membership else None
         now = int(store.now())
         claims = {
@@ -248,7 +321,14 @@ class AuthKit:
             "auth_time": now,
         }
         if session["organization_id"]:
-            claims.update({"org_id": session["organization_id"], "role": role or "member", "roles": [role or "member"], "permissions": []})
+            claims.update(
+                {
+                    "org_id": session["organization_id"],
+                    "role": role or "member",
+                    "roles": [role or "member"],
+                    "permissions": [],
+                }
+            )
         refresh = store.token("rt_", 24)
         store.refresh_tokens[refresh] = {"session_id": session["id"], "used": False}
         body = {
@@ -276,18 +356,27 @@ class AuthKit:
             fail(422, message="session_id is required.")
         if return_to:
             allowed = store.logout_redirect_uris or store.redirect_uris
-            ok = return_to in allowed or any(urlsplit(return_to)[:2] == urlsplit(u)[:2] for u in allowed) or (not allowed and is_loopback(return_to))
+            ok = (
+                return_to in allowed
+                or any(urlsplit(return_to)[:2] == urlsplit(u)[:2] for u in allowed)
+                or (not allowed and is_loopback(return_to))
+            )
             if not ok:
                 fail(422, message=f"return_to {return_to!r} is not an allowed logout redirect.")
         ended = self._end_session(session_id)
         if return_to:
             return redirect_to(return_to)
-        return Response(pages.message("Signed out", "You have been signed out." if ended else "That session had already ended."), content_type="text/html")
+        return Response(
+            pages.message("Signed out", "You have been signed out." if ended else "That session had already ended."),
+            content_type="text/html",
+        )
 
     @staticmethod
     def _session_event_data(session):
         """Session events carry `organization_id` and `impersonator` only when set (never null)."""
-        return {k: v for k, v in public(session).items() if v is not None or k not in ("organization_id", "impersonator")}
+        return {
+            k: v for k, v in public(session).items() if v is not None or k not in ("organization_id", "impersonator")
+        }
 
     def _end_session(self, session_id):
         store = self.store

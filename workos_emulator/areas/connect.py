@@ -7,7 +7,19 @@ from werkzeug.routing import Rule
 from werkzeug.wrappers import Response
 
 from workos_emulator import pages
-from workos_emulator.http import CODE_TTL, EMAIL, RESERVED_CLAIMS, TOKEN_STRING_FIELDS, as_json, check_types, fail, oauth_fail, redirect_to, s256, with_query
+from workos_emulator.http import (
+    CODE_TTL,
+    EMAIL,
+    RESERVED_CLAIMS,
+    TOKEN_STRING_FIELDS,
+    as_json,
+    check_types,
+    fail,
+    oauth_fail,
+    redirect_to,
+    s256,
+    with_query,
+)
 from workos_emulator.store import new_id, public
 
 
@@ -28,19 +40,45 @@ class Connect:
             app = store.oauth_apps.get(args.get("client_id", ""))
             login_uri = store.connect_login_uri
         if app is None:
-            return Response(pages.message("Unknown application", "client_id is not a registered OAuth application."), status=400, content_type="text/html")
+            return Response(
+                pages.message("Unknown application", "client_id is not a registered OAuth application."),
+                status=400,
+                content_type="text/html",
+            )
         redirect_uri = args.get("redirect_uri", "")
         if redirect_uri not in app["redirect_uris"]:
-            return Response(pages.message("Invalid redirect URI", "redirect_uri is not registered for this application."), status=400, content_type="text/html")
+            return Response(
+                pages.message("Invalid redirect URI", "redirect_uri is not registered for this application."),
+                status=400,
+                content_type="text/html",
+            )
         if args.get("response_type", "code") != "code":
             return redirect_to(with_query(redirect_uri, error="unsupported_response_type", state=args.get("state")))
         challenge = args.get("code_challenge", "")
         if app["client_secret"] is None and not challenge:
-            return redirect_to(with_query(redirect_uri, error="invalid_request", error_description="Public clients must use PKCE.", state=args.get("state")))
+            return redirect_to(
+                with_query(
+                    redirect_uri,
+                    error="invalid_request",
+                    error_description="Public clients must use PKCE.",
+                    state=args.get("state"),
+                )
+            )
         if challenge and args.get("code_challenge_method", "S256") != "S256":
-            return redirect_to(with_query(redirect_uri, error="invalid_request", error_description="Only S256 is supported.", state=args.get("state")))
+            return redirect_to(
+                with_query(
+                    redirect_uri,
+                    error="invalid_request",
+                    error_description="Only S256 is supported.",
+                    state=args.get("state"),
+                )
+            )
         if not login_uri:
-            return Response(pages.message("Login URI not configured", "Set settings.connect_login_uri in the emulator seed."), status=500, content_type="text/html")
+            return Response(
+                pages.message("Login URI not configured", "Set settings.connect_login_uri in the emulator seed."),
+                status=500,
+                content_type="text/html",
+            )
         ext_id = new_id("ext_auth")[9:]
         with store.lock:
             store.external_auths[ext_id] = {
@@ -57,7 +95,9 @@ class Connect:
 
     def on_connect_complete(self, request):
         self.require_api_key(request)
-        data = check_types(self.body(request), {"external_auth_id": str, "user": dict, "user_consent_options": (list, None)})
+        data = check_types(
+            self.body(request), {"external_auth_id": str, "user": dict, "user_consent_options": (list, None)}
+        )
         store = self.store
         ext_id = data.get("external_auth_id")
         user_in = data.get("user")
@@ -74,7 +114,11 @@ class Connect:
             if ext is None:
                 fail(404, message=f"External auth session not found: '{ext_id}'.")
             if ext["completed"]:
-                fail(400, code="external_auth_session_already_completed", message="This external authentication session has already been completed.")
+                fail(
+                    400,
+                    code="external_auth_session_already_completed",
+                    message="This external authentication session has already been completed.",
+                )
             if not EMAIL.match(email):
                 fail(400, code="invalid_email", message="The email address is invalid.")
             user = next((u for u in store.users.values() if u["external_id"] == user_in["id"]), None)
@@ -82,24 +126,49 @@ class Connect:
             if holder and (user is None or holder["id"] != user["id"]):
                 fail(400, code="email_not_available", message="The email address is already in use by another user.")
             if user is None:
-                user = store.add_user(email, first_name=user_in.get("first_name"), last_name=user_in.get("last_name"), external_id=user_in["id"], metadata=user_in.get("metadata"))
+                user = store.add_user(
+                    email,
+                    first_name=user_in.get("first_name"),
+                    last_name=user_in.get("last_name"),
+                    external_id=user_in["id"],
+                    metadata=user_in.get("metadata"),
+                )
             else:
-                user.update({"email": email, "first_name": user_in.get("first_name", user["first_name"]), "last_name": user_in.get("last_name", user["last_name"]), "updated_at": store.iso()})
+                user.update(
+                    {
+                        "email": email,
+                        "first_name": user_in.get("first_name", user["first_name"]),
+                        "last_name": user_in.get("last_name", user["last_name"]),
+                        "updated_at": store.iso(),
+                    }
+                )
                 if user_in.get("metadata") is not None:
                     user["metadata"] = user_in["metadata"]
             ext["completed"] = True
             consent_id = new_id("app_consent")
-            store.consents[consent_id] = {"ext_id": ext_id, "user_id": user["id"], "options": options or [], "chosen": None, "used": False}
+            store.consents[consent_id] = {
+                "ext_id": ext_id,
+                "user_id": user["id"],
+                "options": options or [],
+                "chosen": None,
+                "used": False,
+            }
         return as_json({"redirect_uri": f"{self._issuer}/oauth2/consent?{urlencode({'consent_id': consent_id})}"})
 
     def _check_consent_options(self, options):
         if not isinstance(options, list):
             fail(422, message="user_consent_options must be a list.")
         for option in options:
-            if not isinstance(option, dict) or not all(isinstance(option.get(k), str) and option.get(k) for k in ("claim", "label")):
+            if not isinstance(option, dict) or not all(
+                isinstance(option.get(k), str) and option.get(k) for k in ("claim", "label")
+            ):
                 fail(422, message="Each consent option needs a claim, a type, a label and choices.")
             if option.get("type") != "enum":
-                fail(400, code="user_consent_options_not_supported", message=f"Consent option type {option.get('type')!r} is not supported.")
+                fail(
+                    400,
+                    code="user_consent_options_not_supported",
+                    message=f"Consent option type {option.get('type')!r} is not supported.",
+                )
             if option["claim"] in RESERVED_CLAIMS:
                 fail(400, error="Bad Request", message=f'Claim "{option["claim"]}" is reserved and cannot be used.')
             choices = option.get("choices")
@@ -115,7 +184,9 @@ class Connect:
 
     @staticmethod
     def _is_choice(choice):
-        return isinstance(choice, dict) and isinstance(choice.get("value"), str) and isinstance(choice.get("label"), str)
+        return (
+            isinstance(choice, dict) and isinstance(choice.get("value"), str) and isinstance(choice.get("label"), str)
+        )
 
     @staticmethod
     def _flat_choices(option):
@@ -132,7 +203,11 @@ class Connect:
         with store.lock:
             consent = store.consents.get(consent_id)
             if consent is None or consent["used"]:
-                return Response(pages.message("Consent expired", "This consent request is unknown or was already answered."), status=400, content_type="text/html")
+                return Response(
+                    pages.message("Consent expired", "This consent request is unknown or was already answered."),
+                    status=400,
+                    content_type="text/html",
+                )
             ext = store.external_auths[consent["ext_id"]]
             app = store.oauth_apps[ext["client_id"]]
             auto = store.auto_login
@@ -148,7 +223,11 @@ class Connect:
             valid = [c["value"] for _, c in self._flat_choices(option)]
             picked = request.form.get(option["claim"]) if request.method == "POST" else valid[0]
             if picked not in valid:
-                return Response(pages.message("Choose an option", f"Pick one of the choices for {option['label']}."), status=400, content_type="text/html")
+                return Response(
+                    pages.message("Choose an option", f"Pick one of the choices for {option['label']}."),
+                    status=400,
+                    content_type="text/html",
+                )
             chosen[option["claim"]] = picked
         code = store.token("", 24)
         with store.lock:
@@ -197,25 +276,48 @@ class Connect:
             user = public(store.users[record["user_id"]])
         now = int(store.now())
         base = {"iss": self._issuer, "aud": client_id, "sub": user["id"], "iat": now, "exp": now + 3600}
-        access = dict(base, jti=new_id("jti")[4:], sid=record["consent_id"], email=user["email"], external_id=user["external_id"], scope=record["scope"], **record["claims"])
-        id_token = dict(base, email=user["email"], email_verified=user["email_verified"], given_name=user["first_name"], family_name=user["last_name"])
+        access = dict(
+            base,
+            jti=new_id("jti")[4:],
+            sid=record["consent_id"],
+            email=user["email"],
+            external_id=user["external_id"],
+            scope=record["scope"],
+            **record["claims"],
+        )
+        id_token = dict(
+            base,
+            email=user["email"],
+            email_verified=user["email_verified"],
+            given_name=user["first_name"],
+            family_name=user["last_name"],
+        )
         if record["nonce"]:
             id_token["nonce"] = record["nonce"]
-        return as_json({"access_token": self.key.sign(access), "token_type": "bearer", "expires_in": 3600, "id_token": self.key.sign(id_token)})
+        return as_json(
+            {
+                "access_token": self.key.sign(access),
+                "token_type": "bearer",
+                "expires_in": 3600,
+                "id_token": self.key.sign(id_token),
+            }
+        )
 
     def on_oauth2_jwks(self, request):
         return as_json({"keys": [self.key.jwk]})
 
     def on_oauth2_metadata(self, request):
         base = self._issuer
-        return as_json({
-            "issuer": base,
-            "authorization_endpoint": f"{base}/oauth2/authorize",
-            "token_endpoint": f"{base}/oauth2/token",
-            "jwks_uri": f"{base}/oauth2/jwks",
-            "response_types_supported": ["code"],
-            "response_modes_supported": ["query"],
-            "grant_types_supported": ["authorization_code"],
-            "code_challenge_methods_supported": ["S256"],
-            "token_endpoint_auth_methods_supported": ["none", "client_secret_post", "client_secret_basic"],
-        })
+        return as_json(
+            {
+                "issuer": base,
+                "authorization_endpoint": f"{base}/oauth2/authorize",
+                "token_endpoint": f"{base}/oauth2/token",
+                "jwks_uri": f"{base}/oauth2/jwks",
+                "response_types_supported": ["code"],
+                "response_modes_supported": ["query"],
+                "grant_types_supported": ["authorization_code"],
+                "code_challenge_methods_supported": ["S256"],
+                "token_endpoint_auth_methods_supported": ["none", "client_secret_post", "client_secret_basic"],
+            }
+        )

@@ -38,7 +38,15 @@ class Control:
     def on_ctl_settings(self, request):
         data = self.body(request)
         with self.store.lock:
-            for key in ("auto_login", "connect_login_uri", "redirect_uris", "logout_redirect_uris", "api_key", "client_id", "password_reset_url"):
+            for key in (
+                "auto_login",
+                "connect_login_uri",
+                "redirect_uris",
+                "logout_redirect_uris",
+                "api_key",
+                "client_id",
+                "password_reset_url",
+            ):
                 if key in data:
                     setattr(self.store, key, data[key])
         return as_json({"status": "ok"})
@@ -46,18 +54,22 @@ class Control:
     def on_ctl_state(self, request):
         store = self.store
         with store.lock:
-            return as_json({
-                "users": [public(u) for u in store.users.values()],
-                "organizations": [public(o) for o in store.organizations.values()],
-                "connections": [public(c) for c in store.connections.values()],
-                "sessions": [public(s) for s in store.sessions.values()],
-                "memberships": [public(m) for m in store.memberships.values()],
-                "oauth_applications": list(store.oauth_apps.values()),
-            })
+            return as_json(
+                {
+                    "users": [public(u) for u in store.users.values()],
+                    "organizations": [public(o) for o in store.organizations.values()],
+                    "connections": [public(c) for c in store.connections.values()],
+                    "sessions": [public(s) for s in store.sessions.values()],
+                    "memberships": [public(m) for m in store.memberships.values()],
+                    "oauth_applications": list(store.oauth_apps.values()),
+                }
+            )
 
     def on_ctl_export(self, request):
         """The whole state, to replay later with /_emulator/state/import or `--state FILE`."""
-        return as_json(self.export_state(), headers={"Content-Disposition": 'attachment; filename="workos-emulator-state.json"'})
+        return as_json(
+            self.export_state(), headers={"Content-Disposition": 'attachment; filename="workos-emulator-state.json"'}
+        )
 
     def on_ctl_import(self, request):
         try:
@@ -66,7 +78,11 @@ class Control:
             fail(422, code="invalid_state", message=str(exc))
         store = self.store
         with store.lock:
-            counts = {"users": len(store.users), "organizations": len(store.organizations), "connections": len(store.connections)}
+            counts = {
+                "users": len(store.users),
+                "organizations": len(store.organizations),
+                "connections": len(store.connections),
+            }
         return as_json({"status": "imported", **counts})
 
     def on_ctl_errors(self, request):
@@ -166,7 +182,9 @@ class Control:
                 deliveries = [d for d in self.store.deliveries if d["event_id"] == event["id"]]
             return as_json({"event": event, "deliveries": deliveries}, 201)
         with self.store.lock:
-            return as_json({"events": [public(e) for e in self.store.events], "deliveries": list(self.store.deliveries)})
+            return as_json(
+                {"events": [public(e) for e in self.store.events], "deliveries": list(self.store.deliveries)}
+            )
 
 
 def latency_rule(data):

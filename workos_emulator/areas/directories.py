@@ -12,7 +12,16 @@ from workos_emulator import pages
 from workos_emulator.http import as_json, check_types, fail, redirect_to
 from workos_emulator.store import public
 
-USER_FIELDS = {"email": str, "first_name": str, "last_name": str, "state": str, "role": str, "groups": list, "job_title": str, "id": str}
+USER_FIELDS = {
+    "email": str,
+    "first_name": str,
+    "last_name": str,
+    "state": str,
+    "role": str,
+    "groups": list,
+    "job_title": str,
+    "id": str,
+}
 STATES = ("active", "suspended", "inactive")
 
 
@@ -36,10 +45,18 @@ class Directories:
     def on_directories(self, request):
         self.require_api_key(request)
         args = request.args
-        org, needle, domain = args.get("organization_id"), (args.get("search") or "").lower(), (args.get("domain") or "").lower()
+        org, needle, domain = (
+            args.get("organization_id"),
+            (args.get("search") or "").lower(),
+            (args.get("domain") or "").lower(),
+        )
 
         def match(d):
-            return (not org or d["organization_id"] == org) and (not needle or needle in d["name"].lower()) and (not domain or d.get("domain") == domain)
+            return (
+                (not org or d["organization_id"] == org)
+                and (not needle or needle in d["name"].lower())
+                and (not domain or d.get("domain") == domain)
+            )
 
         with self.store.lock:
             return self._page(request, self.store.directories, match=match if org or needle or domain else None)
@@ -82,7 +99,12 @@ class Directories:
     def on_directory_users(self, request):
         self.require_api_key(request)
         args = request.args
-        directory, group, idp_id, email = args.get("directory"), args.get("group"), args.get("idp_id"), (args.get("email") or "").lower()
+        directory, group, idp_id, email = (
+            args.get("directory"),
+            args.get("group"),
+            args.get("idp_id"),
+            (args.get("email") or "").lower(),
+        )
         if not directory and not group:
             fail(422, code="invalid_request_parameters", message="Either directory or group is required.")
         if (idp_id or email) and not directory:
@@ -120,8 +142,20 @@ class Directories:
             except (TypeError, ValueError) as exc:
                 fail(422, code="invalid_request_parameters", message=str(exc))
             org = store.organizations[directory["organization_id"]]
-            users = [store.directory_users[k] for k in store.directory_users.ids if store.directory_users[k]["directory_id"] == directory["id"]]
-        self.emit("dsync.activated", {**self._directory_event_data(directory), "external_key": directory["external_key"], "domains": [dict(d) for d in org["domains"]]}, wait=True)
+            users = [
+                store.directory_users[k]
+                for k in store.directory_users.ids
+                if store.directory_users[k]["directory_id"] == directory["id"]
+            ]
+        self.emit(
+            "dsync.activated",
+            {
+                **self._directory_event_data(directory),
+                "external_key": directory["external_key"],
+                "domains": [dict(d) for d in org["domains"]],
+            },
+            wait=True,
+        )
         for user in users:
             self._emit_directory_user("dsync.user.created", user)
         return as_json(public(directory), 201)
@@ -131,7 +165,12 @@ class Directories:
         if not data.get("email"):
             fail(422, code="invalid_request_parameters", message="email is required.", field="email")
         if data.get("state", "active") not in STATES:
-            fail(422, code="invalid_request_parameters", message=f"state must be one of {', '.join(STATES)}.", field="state")
+            fail(
+                422,
+                code="invalid_request_parameters",
+                message=f"state must be one of {', '.join(STATES)}.",
+                field="state",
+            )
         store = self.store
         with store.lock:
             if directory_id not in store.directories:
@@ -149,7 +188,12 @@ class Directories:
             return Response(status=204)
         data = check_types(self.body(request), USER_FIELDS)
         if data.get("state") is not None and data["state"] not in STATES:
-            fail(422, code="invalid_request_parameters", message=f"state must be one of {', '.join(STATES)}.", field="state")
+            fail(
+                422,
+                code="invalid_request_parameters",
+                message=f"state must be one of {', '.join(STATES)}.",
+                field="state",
+            )
         return as_json(store.directory_user_view(self._change_directory_user(user_id, data)))
 
     def on_ctl_directory_user_action(self, request, user_id, action):
@@ -179,7 +223,11 @@ class Directories:
             if data.get("role") is not None:
                 user["role"] = {"slug": data["role"]}
             if data.get("groups") is not None:
-                groups = [store.directory_group_by_ref(user["directory_id"], ref) or store.add_directory_group(user["directory_id"], ref) for ref in data["groups"]]
+                groups = [
+                    store.directory_group_by_ref(user["directory_id"], ref)
+                    or store.add_directory_group(user["directory_id"], ref)
+                    for ref in data["groups"]
+                ]
                 user["_groups"] = [g["id"] for g in groups]
             user["updated_at"] = store.iso()
             after = set(user["_groups"])
@@ -212,7 +260,9 @@ class Directories:
     def _emit_group_membership(self, event, user, group_id):
         group = self.store.directory_groups.get(group_id)
         if group is not None:
-            self.emit(event, {"directory_id": user["directory_id"], "user": public(user), "group": public(group)}, wait=True)
+            self.emit(
+                event, {"directory_id": user["directory_id"], "user": public(user), "group": public(group)}, wait=True
+            )
 
     def on_ctl_directory_page(self, request):
         store = self.store
@@ -224,8 +274,13 @@ class Directories:
                     f"<td>{escape(u['state'])}</td><td>{escape(', '.join(store.directory_groups[g]['name'] for g in u['_groups'] if g in store.directory_groups))}</td><td>"
                     + "".join(
                         f"<form method='post' action='/_emulator/directory_users/{escape(u['id'])}/{action}' style='display:inline'><button style='width:auto;margin:0'>{label}</button></form> "
-                        for action, label in (("suspend", "Suspend"), ("reactivate", "Reactivate"), ("remove", "Remove"))
-                        if (action != "suspend" or u["state"] == "active") and (action != "reactivate" or u["state"] != "active")
+                        for action, label in (
+                            ("suspend", "Suspend"),
+                            ("reactivate", "Reactivate"),
+                            ("remove", "Remove"),
+                        )
+                        if (action != "suspend" or u["state"] == "active")
+                        and (action != "reactivate" or u["state"] != "active")
                     )
                     + "</td></tr>"
                     for u in store.directory_users.values()
@@ -235,5 +290,14 @@ class Directories:
                     f"<h2>{escape(directory['name'])}</h2><p>{escape(directory['type'])}, organization {escape(directory['organization_id'])}</p>"
                     f"<table style='width:100%;font-size:.9rem'><tr><th>Email</th><th>Name</th><th>State</th><th>Groups</th><th></th></tr>{rows}</table>"
                 )
-        body = "".join(sections) or "<p>No directory yet. Seed one (the demo has Acme's) or POST /_emulator/directories.</p>"
-        return Response(pages.wide("Directory", f"<h1>Directory (the customer's identity provider)</h1><p>Changes here are sent to the app as dsync events, as WorkOS would.</p>{body}"), content_type="text/html")
+        body = (
+            "".join(sections)
+            or "<p>No directory yet. Seed one (the demo has Acme's) or POST /_emulator/directories.</p>"
+        )
+        return Response(
+            pages.wide(
+                "Directory",
+                f"<h1>Directory (the customer's identity provider)</h1><p>Changes here are sent to the app as dsync events, as WorkOS would.</p>{body}",
+            ),
+            content_type="text/html",
+        )

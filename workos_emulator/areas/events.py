@@ -25,7 +25,7 @@ def _timestamp(value, field):
     try:
         if not value.endswith("Z"):
             raise ValueError
-        return dt.datetime.fromisoformat(value[:-1]).replace(tzinfo=dt.timezone.utc).timestamp()
+        return dt.datetime.fromisoformat(value[:-1]).replace(tzinfo=dt.UTC).timestamp()
     except ValueError:
         fail(422, message="Validation failed.", errors=[{"code": "invalid_date", "field": field}])
 
@@ -42,12 +42,19 @@ class Events:
         """Record an event and deliver it, signed, to every enabled endpoint that wants it."""
         store = self.store
         with store.lock:
-            event = {"object": "event", "id": new_id("event"), "event": event_type, "data": data, "created_at": store.iso()}
+            event = {
+                "object": "event",
+                "id": new_id("event"),
+                "event": event_type,
+                "data": data,
+                "created_at": store.iso(),
+            }
             event["_at"] = store.now()
             store.events.append(event)
             del store.events[:-MAX_EVENTS]
             targets = [
-                dict(e) for e in store.webhook_endpoints.values()
+                dict(e)
+                for e in store.webhook_endpoints.values()
                 if e["status"] == "enabled" and ("*" in e["events"] or event_type in e["events"])
             ]
         event = public(event)
@@ -73,7 +80,9 @@ class Events:
         except requests.RequestException as exc:
             status = f"error: {exc.__class__.__name__}"
         with self.store.lock:
-            self.store.deliveries.append({"event_id": event["id"], "event": event["event"], "url": endpoint["endpoint_url"], "status": status})
+            self.store.deliveries.append(
+                {"event_id": event["id"], "event": event["event"], "url": endpoint["endpoint_url"], "status": status}
+            )
             del self.store.deliveries[:-MAX_EVENTS]
 
     # -- the Events API -----------------------------------------------------------------------

@@ -5,7 +5,6 @@ membership, which accepting activates; accepting an invitation for a new email c
 (email verified) and its membership with the invitation's role.
 """
 
-
 from werkzeug.routing import Rule
 from werkzeug.wrappers import Response
 
@@ -42,10 +41,17 @@ class Invitations:
         with self.store.lock:
             invitation = next((i for i in self.store.invitations.values() if i["token"] == token), None)
             if invitation is None:
-                return Response(pages.message("Invitation", "This invitation link is not valid."), status=404, content_type="text/html")
+                return Response(
+                    pages.message("Invitation", "This invitation link is not valid."),
+                    status=404,
+                    content_type="text/html",
+                )
             if request.method == "POST" and self._invitation_view(invitation)["state"] == "pending":
                 self.accept_invitation(invitation)
-                return Response(pages.message("Invitation accepted", "You can now sign in to the application."), content_type="text/html")
+                return Response(
+                    pages.message("Invitation accepted", "You can now sign in to the application."),
+                    content_type="text/html",
+                )
             org = self.store.organizations.get(invitation["organization_id"] or "")
             html = pages.invitation(self._invitation_view(invitation), org["name"] if org else None)
         return Response(html, content_type="text/html")
@@ -67,7 +73,11 @@ class Invitations:
         if user is None or not invitation["organization_id"]:
             return None
         return next(
-            (m for m in self.store.memberships.values() if m["user_id"] == user["id"] and m["organization_id"] == invitation["organization_id"]),
+            (
+                m
+                for m in self.store.memberships.values()
+                if m["user_id"] == user["id"] and m["organization_id"] == invitation["organization_id"]
+            ),
             None,
         )
 
@@ -98,7 +108,12 @@ class Invitations:
                 fail(404, message=f"Organization not found: '{org_id}'.")
             if data.get("inviter_user_id") and data["inviter_user_id"] not in store.users:
                 fail(404, message=f"User not found: '{data['inviter_user_id']}'.")
-            if any(i["email"] == email and i["organization_id"] == org_id and self._invitation_view(i)["state"] == "pending" for i in store.invitations.values()):
+            if any(
+                i["email"] == email
+                and i["organization_id"] == org_id
+                and self._invitation_view(i)["state"] == "pending"
+                for i in store.invitations.values()
+            ):
                 code = "email_already_invited_to_organization" if org_id else "email_already_invited"
                 fail(400, code=code, message="This email already has a pending invitation.")
             user = store.user_by_email(email)
@@ -125,7 +140,11 @@ class Invitations:
             invitation.update(token=token, accept_invitation_url=f"{self.public_url}/invite?invitation_token={token}")
             membership = self._pending_membership(invitation)
             if membership is not None and membership["status"] == "active":
-                fail(400, code="user_already_organization_member", message="The user is already a member of this organization.")
+                fail(
+                    400,
+                    code="user_already_organization_member",
+                    message="The user is already a member of this organization.",
+                )
             if user and org_id and membership is None:
                 membership = store.add_membership(user["id"], org_id, data.get("role_slug") or "member")
                 membership["status"] = "pending"

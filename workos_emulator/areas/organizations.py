@@ -2,7 +2,6 @@
 (create, verify, delete) and organization memberships (create, update roles, deactivate,
 reactivate, delete)."""
 
-
 from werkzeug.routing import Rule
 from werkzeug.wrappers import Response
 
@@ -30,9 +29,19 @@ class Organizations:
         Rule("/organization_domains/<domain_id>", endpoint="organization_domain", methods=["GET", "DELETE"]),
         Rule("/organization_domains/<domain_id>/verify", endpoint="organization_domain_verify", methods=["POST"]),
         Rule("/user_management/organization_memberships", endpoint="memberships", methods=["GET", "POST"]),
-        Rule("/user_management/organization_memberships/<om_id>", endpoint="membership", methods=["GET", "PUT", "DELETE"]),
-        Rule("/user_management/organization_memberships/<om_id>/deactivate", endpoint="membership_deactivate", methods=["PUT"]),
-        Rule("/user_management/organization_memberships/<om_id>/reactivate", endpoint="membership_reactivate", methods=["PUT"]),
+        Rule(
+            "/user_management/organization_memberships/<om_id>", endpoint="membership", methods=["GET", "PUT", "DELETE"]
+        ),
+        Rule(
+            "/user_management/organization_memberships/<om_id>/deactivate",
+            endpoint="membership_deactivate",
+            methods=["PUT"],
+        ),
+        Rule(
+            "/user_management/organization_memberships/<om_id>/reactivate",
+            endpoint="membership_reactivate",
+            methods=["PUT"],
+        ),
     ]
 
     # -- organizations ----------------------------------------------------------------------------
@@ -46,7 +55,12 @@ class Organizations:
         """`domain_data` ({domain, state}) or the older `domains` (names, verified)."""
         if data.get("domain_data") is not None:
             items = data["domain_data"]
-            if not all(isinstance(d, dict) and isinstance(d.get("domain"), str) and d.get("state", "pending") in ("pending", "verified") for d in items):
+            if not all(
+                isinstance(d, dict)
+                and isinstance(d.get("domain"), str)
+                and d.get("state", "pending") in ("pending", "verified")
+                for d in items
+            ):
                 fail(422, code="invalid_request_parameters", message="domain_data must be a list of {domain, state}.")
             return [{"domain": d["domain"], "state": d.get("state", "pending")} for d in items]
         if data.get("domains") is not None:
@@ -56,7 +70,9 @@ class Organizations:
         return None
 
     def _external_id_taken(self, external_id, but=None):
-        return external_id and any(o.get("external_id") == external_id and o["id"] != but for o in self.store.organizations.values())
+        return external_id and any(
+            o.get("external_id") == external_id and o["id"] != but for o in self.store.organizations.values()
+        )
 
     def on_organizations(self, request):
         self.require_api_key(request)
@@ -67,7 +83,11 @@ class Organizations:
                 fail(422, code="invalid_request_parameters", message="name is required.")
             with store.lock:
                 if self._external_id_taken(data.get("external_id")):
-                    fail(409, code="external_id_already_used", message="An organization with this external_id already exists.")
+                    fail(
+                        409,
+                        code="external_id_already_used",
+                        message="An organization with this external_id already exists.",
+                    )
                 org = store.add_organization(
                     data["name"],
                     domains=self._domain_inputs(data) or (),
@@ -79,11 +99,16 @@ class Organizations:
             self.emit("organization.created", snapshot)
             return as_json(snapshot, 201)
         # `domains` is comma-joined (the spec's explode: false, as the SDK sends it) or repeated
-        domains = {d.strip().lower() for value in request.args.getlist("domains") for d in value.split(",") if d.strip()}
+        domains = {
+            d.strip().lower() for value in request.args.getlist("domains") for d in value.split(",") if d.strip()
+        }
         search = (request.args.get("search") or "").strip().lower()
         with store.lock:
+
             def match(o):
-                return (not domains or domains & {d["domain"] for d in o["domains"]}) and (not search or search in o["name"].lower())
+                return (not domains or domains & {d["domain"] for d in o["domains"]}) and (
+                    not search or search in o["name"].lower()
+                )
 
             return self._page(request, store.organizations, match=match if domains or search else None)
 
@@ -107,7 +132,11 @@ class Organizations:
             else:
                 data = check_types(self.body(request), ORGANIZATION_FIELDS)
                 if "external_id" in data and self._external_id_taken(data["external_id"], but=org_id):
-                    fail(409, code="external_id_already_used", message="An organization with this external_id already exists.")
+                    fail(
+                        409,
+                        code="external_id_already_used",
+                        message="An organization with this external_id already exists.",
+                    )
                 for field in ("name", "external_id", "allow_profiles_outside_organization", "stripe_customer_id"):
                     if field in data and not (field == "name" and not data[field]):
                         org[field] = data[field]
@@ -140,7 +169,12 @@ class Organizations:
         with store.lock:
             org = store.organizations.get(data.get("organization_id"))
             if org is None:  # the spec documents no 404 here: a reference that does not resolve is invalid
-                fail(422, code="invalid_request_parameters", message="organization_id is not an organization.", field="organization_id")
+                fail(
+                    422,
+                    code="invalid_request_parameters",
+                    message="organization_id is not an organization.",
+                    field="organization_id",
+                )
             taken = any(
                 d["domain"] == name and (o is org or d["state"] == "verified")
                 for o in store.organizations.values()
@@ -212,8 +246,15 @@ class Organizations:
                 if data.get("user_id") not in store.users:
                     fail(404, message=f"User not found: '{data.get('user_id')}'.")
                 self._organization_or_404(data.get("organization_id"))
-                if any(m["user_id"] == data["user_id"] and m["organization_id"] == data["organization_id"] for m in store.memberships.values()):
-                    fail(400, code="organization_membership_already_exists", message="The user is already a member of this organization.")
+                if any(
+                    m["user_id"] == data["user_id"] and m["organization_id"] == data["organization_id"]
+                    for m in store.memberships.values()
+                ):
+                    fail(
+                        400,
+                        code="organization_membership_already_exists",
+                        message="The user is already a member of this organization.",
+                    )
                 membership = store.add_membership(data["user_id"], data["organization_id"], roles[0])
                 membership["roles"] = [{"slug": slug} for slug in roles]
                 snapshot = self._membership_view(membership)
@@ -227,7 +268,9 @@ class Organizations:
             found = [
                 self._membership_view(m)
                 for m in store.memberships.values()
-                if (not user_id or m["user_id"] == user_id) and (not org_id or m["organization_id"] == org_id) and m["status"] in statuses
+                if (not user_id or m["user_id"] == user_id)
+                and (not org_id or m["organization_id"] == org_id)
+                and m["status"] in statuses
             ]
             return self._page(request, found)
 
@@ -244,7 +287,9 @@ class Organizations:
             else:
                 roles = self._roles(check_types(self.body(request), MEMBERSHIP_FIELDS))
                 if roles:
-                    membership.update(role={"slug": roles[0]}, roles=[{"slug": slug} for slug in roles], updated_at=store.iso())
+                    membership.update(
+                        role={"slug": roles[0]}, roles=[{"slug": slug} for slug in roles], updated_at=store.iso()
+                    )
                 event, snapshot = "organization_membership.updated", public(membership)
             view = self._membership_view(membership)
         self.emit(event, snapshot)

@@ -7,7 +7,16 @@ from werkzeug.routing import Rule
 from werkzeug.wrappers import Response
 
 from workos_emulator import pages
-from workos_emulator.http import SSO_TOKEN_TTL, TOKEN_STRING_FIELDS, as_json, check_types, fail, oauth_fail, redirect_to, with_query
+from workos_emulator.http import (
+    SSO_TOKEN_TTL,
+    TOKEN_STRING_FIELDS,
+    as_json,
+    check_types,
+    fail,
+    oauth_fail,
+    redirect_to,
+    with_query,
+)
 from workos_emulator.store import public
 
 
@@ -42,16 +51,40 @@ class SSO:
         args = request.args
         flow = self._flow_params(args, kind="sso")
         if args.get("domain"):
-            return redirect_to(with_query(flow["redirect_uri"], error="domain_connection_selector_not_allowed", error_description="The domain parameter is deprecated; use organization or connection.", state=flow["state"]))
+            return redirect_to(
+                with_query(
+                    flow["redirect_uri"],
+                    error="domain_connection_selector_not_allowed",
+                    error_description="The domain parameter is deprecated; use organization or connection.",
+                    state=flow["state"],
+                )
+            )
         selectors = [s for s in (flow["connection_id"], flow["organization_id"], flow["provider"]) if s]
         if len(selectors) > 1:
-            return redirect_to(with_query(flow["redirect_uri"], error="ambiguous_connection_selector", error_description="Pass exactly one of connection, organization or provider.", state=flow["state"]))
+            return redirect_to(
+                with_query(
+                    flow["redirect_uri"],
+                    error="ambiguous_connection_selector",
+                    error_description="Pass exactly one of connection, organization or provider.",
+                    state=flow["state"],
+                )
+            )
         conn = self._find_connection(
-            connection=flow["connection_id"], organization=flow["organization_id"], provider=flow["provider"], domain=None if selectors else flow["domain_hint"]
+            connection=flow["connection_id"],
+            organization=flow["organization_id"],
+            provider=flow["provider"],
+            domain=None if selectors else flow["domain_hint"],
         )
         if conn is None:
             error = "organization_invalid" if flow["organization_id"] else "connection_invalid"
-            return redirect_to(with_query(flow["redirect_uri"], error=error, error_description="No active connection matches the request.", state=flow["state"]))
+            return redirect_to(
+                with_query(
+                    flow["redirect_uri"],
+                    error=error,
+                    error_description="No active connection matches the request.",
+                    state=flow["state"],
+                )
+            )
         return self._sso_chooser(flow, conn)
 
     def _sso_chooser(self, flow, conn):
@@ -73,7 +106,9 @@ class SSO:
             user = store.user_by_email(profile["email"]) or store.add_user(
                 profile["email"], first_name=profile.get("first_name"), last_name=profile.get("last_name")
             )
-            if conn["organization_id"] and not any(m["organization_id"] == conn["organization_id"] for m in store.memberships_of(user["id"])):
+            if conn["organization_id"] and not any(
+                m["organization_id"] == conn["organization_id"] for m in store.memberships_of(user["id"])
+            ):
                 store.add_membership(user["id"], conn["organization_id"], profile.get("role", "member"))
         flow = dict(flow, organization_id=conn["organization_id"])
         return self._issue_code(flow, user_id=user["id"], method="SSO")
@@ -116,8 +151,25 @@ class SSO:
         token = store.token("sso_at_", 24)
         with store.lock:
             store.sso_tokens[token] = {"profile": record["profile"], "expires": store.now() + SSO_TOKEN_TTL}
-        self.emit("authentication.sso_succeeded", {"type": "sso", "status": "succeeded", "user_id": None, "email": record["profile"]["email"], "ip_address": request.remote_addr, "user_agent": request.headers.get("User-Agent"), "sso": {"organization_id": record["profile"]["organization_id"], "connection_id": record["profile"]["connection_id"], "session_id": None}})
-        return as_json({"token_type": "Bearer", "access_token": token, "expires_in": SSO_TOKEN_TTL, "profile": record["profile"]})
+        self.emit(
+            "authentication.sso_succeeded",
+            {
+                "type": "sso",
+                "status": "succeeded",
+                "user_id": None,
+                "email": record["profile"]["email"],
+                "ip_address": request.remote_addr,
+                "user_agent": request.headers.get("User-Agent"),
+                "sso": {
+                    "organization_id": record["profile"]["organization_id"],
+                    "connection_id": record["profile"]["connection_id"],
+                    "session_id": None,
+                },
+            },
+        )
+        return as_json(
+            {"token_type": "Bearer", "access_token": token, "expires_in": SSO_TOKEN_TTL, "profile": record["profile"]}
+        )
 
     def on_sso_profile(self, request):
         header = request.headers.get("Authorization", "")
@@ -134,7 +186,12 @@ class SSO:
         store = self.store
         with store.lock:
             conn = next(
-                (c for c in store.connections.values() for seed in c["_profiles"] if self._profile(c, seed)["id"] == profile_id),
+                (
+                    c
+                    for c in store.connections.values()
+                    for seed in c["_profiles"]
+                    if self._profile(c, seed)["id"] == profile_id
+                ),
                 None,
             )
             if conn is None:
@@ -155,7 +212,9 @@ class SSO:
             target = store.logout_redirect_uris[0] if store.logout_redirect_uris else None
         if target:
             return redirect_to(target)
-        return Response(pages.message("Signed out", "You are signed out of your identity provider."), content_type="text/html")
+        return Response(
+            pages.message("Signed out", "You are signed out of your identity provider."), content_type="text/html"
+        )
 
     def on_connections(self, request):
         self.require_api_key(request)
@@ -208,5 +267,7 @@ class SSO:
             conn["status"] = "linked" if state == "active" else "unlinked"
             conn["updated_at"] = self.store.iso()
             snapshot = self._connection_event_data(conn)
-        event = self.emit("connection.activated" if state == "active" else "connection.deactivated", snapshot, wait=True)
+        event = self.emit(
+            "connection.activated" if state == "active" else "connection.deactivated", snapshot, wait=True
+        )
         return as_json(event)

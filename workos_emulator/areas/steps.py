@@ -32,7 +32,9 @@ class AuthSteps:
     ROUTES = [
         Rule("/user_management/magic_auth", endpoint="magic_auth", methods=["POST"]),
         Rule("/user_management/magic_auth/<magic_id>", endpoint="magic_auth_get", methods=["GET"]),
-        Rule("/user_management/email_verification/<verification_id>", endpoint="email_verification_get", methods=["GET"]),
+        Rule(
+            "/user_management/email_verification/<verification_id>", endpoint="email_verification_get", methods=["GET"]
+        ),
         Rule("/user_management/password_reset", endpoint="password_reset", methods=["POST"]),
         Rule("/user_management/password_reset/confirm", endpoint="password_reset_confirm", methods=["POST"]),
         Rule("/user_management/password_reset/<reset_id>", endpoint="password_reset_get", methods=["GET"]),
@@ -50,7 +52,9 @@ class AuthSteps:
         """Where WorkOS would send an email: the outbox (JSON at /_emulator/outbox, a page at
         /_emulator/mail). The caller holds the store lock."""
         store = self.store
-        store.outbox.append({"id": new_id("email"), "to": to, "subject": subject, "code": code, "link": link, "sent_at": store.iso()})
+        store.outbox.append(
+            {"id": new_id("email"), "to": to, "subject": subject, "code": code, "link": link, "sent_at": store.iso()}
+        )
         del store.outbox[:-500]
 
     def on_ctl_outbox(self, request):
@@ -70,8 +74,12 @@ class AuthSteps:
     def pending(self, user_id, method, organization_id, passed, **extra):
         token = self.store.token("", 24)
         self.store.pending_tokens[token] = {
-            "user_id": user_id, "method": method, "organization_id": organization_id, "passed": sorted(passed),
-            "expires": self.store.now() + CODE_TTL, **extra,
+            "user_id": user_id,
+            "method": method,
+            "organization_id": organization_id,
+            "passed": sorted(passed),
+            "expires": self.store.now() + CODE_TTL,
+            **extra,
         }
         return token
 
@@ -81,28 +89,59 @@ class AuthSteps:
         if "email" not in passed and not user["email_verified"]:
             verification = self._email_verification(user)
             token = self.pending(user["id"], method, organization_id, passed, email_verification_id=verification["id"])
-            fail(403, code="email_verification_required", message="Email ownership must be verified before authentication.",
-                 pending_authentication_token=token, email=user["email"], email_verification_id=verification["id"])
+            fail(
+                403,
+                code="email_verification_required",
+                message="Email ownership must be verified before authentication.",
+                pending_authentication_token=token,
+                email=user["email"],
+                email_verification_id=verification["id"],
+            )
         if "mfa" not in passed and user["_mfa"] and method != "SSO":
             factors = [public(f) for f in store.auth_factors.values() if f["user_id"] == user["id"]]
             token = self.pending(user["id"], method, organization_id, passed)
             if not factors:
-                fail(403, code="mfa_enrollment", message="The user must enroll in MFA to finish authenticating.", pending_authentication_token=token, user=public(user))
-            fail(403, code="mfa_challenge", message="The user must complete an MFA challenge to finish authenticating.",
-                 pending_authentication_token=token, user=public(user), authentication_factors=[self._factor_view(f) for f in factors])
+                fail(
+                    403,
+                    code="mfa_enrollment",
+                    message="The user must enroll in MFA to finish authenticating.",
+                    pending_authentication_token=token,
+                    user=public(user),
+                )
+            fail(
+                403,
+                code="mfa_challenge",
+                message="The user must complete an MFA challenge to finish authenticating.",
+                pending_authentication_token=token,
+                user=public(user),
+                authentication_factors=[self._factor_view(f) for f in factors],
+            )
         memberships = store.memberships_of(user["id"])
         if "organization" not in passed and organization_id is None and len(memberships) > 1:
-            orgs = [{"id": m["organization_id"], "name": store.organizations[m["organization_id"]]["name"]} for m in memberships]
+            orgs = [
+                {"id": m["organization_id"], "name": store.organizations[m["organization_id"]]["name"]}
+                for m in memberships
+            ]
             token = self.pending(user["id"], method, organization_id, passed)
-            fail(403, code="organization_selection_required", message="The user must choose an organization to finish their authentication.",
-                 pending_authentication_token=token, user=public(user), organizations=orgs)
+            fail(
+                403,
+                code="organization_selection_required",
+                message="The user must choose an organization to finish their authentication.",
+                pending_authentication_token=token,
+                user=public(user),
+                organizations=orgs,
+            )
 
     def _take_pending(self, data):
         """The pending authentication the token names; used up by this attempt."""
         store = self.store
         pending = store.pending_tokens.get(data.get("pending_authentication_token") or "")
         if not pending or pending["expires"] < store.now():
-            fail(400, code="invalid_pending_authentication_token", message="The pending authentication token is invalid or expired.")
+            fail(
+                400,
+                code="invalid_pending_authentication_token",
+                message="The pending authentication token is invalid or expired.",
+            )
         return pending
 
     def _wrong_code(self, record, table, key):
@@ -119,16 +158,24 @@ class AuthSteps:
         token = data["pending_authentication_token"]
         pending = store.pending_tokens.pop(token)
         organization_id = data.get("organization_id") if step == "organization" else pending["organization_id"]
-        return self._sign_in(request, pending["user_id"], organization_id, pending["method"], passed={*pending["passed"], step})
+        return self._sign_in(
+            request, pending["user_id"], organization_id, pending["method"], passed={*pending["passed"], step}
+        )
 
     # -- email verification -------------------------------------------------------------------
     def _email_verification(self, user):
         store = self.store
         now = store.now()
         record = {
-            "object": "email_verification", "id": new_id("email_verification"), "user_id": user["id"], "email": user["email"],
-            "expires_at": store.iso(now + CODE_TTL), "created_at": store.iso(now), "updated_at": store.iso(now),
-            "code": _one_time_code(), "_expires": now + CODE_TTL,
+            "object": "email_verification",
+            "id": new_id("email_verification"),
+            "user_id": user["id"],
+            "email": user["email"],
+            "expires_at": store.iso(now + CODE_TTL),
+            "created_at": store.iso(now),
+            "updated_at": store.iso(now),
+            "code": _one_time_code(),
+            "_expires": now + CODE_TTL,
         }
         store.email_verifications[record["id"]] = record
         self.send_mail(user["email"], "Verify your email address", code=record["code"])
@@ -164,7 +211,10 @@ class AuthSteps:
     # -- magic auth -----------------------------------------------------------------------------
     def on_magic_auth(self, request):
         self.require_api_key(request)
-        data = check_types(self.body(request), {"email": str, "invitation_token": (str, None), "ip_address": (str, None), "user_agent": (str, None)})
+        data = check_types(
+            self.body(request),
+            {"email": str, "invitation_token": (str, None), "ip_address": (str, None), "user_agent": (str, None)},
+        )
         email = (data.get("email") or "").strip().lower()
         if not EMAIL.match(email):
             fail(422, message="email must be an email address.")
@@ -173,9 +223,15 @@ class AuthSteps:
             user = store.user_by_email(email) or store.add_user(email, email_verified=False)
             now = store.now()
             record = {
-                "object": "magic_auth", "id": new_id("magic_auth"), "user_id": user["id"], "email": email,
-                "expires_at": store.iso(now + CODE_TTL), "created_at": store.iso(now), "updated_at": store.iso(now),
-                "code": _one_time_code(), "_expires": now + CODE_TTL,
+                "object": "magic_auth",
+                "id": new_id("magic_auth"),
+                "user_id": user["id"],
+                "email": email,
+                "expires_at": store.iso(now + CODE_TTL),
+                "created_at": store.iso(now),
+                "updated_at": store.iso(now),
+                "code": _one_time_code(),
+                "_expires": now + CODE_TTL,
             }
             store.magic_auths[record["id"]] = record
             self.send_mail(email, "Your sign-in code", code=record["code"])
@@ -192,7 +248,11 @@ class AuthSteps:
         with store.lock:
             live = [r for r in store.magic_auths.values() if r["email"] == email and r["_expires"] >= store.now()]
             if not live:
-                fail(400, code="one_time_code_expired", message="The code has expired or was never sent. Ask for a new one.")
+                fail(
+                    400,
+                    code="one_time_code_expired",
+                    message="The code has expired or was never sent. Ask for a new one.",
+                )
             record = live[-1]
             if not secrets.compare_digest(record["code"], str(data.get("code") or "")):
                 self._wrong_code(record, store.magic_auths, record["id"])
@@ -215,8 +275,13 @@ class AuthSteps:
         store = self.store
         now = store.now()
         challenge = {
-            "object": "authentication_challenge", "id": new_id("auth_challenge"), "authentication_factor_id": factor["id"],
-            "expires_at": store.iso(now + CODE_TTL), "created_at": store.iso(now), "updated_at": store.iso(now), "_expires": now + CODE_TTL,
+            "object": "authentication_challenge",
+            "id": new_id("auth_challenge"),
+            "authentication_factor_id": factor["id"],
+            "expires_at": store.iso(now + CODE_TTL),
+            "created_at": store.iso(now),
+            "updated_at": store.iso(now),
+            "_expires": now + CODE_TTL,
         }
         store.challenges[challenge["id"]] = challenge
         return challenge
@@ -229,8 +294,13 @@ class AuthSteps:
             if user is None:
                 fail(404, message=f"User not found: '{user_id}'.")
             if request.method == "GET":
-                return self._page(request, [self._factor_view(f) for f in store.auth_factors.values() if f["user_id"] == user_id])
-        data = check_types(self.body(request), {"type": str, "totp_issuer": (str, None), "totp_user": (str, None), "totp_secret": (str, None)})
+                return self._page(
+                    request, [self._factor_view(f) for f in store.auth_factors.values() if f["user_id"] == user_id]
+                )
+        data = check_types(
+            self.body(request),
+            {"type": str, "totp_issuer": (str, None), "totp_user": (str, None), "totp_secret": (str, None)},
+        )
         if data.get("type") != "totp":
             fail(422, message="type must be totp.")
         secret = data.get("totp_secret") or totp.new_secret()
@@ -243,13 +313,29 @@ class AuthSteps:
             uri = f"otpauth://totp/{issuer}:{account}?secret={secret}&issuer={issuer}"
             now = store.iso()
             factor = {
-                "object": "authentication_factor", "id": new_id("auth_factor"), "type": "totp", "user_id": user_id,
-                "totp": {"issuer": issuer, "user": account, "secret": secret, "uri": uri, "qr_code": segno.make(uri).svg_data_uri(scale=4)},
-                "created_at": now, "updated_at": now,
+                "object": "authentication_factor",
+                "id": new_id("auth_factor"),
+                "type": "totp",
+                "user_id": user_id,
+                "totp": {
+                    "issuer": issuer,
+                    "user": account,
+                    "secret": secret,
+                    "uri": uri,
+                    "qr_code": segno.make(uri).svg_data_uri(scale=4),
+                },
+                "created_at": now,
+                "updated_at": now,
             }
             store.auth_factors[factor["id"]] = factor
             challenge = self._challenge(factor)
-            return as_json({"authentication_factor": self._factor_view(factor, secrets_too=True), "authentication_challenge": public(challenge)}, 201)
+            return as_json(
+                {
+                    "authentication_factor": self._factor_view(factor, secrets_too=True),
+                    "authentication_challenge": public(challenge),
+                },
+                201,
+            )
 
     def _factor_or_404(self, factor_id):
         factor = self.store.auth_factors.get(factor_id)
@@ -279,7 +365,11 @@ class AuthSteps:
             challenge = store.challenges.get(data.get("authentication_challenge_id") or "")
             factor = store.auth_factors.get(challenge["authentication_factor_id"]) if challenge else None
             if factor is None or factor["user_id"] != pending["user_id"]:
-                fail(400, code="invalid_one_time_code", message="The authentication challenge is not valid for this sign-in.")
+                fail(
+                    400,
+                    code="invalid_one_time_code",
+                    message="The authentication challenge is not valid for this sign-in.",
+                )
             if challenge["_expires"] < store.now():
                 fail(400, code="one_time_code_expired", message="The challenge has expired. Start the sign-in again.")
             if not totp.verify(factor["totp"]["secret"], str(data.get("code") or ""), store.now()):
@@ -291,7 +381,9 @@ class AuthSteps:
         store = self.store
         with store.lock:
             pending = self._take_pending(data)
-            if not any(m["organization_id"] == data.get("organization_id") for m in store.memberships_of(pending["user_id"])):
+            if not any(
+                m["organization_id"] == data.get("organization_id") for m in store.memberships_of(pending["user_id"])
+            ):
                 fail(400, code="invalid_organization_id", message="The user is not a member of that organization.")
             return self._continue(request, data, "organization")
 
@@ -309,14 +401,23 @@ class AuthSteps:
             now, token = store.now(), store.token("", 24)
             base = store.password_reset_url or f"{self.public_url}/reset-password"
             record = {
-                "object": "password_reset", "id": new_id("password_reset"), "user_id": user["id"], "email": email,
-                "expires_at": store.iso(now + RESET_TTL), "created_at": store.iso(now), "password_reset_token": token,
-                "password_reset_url": f"{base}{'&' if '?' in base else '?'}token={token}", "_expires": now + RESET_TTL,
+                "object": "password_reset",
+                "id": new_id("password_reset"),
+                "user_id": user["id"],
+                "email": email,
+                "expires_at": store.iso(now + RESET_TTL),
+                "created_at": store.iso(now),
+                "password_reset_token": token,
+                "password_reset_url": f"{base}{'&' if '?' in base else '?'}token={token}",
+                "_expires": now + RESET_TTL,
             }
             store.password_resets[record["id"]] = record
             self.send_mail(email, "Reset your password", link=record["password_reset_url"])
             view = public(record)
-        self.emit("password_reset.created", {k: v for k, v in view.items() if k not in ("password_reset_token", "password_reset_url")})
+        self.emit(
+            "password_reset.created",
+            {k: v for k, v in view.items() if k not in ("password_reset_token", "password_reset_url")},
+        )
         return as_json(view, 201)
 
     def on_password_reset_get(self, request, reset_id):
@@ -327,19 +428,34 @@ class AuthSteps:
         data = check_types(self.body(request), {"token": str, "new_password": str})
         store = self.store
         with store.lock:
-            record = next((r for r in store.password_resets.values() if r["password_reset_token"] == data.get("token")), None)
+            record = next(
+                (r for r in store.password_resets.values() if r["password_reset_token"] == data.get("token")), None
+            )
             if record is None or record["_expires"] < store.now():
-                fail(400, code="password_reset_error", message="The password reset link is invalid or has expired.", errors=[{"code": "password_reset_token_invalid", "message": "Ask for a new link."}])
+                fail(
+                    400,
+                    code="password_reset_error",
+                    message="The password reset link is invalid or has expired.",
+                    errors=[{"code": "password_reset_token_invalid", "message": "Ask for a new link."}],
+                )
             password = data.get("new_password") or ""
             if len(password) < 8:
-                fail(400, code="password_reset_error", message="The new password is too weak.", errors=[{"code": "password_too_short", "message": "Use at least 8 characters."}])
+                fail(
+                    400,
+                    code="password_reset_error",
+                    message="The new password is too weak.",
+                    errors=[{"code": "password_too_short", "message": "Use at least 8 characters."}],
+                )
             user = store.users.get(record["user_id"])
             if user is None:
                 fail(404, message="User not found.")
             del store.password_resets[record["id"]]
             user.update(_password=password, updated_at=store.iso())
             view = public(user)
-        self.emit("password_reset.succeeded", {k: v for k, v in public(record).items() if k not in ("password_reset_token", "password_reset_url")})
+        self.emit(
+            "password_reset.succeeded",
+            {k: v for k, v in public(record).items() if k not in ("password_reset_token", "password_reset_url")},
+        )
         return as_json({"user": view})
 
     # -- device authorization (RFC 8628) -------------------------------------------------------
@@ -352,19 +468,37 @@ class AuthSteps:
             user_code = "".join(secrets.choice(USER_CODE_ALPHABET) for _ in range(8))
             device_code = store.token("", 32)
             store.device_codes[device_code] = {
-                "user_code": user_code, "client_id": data["client_id"], "expires": store.now() + DEVICE_TTL,
-                "interval": DEVICE_INTERVAL, "last_poll": 0, "status": "pending", "user_id": None,
+                "user_code": user_code,
+                "client_id": data["client_id"],
+                "expires": store.now() + DEVICE_TTL,
+                "interval": DEVICE_INTERVAL,
+                "last_poll": 0,
+                "status": "pending",
+                "user_id": None,
             }
         uri = f"{self.public_url}/device"
-        return as_json({
-            "device_code": device_code, "user_code": f"{user_code[:4]}-{user_code[4:]}", "verification_uri": uri,
-            "verification_uri_complete": f"{uri}?user_code={user_code[:4]}-{user_code[4:]}", "expires_in": DEVICE_TTL, "interval": DEVICE_INTERVAL,
-        })
+        return as_json(
+            {
+                "device_code": device_code,
+                "user_code": f"{user_code[:4]}-{user_code[4:]}",
+                "verification_uri": uri,
+                "verification_uri_complete": f"{uri}?user_code={user_code[:4]}-{user_code[4:]}",
+                "expires_in": DEVICE_TTL,
+                "interval": DEVICE_INTERVAL,
+            }
+        )
 
     def _device_by_user_code(self, user_code):
         wanted = "".join(c for c in (user_code or "").upper() if c.isalnum())
         store = self.store
-        return next(((k, d) for k, d in store.device_codes.items() if d["user_code"] == wanted and d["status"] == "pending" and d["expires"] >= store.now()), (None, None))
+        return next(
+            (
+                (k, d)
+                for k, d in store.device_codes.items()
+                if d["user_code"] == wanted and d["status"] == "pending" and d["expires"] >= store.now()
+            ),
+            (None, None),
+        )
 
     def on_device_page(self, request):
         """The verification page a person opens on another device: the code, then who they are."""
@@ -376,15 +510,27 @@ class AuthSteps:
             if request.method == "GET" or device is None:
                 error = "That code is not valid or has expired." if user_code and device is None else None
                 users = list(store.users.values())[:10] if device else []
-                return Response(pages.device(user_code if device else "", users, error), status=400 if error else 200, content_type="text/html")
+                return Response(
+                    pages.device(user_code if device else "", users, error),
+                    status=400 if error else 200,
+                    content_type="text/html",
+                )
             if values.get("decision") == "deny":
                 device["status"] = "denied"
-                return Response(pages.message("Access denied", "The device was not signed in."), content_type="text/html")
+                return Response(
+                    pages.message("Access denied", "The device was not signed in."), content_type="text/html"
+                )
             user = store.users.get(values.get("user_id", ""))
             if user is None:
                 user = store.user_by_email(values.get("email"))
-                if not (user and user["_password"] and secrets.compare_digest(user["_password"], values.get("password", ""))):
-                    return Response(pages.device(user_code, list(store.users.values())[:10], "Email or password is incorrect."), status=400, content_type="text/html")
+                if not (
+                    user and user["_password"] and secrets.compare_digest(user["_password"], values.get("password", ""))
+                ):
+                    return Response(
+                        pages.device(user_code, list(store.users.values())[:10], "Email or password is incorrect."),
+                        status=400,
+                        content_type="text/html",
+                    )
             device.update(status="approved", user_id=user["id"])
         return Response(pages.message("Device signed in", "You can return to your device."), content_type="text/html")
 
@@ -411,4 +557,3 @@ class AuthSteps:
             del store.device_codes[data["device_code"]]
             # the verification page signed the person in: no further steps on the device
             return self._sign_in(request, device["user_id"], None, "Password", passed={"email", "mfa", "organization"})
-

@@ -1,6 +1,5 @@
 """Users: create, read, update, delete, find by external id; their sessions and identities."""
 
-
 from werkzeug.routing import Rule
 from werkzeug.wrappers import Response
 
@@ -38,14 +37,29 @@ class Users:
                 fail(422, code="invalid_request_parameters", message="email must be a valid email address.")
             with store.lock:
                 if store.user_by_email(email):
-                    fail(400, code="user_creation_error", message="A user with this email already exists.", errors=[{"code": "email_not_available", "message": "Email is not available."}])
-                user = store.add_user(email, password=data.get("password"), first_name=data.get("first_name"), last_name=data.get("last_name"), email_verified=bool(data.get("email_verified", False)), external_id=data.get("external_id"), metadata=data.get("metadata"))
+                    fail(
+                        400,
+                        code="user_creation_error",
+                        message="A user with this email already exists.",
+                        errors=[{"code": "email_not_available", "message": "Email is not available."}],
+                    )
+                user = store.add_user(
+                    email,
+                    password=data.get("password"),
+                    first_name=data.get("first_name"),
+                    last_name=data.get("last_name"),
+                    email_verified=bool(data.get("email_verified", False)),
+                    external_id=data.get("external_id"),
+                    metadata=data.get("metadata"),
+                )
             self.emit("user.created", public(user))
             return as_json(public(user), 201)
         with store.lock:
             email = (request.args.get("email") or "").lower()
             org_id = request.args.get("organization_id")
-            members = {m["user_id"] for m in store.memberships.values() if m["organization_id"] == org_id} if org_id else None
+            members = (
+                {m["user_id"] for m in store.memberships.values() if m["organization_id"] == org_id} if org_id else None
+            )
 
             def match(u):
                 return (not email or u["email"] == email) and (members is None or u["id"] in members)

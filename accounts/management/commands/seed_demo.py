@@ -28,7 +28,9 @@ class Command(BaseCommand):
         self.stdout.write("  admin (superuser): admin@example.com / gatehouse-demo-admin  -> /admin/")
         self.stdout.write("  password user:     pat@example.com / gatehouse-demo-pat")
         base = workos_settings.WORKOS_BASE_URL.rstrip("/")
-        self.stdout.write("  WorkOS (emulator), with 'Continue with WorkOS' on /auth/login (the emulator's sign-in page):")
+        self.stdout.write(
+            "  WorkOS (emulator), with 'Continue with WorkOS' on /auth/login (the emulator's sign-in page):"
+        )
         self.stdout.write("    alice@example.com / demo-password-alice, carol@acme.test / demo-password-carol")
         self.stdout.write("    frank@example.com / demo-password-frank   sets up an authenticator app (MFA)")
         self.stdout.write("    grace@example.com / demo-password-grace   verifies her email address with a code")
@@ -37,5 +39,9 @@ class Command(BaseCommand):
         self.stdout.write(f"  Codes and links WorkOS would email: {base}/_emulator/mail")
         self.stdout.write("  CLI by device code:  python examples/cli.py --base-url <this app's URL>")
         self.stdout.write("  SSO (emulator):    dave@acme.test, carol@acme.test or erin@globex.test on /auth/sso")
-        self.stdout.write("  Directory sync:    sign in as ivy@acme.test / demo-password-ivy, then Remove (or Suspend) her on")
-        self.stdout.write(f"                     {base}/_emulator/directory and reload: she is signed out, her account deactivated")
+        self.stdout.write(
+            "  Directory sync:    sign in as ivy@acme.test / demo-password-ivy, then Remove (or Suspend) her on"
+        )
+        self.stdout.write(
+            f"                     {base}/_emulator/directory and reload: she is signed out, her account deactivated"
+        )

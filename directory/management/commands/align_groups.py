@@ -6,7 +6,10 @@ from directory.access import align_everyone
 
 
 class Command(BaseCommand):
-    help = "Bring every account's mapped Django groups in line with WorkOS roles and directory groups (after role mappings changed)."
+    help = (
+        "Bring every account's mapped Django groups in line with WorkOS roles and directory groups "
+        "(after role mappings changed)."
+    )
 
     def handle(self, *args, **options):
         self.stdout.write(f"{align_everyone()} account(s) changed.")

@@ -13,8 +13,14 @@ class Command(BaseCommand):
     help = "Apply the WorkOS events webhooks missed (Events API, from the stored cursor). Safe to run any time."
 
     def add_arguments(self, parser):
-        parser.add_argument("--every", type=int, default=0, help="Run again every SECONDS (a sidecar process), instead of once.")
-        parser.add_argument("--since", default="", help="On a first run (no cursor yet): start at this ISO 8601 time, not at the oldest event WorkOS keeps.")
+        parser.add_argument(
+            "--every", type=int, default=0, help="Run again every SECONDS (a sidecar process), instead of once."
+        )
+        parser.add_argument(
+            "--since",
+            default="",
+            help="On a first run (no cursor yet): start at this ISO 8601 time, not at the oldest event WorkOS keeps.",
+        )
 
     def handle(self, *args, every, since, **options):
         start = parse_datetime(since) if since else None
@@ -28,7 +34,9 @@ class Command(BaseCommand):
             except GatehouseError as exc:
                 if not every:
                     raise CommandError(f"Could not read WorkOS events: {exc.message} ({exc.code})") from None
-                self.stderr.write(f"Could not read WorkOS events: {exc.message} ({exc.code}); trying again in {every} s")
+                self.stderr.write(
+                    f"Could not read WorkOS events: {exc.message} ({exc.code}); trying again in {every} s"
+                )
             if not every:
                 return
             time.sleep(every)
