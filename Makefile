@@ -5,7 +5,7 @@ test:  ## set up and run the whole test suite
 	./scripts/test.sh
 bench: ## benchmarks (printed tables, saved as JSON)
 	./scripts/bench.sh
-lint:  ## static checks
-	.venv/bin/ruff check .
+lint:  ## lint, format, types and migrations, as CI checks them
+	./scripts/lint.sh
 ci:
 	bash .ci/run

@@ -13,6 +13,7 @@ writes nothing. Every link and every new account is audited in the transaction t
 """
 
 import logging
+from typing import Any
 
 from django.contrib.auth.hashers import make_password
 from django.db import IntegrityError, connection, transaction
@@ -21,12 +22,14 @@ from django.utils import timezone
 from accounts import audit, login_rules
 from accounts.adapter import get_adapter
 from accounts.errors import SignInRefused
-from accounts.models import AuditEvent, Identity, User, returned, returning
+from accounts.models import AuditEvent, LoginRule, User, returned, returning
+from accounts.models import Identity as LinkedIdentity
+from accounts.signin.identity import Identity
 
 log = logging.getLogger(__name__)
 
 
-def resolve(identity, *, rule=None):
+def resolve(identity: Identity, *, rule: LoginRule | None = None) -> tuple[User, bool]:
     """The Django user of a proven identity (an accounts.signin.identity.Identity), and whether it
     was created: (user, created), or SignInRefused. Run inside the sign-in's transaction."""
     if identity.workos_user_id:
@@ -34,7 +37,7 @@ def resolve(identity, *, rule=None):
     return sign_in_by_identity(identity, rule=rule)
 
 
-def _may_create(identity, rule):
+def _may_create(identity: Identity, rule: LoginRule | None) -> None:
     """A matching login rule decides; without one, the policy adapter does."""
     allowed = login_rules.check_signup(rule, identity)
     if allowed is None:
@@ -49,7 +52,7 @@ def _may_create(identity, rule):
         )
 
 
-def _check_may_link(user, identity):
+def _check_may_link(user: User, identity: Identity) -> None:
     """Before attaching a new external identity to `user` by email: may this person sign in at
     all (a refused sign-in writes nothing), and is the account one that email alone may claim?"""
     _check_may_sign_in(user, identity)
@@ -66,7 +69,7 @@ def _check_may_link(user, identity):
         )
 
 
-def _check_may_sign_in(user, identity):
+def _check_may_sign_in(user: User, identity: Identity) -> User:
     if not user.is_active:
         raise SignInRefused("This account is disabled. Contact your administrator.", code="user_inactive")
     if not get_adapter().may_sign_in(user, identity):
@@ -74,7 +77,7 @@ def _check_may_sign_in(user, identity):
     return user
 
 
-def _refresh_profile(user, identity):
+def _refresh_profile(user: User, identity: Identity) -> User:
     """Bring name, email and organization in line with what the provider says (WorkOS is the source)."""
     changed = []
     for field in ("first_name", "last_name"):
@@ -99,7 +102,7 @@ def _refresh_profile(user, identity):
     return user
 
 
-def _create_user(identity, **fields):
+def _create_user(identity: Identity, **fields: Any) -> User:
     return User.objects.create(
         email=identity.email,
         first_name=identity.first_name,
@@ -111,7 +114,7 @@ def _create_user(identity, **fields):
     )
 
 
-def _linked_or_created(user, identity, created):
+def _linked_or_created(user: User, identity: Identity, created: bool) -> None:
     """The last step inside the transaction that wrote a link or an account: the policy check
     (refusing rolls the write back) and the audit event (written with it, or not at all)."""
     _check_may_sign_in(user, identity)
@@ -125,23 +128,23 @@ def _linked_or_created(user, identity, created):
     )
 
 
-def _stamped_user(workos_user_id):
+def _stamped_user(workos_user_id: str) -> User | None:
     """The user with this WorkOS id, their last_login set to now by the statement that finds them
     (one query where a read and a write would be two), or None. Run inside a transaction: a
     refused sign-in rolls the stamp back."""
     quote = connection.ops.quote_name
     meta = User._meta
     sql = (
-        f"UPDATE {quote(meta.db_table)} SET {quote(meta.get_field('last_login').column)} = %s "
-        f"WHERE {quote(meta.get_field('workos_user_id').column)} = %s {returning(User)}"
+        f"UPDATE {quote(meta.db_table)} SET {quote(str(meta.get_field('last_login').column))} = %s "
+        f"WHERE {quote(str(meta.get_field('workos_user_id').column))} = %s {returning(User)}"
     )
     user = next(iter(returned(User, sql, [timezone.now(), workos_user_id])), None)
     if user is not None:
-        user._last_login_stamped = True  # the user_logged_in receiver skips its own write
+        user.__dict__["_last_login_stamped"] = True  # the user_logged_in receiver skips its own write
     return user
 
 
-def sign_in_workos_user(identity, *, rule=None):
+def sign_in_workos_user(identity: Identity, *, rule: LoginRule | None = None) -> tuple[User, bool]:
     """Case 1 and 2 of the unified callback for an AuthKit user (identity.workos_user_id set)."""
     with transaction.atomic(savepoint=False):  # a refusal rolls the stamp back, with the caller's transaction
         user = _stamped_user(identity.workos_user_id)
@@ -164,18 +167,18 @@ def sign_in_workos_user(identity, *, rule=None):
                 user.save(update_fields=["workos_user_id", "updated_at"])
                 _refresh_profile(user, identity)
                 created = False
-                Identity.objects.get_or_create(
-                    provider=Identity.Provider.WORKOS,
+                LinkedIdentity.objects.get_or_create(
+                    provider=LinkedIdentity.Provider.WORKOS,
                     subject=identity.workos_user_id,
                     defaults={"user": user, "email": identity.email, "last_used_at": timezone.now()},
                 )
             else:
                 user = _create_user(identity, workos_user_id=identity.workos_user_id, last_login=timezone.now())
-                user._last_login_stamped = True
+                user.__dict__["_last_login_stamped"] = True
                 # a new account has no identities; one for this subject elsewhere is a conflict
-                Identity.objects.create(
+                LinkedIdentity.objects.create(
                     user=user,
-                    provider=Identity.Provider.WORKOS,
+                    provider=LinkedIdentity.Provider.WORKOS,
                     subject=identity.workos_user_id,
                     email=identity.email,
                     last_used_at=user.last_login,
@@ -192,16 +195,20 @@ def sign_in_workos_user(identity, *, rule=None):
     return user, created
 
 
-def sign_in_by_identity(identity, *, rule=None):
+def sign_in_by_identity(identity: Identity, *, rule: LoginRule | None = None) -> tuple[User, bool]:
     """SSO profiles, Google and Okta: find by (provider, subject), else by verified email.
 
     With identity.may_create False (Google/Okta) an unknown person is refused: those endpoints
     are for existing users only.
     """
-    found = Identity.objects.filter(provider=identity.provider, subject=identity.subject).select_related("user").first()
+    found = (
+        LinkedIdentity.objects.filter(provider=identity.provider, subject=identity.subject)
+        .select_related("user")
+        .first()
+    )
     if found is not None:
         _check_may_sign_in(found.user, identity)
-        Identity.objects.filter(pk=found.pk).update(last_used_at=timezone.now())
+        LinkedIdentity.objects.filter(pk=found.pk).update(last_used_at=timezone.now())
         return _refresh_profile(found.user, identity), False
     if not identity.email_verified:
         raise SignInRefused("The identity provider has not verified this email address.", code="email_not_verified")
@@ -221,7 +228,7 @@ def sign_in_by_identity(identity, *, rule=None):
             else:
                 user = _create_user(identity)
                 created = True
-            Identity.objects.create(
+            LinkedIdentity.objects.create(
                 user=user,
                 provider=identity.provider,
                 subject=identity.subject,
@@ -231,7 +238,9 @@ def sign_in_by_identity(identity, *, rule=None):
             _linked_or_created(user, identity, created)
     except IntegrityError:
         found = (
-            Identity.objects.filter(provider=identity.provider, subject=identity.subject).select_related("user").first()
+            LinkedIdentity.objects.filter(provider=identity.provider, subject=identity.subject)
+            .select_related("user")
+            .first()
         )
         if found is None:
             raise SignInRefused("This email belongs to another account.", code="account_conflict") from None

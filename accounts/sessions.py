@@ -9,10 +9,13 @@ them): how one refreshes and ends.
 """
 
 import logging
+from typing import Any
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.db.models.signals import post_save
 from django.dispatch import receiver
+from django.http import HttpRequest
 from django.utils import timezone
 
 from accounts import audit, session_limits, tokens, workos_sessions
@@ -25,7 +28,7 @@ log = logging.getLogger(__name__)
 # --- refresh -----------------------------------------------------------------------------------
 
 
-def refresh(raw):
+def refresh(raw: str) -> tokens.TokenPair:
     """Rotate a refresh token: a new pair, or TokenError. Behind an AuthKit sign-in the WorkOS
     refresh token rotates too, so a sign-in WorkOS has ended stops refreshing here."""
     claims = tokens.read_refresh(raw)
@@ -83,7 +86,7 @@ def refresh(raw):
     raise TokenError("The WorkOS session has ended. Sign in again.", code="session_revoked")
 
 
-def policy_error(lapsed, policy):
+def policy_error(lapsed: str, policy: session_limits.Policy) -> TokenError:
     """The TokenError for a sign-in the session policy has ended."""
     if lapsed == session_limits.IDLE:
         minutes = policy.idle_timeout_minutes
@@ -91,11 +94,11 @@ def policy_error(lapsed, policy):
     return TokenError(f"Sign-ins last at most {policy.absolute_lifetime_hours} hours. Sign in again.", code=lapsed)
 
 
-def _refresh_workos(session):
+def _refresh_workos(session: AuthSession) -> None:
     if not (session.workos_refresh_token or session.workos_session_id):
         return
     changed = workos_sessions.refresh(
-        workos_user_id=session.user.workos_user_id,
+        workos_user_id=session.user.workos_user_id or "",
         workos_session_id=session.workos_session_id,
         sealed_refresh_token=session.workos_refresh_token,
     )
@@ -107,7 +110,14 @@ def _refresh_workos(session):
 # --- end ---------------------------------------------------------------------------------------
 
 
-def end_sessions(sessions, *, reason, user=None, request=None, revoke_workos=True):
+def end_sessions(
+    sessions: QuerySet[AuthSession],
+    *,
+    reason: str,
+    user: Any = None,
+    request: HttpRequest | None = None,
+    revoke_workos: bool = True,
+) -> int:
     """End sign-ins: refresh tokens stop working at once, browsers are signed out on their next
     request, access tokens expire shortly; the WorkOS sessions behind them are revoked (best
     effort) unless `revoke_workos` is False. Audited against `user` when given. Returns how many
@@ -124,7 +134,14 @@ def end_sessions(sessions, *, reason, user=None, request=None, revoke_workos=Tru
     return ended
 
 
-def sign_out(request, *, user, session_id, workos_session_id="", return_to=None):
+def sign_out(
+    request: HttpRequest,
+    *,
+    user: Any,
+    session_id: str | None,
+    workos_session_id: str = "",
+    return_to: str | None = None,
+) -> str | None:
     """Logout, for an app (token) or a browser: ends this sign-in and every one of ours sharing
     its WorkOS session, revokes that WorkOS session, and returns WorkOS's logout URL (or None),
     where the browser must go so AuthKit does not sign the person straight back in."""
@@ -142,7 +159,7 @@ def sign_out(request, *, user, session_id, workos_session_id="", return_to=None)
         return None
 
 
-def end_for_password_reset(workos_user, *, request=None):
+def end_for_password_reset(workos_user: Any, *, request: HttpRequest | None = None) -> str:
     """WorkOS set a new password for `workos_user`: every sign-in of theirs here ends."""
     user = User.objects.filter(workos_user_id=workos_user.id).first()
     ended = 0
@@ -153,7 +170,9 @@ def end_for_password_reset(workos_user, *, request=None):
 
 
 @receiver(post_save, sender=User, dispatch_uid="gatehouse-end-sign-ins-on-password-or-deactivation")
-def _end_sign_ins_of_changed_user(sender, instance, created, update_fields=None, **kwargs):
+def _end_sign_ins_of_changed_user(
+    sender: type, instance: User, created: bool, update_fields: frozenset[str] | None = None, **kwargs: Any
+) -> None:
     """A new password, or a deactivated account, ends every sign-in of that user.
 
     `_password` is set by `set_password()` until the save completes (AbstractBaseUser); Django's
@@ -162,7 +181,7 @@ def _end_sign_ins_of_changed_user(sender, instance, created, update_fields=None,
     """
     if created:
         return
-    if instance._password is not None:
+    if instance.__dict__.get("_password") is not None:
         end_sessions(AuthSession.objects.filter(user=instance), reason="password_changed", revoke_workos=False)
     elif not instance.is_active and (update_fields is None or "is_active" in update_fields):
         end_sessions(AuthSession.objects.filter(user=instance), reason="user_deactivated", revoke_workos=False)

@@ -17,6 +17,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 import jwt
 from django.core.signals import setting_changed
@@ -48,12 +49,12 @@ class TokenPair:
     session_config: dict  # the session policy of this sign-in, as sign-in and refresh answers carry it
 
 
-def _jwt():
+def _jwt() -> Any:
     # simplejwt rebinds its settings object when SIMPLE_JWT changes: always read it afresh.
     return simplejwt_settings.api_settings
 
 
-def _claims_for(user, session):
+def _claims_for(user: Any, session: AuthSession) -> dict[str, Any]:
     return {
         "email": user.email,
         "first_name": user.first_name,
@@ -67,7 +68,7 @@ def _claims_for(user, session):
     }
 
 
-def mint(user, session):
+def mint(user: Any, session: AuthSession) -> TokenPair:
     """A new pair for `session`: the refresh token, and an access token carrying the same claims
     (what simplejwt's RefreshToken().access_token makes, signed by accounts.jws)."""
     conf = _jwt()
@@ -109,12 +110,12 @@ def mint(user, session):
     )
 
 
-def read_refresh(raw):
+def read_refresh(raw: str) -> dict[str, Any]:
     """The claims of a valid refresh token (rotation then decides whether it is still unused)."""
     return _decode(raw, expected_type="refresh")
 
 
-def _decode(raw, *, expected_type=None):
+def _decode(raw: str, *, expected_type: str | None = None) -> dict[str, Any]:
     """Verify signature, expiry, issuer and audience, and the token type; return the claims.
 
     `expected_type` None accepts either an access or a refresh token.
@@ -122,7 +123,7 @@ def _decode(raw, *, expected_type=None):
     if not isinstance(raw, str) or not raw:
         raise TokenError("A token is required.", code="token_missing")
     try:
-        claims = token_backend.decode(raw, verify=True)
+        claims = token_backend.decode(raw, verify=True)  # type: ignore[arg-type]  # the stubs want a Token; it takes the string
     except TokenBackendError:
         raise TokenError("The token is invalid or expired.", code="token_invalid") from None
     token_type = claims.get(_jwt().TOKEN_TYPE_CLAIM)
@@ -143,7 +144,7 @@ class Use:
     REPLAY = "replay"
 
 
-def mark_used(raw, claims, user_id):
+def mark_used(raw: str, claims: dict[str, Any], user_id: int) -> str:
     """Record that this refresh token has been used (call inside the rotation's transaction)."""
     outstanding, _ = OutstandingToken.objects.get_or_create(
         jti=claims[_jwt().JTI_CLAIM],
@@ -163,15 +164,15 @@ def mark_used(raw, claims, user_id):
     return Use.FRESH
 
 
-def user_id_of(claims):
+def user_id_of(claims: dict[str, Any]) -> str:
     return str(claims.get(_jwt().USER_ID_CLAIM))
 
 
-def session_is_active(session_id):
+def session_is_active(session_id: str) -> bool:
     return AuthSession.objects.filter(id=session_id, revoked_at__isnull=True).exists()
 
 
-def verify(raw):
+def verify(raw: str) -> dict[str, Any]:
     """Full check of an access or refresh token, session revocation included (not the hot path)."""
     claims = _decode(raw)
     if (
@@ -191,9 +192,9 @@ class TokenUser(simplejwt_models.TokenUser):
     """The signed-in user as the access token describes them: simplejwt's stateless user (no
     groups, no permissions, no saving), with an integer id like User.pk's and our claims by name."""
 
-    def __init__(self, claims):
-        self.token = self.claims = claims
-        self.id = self.pk = int(claims[_jwt().USER_ID_CLAIM])
+    def __init__(self, claims: dict[str, Any]) -> None:
+        self.token = self.claims = claims  # type: ignore[assignment]  # the claims are what simplejwt reads
+        self.id = self.pk = int(claims[_jwt().USER_ID_CLAIM])  # type: ignore[assignment]  # our ids are numbers
 
     email = property(lambda self: self.claims.get("email", ""))
     first_name = property(lambda self: self.claims.get("first_name", ""))
@@ -204,15 +205,15 @@ class TokenUser(simplejwt_models.TokenUser):
     role = property(lambda self: self.claims.get("role"))
     auth_method = property(lambda self: self.claims.get("amr"))
 
-    def __str__(self):
+    def __str__(self) -> str:
         return self.email
 
-    def get_username(self):
+    def get_username(self) -> str:
         return self.email
 
 
 @functools.lru_cache(maxsize=32)
-def _our_header(segment):
+def _our_header(segment: str) -> bool:
     """Is this exactly our header, {"alg": "HS256"} and at most "typ"? (Every token of ours has
     the same few bytes here: each is decoded once per process.)"""
     try:
@@ -222,7 +223,7 @@ def _our_header(segment):
     return header.get("alg") == "HS256" and set(header) <= {"alg", "typ"}
 
 
-def _verify_hs256(raw, mac):
+def _verify_hs256(raw: str, mac: Any) -> dict[str, Any]:
     """An HS256 token of ours: exactly our header, our signature, our issuer and audience. The
     cheapest checks first; the signature before the payload is even decoded. The signature must
     be spelled exactly as we spell it, so one token has one string (and one cache entry); the
@@ -249,7 +250,7 @@ def _verify_hs256(raw, mac):
 
 
 @functools.lru_cache(maxsize=4096)
-def _verified_claims(raw):
+def _verified_claims(raw: str) -> dict[str, Any]:
     """Signature, issuer and audience of one token string, checked once per process.
 
     The result depends only on the exact string (a changed byte is another cache key); expiry
@@ -260,7 +261,7 @@ def _verified_claims(raw):
         return _verify_hs256(raw, mac)
     return jwt.decode(
         raw,
-        token_backend.get_verifying_key(raw),
+        token_backend.get_verifying_key(raw),  # type: ignore[arg-type]  # as above
         algorithms=[token_backend.algorithm],
         audience=token_backend.audience,
         issuer=token_backend.issuer,
@@ -273,7 +274,7 @@ def _verified_claims(raw):
     )
 
 
-def _forget_keys(**kwargs):
+def _forget_keys(**kwargs: Any) -> None:
     _verified_claims.cache_clear()
     _our_header.cache_clear()
 
@@ -281,7 +282,7 @@ def _forget_keys(**kwargs):
 setting_changed.connect(_forget_keys)
 
 
-def verify_access(raw):
+def verify_access(raw: str) -> dict[str, Any]:
     """Claims of a valid, unexpired Gatehouse access token (the hot path: no database, the
     signature checked once per token string per process), or TokenError."""
     try:
@@ -303,5 +304,5 @@ def verify_access(raw):
     return claims
 
 
-def _is_number(value):
+def _is_number(value: object) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)

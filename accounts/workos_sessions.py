@@ -13,7 +13,7 @@ from workos_integration import client as workos_client
 log = logging.getLogger(__name__)
 
 
-def logout_url(workos_session_id, return_to=None):
+def logout_url(workos_session_id: str, return_to: str | None = None) -> str | None:
     if not workos_session_id or not workos_client.is_configured():
         return None
     wos = workos_client.client()
@@ -25,7 +25,7 @@ def logout_url(workos_session_id, return_to=None):
     )
 
 
-def revoke_session(workos_session_id):
+def revoke_session(workos_session_id: str) -> bool:
     """Best effort: end the WorkOS session server-side. Returns False when WorkOS could not."""
     if not workos_session_id or not workos_client.is_configured():
         return False
@@ -43,7 +43,7 @@ def revoke_session(workos_session_id):
     return True
 
 
-def _session_active(workos_user_id, workos_session_id):
+def _session_active(workos_user_id: str, workos_session_id: str) -> bool:
     """Does WorkOS still count this session as active? (Its word, not our guess.)"""
     if not workos_user_id:
         return False
@@ -67,7 +67,7 @@ class Refreshed:
     role: str = ""
 
 
-def refresh(*, workos_user_id, workos_session_id, sealed_refresh_token):
+def refresh(*, workos_user_id: str, workos_session_id: str, sealed_refresh_token: str) -> Refreshed:
     """Rotate the WorkOS refresh token behind one of our sign-ins; raises ProviderError
     `invalid_grant` when WorkOS has ended the session.
 

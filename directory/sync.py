@@ -7,7 +7,10 @@ As for every mirror (workos_integration.mirror): a run that fails part way remov
 stamped since the run started are removed, so a concurrent run or event is never undone.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -25,18 +28,20 @@ class DirectorySyncReport:
     groups: Counts = field(default_factory=Counts)
     users: Counts = field(default_factory=Counts)
 
-    def __str__(self):
+    def __str__(self) -> str:
         return "; ".join(
             f"{name}: {c}"
             for name, c in (("directories", self.directories), ("groups", self.groups), ("users", self.users))
         )
 
 
-def _rows(items, fields, started):
+def _rows(
+    items: list[Any], fields: Callable[[dict[str, Any]], dict[str, Any]], started: datetime
+) -> list[dict[str, Any]]:
     return [dict(fields(item.to_dict()), workos_id=item.id, last_synced_at=started) for item in items]
 
 
-def _sync_users(wos, directory, started, report, seen):
+def _sync_users(wos: Any, directory: str, started: datetime, report: DirectorySyncReport, seen: set[str]) -> None:
     listing = workos_client.call(
         "list directory users", wos.directory_sync.list_users, directory=directory, limit=PAGE_SIZE
     )
@@ -71,7 +76,7 @@ def _sync_users(wos, directory, started, report, seen):
                 apply_directory_user(person)
 
 
-def _remove_gone_users(started, seen):
+def _remove_gone_users(started: datetime, seen: set[str]) -> int:
     """Directory users WorkOS no longer lists lose access, then leave the mirror."""
     removed = 0
     for person in DirectoryUser.objects.filter(last_synced_at__lt=started).iterator():
@@ -84,11 +89,11 @@ def _remove_gone_users(started, seen):
     return removed
 
 
-def sync_directories():
+def sync_directories() -> DirectorySyncReport:
     report = DirectorySyncReport()
     started = timezone.now()
     wos = workos_client.client()
-    seen = {"directories": set(), "groups": set(), "users": set()}
+    seen: dict[str, set[str]] = {"directories": set(), "groups": set(), "users": set()}
     listing = workos_client.call("list directories", wos.directory_sync.list_directories, limit=PAGE_SIZE)
     for batch in batches(workos_client.paged(listing, "list directories")):
         upsert_rows(Directory, _rows(batch, directory_fields, started), report.directories, seen["directories"])

@@ -3,7 +3,9 @@ the mirror toolkit (workos_integration.mirror: paged, upserted in batches, then 
 longer lists removed). Pages are read ahead in the background while the last batch is written.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.utils import timezone
 
@@ -18,11 +20,11 @@ class SyncReport:
     organizations: Counts = field(default_factory=Counts)
     connections: Counts = field(default_factory=Counts)
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"connections: {self.connections}; organizations: {self.organizations}"
 
 
-def _store_changed_domains(rows, before):
+def _store_changed_domains(rows: list[dict[str, Any]], before: dict[str, dict[str, Any]]) -> None:
     changed = {
         row["workos_id"]: row["domains"]
         for row in rows
@@ -32,14 +34,15 @@ def _store_changed_domains(rows, before):
         store_domains(changed)
 
 
-def sync_all(progress=None, batch=WRITE_BATCH):
+def sync_all(progress: Callable[[str, int], None] | None = None, batch: int = WRITE_BATCH) -> SyncReport:
     """Mirror every organization and connection, `batch` rows per upsert. `progress(kind, seen)`
     is called after each batch."""
     report = SyncReport()
     started = timezone.now()
     wos = workos_client.client()
     orgs = workos_client.call("list organizations", wos.organizations.list_organizations, limit=PAGE_SIZE)
-    seen_orgs, seen_conns = set(), set()
+    seen_orgs: set[str] = set()
+    seen_conns: set[str] = set()
     for objects in workos_client.read_ahead(batches(workos_client.paged(orgs, "list organizations"), batch)):
         rows = [dict(organization_fields(o.to_dict()), workos_id=o.id, last_synced_at=started) for o in objects]
         upsert_rows(Organization, rows, report.organizations, seen_orgs, then=_store_changed_domains)

@@ -11,13 +11,19 @@ import os
 import secrets
 import threading
 import time
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _last_id = [0]
 _id_lock = threading.Lock()
 
 
-def new_id(prefix):
+# A WorkOS object as the emulator keeps it: its JSON fields, plus private ones starting with `_`.
+Record = dict[str, Any]
+
+
+def new_id(prefix: str) -> str:
     """A WorkOS-style id: prefix + '_' + a ULID (48-bit milliseconds + 80 random bits). Ids are
     monotonic within the process (a later id sorts after an earlier one, even in the same
     millisecond), so ordering by id is ordering by creation, as lists and the Events API need."""
@@ -37,20 +43,20 @@ class Listed(dict):
     """A collection WorkOS lists with cursors: a dict by id that also keeps its ids sorted, so a
     page is found by bisection instead of sorting every record on every request."""
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.ids = sorted(self)
 
-    def __setitem__(self, key, value):
+    def __setitem__(self, key: str, value: Record) -> None:
         if key not in self:
             bisect.insort(self.ids, key)
         super().__setitem__(key, value)
 
-    def __delitem__(self, key):
+    def __delitem__(self, key: str) -> None:
         super().__delitem__(key)
         del self.ids[bisect.bisect_left(self.ids, key)]
 
-    def pop(self, key, *default):
+    def pop(self, key: str, *default: Any) -> Any:
         if key in self:
             value = super().__getitem__(key)
             del self[key]
@@ -59,20 +65,20 @@ class Listed(dict):
             return default[0]
         raise KeyError(key)
 
-    def clear(self):
+    def clear(self) -> None:
         super().clear()
         self.ids = []
 
-    def setdefault(self, key, default=None):
+    def setdefault(self, key: str, default: Any = None) -> Any:
         if key not in self:
             self[key] = default
         return self[key]
 
-    def update(self, *args, **kwargs):
+    def update(self, *args: Any, **kwargs: Any) -> None:
         for key, value in dict(*args, **kwargs).items():
             self[key] = value
 
-    def popitem(self):
+    def popitem(self) -> tuple[str, Record]:
         raise TypeError("Listed collections do not support popitem")
 
 
@@ -89,7 +95,7 @@ LISTED = (
 )
 
 
-def public(obj):
+def public(obj: Record) -> Record:
     return {k: v for k, v in obj.items() if not k.startswith("_")}
 
 
@@ -100,30 +106,30 @@ DEFAULT_CLIENT_ID = "client_emulator"
 class Store:
     """All emulator state, guarded by one lock (requests are served from several threads)."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.lock = threading.RLock()
         self.clock_offset = 0.0
         self.reset()
 
     # -- time ---------------------------------------------------------------------------------
-    def now(self):
+    def now(self) -> float:
         return time.time() + self.clock_offset
 
-    def iso(self, ts=None):
+    def iso(self, ts: float | None = None) -> str:
         moment = dt.datetime.fromtimestamp(self.now() if ts is None else ts, dt.UTC)
         return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
     # -- lifecycle ----------------------------------------------------------------------------
     # Latency rules given at start (python -m workos_emulator --latency): see Control.latency_rule.
-    start_latency = ()
+    start_latency: tuple[Record, ...] = ()
 
-    def reset(self):
+    def reset(self) -> None:
         with self.lock:
             self.clock_offset = 0.0
             self.api_key = DEFAULT_API_KEY
             self.client_id = DEFAULT_CLIENT_ID
-            self.redirect_uris = []  # allowlist for AuthKit and SSO redirects; empty = loopback only
-            self.logout_redirect_uris = []
+            self.redirect_uris: list[Any] = []  # allowlist for AuthKit and SSO redirects; empty = loopback only
+            self.logout_redirect_uris: list[Any] = []
             self.connect_login_uri = ""
             self.auto_login = None  # an email: authorize redirects at once as that user
             self.users = Listed()
@@ -134,29 +140,29 @@ class Store:
             self.directory_users = Listed()
             self.directory_groups = Listed()
             self.sessions = Listed()
-            self.codes = {}
-            self.refresh_tokens = {}
-            self.sso_tokens = {}
-            self.pending_tokens = {}
-            self.oauth_apps = {}
-            self.external_auths = {}
-            self.consents = {}
+            self.codes: dict[str, Any] = {}
+            self.refresh_tokens: dict[str, Any] = {}
+            self.sso_tokens: dict[str, Any] = {}
+            self.pending_tokens: dict[str, Any] = {}
+            self.oauth_apps: dict[str, Any] = {}
+            self.external_auths: dict[str, Any] = {}
+            self.consents: dict[str, Any] = {}
             self.invitations = Listed()
-            self.sso_logout_tokens = {}
-            self.email_verifications = {}
-            self.magic_auths = {}
-            self.password_resets = {}
-            self.auth_factors = {}
-            self.challenges = {}
-            self.device_codes = {}
-            self.outbox = []
+            self.sso_logout_tokens: dict[str, Any] = {}
+            self.email_verifications: dict[str, Any] = {}
+            self.magic_auths: dict[str, Any] = {}
+            self.password_resets: dict[str, Any] = {}
+            self.auth_factors: dict[str, Any] = {}
+            self.challenges: dict[str, Any] = {}
+            self.device_codes: dict[str, Any] = {}
+            self.outbox: list[Any] = []
             self.password_reset_url = ""  # the application's reset page; default: the emulator's
-            self.webhook_endpoints = {}
-            self.events = []
-            self.deliveries = []
-            self.requests = []
-            self.injections = []
-            self.latency = list(self.start_latency)  # what --latency gave survives a reset
+            self.webhook_endpoints: dict[str, Any] = {}
+            self.events: list[Any] = []
+            self.deliveries: list[Any] = []
+            self.requests: list[Any] = []
+            self.injections: list[Any] = []
+            self.latency: list[Record] = list(self.start_latency)  # what --latency gave survives a reset
 
     # -- persistence: everything but the request log, fault injections and delivery log ---------
     SAVED = (
@@ -197,13 +203,13 @@ class Store:
     )
     STATE_VERSION = 1
 
-    def export(self):
+    def export(self) -> Record:
         """The whole state as one JSON-ready document (private fields included: it is a backup)."""
         with self.lock:
             state = {name: getattr(self, name) for name in self.SAVED}
             return json.loads(json.dumps({"version": self.STATE_VERSION, **state}))
 
-    def load(self, document):
+    def load(self, document: Record) -> None:
         """Replace the state with an exported document. Raises ValueError if it is not one."""
         if not isinstance(document, dict) or document.get("version") != self.STATE_VERSION:
             raise ValueError(f"not an emulator state document (version {self.STATE_VERSION} expected)")
@@ -228,7 +234,7 @@ class Store:
                 setattr(self, name, getattr(fresh, name))
 
     # -- seeding ------------------------------------------------------------------------------
-    def seed(self, data):
+    def seed(self, data: Record) -> Record:
         """Merge a seed document (see workos_emulator/demo.yaml for every key)."""
         with self.lock:
             settings = data.get("settings") or {}
@@ -241,7 +247,12 @@ class Store:
             self.connect_login_uri = settings.get("connect_login_uri", self.connect_login_uri)
             self.auto_login = settings.get("auto_login", self.auto_login)
             self.password_reset_url = settings.get("password_reset_url", self.password_reset_url)
-            created = {"organizations": [], "users": [], "connections": [], "oauth_applications": []}
+            created: dict[str, list[Record]] = {
+                "organizations": [],
+                "users": [],
+                "connections": [],
+                "oauth_applications": [],
+            }
             for org in data.get("organizations", []):
                 created["organizations"].append(public(self.add_organization(**org)))
             for user in data.get("users", []):
@@ -260,8 +271,14 @@ class Store:
             return created
 
     def add_organization(
-        self, name, domains=(), id=None, external_id=None, allow_profiles_outside_organization=False, **_ignored
-    ):
+        self,
+        name: str,
+        domains: Sequence[Any] = (),
+        id: str | None = None,
+        external_id: str | None = None,
+        allow_profiles_outside_organization: bool = False,
+        **_ignored: Any,
+    ) -> Record:
         """`domains`: names (verified) or {"domain", "state"} dicts, e.g. state "pending"."""
         now = self.iso()
         org_id = id or new_id("org")
@@ -279,7 +296,7 @@ class Store:
         self.organizations[org_id] = org
         return org
 
-    def domain_objects(self, org_id, domains):
+    def domain_objects(self, org_id: str, domains: Sequence[Any]) -> list[Record]:
         """Organization domain objects for names (verified) or {"domain", "state"} dicts."""
         now = self.iso()
         return [
@@ -298,21 +315,21 @@ class Store:
 
     def add_user(
         self,
-        email,
-        password=None,
-        first_name=None,
-        last_name=None,
-        email_verified=True,
-        id=None,
-        external_id=None,
-        organizations=(),
-        role="member",
-        mfa=False,
-        metadata=None,
-        identities=(),
-        totp_secret=None,
-        **_ignored,
-    ):
+        email: str,
+        password: str | None = None,
+        first_name: str | None = None,
+        last_name: str | None = None,
+        email_verified: bool = True,
+        id: str | None = None,
+        external_id: str | None = None,
+        organizations: Sequence[str] = (),
+        role: str = "member",
+        mfa: bool = False,
+        metadata: dict[str, str] | None = None,
+        identities: Sequence[Record] = (),
+        totp_secret: str | None = None,
+        **_ignored: Any,
+    ) -> Record:
         now = self.iso()
         user_id = id or new_id("user")
         user = {
@@ -355,7 +372,7 @@ class Store:
                 self.add_membership(user_id, org["id"], role)
         return user
 
-    def add_membership(self, user_id, organization_id, role="member"):
+    def add_membership(self, user_id: str, organization_id: str, role: str = "member") -> Record:
         now = self.iso()
         membership = {
             "object": "organization_membership",
@@ -376,15 +393,15 @@ class Store:
 
     def add_connection(
         self,
-        name,
-        organization=None,
-        connection_type="OktaSAML",
-        state="active",
-        domains=(),
-        profiles=(),
-        id=None,
-        **_ignored,
-    ):
+        name: str,
+        organization: str | None = None,
+        connection_type: str = "OktaSAML",
+        state: str = "active",
+        domains: Sequence[Any] = (),
+        profiles: Sequence[Record] = (),
+        id: str | None = None,
+        **_ignored: Any,
+    ) -> Record:
         now = self.iso()
         org = self.find_organization(organization) if organization else None
         conn_id = id or new_id("conn")
@@ -410,16 +427,16 @@ class Store:
 
     def add_directory(
         self,
-        name,
-        organization,
-        id=None,
-        type="okta scim v2.0",
-        state="linked",
-        domain=None,
-        groups=(),
-        users=(),
-        **_ignored,
-    ):
+        name: str,
+        organization: str,
+        id: str | None = None,
+        type: str = "okta scim v2.0",
+        state: str = "linked",
+        domain: str | None = None,
+        groups: Sequence[Any] = (),
+        users: Sequence[Record] = (),
+        **_ignored: Any,
+    ) -> Record:
         """A directory of `organization` (id or name), with its groups (names or dicts) and users
         (dicts for add_directory_user; `groups` there are group names)."""
         org = self.find_organization(organization)
@@ -447,7 +464,9 @@ class Store:
             self.add_directory_user(directory["id"], **user)
         return directory
 
-    def add_directory_group(self, directory_id, name, id=None, idp_id=None, **_ignored):
+    def add_directory_group(
+        self, directory_id: str, name: str, id: str | None = None, idp_id: str | None = None, **_ignored: Any
+    ) -> Record:
         directory = self.directories[directory_id]
         now = self.iso()
         group = {
@@ -464,7 +483,7 @@ class Store:
         self.directory_groups[group["id"]] = group
         return group
 
-    def directory_group_by_ref(self, directory_id, ref):
+    def directory_group_by_ref(self, directory_id: str, ref: str) -> Record | None:
         """A group of the directory by id or name, or None."""
         group = self.directory_groups.get(ref)
         if group is not None and group["directory_id"] == directory_id:
@@ -475,18 +494,18 @@ class Store:
 
     def add_directory_user(
         self,
-        directory_id,
-        email,
-        first_name=None,
-        last_name=None,
-        state="active",
-        groups=(),
-        id=None,
-        idp_id=None,
-        role=None,
-        job_title=None,
-        **_ignored,
-    ):
+        directory_id: str,
+        email: str,
+        first_name: str | None = None,
+        last_name: str | None = None,
+        state: str = "active",
+        groups: Sequence[str] = (),
+        id: str | None = None,
+        idp_id: str | None = None,
+        role: str | None = None,
+        job_title: str | None = None,
+        **_ignored: Any,
+    ) -> Record:
         directory = self.directories[directory_id]
         now = self.iso()
         user = {
@@ -517,14 +536,14 @@ class Store:
         self.directory_users[user["id"]] = user
         return user
 
-    def directory_user_view(self, user):
+    def directory_user_view(self, user: Record) -> Record:
         """A directory user as WorkOS shows it: with its groups."""
         return {
             **public(user),
             "groups": [public(self.directory_groups[g]) for g in user["_groups"] if g in self.directory_groups],
         }
 
-    def delete_directory(self, directory_id):
+    def delete_directory(self, directory_id: str) -> None:
         """The directory with its users and groups."""
         directory = self.directories.pop(directory_id)
         for table in (self.directory_users, self.directory_groups):
@@ -532,8 +551,15 @@ class Store:
                 del table[key]
         return directory
 
-    def add_oauth_app(self, client_id=None, client_secret=None, redirect_uris=(), name="OAuth client", **_ignored):
-        app = {
+    def add_oauth_app(
+        self,
+        client_id: str | None = None,
+        client_secret: str | None = None,
+        redirect_uris: Sequence[str] = (),
+        name: str = "OAuth client",
+        **_ignored: Any,
+    ) -> Record:
+        app: Record = {
             "client_id": client_id or new_id("client"),
             "client_secret": client_secret,  # None: a public client that must use PKCE
             "redirect_uris": list(redirect_uris),
@@ -542,9 +568,9 @@ class Store:
         self.oauth_apps[app["client_id"]] = app
         return dict(app)
 
-    def add_webhook_endpoint(self, url, secret=None, events=None):
+    def add_webhook_endpoint(self, url: str, secret: str | None = None, events: list[str] | None = None) -> Record:
         now = self.iso()
-        endpoint = {
+        endpoint: Record = {
             "object": "webhook_endpoint",
             "id": new_id("we"),
             "endpoint_url": url,
@@ -558,7 +584,7 @@ class Store:
         return endpoint
 
     # -- deletions: cascade the way WorkOS does, so nothing left behind can break a later call --
-    def delete_user(self, user_id):
+    def delete_user(self, user_id: str) -> Record | None:
         """The user, their memberships, sessions (and those sessions' refresh tokens), pending
         authentications, codes and invitations they accepted."""
         user = self.users.pop(user_id)
@@ -578,7 +604,7 @@ class Store:
                 del table[key]
         return user
 
-    def delete_organization(self, org_id):
+    def delete_organization(self, org_id: str) -> Record | None:
         """The organization, its domains (with it), memberships, connections and invitations;
         sessions that were in it lose their organization."""
         org = self.organizations.pop(org_id)
@@ -593,14 +619,14 @@ class Store:
                 session["organization_id"] = None
         return org
 
-    def _forget_sessions(self, session_ids):
+    def _forget_sessions(self, session_ids: Iterable[str]) -> None:
         for session_id in session_ids:
             self.sessions.pop(session_id, None)
         for token in [t for t, r in self.refresh_tokens.items() if r["session_id"] in session_ids]:
             del self.refresh_tokens[token]
 
     # -- lookups ------------------------------------------------------------------------------
-    def find_organization(self, ref):
+    def find_organization(self, ref: str) -> Record | None:
         if ref in self.organizations:
             return self.organizations[ref]
         for org in self.organizations.values():
@@ -608,19 +634,19 @@ class Store:
                 return org
         return None
 
-    def user_by_email(self, email):
+    def user_by_email(self, email: str | None) -> Record | None:
         email = (email or "").lower()
         return next((u for u in self.users.values() if u["email"] == email), None)
 
-    def memberships_of(self, user_id):
+    def memberships_of(self, user_id: str) -> list[Record]:
         return [m for m in self.memberships.values() if m["user_id"] == user_id and m["status"] == "active"]
 
-    def organization_for_domain(self, domain):
+    def organization_for_domain(self, domain: str) -> Record | None:
         domain = domain.lower()
         for org in self.organizations.values():
             if any(d["domain"] == domain and d["state"] == "verified" for d in org["domains"]):
                 return org
         return None
 
-    def token(self, prefix, length=24):
+    def token(self, prefix: str, length: int = 24) -> str:
         return f"{prefix}{secrets.token_urlsafe(length)}"

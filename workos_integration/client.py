@@ -15,6 +15,8 @@ import logging
 import queue
 import threading
 import time
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, TypeVar
 
 import httpx2
 import workos
@@ -25,9 +27,10 @@ from workos_integration.conf import app_settings
 from workos_integration.sdk import APIError, HttpxBackend, WorkOSConnectionError, WorkOSTimeoutError
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
-def is_configured():
+def is_configured() -> bool:
     return bool(app_settings.WORKOS_API_KEY and app_settings.WORKOS_CLIENT_ID)
 
 
@@ -42,7 +45,7 @@ class _StrictJSONBackend(HttpxBackend):
     a sync believe WorkOS has no connections left. Failing loudly is the only safe reading.
     """
 
-    def request(self, method, url, **kwargs):
+    def request(self, method: str, url: str, **kwargs: Any) -> Any:
         response = super().request(method, url, **kwargs)
         if 200 <= response.status_code < 300 and response.content:
             try:
@@ -62,14 +65,14 @@ class _StrictClient(workos.WorkOSClient):
     WorkOS has nothing left and delete the mirror. Any such answer is an error instead.
     """
 
-    def request_page(self, *args, **kwargs):
+    def request_page(self, *args: Any, **kwargs: Any) -> Any:
         token = _expect_list.set(True)
         try:
             return super().request_page(*args, **kwargs)
         finally:
             _expect_list.reset(token)
 
-    def request(self, *args, **kwargs):
+    def request(self, *args: Any, **kwargs: Any) -> Any:
         expect_list = _expect_list.get()
         raw = super().request(*args, **kwargs)
         if expect_list and not (
@@ -81,7 +84,7 @@ class _StrictClient(workos.WorkOSClient):
         return raw
 
 
-def _build(max_retries):
+def _build(max_retries: int) -> workos.WorkOSClient:
     if not is_configured():
         raise NotConfigured(
             "WorkOS is not configured: set WORKOS_API_KEY and WORKOS_CLIENT_ID.", code="workos_not_configured"
@@ -97,16 +100,16 @@ def _build(max_retries):
 
 
 @functools.cache
-def client():
+def client() -> workos.WorkOSClient:
     return _build(max_retries=app_settings.WORKOS_MAX_RETRIES)
 
 
 @functools.cache
-def one_shot_client():
+def one_shot_client() -> workos.WorkOSClient:
     return _build(max_retries=0)
 
 
-def reset_clients(**kwargs):
+def reset_clients(**kwargs: Any) -> None:
     """Forget built clients (settings changed, e.g. in tests pointing at a new emulator)."""
     for getter in (client, one_shot_client):
         if getter.cache_info().currsize:
@@ -118,12 +121,12 @@ def reset_clients(**kwargs):
 setting_changed.connect(reset_clients)
 
 
-def error_code(exc):
+def error_code(exc: BaseException) -> str | None:
     """The stable code WorkOS gave for an APIError (`code` or OAuth `error`), if any."""
     return getattr(exc, "code", None) or getattr(exc, "error", None)
 
 
-def translate(exc, *, action):
+def translate(exc: BaseException, *, action: str) -> ProviderError:
     """Map an SDK exception to a Gatehouse error. `action` reads as 'could not <action>'."""
     if isinstance(exc, workos.RateLimitExceededError):
         retry_after = getattr(exc, "retry_after", None) or 30
@@ -165,7 +168,7 @@ def translate(exc, *, action):
     )
 
 
-def paged(page, action):
+def paged(page: Any, action: str) -> Iterator[Any]:
     """Every item of a list answer, later pages fetched lazily, their failures translated too."""
     iterator = page.auto_paging_iter()
     while True:
@@ -178,17 +181,17 @@ def paged(page, action):
         yield item
 
 
-def read_ahead(iterable, depth=2):
+def read_ahead(iterable: Iterable[T], depth: int = 2) -> Iterator[T]:
     """The items of `iterable`, produced by a background thread up to `depth` items ahead: the
     next WorkOS page is fetched while the caller writes the last one, so the two waits overlap.
     The producer's exceptions are raised here, in order; a caller that stops early (an error of
     its own) stops the producer at its next item. The producer must not touch the database (its
     thread has no connection of its own to manage): only WorkOS reads belong there."""
-    items = queue.Queue(maxsize=depth)
+    items: queue.Queue[tuple[Any, BaseException | None]] = queue.Queue(maxsize=depth)
     stopped = threading.Event()
     end = object()
 
-    def put(entry):
+    def put(entry: tuple[Any, BaseException | None]) -> bool:
         while not stopped.is_set():
             try:
                 items.put(entry, timeout=0.1)
@@ -197,7 +200,7 @@ def read_ahead(iterable, depth=2):
                 continue
         return False
 
-    def produce():
+    def produce() -> None:
         try:
             for item in iterable:
                 if not put((item, None)):
@@ -222,14 +225,16 @@ def read_ahead(iterable, depth=2):
         stopped.set()
 
 
-_time_spent = contextvars.ContextVar("gatehouse_workos_time_spent", default=None)
+_time_spent: contextvars.ContextVar[list[float] | None] = contextvars.ContextVar(
+    "gatehouse_workos_time_spent", default=None
+)
 
 
 @contextlib.contextmanager
-def time_spent():
+def time_spent() -> Iterator[list[float]]:
     """Collect the wall time (ms) of each WorkOS call made inside: what a request spent waiting
     on WorkOS, network included, as opposed to its own work."""
-    spent = []
+    spent: list[float] = []
     token = _time_spent.set(spent)
     try:
         yield spent
@@ -237,7 +242,7 @@ def time_spent():
         _time_spent.reset(token)
 
 
-def call(action, fn, *args, expect_result=True, **kwargs):
+def call(action: str, fn: Callable[..., Any], *args: Any, expect_result: bool = True, **kwargs: Any) -> Any:
     """Run one SDK call; any WorkOS failure comes out as a GatehouseError.
 
     The SDK returns None for a 2xx body it cannot parse as JSON, so an expected result that is

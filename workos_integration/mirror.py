@@ -8,19 +8,22 @@ part way removes nothing. A page fetched before a deletion WorkOS has since told
 revives the object (tombstones).
 """
 
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, TypeVar
 
-from django.db import transaction
+from django.db import models, transaction
 from django.utils.dateparse import parse_datetime
 
 from workos_integration.models import Tombstone
 
 PAGE_SIZE = 100  # objects per WorkOS request (the API's maximum)
+T = TypeVar("T")
 WRITE_BATCH = 1000  # rows per upsert: fewer, larger statements cost the database less per row
 
 
-def when(value):
+def when(value: str | datetime | None) -> datetime | None:
     """A WorkOS time (ISO 8601 text, or already a datetime) as a datetime."""
     return value if isinstance(value, datetime) or value is None else parse_datetime(value)
 
@@ -32,11 +35,11 @@ class Counts:
     unchanged: int = 0
     removed: int = 0
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.created} created, {self.updated} updated, {self.unchanged} unchanged, {self.removed} removed"
 
 
-def batches(iterator, size=WRITE_BATCH):
+def batches(iterator: Iterable[T], size: int = WRITE_BATCH) -> Iterator[list[T]]:
     batch = []
     for item in iterator:
         batch.append(item)
@@ -47,7 +50,13 @@ def batches(iterator, size=WRITE_BATCH):
         yield batch
 
 
-def upsert_rows(model, rows, counts, seen, then=None):
+def upsert_rows(
+    model: type[models.Model],
+    rows: list[dict[str, Any]],
+    counts: Counts,
+    seen: set[str],
+    then: Callable[[list[dict[str, Any]], dict[str, dict[str, Any]]], None] | None = None,
+) -> dict[str, dict[str, Any]]:
     """Write `rows` (tombstoned objects left out) and count them; returns what the written rows
     held before, by WorkOS id (the compared fields), for callers that act on changes.
     `then(rows, before)` runs in the same transaction, after the rows are written."""
@@ -62,10 +71,10 @@ def upsert_rows(model, rows, counts, seen, then=None):
     fields = [name for name in rows[0] if name != "workos_id"]
     compared = [name for name in fields if name != "last_synced_at"]
     with transaction.atomic():
-        found = model.objects.filter(workos_id__in=ids).order_by().values("workos_id", *compared)
+        found = model._default_manager.filter(workos_id__in=ids).order_by().values("workos_id", *compared)
         existing = {row.pop("workos_id"): row for row in found}
         # every row is written (its last_synced_at moves on); what changed is only counted
-        model.objects.bulk_create(
+        model._default_manager.bulk_create(
             [model(**row) for row in rows], update_conflicts=True, unique_fields=["workos_id"], update_fields=fields
         )
         if then is not None:
@@ -81,14 +90,16 @@ def upsert_rows(model, rows, counts, seen, then=None):
     return existing
 
 
-def remove_unseen(model, started, seen):
+def remove_unseen(model: type[models.Model], started: datetime, seen: set[str]) -> int:
     """Delete the rows a complete run did not see and nobody stamped since it started."""
     gone = [
         pk
-        for pk, workos_id in model.objects.filter(last_synced_at__lt=started).values_list("pk", "workos_id")
+        for pk, workos_id in model._default_manager.filter(last_synced_at__lt=started).values_list("pk", "workos_id")
         if workos_id not in seen
     ]
     removed = 0
     for start in range(0, len(gone), 500):
-        removed += model.objects.filter(pk__in=gone[start : start + 500], last_synced_at__lt=started).delete()[0]
+        removed += model._default_manager.filter(pk__in=gone[start : start + 500], last_synced_at__lt=started).delete()[
+            0
+        ]
     return removed

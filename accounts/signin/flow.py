@@ -11,11 +11,13 @@ Every start is audited and announced with Django's `user_logged_in`; a refused a
 """
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.contrib import auth
 from django.contrib.auth.models import update_last_login
 from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.db import transaction
+from django.http import HttpRequest
 from django.utils import timezone
 
 from accounts import audit, login_rules, provisioning, secretbox, session_limits, tokens, workos_sessions
@@ -23,7 +25,7 @@ from accounts.client import client_ip, user_agent
 from accounts.conf import app_settings
 from accounts.models import AuditEvent, AuthSession, User
 from accounts.signin import workos
-from accounts.signin.identity import Pending
+from accounts.signin.identity import Identity, Pending
 
 BROWSER_SESSION_KEY = "gatehouse_auth_session"  # the browser's AuthSession id, in its Django session
 BROWSER_WORKOS_SID_KEY = "gatehouse_workos_sid"  # the WorkOS session behind a browser sign-in
@@ -35,15 +37,15 @@ Channel = AuthSession.Channel  # API: a token pair; BROWSER: a Django session
 class SignIn:
     """What `complete` made: the user and their session, or the step still to pass."""
 
-    user: User = None
+    user: User | None = None
     created: bool = False
-    session: AuthSession = None
-    pair: tokens.TokenPair = None  # the API channel's tokens
+    session: AuthSession | None = None
+    pair: tokens.TokenPair | None = None  # the API channel's tokens
     next_url: str = ""
-    pending: Pending = None
+    pending: Pending | None = None
 
 
-def complete(request, proven, channel):
+def complete(request: HttpRequest | None, proven: Identity | Pending, channel: str) -> SignIn:
     """Finish a sign-in: `proven` is what a provider returned (an Identity, or a Pending step,
     which is handed back untouched)."""
     if isinstance(proven, Pending):
@@ -62,6 +64,8 @@ def complete(request, proven, channel):
                 (identity.user, False) if identity.user is not None else provisioning.resolve(identity, rule=rule)
             )
             if channel == Channel.BROWSER:
+                if request is None:
+                    raise ValueError("A browser sign-in needs the browser's request.")
                 pair = None
                 session = start_browser_session(
                     request,
@@ -87,7 +91,7 @@ def complete(request, proven, channel):
     return SignIn(user=user, created=created, session=session, pair=pair, next_url=identity.next_url)
 
 
-def _place_new_person(identity):
+def _place_new_person(identity: Identity) -> None:
     """A person WorkOS gives no organization, signing in here for the first time, is placed
     where their hint (or the configured default) may put them, or refused (WorkOS calls: before
     the transaction)."""
@@ -104,15 +108,22 @@ def _place_new_person(identity):
     identity.organization_id = workos.organization_for_new_person(identity)
 
 
-def _client(request):
+def _client(request: HttpRequest | None) -> dict[str, str]:
     if request is None:
         return {}
     return {"user_agent": user_agent(request), "ip_address": client_ip(request)}
 
 
 def start_token_session(
-    user, *, method, request=None, workos_session_id="", workos_refresh_token="", organization_id="", role=""
-):
+    user: User,
+    *,
+    method: str,
+    request: HttpRequest | None = None,
+    workos_session_id: str = "",
+    workos_refresh_token: str = "",
+    organization_id: str = "",
+    role: str = "",
+) -> tokens.TokenPair:
     """Open an app sign-in for `user` and return its first token pair (joined to the caller's
     transaction, so the sign-in and its audit event are written together or not at all)."""
     with transaction.atomic(savepoint=False):
@@ -131,7 +142,9 @@ def start_token_session(
         return tokens.mint(user, session)
 
 
-def start_browser_session(request, user, *, method, workos_session_id="", organization_id=""):
+def start_browser_session(
+    request: HttpRequest, user: User, *, method: str, workos_session_id: str = "", organization_id: str = ""
+) -> AuthSession:
     """Sign the browser in (Django session) and record it as an AuthSession, so that it is listed
     and can be ended like an app sign-in; accounts.middleware signs the browser out once ended."""
     auth.login(request, user, backend=getattr(user, "backend", None) or "django.contrib.auth.backends.ModelBackend")
@@ -154,7 +167,9 @@ def start_browser_session(request, user, *, method, workos_session_id="", organi
     return session
 
 
-def sign_in_failed(request, *, email="", reason, method, signal=True):
+def sign_in_failed(
+    request: HttpRequest | None, *, email: Any = "", reason: str, method: str, signal: bool = True
+) -> None:
     """A refused sign-in: audited with its reason code, and announced with `user_login_failed`
     (`signal=False` where Django's own `authenticate()` has announced it already)."""
     email = email if isinstance(email, str) else ""
@@ -163,7 +178,7 @@ def sign_in_failed(request, *, email="", reason, method, signal=True):
         user_login_failed.send(sender=__name__, credentials={"email": email, "method": method}, request=request)
 
 
-def _update_last_login(sender, user, **kwargs):
+def _update_last_login(sender: type, user: User, **kwargs: Any) -> None:
     """Django's own receiver, except for a sign-in that already wrote last_login with the query
     that found or created the user (provisioning): then a second write would add nothing."""
     if user.__dict__.pop("_last_login_stamped", False):

@@ -2,6 +2,7 @@
 no I/O. Providers make them; `accounts.signin.flow` consumes them."""
 
 from dataclasses import dataclass
+from typing import Any
 
 from accounts.errors import GatehouseError
 from accounts.models import normalize_email
@@ -28,9 +29,9 @@ class Identity:
     workos_refresh_token: str = ""
     next_url: str = ""  # where a browser sign-in was going
     may_create: bool = True  # False: existing users only (Google, Okta)
-    user: object = None  # the Django user a local password proved directly
+    user: Any = None  # the Django user a local password proved directly
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         self.email = normalize_email(self.email)
         self.first_name = (self.first_name or "")[:150]
         self.last_name = (self.last_name or "")[:150]
@@ -51,8 +52,8 @@ class Pending:
     detail: dict
 
     @property
-    def handle(self):
+    def handle(self) -> str:
         return self.detail["pending_token"]
 
-    def error(self):
+    def error(self) -> StepRequired:
         return StepRequired(self.message, code=self.step, detail=self.detail)
