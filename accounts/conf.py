@@ -57,6 +57,66 @@ DEFAULTS = {
     },
 }
 
+# What each setting means (docs/configuration.md is generated from these and the defaults above).
+HELP = {
+    "WORKOS_REDIRECT_URI": "the browser callback (`https://<host>/auth/callback`), registered in WorkOS; the "
+    "project uses `http://127.0.0.1:8000/auth/callback` when DEBUG",
+    "WORKOS_ALLOWED_REDIRECT_URIS": "other redirect URIs SPAs may use for the AuthKit/SSO round trip",
+    "WORKOS_LOGOUT_RETURN_TO": "where WorkOS sends the browser after logout",
+    "WORKOS_ALLOWED_LOGOUT_RETURN_TOS": "other addresses an app may name as `return_to` in `POST /api/auth/logout/` "
+    "(others are ignored)",
+    "GOOGLE_CLIENT_ID": "Google OAuth client for `/api/auth/google/`",
+    "GOOGLE_CLIENT_SECRET": "its secret",
+    "GOOGLE_ALLOWED_REDIRECT_URIS": "redirect URIs the SPA registered with Google",
+    "GOOGLE_HOSTED_DOMAIN": "only accept Google accounts of this Workspace domain (`hd`)",
+    "GOOGLE_DISCOVERY_URL": "read Google's endpoints from a discovery document instead of the published ones",
+    "GOOGLE_AUTHORIZE_URL": "Google's authorization endpoint",
+    "GOOGLE_TOKEN_URL": "Google's token endpoint",
+    "GOOGLE_JWKS_URL": "Google's signing keys (issuer `https://accounts.google.com` or `accounts.google.com`)",
+    "GOOGLE_TOKEN_AUTH_METHOD": "how the client authenticates at Google's token endpoint",
+    "OKTA_ISSUER": "`https://<domain>` (org server) or `https://<domain>/oauth2/<id>`",
+    "OKTA_CLIENT_ID": "Okta OIDC app for `/api/auth/okta/`",
+    "OKTA_CLIENT_SECRET": "its secret",
+    "OKTA_ALLOWED_REDIRECT_URIS": "redirect URIs the SPA registered with Okta",
+    "OKTA_TOKEN_AUTH_METHOD": "how the client authenticates at Okta's token endpoint",
+    "OIDC_JWKS_CACHE_SECONDS": "how long Google's and Okta's signing keys are cached",
+    "OIDC_HTTP_TIMEOUT": "seconds per Google/Okta request",
+    "GATEHOUSE_TOKEN_COOKIES": "deliver tokens as HttpOnly cookies instead of in the body",
+    "GATEHOUSE_ALLOWED_EMAIL_DOMAINS": "domains whose people may be provisioned on first sign-in (empty: any)",
+    "GATEHOUSE_PROVISIONING_ADAPTER": "class deciding who may be provisioned, linked or signed in",
+    "GATEHOUSE_ORGANIZATION_DOMAINS": "callable: organization id -> its verified email domains (SSO emails outside "
+    "them are not verified); this project wires `sso.domains.verified_domains` (the mirror, then WorkOS)",
+    "GATEHOUSE_ORGANIZATION_CHOICES": "callable: the organizations the admin offers for login rules and session "
+    "policies (empty: type the id); this project wires `sso.mirror.organization_choices`",
+    "GATEHOUSE_SIGNIN_STATE_MAX_AGE": "seconds a sign-in may take (a round trip, a pending step, a device sign-in)",
+    "GATEHOUSE_PASSWORD_BACKEND": "where passwords are checked when no login rule says: `django` or `workos`",
+    "GATEHOUSE_SESSION_POLICY": "the default session policy (organizations' own are set in the admin)",
+    "GATEHOUSE_DEFAULT_ORGANIZATION_ID": "the organization a brand-new person WorkOS places in none joins, if they "
+    "belong there (docs/api.md, Organizations of new people)",
+    "GATEHOUSE_OPEN_ORGANIZATION_FALLBACK": "single-tenant deployments only: such a person joins the default "
+    "organization, else the oldest, without proof",
+    "GATEHOUSE_TOTP_ISSUER": "the name authenticator apps show for a factor enrolled at sign-in",
+    "GATEHOUSE_TRUSTED_PROXY_COUNT": "proxies in front of the app; the client IP is then read from `X-Forwarded-For`",
+    "GATEHOUSE_TRUSTED_PROXIES": "or: the proxies' addresses or networks, skipped from the right of `X-Forwarded-For`",
+    "GATEHOUSE_RATE_LIMITS": "per scope, `<count>/<period>` (s, m, h or d), counted on the shared cache",
+}
+HELP_BY_KEY = {
+    "GATEHOUSE_RATE_LIMITS": {
+        "password_ip": "password and code attempts per client IP (API and pages)",
+        "password_account": "password attempts per account",
+        "authorize_ip": "sign-ins started per client IP",
+        "sign_in_ip": "other unauthenticated calls per client IP (callbacks, refresh, verify, steps, device "
+        "polls, `/api/auth/me` refusals)",
+        "email_send": "emails (sign-in codes, reset links) requested per address",
+    },
+    "GATEHOUSE_SESSION_POLICY": {
+        "enabled": "enforce the default session policy",
+        "idle_timeout_minutes": "idle longer than this ends a sign-in (5 min to 7 days)",
+        "absolute_lifetime_hours": "no sign-in lasts longer",
+        "warning_minutes": "how long before an idle sign-out clients warn",
+    },
+}
+
 
 class AppSettings:
     def __init__(self, defaults):

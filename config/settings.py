@@ -249,30 +249,27 @@ _FROM_ENVIRONMENT = {
     "CONNECT_AUDIENCE": ("CONNECT_AUDIENCE", env_str),
 }
 globals().update(from_environment(_FROM_ENVIRONMENT))
-# Settings that are dicts hold what the environment sets; each app merges them over its defaults.
-# The session policy of sign-ins outside any organization with its own (accounts/session_limits.py).
-GATEHOUSE_SESSION_POLICY = from_environment(
-    {
+# Settings that are dicts hold what the environment sets; each app merges them over its defaults:
+# the default session policy (accounts/session_limits.py), what deprovisioning does per trigger
+# (directory/access.py) and the rate limits per scope ("<count>/<period>", e.g. 20/m or 5/300s).
+_DICTS_FROM_ENVIRONMENT = {
+    "GATEHOUSE_SESSION_POLICY": {
         "enabled": ("SESSION_POLICY_ENABLED", env_bool),
         "idle_timeout_minutes": ("SESSION_IDLE_TIMEOUT_MINUTES", positive_int),
         "absolute_lifetime_hours": ("SESSION_ABSOLUTE_LIFETIME_HOURS", positive_int),
         "warning_minutes": ("SESSION_WARNING_MINUTES", positive_int),
-    }
-)
-# What happens to an account when WorkOS removes the person (directory/access.py), per trigger.
-_TRIGGERS = (
-    "directory_user_removed",
-    "directory_user_inactive",
-    "membership_removed",
-    "membership_inactive",
-    "workos_user_deleted",
-)
-GATEHOUSE_DEPROVISIONING = from_environment(
-    {trigger: (f"DEPROVISION_{trigger.upper()}", env_str) for trigger in _TRIGGERS}
-)
-# Per scope, "<count>/<period>" with s, m, h or d (e.g. 20/m, 5/300s); counted on the shared cache.
-_SCOPES = ("password_ip", "password_account", "authorize_ip", "sign_in_ip", "email_send")
-GATEHOUSE_RATE_LIMITS = from_environment({scope: (f"THROTTLE_{scope.upper()}", env_str) for scope in _SCOPES})
+    },
+    "GATEHOUSE_DEPROVISIONING": {
+        trigger: (f"DEPROVISION_{trigger.upper()}", env_str)
+        for trigger in ("directory_user_removed", "directory_user_inactive", "membership_removed")
+        + ("membership_inactive", "workos_user_deleted")
+    },
+    "GATEHOUSE_RATE_LIMITS": {
+        scope: (f"THROTTLE_{scope.upper()}", env_str)
+        for scope in ("password_ip", "password_account", "authorize_ip", "sign_in_ip", "email_send")
+    },
+}
+globals().update({setting: from_environment(keys) for setting, keys in _DICTS_FROM_ENVIRONMENT.items()})
 
 # --- How this project wires its apps together (not defaults: choices) --------------------------
 # The development server's own callback, so that `DEBUG=true` runs with no WorkOS setup.

@@ -408,14 +408,14 @@ def test_the_invitation_link_shows_the_invitation_and_accepts_it(sdk, wos):
     assert requests.get(f"{wos.url}/invite", params={"invitation_token": "forged"}, timeout=5).status_code == 404
 
 
-def test_the_readme_lists_every_operation_the_emulator_implements():
+def test_the_emulator_docs_list_every_operation_the_emulator_implements():
     import re
     from pathlib import Path
 
     from workos_emulator import EmulatorApp
 
-    readme = Path(__file__).resolve().parent.parent.joinpath("README.md").read_text()
-    section = readme[readme.index("## The WorkOS emulator") : readme.index("The control surface under")]
+    readme = Path(__file__).resolve().parent.parent.joinpath("docs", "emulator.md").read_text()
+    section = readme[readme.index("# The WorkOS emulator") : readme.index("The control surface under")]
     listed = set(re.findall(r"`(?:[A-Z]+ )+(/[^`\s]*)`", re.sub(r"\{[^}]+\}", "{}", section)))
     routes = {
         re.sub(r"<[^>]+>", "{}", rule.rule)

@@ -11,5 +11,14 @@ DEFAULTS = {
     "WORKOS_MAX_RETRIES": 2,
     "WORKOS_WEBHOOK_SECRET": "",
 }
+HELP = {
+    "WORKOS_API_KEY": "`sk_...` from the WorkOS dashboard",
+    "WORKOS_CLIENT_ID": "`client_...` from the WorkOS dashboard",
+    "WORKOS_BASE_URL": "WorkOS's API; point it at the emulator to work offline",
+    "WORKOS_REQUEST_TIMEOUT": "seconds per WorkOS request",
+    "WORKOS_MAX_RETRIES": "SDK retries for reads and deletes (code exchange, refresh and Connect completion never "
+    "retry)",
+    "WORKOS_WEBHOOK_SECRET": "secret of the WorkOS webhook endpoint (`/webhooks/workos` refuses events without it)",
+}
 
 app_settings = AppSettings(DEFAULTS)
