@@ -30,8 +30,10 @@ fi
 # Two parallel workers by default (TEST_WORKERS=0 runs everything in one process).
 echo "==> pytest on ${DATABASE_URL:-SQLite} with ${TEST_WORKERS:-2} workers"
 set +e
-.venv/bin/python -m pytest -n "${TEST_WORKERS:-2}" "$@"
+started=$(date +%s)
+.venv/bin/python -m pytest -n "${TEST_WORKERS:-2}" --durations=10 --durations-min=1 "$@"
 status=$?
+echo "==> the suite took $(( $(date +%s) - started )) s with ${TEST_WORKERS:-2} workers"
 set -e
 if [ "$status" = 5 ]; then
   echo "No tests ran: that is a failure." >&2

@@ -29,7 +29,7 @@ from tests.openapi_contract import spec_path
 
 SPEC = spec_path()
 BROWSER_PAGES = {"/user_management/authorize", "/sso/authorize"}
-EXAMPLES = 40
+EXAMPLES = 20
 
 
 def documented_status(ctx, response, case):

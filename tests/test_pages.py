@@ -1,0 +1,148 @@
+"""The API's error shape, the schema, health, the pages, and the documented error codes."""
+
+from pathlib import Path
+
+import pytest
+
+from accounts.models import User
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+# --- error shape, schema, health ---------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_api_400_has_code_message_and_field_detail(api):
+    response = api.post("/api/token/", {"email": "x@example.com"}, format="json")
+    assert response.status_code == 400
+    body = response.json()
+    assert body["code"] == "validation_error"
+    assert body["message"]
+    assert "password" in body["detail"]
+
+
+@pytest.mark.django_db
+def test_api_401_shape(api):
+    response = api.get("/api/auth/me")
+    assert response.status_code == 401
+    assert response.json()["code"] == "not_authenticated"
+    assert response["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_api_404_is_json(client):
+    response = client.get("/api/does-not-exist")
+    assert response.status_code == 404
+    assert response.json() == {"code": "not_found", "message": "There is nothing at this address."}
+
+
+@pytest.mark.django_db
+def test_api_405_is_json(api):
+    response = api.get("/api/token/")
+    assert response.status_code == 405
+    assert response.json()["code"] == "method_not_allowed"
+
+
+@pytest.mark.django_db
+def test_api_malformed_json_is_a_400(api):
+    response = api.post("/api/token/", data="{not json", content_type="application/json")
+    assert response.status_code == 400
+    assert response.json()["code"] == "parse_error"
+
+
+@pytest.mark.django_db
+def test_html_404_is_a_page(client):
+    response = client.get("/nowhere")
+    assert response.status_code == 404
+    assert b"Page not found" in response.content
+
+
+def test_schema_lists_the_auth_endpoints(client):
+    response = client.get("/api/schema/", HTTP_ACCEPT="application/json")
+    assert response.status_code == 200
+    paths = response.json()["paths"]
+    for path in (
+        "/api/auth/workos/callback",
+        "/api/token/",
+        "/api/token/refresh/",
+        "/api/auth/logout/",
+        "/api/auth/me",
+    ):
+        assert path in paths
+    docs = client.get("/api/docs/")
+    assert docs.status_code == 200
+    assert b"cdn.jsdelivr" not in docs.content and b"drf_spectacular_sidecar/swagger-ui-dist" in docs.content
+
+
+@pytest.mark.django_db
+def test_healthz_checks_the_database(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "database": "ok"}
+
+
+@pytest.mark.django_db
+def test_home_page_renders(client):
+    response = client.get("/")
+    assert response.status_code == 200
+    assert b"Sign in" in response.content
+
+
+def test_the_favicon_is_served(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301 and response["Location"].endswith("gatehouse/favicon.svg")
+
+
+@pytest.mark.parametrize(
+    "agent, said",
+    [
+        (
+            "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36",
+            "Chrome on Linux",
+        ),
+        (
+            "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+            "Version/17.0 Mobile/15E148 Safari/604.1",
+            "Mobile Safari on iOS",
+        ),
+        ("gatehouse-cli/1.0", "gatehouse-cli/1.0"),
+        ("", ""),
+    ],
+)
+def test_devices_are_named_as_people_say_them(agent, said):
+    from accounts.client import describe_device
+
+    assert describe_device(agent) == said
+
+
+@pytest.mark.django_db
+def test_my_sign_ins_names_the_device(client):
+
+    User.objects.create_user("pat@example.com", password="pw-pat-12345")
+    agent = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:121.0) Gecko/20100101 Firefox/121.0"
+    client.post("/auth/login", {"email": "pat@example.com", "password": "pw-pat-12345"}, HTTP_USER_AGENT=agent)
+    assert "Firefox on Windows" in client.get("/account/sessions").content.decode()
+
+
+def test_the_api_docs_list_every_error_code_the_apps_raise():
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    readme = "".join(page.read_text() for page in sorted(root.joinpath("docs").glob("*.md")))
+    raised = {
+        code
+        for app in ("accounts", "sso", "directory", "standalone_connect", "workos_integration")
+        for source in root.joinpath(app).rglob("*.py")
+        for code in re.findall(r'code="([a-z_]+)"', source.read_text())
+    }
+    assert raised, "found no error codes: the pattern is out of date"
+    assert sorted(code for code in raised if f"`{code}`" not in readme) == []
+
+
+@pytest.mark.django_db
+def test_the_home_pages_schema_link_opens_json_a_browser_shows(client):
+    response = client.get("/api/schema.json")
+    assert response.status_code == 200 and response["Content-Type"].startswith("application/json")
+    assert response.json()["info"]["title"] == "Gatehouse API"
+    assert b"/api/schema.json" in client.get("/").content
