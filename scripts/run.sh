@@ -19,13 +19,11 @@ export WORKOS_WEBHOOK_SECRET=${WORKOS_WEBHOOK_SECRET:-$(cat .dev-webhook-secret)
 export WORKOS_LOGOUT_RETURN_TO=${WORKOS_LOGOUT_RETURN_TO:-http://127.0.0.1:$APP_PORT/}
 export WORKOS_ALLOWED_LOGOUT_RETURN_TOS=${WORKOS_ALLOWED_LOGOUT_RETURN_TOS:-http://127.0.0.1:$APP_PORT/examples/spa/}
 
-.venv/bin/python manage.py migrate --no-input -v0
-.venv/bin/python manage.py seed_demo
-
 pids=()
 cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; }
 trap cleanup EXIT INT TERM
 
+# The emulator starts first: it comes up while Django prepares the demo.
 if [ "$WORKOS_BASE_URL" = "http://127.0.0.1:$EMULATOR_PORT" ]; then
   .venv/bin/python -m workos_emulator --port "$EMULATOR_PORT" --seed workos_emulator/demo.yaml --app-url "http://127.0.0.1:$APP_PORT" \
     --webhook "http://127.0.0.1:$APP_PORT/webhooks/workos" --webhook-secret "$WORKOS_WEBHOOK_SECRET" &
@@ -37,12 +35,12 @@ if [ "$WORKOS_BASE_URL" = "http://127.0.0.1:$EMULATOR_PORT" ]; then
   done
 fi
 
-.venv/bin/python manage.py sync_sso || echo "(SSO mirror not synced; use Sync now in the admin)"
-.venv/bin/python manage.py sync_directories || echo "(Directory mirror not synced; use Sync now in the admin)"
+# migrate, the demo users, the SSO and directory mirrors: one process, Django started once
+.venv/bin/python manage.py start_demo
 
 echo
 echo "Gatehouse: http://127.0.0.1:$APP_PORT   (admin: http://127.0.0.1:$APP_PORT/admin/)"
 echo
-.venv/bin/python manage.py runserver "127.0.0.1:$APP_PORT" &
+.venv/bin/python manage.py runserver --skip-checks "127.0.0.1:$APP_PORT" &  # start_demo ran the checks
 pids+=($!)
 wait "${pids[-1]}"
