@@ -14,6 +14,7 @@ CLI = Path(__file__).resolve().parent.parent / "examples" / "cli.py"
 
 
 def run_cli(site, wos, approve):
+    wos.seed(settings={"device_interval": 1})  # the CLI waits the interval between polls: a second, not WorkOS's five
     process = subprocess.Popen(
         [sys.executable, str(CLI), "--base-url", site, "--no-browser"],
         stdout=subprocess.PIPE,

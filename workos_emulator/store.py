@@ -132,6 +132,7 @@ class Store:
             self.logout_redirect_uris: list[Any] = []
             self.connect_login_uri = ""
             self.auto_login = None  # an email: authorize redirects at once as that user
+            self.device_interval = 5  # seconds a CLI waits between device-code polls (WorkOS's)
             self.users = Listed()
             self.organizations = Listed()
             self.memberships = Listed()
@@ -247,6 +248,7 @@ class Store:
             self.connect_login_uri = settings.get("connect_login_uri", self.connect_login_uri)
             self.auto_login = settings.get("auto_login", self.auto_login)
             self.password_reset_url = settings.get("password_reset_url", self.password_reset_url)
+            self.device_interval = int(settings.get("device_interval", self.device_interval))
             created: dict[str, list[Record]] = {
                 "organizations": [],
                 "users": [],

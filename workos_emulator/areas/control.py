@@ -39,6 +39,7 @@ class Control:
         data = self.body(request)
         with self.store.lock:
             for key in (
+                "device_interval",
                 "auto_login",
                 "connect_login_uri",
                 "redirect_uris",

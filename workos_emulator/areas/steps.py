@@ -19,7 +19,6 @@ from workos_emulator.store import new_id, public
 
 MAX_ATTEMPTS = 5
 DEVICE_TTL = 600
-DEVICE_INTERVAL = 5
 RESET_TTL = 3600
 USER_CODE_ALPHABET = "BCDFGHJKLMNPQRSTVWXZ"  # no vowels, no look-alikes (RFC 8628 6.1)
 
@@ -471,7 +470,7 @@ class AuthSteps:
                 "user_code": user_code,
                 "client_id": data["client_id"],
                 "expires": store.now() + DEVICE_TTL,
-                "interval": DEVICE_INTERVAL,
+                "interval": self.store.device_interval,
                 "last_poll": 0,
                 "status": "pending",
                 "user_id": None,
@@ -484,7 +483,7 @@ class AuthSteps:
                 "verification_uri": uri,
                 "verification_uri_complete": f"{uri}?user_code={user_code[:4]}-{user_code[4:]}",
                 "expires_in": DEVICE_TTL,
-                "interval": DEVICE_INTERVAL,
+                "interval": self.store.device_interval,
             }
         )
 
