@@ -33,13 +33,22 @@ def test_the_shipped_server_configuration_keeps_connections_alive(tmp_path):
         stderr=subprocess.PIPE,
     )
     try:
-        for _ in range(100):
+        # The port accepts connections as soon as gunicorn's master binds it; its worker answers
+        # once it has imported Django, which takes longer on a busy machine: wait for an answer.
+        deadline = time.monotonic() + 90
+        while True:
             try:
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-                conn.connect()
-                break
+                probe = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+                probe.request("GET", "/healthz")
+                if probe.getresponse().status == 200:
+                    probe.close()
+                    break
             except OSError:
-                time.sleep(0.1)
+                pass
+            assert server.poll() is None, server.stderr.read().decode()
+            assert time.monotonic() < deadline, "gunicorn did not answer within 90 s"
+            time.sleep(0.2)
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         answers = []
         for _ in range(3):
             conn.request("GET", "/healthz")

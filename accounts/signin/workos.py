@@ -351,16 +351,21 @@ def authenticate(
 # --- organizations of new people --------------------------------------------------------------
 
 
-def organization_verified_domains(organization_id):
-    """The email domains WorkOS says the organization has verified (a set; empty when unknown)."""
+def _organization(organization_id):
+    """The organization WorkOS has with this id, or None."""
     wos = workos_client.client()
     try:
-        org = workos_client.call("look up the organization", wos.organizations.get_organization, organization_id)
+        return workos_client.call("look up the organization", wos.organizations.get_organization, organization_id)
     except ProviderError as exc:
         if exc.status == 404:
-            return set()
+            return None
         raise
-    return _verified_domains(org)
+
+
+def organization_verified_domains(organization_id):
+    """The email domains WorkOS says the organization has verified (a set; empty when unknown)."""
+    org = _organization(organization_id)
+    return _verified_domains(org) if org is not None else set()
 
 
 def _verified_domains(org):
@@ -376,15 +381,10 @@ def _admitted_organization(identity, wish):
         raise InvalidSignInRequest(
             "organization_id must be a WorkOS organization id (org_...).", code="invalid_organization_id"
         )
+    org = _organization(wish)
+    if org is None:
+        raise InvalidSignInRequest("organization_id names no organization.", code="organization_not_found")
     wos = workos_client.client()
-    try:
-        org = workos_client.call("look up the organization", wos.organizations.get_organization, wish)
-    except ProviderError as exc:
-        if exc.status == 404:
-            raise InvalidSignInRequest(
-                "organization_id names no organization.", code="organization_not_found"
-            ) from None
-        raise
     domain = identity.email.rsplit("@", 1)[1] if "@" in identity.email else ""
     if identity.email_verified and domain and domain in _verified_domains(org):
         return wish
