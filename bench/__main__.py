@@ -290,7 +290,7 @@ def main(argv=None):
         import django
 
         django.setup()
-        from bench import inprocess
+        from bench import inprocess  # its models and views need the settings the environment above just chose
 
         many = inprocess.bench_tokens(DISTINCT_TOKENS)
         token_files = {"one": work / "one.txt", "many": work / "many.txt"}
