@@ -88,6 +88,9 @@ def check_workos(app_configs=None, **kwargs):
                 id="gatehouse.E009",
             )
         )
+    style = app_settings.GATEHOUSE_API_STYLE
+    if style not in ("snake", "camel"):
+        errors.append(Error(f"GATEHOUSE_API_STYLE must be snake or camel, not {style!r}.", id="gatehouse.E017"))
     default_org = app_settings.GATEHOUSE_DEFAULT_ORGANIZATION_ID
     if default_org and not (default_org.startswith("org_") and default_org[4:].isalnum()):
         errors.append(

@@ -34,6 +34,7 @@ DEFAULTS = {
     "OIDC_HTTP_TIMEOUT": 10,
     # Gatehouse
     "GATEHOUSE_TOKEN_COOKIES": False,
+    "GATEHOUSE_API_STYLE": "snake",
     "GATEHOUSE_ALLOWED_EMAIL_DOMAINS": [],
     "GATEHOUSE_PROVISIONING_ADAPTER": "accounts.adapter.DefaultAdapter",
     "GATEHOUSE_ORGANIZATION_DOMAINS": "accounts.signin.workos.organization_verified_domains",
@@ -82,6 +83,9 @@ HELP = {
     "OIDC_JWKS_CACHE_SECONDS": "how long Google's and Okta's signing keys are cached",
     "OIDC_HTTP_TIMEOUT": "seconds per Google/Okta request",
     "GATEHOUSE_TOKEN_COOKIES": "deliver tokens as HttpOnly cookies instead of in the body",
+    "GATEHOUSE_API_STYLE": "the names sign-in, refresh and step answers use: `snake` (`access_token`, "
+    "`session_config`) or `camel` (`token`, `refreshToken`, `sessionConfig`, `user.fullName`: docs/api.md, "
+    "API styles); requests are read in both",
     "GATEHOUSE_ALLOWED_EMAIL_DOMAINS": "domains whose people may be provisioned on first sign-in (empty: any)",
     "GATEHOUSE_PROVISIONING_ADAPTER": "class deciding who may be provisioned, linked or signed in",
     "GATEHOUSE_ORGANIZATION_DOMAINS": "callable: organization id -> its verified email domains (SSO emails outside "

@@ -17,6 +17,7 @@ urlpatterns = [
     # JSON API
     path("api/auth/workos/authorize", api.WorkOSAuthorizeView.as_view(), name="api-workos-authorize"),
     path("api/auth/workos/callback", api.WorkOSCallbackView.as_view(), name="api-workos-callback"),
+    path("api/auth/login", api.PasswordLoginView.as_view(), name="api-login"),
     path("api/auth/steps/email-verification", steps.EmailVerificationStepView.as_view(), name="api-step-email"),
     path("api/auth/steps/mfa/enroll", steps.MfaEnrollView.as_view(), name="api-step-mfa-enroll"),
     path("api/auth/steps/mfa", steps.MfaStepView.as_view(), name="api-step-mfa"),

@@ -228,6 +228,7 @@ _FROM_ENVIRONMENT = {
     "OIDC_JWKS_CACHE_SECONDS": ("OIDC_JWKS_CACHE_SECONDS", positive_int),
     "OIDC_HTTP_TIMEOUT": ("OIDC_HTTP_TIMEOUT", positive_int),
     "GATEHOUSE_TOKEN_COOKIES": ("GATEHOUSE_TOKEN_COOKIES", env_bool),
+    "GATEHOUSE_API_STYLE": ("GATEHOUSE_API_STYLE", env_str),
     "GATEHOUSE_ALLOWED_EMAIL_DOMAINS": (
         "GATEHOUSE_ALLOWED_EMAIL_DOMAINS",
         lambda name: [d.lower() for d in env_list(name)],
@@ -311,6 +312,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "ENUM_NAME_OVERRIDES": {"SessionFallbackEnum": ["redirect", "logout"]},
+    # the answers' names follow GATEHOUSE_API_STYLE
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "accounts.api.style.postprocess_schema"],
 }
 
 # Our HS256 tokens' key: SECRET_KEY unless set (then at least 32 random characters; checked).

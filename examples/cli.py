@@ -10,6 +10,7 @@ Only the standard library: copy it into your own tool.
 
 import argparse
 import json
+import re
 import sys
 import time
 import urllib.error
@@ -19,6 +20,14 @@ import webbrowser
 
 class Failed(Exception):
     pass
+
+
+_CAMEL_NAMES = {"token": "access_token"}
+
+
+def _snake(answer):
+    """Gatehouse answers in snake_case or, configured so, camelCase (`userCode`, `token`): read both."""
+    return {_CAMEL_NAMES.get(k) or re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", k).lower(): v for k, v in answer.items()}
 
 
 def call(base_url, path, body=None, token=None):
@@ -35,10 +44,10 @@ def call(base_url, path, body=None, token=None):
     )
     try:
         with urllib.request.urlopen(request, timeout=30) as response:
-            return response.status, json.load(response)
+            return response.status, _snake(json.load(response))
     except urllib.error.HTTPError as error:
         try:
-            return error.code, json.load(error)
+            return error.code, _snake(json.load(error))
         except ValueError:
             return error.code, {"code": "http_error", "message": f"HTTP {error.code}"}
     except urllib.error.URLError as error:
@@ -51,9 +60,10 @@ def sign_in(base_url, *, open_browser=True, out=sys.stdout):
     if status != 200:
         raise Failed(f"Could not start the sign-in: {device.get('message')} ({device.get('code')})")
     print(f"To sign in, open {device['verification_uri']} and enter the code {device['user_code']}", file=out)
-    print(f"(or open {device['verification_uri_complete']})", file=out, flush=True)
+    page = device.get("verification_uri_complete") or device["verification_uri"]
+    print(f"(or open {page})", file=out, flush=True)
     if open_browser:
-        webbrowser.open(device["verification_uri_complete"])
+        webbrowser.open(page)
     interval, deadline = device["interval"], time.monotonic() + device["expires_in"]
     while time.monotonic() < deadline:
         time.sleep(interval)

@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import ratelimit
+from accounts.api import style
 from accounts.api.base import PublicAPIView
 from accounts.api.serializers import AuthorizeResponseSerializer, ErrorSerializer, SSOAuthorizeQuerySerializer
 from accounts.api.throttles import AuthorizeIPThrottle
@@ -111,7 +112,7 @@ class SSOAuthorizeView(PublicAPIView):
         summary="SSO URL for a work email (or an organization/connection id)",
     )
     def get(self, request):
-        query = SSOAuthorizeQuerySerializer(data=request.query_params)
+        query = SSOAuthorizeQuerySerializer(data=style.query(request))
         query.is_valid(raise_exception=True)
         data = query.validated_data
         if not any(data.get(k) for k in ("email", "organization_id", "connection_id")):

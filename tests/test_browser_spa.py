@@ -155,8 +155,12 @@ def test_spa_signs_in_with_an_emailed_code(page, spa, wos):
     expect(page.locator("#user-email")).to_have_text("spa@example.com")
 
 
-def test_spa_passes_mfa_enrollment_and_organization_steps(page, spa, wos):
+@pytest.mark.parametrize("style", ["snake", "camel"])
+def test_spa_passes_mfa_enrollment_and_organization_steps(page, spa, wos, settings, style):
+    """In either API style (the SPA reads both)."""
     from sso import sync
+
+    settings.GATEHOUSE_API_STYLE = style
     from workos_emulator import totp
 
     wos.seed(organizations=[{"id": "org_A", "name": "Alpha"}, {"id": "org_B", "name": "Beta"}])
@@ -180,6 +184,8 @@ def test_spa_passes_mfa_enrollment_and_organization_steps(page, spa, wos):
     page.get_by_role("button", name="Beta").click()
     expect(page.locator("#user-email")).to_have_text("steps@example.com")
     expect(page.locator("#user-org")).to_have_text("Beta")
+    expect(page.locator("#user-name")).to_have_text("—")
+    expect(page.locator("#policy")).to_contain_text("signed out after 30 min idle, at most 8 h")
 
 
 def test_spa_warns_before_an_idle_sign_out_and_lets_the_person_stay(page, spa, wos):

@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.api import serializers as s
+from accounts.api import style
 from accounts.api.throttles import SignInIPThrottle
 from accounts.authentication import ACCESS_COOKIE, REFRESH_COOKIE
 from accounts.conf import app_settings
@@ -82,12 +83,13 @@ def clear_token_cookies(response):
 
 def pair_response(pair, body, *, access_key="access", refresh_key="refresh", in_body=False):
     """Tokens in the body, or (cookie mode, unless `in_body`: clients without cookies, such as a
-    CLI) in HttpOnly cookies and not in the body; with the sign-in's `session_config`."""
+    CLI) in HttpOnly cookies and not in the body; with the sign-in's `session_config`; named in
+    the API style in force."""
     cookies = app_settings.GATEHOUSE_TOKEN_COOKIES and not in_body
     body = {**body, "session_config": pair.session_config}
     if not cookies:
         body = {access_key: pair.access, refresh_key: pair.refresh, **body}
-    response = Response(body)
+    response = Response(style.present(body))
     if cookies:
         set_token_cookies(response, pair)
     return response

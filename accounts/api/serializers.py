@@ -129,6 +129,15 @@ class RefreshSerializer(FlatSerializer):
     refresh = serializers.CharField(
         required=False, max_length=4000, help_text="Optional in cookie mode (read from the cookie)."
     )
+    refresh_token = serializers.CharField(
+        required=False, max_length=4000, help_text="The same, as the sign-in answer names it (`refreshToken`)."
+    )
+
+    def validate(self, attrs):
+        both = attrs.get("refresh"), attrs.get("refresh_token")
+        if all(both) and both[0] != both[1]:
+            raise serializers.ValidationError("refresh and refresh_token differ: send one of them.")
+        return {"refresh": both[0] or both[1]} if any(both) else {}
 
 
 class VerifySerializer(serializers.Serializer):
@@ -256,7 +265,9 @@ class DeviceStartSerializer(serializers.Serializer):
     device_code = serializers.CharField(help_text="What the CLI polls `/api/auth/device/token` with. Keep it secret.")
     user_code = serializers.CharField(help_text="What the person types on the verification page.")
     verification_uri = serializers.URLField()
-    verification_uri_complete = serializers.URLField(help_text="The verification page with the code filled in.")
+    verification_uri_complete = serializers.URLField(
+        required=False, help_text="The verification page with the code filled in (when WorkOS gives one)."
+    )
     expires_in = serializers.IntegerField(help_text="Seconds the sign-in may take.")
     interval = serializers.IntegerField(help_text="Seconds to wait between polls.")
 

@@ -10,6 +10,7 @@ from rest_framework.response import Response
 
 from accounts import sessions
 from accounts.api import serializers as s
+from accounts.api import style
 from accounts.api.base import PublicAPIView, SignInView, errors, signed_in
 from accounts.api.throttles import (
     AuthorizeIPThrottle,
@@ -71,7 +72,7 @@ class MfaEnrollView(_StepView):
     )
     def post(self, request):
         data = _valid(s.StepSerializer, request)
-        return Response(steps.enroll_totp(data["pending_token"]))
+        return Response(style.present(steps.enroll_totp(data["pending_token"])))
 
 
 class MfaStepView(_StepView):
@@ -194,7 +195,7 @@ class DeviceStartView(PublicAPIView):
         "then poll `/api/auth/device/token` every `interval` seconds.",
     )
     def post(self, request):
-        return Response(authkit.start_device())
+        return Response(style.present(authkit.start_device()))
 
 
 class DeviceTokenView(SignInView):

@@ -15,6 +15,7 @@ from rest_framework_simplejwt.utils import datetime_from_epoch
 
 from accounts import ratelimit, sessions, tokens
 from accounts.api import serializers as s
+from accounts.api import style
 from accounts.api.base import ERRORS, PublicAPIView, SignInView, clear_token_cookies, errors, pair_response, signed_in
 from accounts.api.permissions import SignInActive
 from accounts.api.throttles import AuthorizeIPThrottle, PasswordAccountThrottle, PasswordIPThrottle
@@ -37,7 +38,7 @@ class WorkOSAuthorizeView(PublicAPIView):
         summary="AuthKit URL for an SPA to send the browser to (state + PKCE kept server-side)",
     )
     def get(self, request):
-        query = s.AuthorizeQuerySerializer(data=request.query_params)
+        query = s.AuthorizeQuerySerializer(data=style.query(request))
         query.is_valid(raise_exception=True)
         url, state = workos.authorization_url(**query.validated_data)
         return Response({"authorization_url": url, "state": state})
@@ -70,19 +71,27 @@ class WorkOSCallbackView(SignInView):
         return signed_in(flow.complete(request, proven, flow.Channel.API))
 
 
+_PASSWORD_DESCRIPTION = (
+    "The password is checked by Django or, for WorkOS-held passwords, by WorkOS "
+    "(`GATEHOUSE_PASSWORD_BACKEND`, or the email domain's login rule). A WorkOS sign-in may "
+    "answer 403 with a step to pass first (`email_verification_required`, `mfa_enrollment`, "
+    "`mfa_challenge`, `organization_selection_required`; see the `/api/auth/steps/` endpoints)."
+)
+
+
 class PasswordTokenView(SignInView):
+    """Email + password; the answer is the bare pair (simplejwt's `/api/token/` shape)."""
+
     method = SignInMethod.PASSWORD
     throttle_classes = [PasswordIPThrottle, PasswordAccountThrottle]
+    with_user = False
 
     @extend_schema(
         operation_id="token_obtain",
         request=s.PasswordLoginSerializer,
         responses={200: s.SimplePairSerializer, **errors(400, 401, 403, 429, 502, 503)},
         summary="Email + password -> JWT pair",
-        description="The password is checked by Django or, for WorkOS-held passwords, by WorkOS "
-        "(`GATEHOUSE_PASSWORD_BACKEND`, or the email domain's login rule). A WorkOS sign-in may "
-        "answer 403 with a step to pass first (`email_verification_required`, `mfa_enrollment`, "
-        "`mfa_challenge`, `organization_selection_required`; see the `/api/auth/steps/` endpoints).",
+        description=_PASSWORD_DESCRIPTION,
     )
     def post(self, request):
         body = s.PasswordLoginSerializer(data=request.data)
@@ -92,8 +101,24 @@ class PasswordTokenView(SignInView):
             flow.complete(
                 request, password.authenticate(data["email"], data["password"], request=request), flow.Channel.API
             ),
-            with_user=False,
+            with_user=self.with_user,
         )
+
+
+class PasswordLoginView(PasswordTokenView):
+    """Email + password answered like the WorkOS callback: the pair, the user, the session config."""
+
+    with_user = True
+
+    @extend_schema(
+        operation_id="password_login",
+        request=s.PasswordLoginSerializer,
+        responses={200: s.TokenPairResponseSerializer, **errors(400, 401, 403, 429, 502, 503)},
+        summary="Email + password -> JWT pair and user (the callback's answer)",
+        description=_PASSWORD_DESCRIPTION,
+    )
+    def post(self, request):
+        return super().post(request)
 
 
 class RefreshView(PublicAPIView):
@@ -225,7 +250,7 @@ class MeView(APIView):
             response = _json(body, status=401)
             response["WWW-Authenticate"] = auth.authenticate_header(request)
             return response
-        return _json(me_body(result[0]))
+        return _json(style.present_user(me_body(result[0])))
 
     @extend_schema(
         operation_id="me",
@@ -233,7 +258,7 @@ class MeView(APIView):
         summary="The signed-in user (from the access token)",
     )
     def get(self, request):  # documents the GET answered by answer_get(); HEAD comes here
-        return Response(_USER.to_representation(request.user))
+        return Response(style.present_user(_USER.to_representation(request.user)))
 
 
 class _OIDCCodeView(SignInView):

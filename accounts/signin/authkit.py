@@ -141,14 +141,16 @@ def start_device():
         expires_at=expires_at,
         interval=interval,
     )
-    return {
+    started = {
         "device_code": handle,
         "user_code": device.user_code,
         "verification_uri": device.verification_uri,
-        "verification_uri_complete": device.verification_uri_complete,
         "expires_in": min(int(device.expires_in), app_settings.GATEHOUSE_SIGNIN_STATE_MAX_AGE),
         "interval": interval,
     }
+    if device.verification_uri_complete:  # optional in WorkOS's answer: left out rather than null
+        started["verification_uri_complete"] = device.verification_uri_complete
+    return started
 
 
 def _device_error(code, message, state=None, *, end=False, interval=None):

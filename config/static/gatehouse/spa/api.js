@@ -11,6 +11,24 @@ export class ApiError extends Error {
   }
 }
 
+// The server answers in snake_case or, with GATEHOUSE_API_STYLE=camel, in seed 003's camelCase
+// names (docs/api.md, API styles). This client reads both: camel names are turned back here.
+const FROM_CAMEL = {
+  token: "access_token", refreshToken: "refresh_token", tokenExpiryHours: "absolute_lifetime_hours",
+  warningTimeMinutes: "warning_minutes", idleTrackingEnabled: "idle_tracking",
+  ssoSilentRenewalEnabled: "sso_silent_renewal", ssoFallbackBehavior: "sso_fallback",
+  passwordSilentRenewalEnabled: "password_silent_renewal", passwordFallbackBehavior: "password_fallback",
+  silentRenewalEnabled: "silent_renewal", fallbackBehavior: "fallback", accessRole: "role",
+};
+
+function snakeCase(value) {
+  if (Array.isArray(value)) return value.map(snakeCase);
+  if (!value || typeof value !== "object") return value;
+  return Object.fromEntries(Object.entries(value).map(([key, v]) => [
+    FROM_CAMEL[key] || key.replace(/(?<=[a-z0-9])([A-Z])/g, (c) => `_${c.toLowerCase()}`), snakeCase(v),
+  ]));
+}
+
 function csrfToken() {
   const match = document.cookie.match(/(?:^|; )csrftoken=([^;]+)/);
   return match ? decodeURIComponent(match[1]) : "";
@@ -37,7 +55,7 @@ export class Gatehouse {
     } catch (err) {
       throw new ApiError(0, { code: "network_error", message: "The server could not be reached. Check your connection and try again." });
     }
-    const data = await response.json().catch(() => ({}));
+    const data = snakeCase(await response.json().catch(() => ({})));
     // An expired access token: refresh once (from memory, or from the HttpOnly cookie) and retry.
     if (response.status === 401 && retry && path !== "/api/token/refresh/") {
       await this.refreshTokens();
