@@ -46,6 +46,21 @@ def now_code(wos, secret=SECRET):
 # --- pending steps -------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize(
+    ("workos_code", "ours"),
+    [
+        ("email_verification_code_incorrect", "invalid_one_time_code"),
+        ("email_verification_code_expired", "one_time_code_expired"),
+    ],
+)
+def test_workos_words_for_a_wrong_or_expired_email_code_are_ours(api, wos, workos_code, ours):
+    wos.add_user("new@example.com", email_verified=False)
+    detail = step(callback(api, wos, "new@example.com"), "email_verification_required")
+    wos.inject("/user_management/authenticate", status=400, body={"code": workos_code, "message": "No."})
+    answer = post(api, "/api/auth/steps/email-verification", pending_token=detail["pending_token"], code="123456")
+    assert answer.status_code == 400 and answer.json()["code"] == ours
+
+
 def test_email_verification_then_sign_in_and_nothing_written_before(api, wos):
     wos.add_user("new@example.com", email_verified=False)
     detail = step(callback(api, wos, "new@example.com"), "email_verification_required")

@@ -372,6 +372,49 @@ def test_webhook_endpoints_and_the_events_api_through_the_sdk(sdk, wos, contract
     assert_conforms(contract, wos)
 
 
+def test_users_email_verification_and_the_standalone_mfa_api_through_the_sdk(sdk, wos, contract):
+    """Operations once missing: a user's `name`, verifying an email outside a sign-in, the
+    standalone MFA API (enroll, challenge, verify), and WorkOS's answers to incomplete requests."""
+    from workos_emulator import totp
+
+    seed(wos)
+    um, mfa = sdk.user_management, sdk.multi_factor_auth
+    assert um.get_user(um.create_user(email="named@example.com", first_name="Ada", last_name="L").id).name == "Ada L"
+    unverified = um.create_user(email="later@example.com", email_verified=False)
+    assert um.send_verification_email(unverified.id).user.email == "later@example.com"
+    code = wos.mail("later@example.com")["code"]
+    with pytest.raises(BadRequestError) as wrong:
+        um.verify_email(unverified.id, code="000000" if code != "000000" else "111111")
+    assert wrong.value.code == "email_verification_code_incorrect"
+    assert um.verify_email(unverified.id, code=code).user.email_verified is True
+    with pytest.raises(BadRequestError) as again:
+        um.send_verification_email(unverified.id)
+    assert again.value.code == "email_already_verified"
+
+    factor = mfa.enroll_factor(type="totp", totp_issuer="Gatehouse", totp_user="someone@example.com")
+    assert factor.totp.secret and factor.totp.qr_code
+    challenge = mfa.challenge_factor(factor.id)
+    code = totp.code_at(factor.totp.secret, wos.store.now())
+    wrong_code = f"{(int(code) + 1) % 10**6:06d}"
+    assert mfa.verify_challenge(challenge.id, code=wrong_code).valid is False
+    verified = mfa.verify_challenge(challenge.id, code=code)
+    assert verified.valid is True and verified.challenge.id == challenge.id
+    with pytest.raises(NotFoundError):
+        mfa.verify_challenge(challenge.id, code=code)  # a verified challenge is spent
+
+    headers = {"Authorization": f"Bearer {wos.store.api_key}"}
+    no_user = requests.post(
+        f"{wos.url}/user_management/organization_memberships",
+        json={"organization_id": "org_ACME"},
+        headers=headers,
+        timeout=5,
+    )
+    assert no_user.status_code == 422 and no_user.json()["code"] == "invalid_request_parameters"
+    no_grant = requests.post(f"{wos.url}/sso/token", data={"client_id": wos.store.client_id, "code": "x"}, timeout=5)
+    assert no_grant.status_code == 422 and no_grant.json()["error"] == "invalid_request"
+    assert_conforms(contract, wos)
+
+
 def test_authkit_steps_through_the_sdk(sdk, wos, contract):
     """Email verification, MFA enrollment and challenge, magic auth, password reset and device
     authorization, each through the SDK's own calls, with the errors each can return."""

@@ -96,7 +96,11 @@ LISTED = (
 
 
 def public(obj: Record) -> Record:
-    return {k: v for k, v in obj.items() if not k.startswith("_")}
+    """What WorkOS shows of a record: no `_` fields; a user's `name` derived from their names."""
+    view = {k: v for k, v in obj.items() if not k.startswith("_")}
+    if obj.get("object") == "user":
+        view["name"] = " ".join(filter(None, (obj.get("first_name"), obj.get("last_name")))) or None
+    return view
 
 
 DEFAULT_API_KEY = "sk_test_emulator"

@@ -21,6 +21,10 @@ FINAL_CODES = {
     "invalid_grant",
     "sign_in_expired",
 }
+# WorkOS's words for a wrong code (its email verification names its own): one code for clients.
+WRONG_CODE = {"invalid_one_time_code", "email_verification_code_incorrect"}
+# ... and for a code that can no longer be used.
+EXPIRED_CODE = {"one_time_code_expired", "email_verification_code_expired"}
 # The steps whose input is a code someone could guess.
 CODE_STEPS = {"email_verification_required", "mfa_enrollment", "mfa_challenge"}
 
@@ -53,18 +57,19 @@ def _continue(state, grant, *, request, browser, **kwargs):
         signin_state.give_back_attempt(state)  # WorkOS failed or is busy: the same step may be tried again
         raise
     except ProviderError as exc:
-        if exc.code in FINAL_CODES or spent >= MAX_ATTEMPTS:
+        code = "one_time_code_expired" if exc.code in EXPIRED_CODE else exc.code
+        if code in FINAL_CODES or spent >= MAX_ATTEMPTS:
             signin_state.discard(state)
             raise ProviderError(
                 "This sign-in can no longer be finished. Start again.",
-                code=exc.code if exc.code in FINAL_CODES else "sign_in_expired",
+                code=code if code in FINAL_CODES else "sign_in_expired",
                 status=400,
             ) from None
-        if exc.code == "invalid_one_time_code":
+        if code in WRONG_CODE:
             left = MAX_ATTEMPTS - spent
             raise ProviderError(
                 f"That code is not right. {left} {'try' if left == 1 else 'tries'} left.",
-                code=exc.code,
+                code="invalid_one_time_code",
                 status=400,
                 detail={"attempts_left": left},
             ) from None

@@ -241,6 +241,9 @@ class Organizations:
         store = self.store
         if request.method == "POST":
             data = check_types(self.body(request), MEMBERSHIP_FIELDS)
+            missing = [name for name in ("user_id", "organization_id") if not data.get(name)]
+            if missing:
+                fail(422, code="invalid_request_parameters", message=f"{' and '.join(missing)} required.")
             roles = self._roles(data) or ["member"]
             with store.lock:
                 if data.get("user_id") not in store.users:

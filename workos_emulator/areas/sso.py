@@ -145,6 +145,13 @@ class SSO:
         secret = data.get("client_secret")
         if secret is not None and not hmac.compare_digest(str(secret), store.api_key):
             oauth_fail("invalid_client", "Invalid client secret.")
+        if not data.get("grant_type"):  # a missing parameter is a validation error (the spec's 422)
+            fail(
+                422,
+                message="grant_type is required.",
+                error="invalid_request",
+                error_description="grant_type is required.",
+            )
         if data.get("grant_type") != "authorization_code":
             oauth_fail("unsupported_grant_type", "Only authorization_code is supported.")
         record = self._consume_code(data, "sso")

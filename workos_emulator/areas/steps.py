@@ -40,6 +40,16 @@ class AuthSteps:
         Rule("/user_management/users/<user_id>/auth_factors", endpoint="auth_factors", methods=["GET", "POST"]),
         Rule("/auth/factors/<factor_id>", endpoint="auth_factor", methods=["GET", "DELETE"]),
         Rule("/auth/factors/<factor_id>/challenge", endpoint="auth_factor_challenge", methods=["POST"]),
+        Rule("/auth/factors/enroll", endpoint="factor_enroll", methods=["POST"]),
+        Rule("/auth/challenges/<challenge_id>/verify", endpoint="challenge_verify", methods=["POST"]),
+        Rule(
+            "/user_management/users/<user_id>/email_verification/send", endpoint="send_verification", methods=["POST"]
+        ),
+        Rule(
+            "/user_management/users/<user_id>/email_verification/confirm",
+            endpoint="confirm_verification",
+            methods=["POST"],
+        ),
         Rule("/user_management/authorize/device", endpoint="device_authorize", methods=["POST"]),
         Rule("/device", endpoint="device_page", methods=["GET", "POST"]),
         Rule("/_emulator/outbox", endpoint="ctl_outbox", methods=["GET", "DELETE"]),
@@ -193,6 +203,42 @@ class AuthSteps:
     def on_email_verification_get(self, request, verification_id):
         return self._get_record(request, "email_verifications", verification_id, "Email verification")
 
+    def on_send_verification(self, request, user_id):
+        """Email a user a code that verifies their address (outside a sign-in)."""
+        self.require_api_key(request)
+        store = self.store
+        with store.lock:
+            user = store.users.get(user_id)
+            if user is None:
+                fail(404, message=f"User not found: '{user_id}'.")
+            if user["email_verified"]:
+                fail(400, code="email_already_verified", message="The email address is already verified.")
+            self._email_verification(user)
+            return as_json({"user": public(user)})
+
+    def on_confirm_verification(self, request, user_id):
+        self.require_api_key(request)
+        data = check_types(self.body(request), {"code": str})
+        if not data.get("code"):
+            fail(422, code="invalid_request_parameters", message="code is required.")
+        store = self.store
+        with store.lock:
+            user = store.users.get(user_id)
+            if user is None:
+                fail(404, message=f"User not found: '{user_id}'.")
+            if user["email_verified"]:
+                fail(400, code="email_previously_verified", message="The email address is already verified.")
+            records = [r for r in store.email_verifications.values() if r["user_id"] == user_id]
+            record = max(records, key=lambda r: r["_expires"]) if records else None
+            if record is None or record["_expires"] < store.now():
+                fail(400, code="email_verification_code_expired", message="The code has expired. Send a new one.")
+            if not secrets.compare_digest(record["code"], data["code"]):
+                fail(400, code="email_verification_code_incorrect", message="The code is not valid.")
+            for old in records:
+                del store.email_verifications[old["id"]]
+            user.update(email_verified=True, updated_at=store.iso())
+            return as_json({"user": public(user)})
+
     def grant_email_verification(self, request, data):
         store = self.store
         with store.lock:
@@ -296,9 +342,28 @@ class AuthSteps:
                 return self._page(
                     request, [self._factor_view(f) for f in store.auth_factors.values() if f["user_id"] == user_id]
                 )
+        factor, challenge = self._enroll(request, user)
+        return as_json(
+            {
+                "authentication_factor": self._factor_view(factor, secrets_too=True),
+                "authentication_challenge": public(challenge),
+            },
+            201,
+        )
+
+    def _enroll(self, request, user):
+        """A new TOTP factor (for `user`, or for no user: the standalone MFA API) and its first challenge."""
+        store = self.store
         data = check_types(
             self.body(request),
-            {"type": str, "totp_issuer": (str, None), "totp_user": (str, None), "totp_secret": (str, None)},
+            {
+                "type": str,
+                "totp_issuer": (str, None),
+                "totp_user": (str, None),
+                "totp_secret": (str, None),
+                "user_id": (str, None),
+                "phone_number": (str, None),
+            },
         )
         if data.get("type") != "totp":
             fail(422, message="type must be totp.")
@@ -308,14 +373,17 @@ class AuthSteps:
         except ValueError:
             fail(422, message="totp_secret must be Base32.")
         with store.lock:
-            issuer, account = data.get("totp_issuer") or "WorkOS", data.get("totp_user") or user["email"]
+            issuer = data.get("totp_issuer") or "WorkOS"
+            account = data.get("totp_user") or (user["email"] if user else "")
+            if not account:
+                fail(422, message="totp_user is required when type is totp.")
             uri = f"otpauth://totp/{issuer}:{account}?secret={secret}&issuer={issuer}"
             now = store.iso()
             factor = {
                 "object": "authentication_factor",
                 "id": new_id("auth_factor"),
                 "type": "totp",
-                "user_id": user_id,
+                "user_id": user["id"] if user else None,
                 "totp": {
                     "issuer": issuer,
                     "user": account,
@@ -327,14 +395,47 @@ class AuthSteps:
                 "updated_at": now,
             }
             store.auth_factors[factor["id"]] = factor
-            challenge = self._challenge(factor)
-            return as_json(
-                {
-                    "authentication_factor": self._factor_view(factor, secrets_too=True),
-                    "authentication_challenge": public(challenge),
-                },
-                201,
-            )
+            return factor, self._challenge(factor)
+
+    def on_factor_enroll(self, request):
+        """The standalone MFA API's enrollment (`POST /auth/factors/enroll`): the factor alone."""
+        self.require_api_key(request)
+        body = self.body(request)
+        user_id = body.get("user_id") if isinstance(body, dict) else None
+        user = None
+        if user_id:
+            with self.store.lock:
+                user = self.store.users.get(user_id)
+            if user is None:
+                fail(422, message=f"User not found: '{user_id}'.")
+        factor, _challenge = self._enroll(request, user)
+        view = self._factor_view(factor, secrets_too=True)
+        if view["user_id"] is None:
+            del view["user_id"]
+        return as_json(view, 201)
+
+    def on_challenge_verify(self, request, challenge_id):
+        """The standalone MFA API's check of a code (`POST /auth/challenges/{id}/verify`)."""
+        self.require_api_key(request)
+        data = check_types(self.body(request), {"code": str})
+        if "code" not in data:
+            fail(422, message="code is required.")
+        store = self.store
+        with store.lock:
+            challenge = store.challenges.get(challenge_id)
+            if challenge is None:
+                fail(404, message=f"Authentication challenge not found: '{challenge_id}'.")
+            factor = store.auth_factors.get(challenge["authentication_factor_id"])
+            if challenge["_expires"] < store.now() or factor is None:
+                fail(400, code="authentication_challenge_expired", message="The challenge has expired.")
+            challenge["_attempts"] = challenge.get("_attempts", 0) + 1
+            if challenge["_attempts"] > MAX_ATTEMPTS:
+                del store.challenges[challenge_id]
+                fail(400, code="one_time_code_too_many_attempts", message="Too many wrong codes.")
+            valid = totp.verify(factor["totp"]["secret"], data["code"], store.now())
+            if valid:
+                del store.challenges[challenge_id]
+            return as_json({"challenge": public(challenge), "valid": valid}, 201)
 
     def _factor_or_404(self, factor_id):
         factor = self.store.auth_factors.get(factor_id)
