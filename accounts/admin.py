@@ -5,8 +5,9 @@ from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.utils.html import format_html, format_html_join
 from django.utils.module_loading import import_string
 
-from accounts import audit, session_limits
+from accounts import audit, mfa, session_limits
 from accounts.conf import app_settings
+from accounts.errors import GatehouseError
 from accounts.models import AuditEvent, AuthSession, Identity, LoginRule, SessionPolicy, User
 from accounts.sessions import end_sessions
 
@@ -72,11 +73,31 @@ class UserAdmin(BaseUserAdmin):
         "deprovisioned_sources",
     )
     inlines = [IdentityInline]
-    actions = ["end_all_sign_ins"]
+    actions = ["end_all_sign_ins", "reset_mfa"]
 
     @admin.action(description="End all sign-ins of the selected users", permissions=["change"])
     def end_all_sign_ins(self, request, queryset):
         _end_sessions(self, request, [(user, AuthSession.objects.filter(user=user)) for user in queryset])
+
+    @admin.action(
+        description="Reset MFA of the selected users (remove their authenticators and recovery codes)",
+        permissions=["change"],
+    )
+    def reset_mfa(self, request, queryset):
+        done = []
+        for user in queryset:
+            try:
+                removed = mfa.reset(user, actor=request.user, request=request)
+            except GatehouseError as exc:
+                self.message_user(request, f"{user.email}: {exc.message} Nothing was changed.", messages.ERROR)
+                continue
+            done.append(f"{user.email} ({removed} authenticator{'s' if removed != 1 else ''} removed)")
+        if done:
+            self.message_user(
+                request,
+                "MFA reset: " + ", ".join(done) + ". They set up a new authenticator at their next sign-in.",
+                messages.SUCCESS,
+            )
 
     # Links made here are the explicit ones (staff accounts are never linked by email at
     # sign-in): each is audited with the administrator who made it.

@@ -192,6 +192,9 @@ class AuthSession(models.Model):
     workos_refresh_token = models.TextField(blank=True, editable=False)
     organization_id = models.CharField(max_length=64, blank=True)
     role = models.CharField(max_length=64, blank=True)
+    permissions = models.JSONField(
+        default=list, blank=True, help_text="The role's permission slugs, as WorkOS gave them at sign-in or refresh."
+    )
     user_agent = models.CharField(max_length=300, blank=True)
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
@@ -318,6 +321,8 @@ class SignInState(models.Model):
     organizations = models.JSONField(default=list, blank=True)  # [{"id", "name"}]
     factor_id = models.CharField(max_length=64, blank=True)
     challenge_id = models.CharField(max_length=64, blank=True)
+    # This sign-in set up an authenticator (at this step or an earlier one): it ends with recovery codes.
+    mfa_enrolled = models.BooleanField(default=False)
     # WorkOS's pending authentication token (PENDING) or device code (DEVICE), sealed.
     secret = models.TextField(blank=True)
     expires_at = models.DateTimeField(null=True, blank=True)  # a device code's end
@@ -360,6 +365,12 @@ class AuditEvent(models.Model):
         USER_DEPROVISIONED = "user_deprovisioned", "Access removed by the directory or WorkOS"
         USER_REACTIVATED = "user_reactivated", "Access restored by the directory or WorkOS"
         GROUPS_CHANGED = "groups_changed", "Groups brought in line with WorkOS"
+        API_KEY_CREATED = "api_key_created", "Organization API key created"
+        API_KEY_REVOKED = "api_key_revoked", "Organization API key revoked"
+        RECOVERY_CODES_CREATED = "recovery_codes_created", "MFA recovery codes created"
+        RECOVERY_CODE_USED = "recovery_code_used", "MFA recovery code used"
+        RECOVERY_CODE_REFUSED = "recovery_code_refused", "MFA recovery code refused"
+        MFA_RESET = "mfa_reset", "MFA reset by staff"
 
     kind = models.CharField(max_length=32, choices=Kind.choices)
     user = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="audit_events")
@@ -429,3 +440,18 @@ class LoginRule(models.Model):
 
         domain = email.rsplit("@", 1)[-1].lower()
         return self.pattern == "*" or fnmatch.fnmatchcase(domain, self.pattern)
+
+
+class RecoveryCode(models.Model):
+    """A one-time MFA recovery code, kept only as a keyed hash (accounts.recovery)."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="recovery_codes")
+    digest = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "digest"], name="recoverycode_user_digest")]
+
+    def __str__(self):
+        return f"Recovery code of {self.user_id} ({'used' if self.used_at else 'unused'})"

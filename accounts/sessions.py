@@ -67,6 +67,7 @@ def refresh(raw: str) -> tokens.TokenPair:
                             "workos_refresh_token",
                             "organization_id",
                             "role",
+                            "permissions",
                         ]
                     )
                     return tokens.mint(session.user, session)
@@ -105,6 +106,8 @@ def _refresh_workos(session: AuthSession) -> None:
     session.workos_refresh_token = changed.sealed_refresh_token
     session.organization_id = changed.organization_id or session.organization_id
     session.role = changed.role or session.role
+    if changed.permissions is not None:
+        session.permissions = changed.permissions
 
 
 # --- end ---------------------------------------------------------------------------------------

@@ -65,6 +65,7 @@ def _claims_for(user: Any, session: AuthSession) -> dict[str, Any]:
         "org_id": session.organization_id or None,
         "role": session.role or None,
         "amr": session.method,
+        **({"permissions": list(session.permissions)} if session.permissions else {}),
     }
 
 
@@ -204,6 +205,7 @@ class TokenUser(simplejwt_models.TokenUser):
     organization_id = property(lambda self: self.claims.get("org_id"))
     role = property(lambda self: self.claims.get("role"))
     auth_method = property(lambda self: self.claims.get("amr"))
+    permissions = property(lambda self: tuple(self.claims.get("permissions") or ()))
 
     def __str__(self) -> str:
         return self.email

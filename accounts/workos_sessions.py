@@ -65,6 +65,7 @@ class Refreshed:
     sealed_refresh_token: str
     organization_id: str = ""
     role: str = ""
+    permissions: list[str] | None = None  # None: unchanged
 
 
 def refresh(*, workos_user_id: str, workos_session_id: str, sealed_refresh_token: str) -> Refreshed:
@@ -107,4 +108,7 @@ def refresh(*, workos_user_id: str, workos_session_id: str, sealed_refresh_token
         sealed_refresh_token=secretbox.seal(auth.refresh_token),
         organization_id=auth.organization_id or claims.get("org_id") or "",
         role=claims.get("role") or "",
+        permissions=[p for p in claims["permissions"] if isinstance(p, str)]
+        if isinstance(claims.get("permissions"), list)
+        else None,
     )

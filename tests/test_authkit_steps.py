@@ -8,6 +8,7 @@ import pytest
 import requests
 import time_machine
 
+from accounts import mfa
 from accounts.models import AuditEvent, AuthSession, LoginRule, SignInMethod, SignInState, User
 from workos_emulator import totp
 
@@ -451,10 +452,37 @@ def test_browser_steps_after_the_authkit_redirect(client, wos):
     page = client.get("/auth/steps")
     assert page.context["step"] == "organization_selection_required" and b"Beta" in page.content
     done = client.post("/auth/steps", {"action": "organization", "organization_id": "org_B"})
-    assert done.status_code == 302 and done["Location"] == "/account/sessions"
+    # an authenticator was set up (two steps ago): its recovery codes first, shown once, then on
+    assert done.status_code == 302 and done["Location"] == "/account/recovery-codes"
     assert signed_in_user(client) == "all@example.com"
+    codes = client.get("/account/recovery-codes")
+    assert len(codes.context["codes"]) == 10 and codes.context["next"] == "/account/sessions"
+    assert codes.context["codes"][0].encode() in codes.content
+    assert client.get("/account/recovery-codes").context["remaining"] == 10  # not shown again
     ended = client.get("/auth/steps")
     assert ended.status_code == 400 and b"Back to sign-in" in ended.content
+
+
+def test_a_recovery_code_on_the_steps_page_leads_to_a_new_authenticator(client, wos):
+    wos.add_user("lost@example.com", password="pw-lost-12345", mfa=True, totp_secret=SECRET)
+    user = User.objects.create_user(
+        "lost@example.com", workos_user_id=wos.store.user_by_email("lost@example.com")["id"]
+    )
+    codes = mfa.issue_recovery_codes(user)
+    assert browser_callback(client, wos, "lost@example.com", "pw-lost-12345")["Location"] == "/auth/steps"
+    page = client.get("/auth/steps")
+    assert page.context["step"] == "mfa_challenge" and b"Use a recovery code" in page.content
+    wrong = client.post("/auth/steps", {"action": "recovery", "recovery_code": "aaaaa-bbbbb"})
+    assert wrong.status_code == 400 and "recovery code is not right" in wrong.context["error"]
+    used = client.post("/auth/steps", {"action": "recovery", "recovery_code": codes[0]})
+    assert used["Location"] == "/auth/steps"
+    assert client.get("/auth/steps").context["step"] == "mfa_enrollment"
+    secret = client.post("/auth/steps", {"action": "enroll"}).context["enrollment"]["secret"]
+    assert secret != SECRET
+    done = client.post("/auth/steps", {"action": "mfa", "code": now_code(wos, secret)})
+    assert done["Location"] == "/account/recovery-codes"
+    fresh = client.get("/account/recovery-codes").context["codes"]
+    assert len(fresh) == 10 and codes[1] not in fresh and signed_in_user(client) == "lost@example.com"
 
 
 def test_every_code_checked_on_the_steps_page_counts_against_the_address(client, wos):

@@ -109,4 +109,6 @@ def signed_in(signin, *, in_body=False, with_user=True):
         "user": s.UserSerializer(signin.user, context={"session": pair.session}).data,
         "created": signin.created,
     }
+    if signin.recovery_codes:  # an authenticator was set up: its recovery codes, this once
+        body["recovery_codes"] = signin.recovery_codes
     return pair_response(pair, body, access_key="access_token", refresh_key="refresh_token", in_body=in_body)

@@ -112,6 +112,11 @@ class TokenPairResponseSerializer(serializers.Serializer):
     user = UserSerializer()
     created = serializers.BooleanField(required=False, help_text="True when this sign-in created the account.")
     session_config = SessionConfigSerializer()
+    recovery_codes = serializers.ListField(
+        child=serializers.CharField(),
+        required=False,
+        help_text="Only when this sign-in set up an authenticator: ten one-time MFA recovery codes, shown this once.",
+    )
 
 
 class PasswordLoginSerializer(FlatSerializer):
@@ -224,13 +229,28 @@ class CodeStepSerializer(StepSerializer):
     code = serializers.CharField(max_length=20, help_text="The one-time code (digits).")
 
 
-class MfaStepSerializer(CodeStepSerializer):
+class MfaStepSerializer(StepSerializer):
+    code = serializers.CharField(
+        required=False, allow_blank=True, max_length=20, help_text="The authenticator app's code (digits)."
+    )
+    recovery_code = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=40,
+        help_text="At `mfa_challenge`, instead of `code`: a recovery code. The lost authenticator is removed and "
+        "the answer is 403 `mfa_enrollment`: set up a new one with the same pending_token.",
+    )
     factor_id = serializers.CharField(
         required=False,
         allow_blank=True,
         max_length=64,
         help_text="Which of the offered factors (default: the first TOTP factor).",
     )
+
+    def validate(self, attrs):
+        if bool(attrs.get("code")) == bool(attrs.get("recovery_code")):
+            raise serializers.ValidationError({"code": "Send either code or recovery_code."})
+        return attrs
 
 
 class OrganizationStepSerializer(StepSerializer):
@@ -274,3 +294,13 @@ class DeviceStartSerializer(serializers.Serializer):
 
 class DeviceTokenSerializer(serializers.Serializer):
     device_code = serializers.CharField(max_length=500)
+
+
+class RecoveryCodesLeftSerializer(serializers.Serializer):
+    remaining = serializers.IntegerField(help_text="Unused MFA recovery codes.")
+
+
+class RecoveryCodesSerializer(serializers.Serializer):
+    recovery_codes = serializers.ListField(
+        child=serializers.CharField(), help_text="Ten one-time codes, shown this once; they replace the old ones."
+    )

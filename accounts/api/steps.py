@@ -80,19 +80,20 @@ class MfaStepView(_StepView):
         operation_id="step_mfa",
         request=s.MfaStepSerializer,
         responses=SIGNED_IN,
-        summary="Finish a sign-in with a code from the authenticator app",
+        summary="Finish a sign-in with a code from the authenticator app (or a recovery code)",
+        description="After setting up an authenticator, the answer carries `recovery_codes` (shown once). "
+        "A `recovery_code` at `mfa_challenge` is spent (400 `invalid_recovery_code` when wrong or used; it costs "
+        "a try) and answers 403 `mfa_enrollment`: set up the new authenticator with the same pending_token.",
     )
     def post(self, request):
         data = _valid(s.MfaStepSerializer, request)
-        return signed_in(
-            flow.complete(
-                request,
-                steps.verify_totp(
-                    data["pending_token"], data["code"], factor_id=data.get("factor_id", ""), request=request
-                ),
-                flow.Channel.API,
+        if data.get("recovery_code"):
+            proven = steps.use_recovery_code(data["pending_token"], data["recovery_code"], request=request)
+        else:
+            proven = steps.verify_totp(
+                data["pending_token"], data["code"], factor_id=data.get("factor_id", ""), request=request
             )
-        )
+        return signed_in(flow.complete(request, proven, flow.Channel.API))
 
 
 class OrganizationStepView(_StepView):

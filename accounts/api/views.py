@@ -13,7 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_simplejwt.utils import datetime_from_epoch
 
-from accounts import ratelimit, sessions, tokens
+from accounts import mfa, ratelimit, sessions, tokens
 from accounts.api import serializers as s
 from accounts.api import style
 from accounts.api.base import ERRORS, PublicAPIView, SignInView, clear_token_cookies, errors, pair_response, signed_in
@@ -353,3 +353,22 @@ class SessionDetailView(_SignInManagementView):
         return Response(
             {"revoked": sessions.end_sessions(chosen, reason="signed_out", user=request.user, request=request)}
         )
+
+
+class RecoveryCodesView(_SignInManagementView):
+    @extend_schema(
+        operation_id="recovery_codes_left",
+        responses={200: s.RecoveryCodesLeftSerializer, **errors(401)},
+        summary="How many MFA recovery codes I have left",
+    )
+    def get(self, request):
+        return Response(style.present({"remaining": mfa.remaining_recovery_codes(request.user)}))
+
+    @extend_schema(
+        operation_id="recovery_codes_create",
+        request=None,
+        responses={200: s.RecoveryCodesSerializer, **errors(401)},
+        summary="Make new MFA recovery codes (the old ones stop working)",
+    )
+    def post(self, request):
+        return Response(style.present({"recovery_codes": mfa.issue_recovery_codes(request.user, request=request)}))

@@ -10,7 +10,8 @@ Every start is audited and announced with Django's `user_logged_in`; a refused a
 `sign_in_failed` (audit + `user_login_failed`), so django-axes and friends can hook in.
 """
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib import auth
@@ -20,7 +21,7 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
-from accounts import audit, login_rules, provisioning, secretbox, session_limits, tokens, workos_sessions
+from accounts import audit, login_rules, mfa, provisioning, secretbox, session_limits, tokens, workos_sessions
 from accounts.client import client_ip, user_agent
 from accounts.conf import app_settings
 from accounts.models import AuditEvent, AuthSession, User
@@ -43,6 +44,7 @@ class SignIn:
     pair: tokens.TokenPair | None = None  # the API channel's tokens
     next_url: str = ""
     pending: Pending | None = None
+    recovery_codes: list[str] = field(default_factory=list)  # made now (an authenticator was set up): show once
 
 
 def complete(request: HttpRequest | None, proven: Identity | Pending, channel: str) -> SignIn:
@@ -83,12 +85,16 @@ def complete(request: HttpRequest | None, proven: Identity | Pending, channel: s
                     workos_refresh_token=identity.workos_refresh_token,
                     organization_id=identity.organization_id,
                     role=identity.role,
+                    permissions=identity.permissions,
                 )
                 session = pair.session
+            codes = mfa.issue_recovery_codes(user, request=request) if identity.mfa_enrolled else []
     except Exception:
         workos_sessions.revoke_session(identity.workos_session_id)
         raise
-    return SignIn(user=user, created=created, session=session, pair=pair, next_url=identity.next_url)
+    return SignIn(
+        user=user, created=created, session=session, pair=pair, next_url=identity.next_url, recovery_codes=codes
+    )
 
 
 def _place_new_person(identity: Identity) -> None:
@@ -123,6 +129,7 @@ def start_token_session(
     workos_refresh_token: str = "",
     organization_id: str = "",
     role: str = "",
+    permissions: Sequence[str] = (),
 ) -> tokens.TokenPair:
     """Open an app sign-in for `user` and return its first token pair (joined to the caller's
     transaction, so the sign-in and its audit event are written together or not at all)."""
@@ -135,6 +142,7 @@ def start_token_session(
             workos_refresh_token=secretbox.seal(workos_refresh_token),
             organization_id=organization_id or "",
             role=role or "",
+            permissions=list(permissions),
             **_client(request),
         )
         audit.record(AuditEvent.Kind.SIGN_IN_SUCCEEDED, user=user, request=request, method=method)

@@ -22,6 +22,7 @@ class Identity:
     workos_user_id: str = ""
     organization_id: str = ""  # as the provider says
     role: str = ""
+    permissions: tuple[str, ...] = ()  # what that role may do (WorkOS's `permissions` claim)
     connection_id: str = ""
     # A brand-new person's organization wish (the request's hint): flow admits it or refuses.
     organization_hint: str = ""
@@ -29,6 +30,7 @@ class Identity:
     workos_refresh_token: str = ""
     next_url: str = ""  # where a browser sign-in was going
     may_create: bool = True  # False: existing users only (Google, Okta)
+    mfa_enrolled: bool = False  # an authenticator was set up during this sign-in: recovery codes follow
     user: Any = None  # the Django user a local password proved directly
 
     def __post_init__(self) -> None:

@@ -3,12 +3,13 @@
 A pending sign-in (accounts.signin.workos made it) allows MAX_ATTEMPTS tries, spent before WorkOS
 is asked so that parallel requests share them; an MFA enrollment is one request at a time."""
 
-from accounts import secretbox
+from accounts import audit, mfa, secretbox
 from accounts.conf import app_settings
 from accounts.errors import GatehouseError, InvalidSignInRequest, ProviderError, ProviderUnavailable
-from accounts.models import SignInState
+from accounts.models import AuditEvent, SignInState, User
 from accounts.signin import state as signin_state
 from accounts.signin import workos
+from accounts.signin.identity import Pending
 from workos_integration import client as workos_client
 from workos_integration.conf import app_settings as workos_settings
 
@@ -50,6 +51,7 @@ def _continue(state, grant, *, request, browser, **kwargs):
             organization_hint=state.organization_hint,
             next_url=state.next_url,
             action="finish the sign-in",
+            mfa_enrolled=state.mfa_enrolled or state.step == "mfa_enrollment",
             pending_authentication_token=secretbox.unseal(state.secret),
             **kwargs,
         )
@@ -179,6 +181,49 @@ def verify_totp(handle, code, *, factor_id="", request, browser=None):
     )
 
 
+def use_recovery_code(handle, code, *, request, browser=None):
+    """At an MFA challenge, a recovery code instead of the authenticator's: the code is spent, the
+    lost authenticator removed in WorkOS, and the sign-in moves to setting up a new one (the
+    same pending sign-in; it ends with new recovery codes). A wrong or spent code costs a try."""
+    state = pending(handle, browser=browser)
+    _expect(state, "mfa_challenge")
+    spent = signin_state.take_attempt(state, MAX_ATTEMPTS)
+    if spent is None:
+        signin_state.discard(state)
+        raise ProviderError("This sign-in can no longer be finished. Start again.", code="sign_in_expired", status=400)
+    user = User.objects.filter(workos_user_id=state.workos_user_id).first() if state.workos_user_id else None
+    row = mfa.spend_recovery_code(user, code) if user is not None else None
+    if row is None:
+        audit.record(AuditEvent.Kind.RECOVERY_CODE_REFUSED, user=user, email=state.email, request=request)
+        if spent >= MAX_ATTEMPTS:
+            signin_state.discard(state)
+            raise ProviderError(
+                "This sign-in can no longer be finished. Start again.", code="sign_in_expired", status=400
+            )
+        left = MAX_ATTEMPTS - spent
+        raise InvalidSignInRequest(
+            f"That recovery code is not right or was already used. {left} {'try' if left == 1 else 'tries'} left.",
+            code="invalid_recovery_code",
+            detail={"attempts_left": left},
+        )
+    try:
+        removed = mfa.remove_authenticators(state.workos_user_id)
+    except GatehouseError:
+        mfa.give_back_recovery_code(row)  # nothing changed in WorkOS: the code still works
+        signin_state.give_back_attempt(state)
+        raise
+    audit.record(
+        AuditEvent.Kind.RECOVERY_CODE_USED,
+        user=user,
+        request=request,
+        authenticators_removed=removed,
+        codes_left=mfa.remaining_recovery_codes(user),
+    )
+    state.step, state.factors, state.factor_id, state.challenge_id = "mfa_enrollment", [], "", ""
+    SignInState.objects.filter(id=state.id).update(step=state.step, factors=[], factor_id="", challenge_id="")
+    return Pending(step=state.step, message=workos.STEPS[state.step][1], detail=workos.public_step(state, handle))
+
+
 def choose_organization(handle, organization_id, *, request, browser=None):
     state = pending(handle, browser=browser)
     _expect(state, "organization_selection_required")
@@ -201,6 +246,8 @@ def resume(handle, step, values, *, request, browser=None):
     code = values.get("code", "")
     if step == "email_verification_required":
         return verify_email(handle, code, request=request, browser=browser)
+    if step == "mfa_challenge" and values.get("recovery_code"):
+        return use_recovery_code(handle, values["recovery_code"], request=request, browser=browser)
     if step in ("mfa_enrollment", "mfa_challenge"):
         return verify_totp(handle, code, factor_id=values.get("factor_id", ""), request=request, browser=browser)
     return choose_organization(handle, values.get("organization_id", ""), request=request, browser=browser)

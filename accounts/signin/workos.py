@@ -283,7 +283,7 @@ def public_step(state, handle):
     return detail
 
 
-def _pause(exc, *, method, organization_hint, next_url, browser):
+def _pause(exc, *, method, organization_hint, next_url, browser, mfa_enrolled=False):
     """Keep WorkOS's pending token server-side; the Pending step for the client."""
     cause, code = exc.__cause__, _step_of(exc)
     user = getattr(cause, "user", None) or {}
@@ -298,6 +298,7 @@ def _pause(exc, *, method, organization_hint, next_url, browser):
             {"id": f["id"], "type": f.get("type", "totp")} for f in getattr(cause, "authentication_factors", None) or []
         ],
         organizations=[{"id": o["id"], "name": o.get("name", "")} for o in getattr(cause, "organizations", None) or []],
+        mfa_enrolled=mfa_enrolled,
     )
     handle = signin_state.create(flow=SignInState.Flow.PENDING, next_url=next_url, browser=browser, **fields)
     return Pending(step=code, message=STEPS[code][1], detail=public_step(SignInState(**fields), handle))
@@ -312,18 +313,27 @@ def authenticate(
     organization_hint="",
     next_url="",
     action="sign in with WorkOS",
+    mfa_enrolled=False,
     **kwargs,
 ):
     """Run one `/user_management/authenticate` grant (an SDK `authenticate_with_*` method, called
     once: codes are single-use) -> the Identity WorkOS vouches for, or the Pending step it asks
-    for. `method` is how the person signed in, unless WorkOS says it was SSO."""
+    for. `method` is how the person signed in, unless WorkOS says it was SSO; `mfa_enrolled`: an
+    earlier step of this sign-in set up an authenticator."""
     wos = workos_client.one_shot_client()
     try:
         auth = workos_client.call(action, getattr(wos.user_management, grant), **client_kwargs(request), **kwargs)
     except ProviderError as exc:
         if _step_of(exc) is None:
             raise
-        return _pause(exc, method=method, organization_hint=organization_hint, next_url=next_url, browser=browser)
+        return _pause(
+            exc,
+            method=method,
+            organization_hint=organization_hint,
+            next_url=next_url,
+            browser=browser,
+            mfa_enrolled=mfa_enrolled,
+        )
     # The token came to us directly from WorkOS over TLS in answer to our own authenticated
     # request; verifying its signature would cost a JWKS fetch per sign-in and prove nothing more.
     claims = jws.unverified_payload(auth.access_token)
@@ -341,11 +351,19 @@ def authenticate(
         workos_user_id=user.id,
         organization_id=auth.organization_id or claims.get("org_id") or "",
         role=claims.get("role") or "",
+        permissions=_permissions(claims),
         organization_hint=organization_hint,
         workos_session_id=claims.get("sid") or "",
         workos_refresh_token=auth.refresh_token or "",
         next_url=next_url,
+        mfa_enrolled=mfa_enrolled,
     )
+
+
+def _permissions(claims):
+    """The permission slugs of WorkOS's access token (its role's, in its organization)."""
+    granted = claims.get("permissions")
+    return tuple(p for p in granted if isinstance(p, str)) if isinstance(granted, list) else ()
 
 
 # --- organizations of new people --------------------------------------------------------------

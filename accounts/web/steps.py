@@ -15,6 +15,8 @@ from accounts.http import error_page, rate_limited, safe_next, throttled_page
 from accounts.signin import authkit, flow, steps, workos
 
 PENDING_KEY = "gatehouse_pending_sign_in"
+# Recovery codes a sign-in just made, until the next page shows them (once).
+RECOVERY_CODES_KEY = "gatehouse_new_recovery_codes"
 _TEMPLATE = "accounts/steps.html"
 
 
@@ -31,6 +33,9 @@ def finish(request, attempt, *, failed, email="", method="workos"):
         request.session[PENDING_KEY] = signin.pending.handle
         return redirect("web-steps")
     request.session.pop(PENDING_KEY, None)
+    if signin.recovery_codes:  # an authenticator was just set up: its recovery codes first
+        request.session[RECOVERY_CODES_KEY] = {"codes": signin.recovery_codes, "next": signin.next_url}
+        return redirect("web-recovery-codes")
     return redirect(safe_next(request, signin.next_url))
 
 

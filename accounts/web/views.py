@@ -1,22 +1,23 @@
 """Browser sign-in: our sign-in page, the AuthKit round trip, Django session login, logout."""
 
 import logging
+from urllib.parse import urlencode
 
-from django.contrib import auth
+from django.contrib import auth, messages
 from django.contrib.auth.forms import AuthenticationForm
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts import login_rules, ratelimit, sessions
+from accounts import login_rules, mfa, ratelimit, sessions
 from accounts.client import client_ip
 from accounts.conf import app_settings
 from accounts.errors import GatehouseError
 from accounts.http import error_page, rate_limited, safe_next, throttled_page
 from accounts.models import AuthSession, SignInMethod, SignInState
 from accounts.signin import authkit, flow, password, workos
-from accounts.web.steps import finish
+from accounts.web.steps import RECOVERY_CODES_KEY, finish
 from workos_integration import client as workos_client
 
 log = logging.getLogger(__name__)
@@ -28,8 +29,6 @@ _INVALID_LOGIN = AuthenticationForm.error_messages["invalid_login"] % {"username
 
 def _route(request, rule, email, next_url):
     """Where a login rule sends this email (SSO and AuthKit), or None to ask for a password."""
-    from urllib.parse import urlencode
-
     if rule is None or rule.method == SignInMethod.PASSWORD:
         return None
     if rule.method == SignInMethod.SSO:
@@ -211,8 +210,6 @@ def sessions_page(request):
             # this browser too: its Django session is one of the sign-ins
             auth.logout(request)
             return redirect("home")
-        from django.contrib import messages
-
         messages.success(request, f"Ended {ended} sign-in{'s' if ended != 1 else ''}.")
         return redirect("web-sessions")
     return render(
@@ -220,3 +217,20 @@ def sessions_page(request):
         "accounts/sessions.html",
         {"sessions": mine.filter(revoked_at__isnull=True), "current": request.session.get(flow.BROWSER_SESSION_KEY)},
     )
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def recovery_codes_page(request):
+    """MFA recovery codes: the ones a sign-in that set up an authenticator just made (shown this
+    once, then forgotten), or how many are left, with a button that makes new ones."""
+    if not request.user.is_authenticated:
+        return redirect(f"{reverse('web-login')}?{urlencode({'next': reverse('web-recovery-codes')})}")
+    fresh = request.session.pop(RECOVERY_CODES_KEY, None)
+    if fresh:
+        codes, next_url = fresh["codes"], safe_next(request, fresh.get("next", ""))
+        return render(request, "accounts/recovery_codes.html", {"codes": codes, "next": next_url})
+    if request.method == "POST":
+        codes = mfa.issue_recovery_codes(request.user, request=request)
+        return render(request, "accounts/recovery_codes.html", {"codes": codes, "next": reverse("home")})
+    return render(request, "accounts/recovery_codes.html", {"remaining": mfa.remaining_recovery_codes(request.user)})
