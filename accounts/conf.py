@@ -55,6 +55,7 @@ DEFAULTS = {
         "authorize_ip": "60/m",
         "sign_in_ip": "120/m",
         "email_send": "5/10m",
+        "api_key_ip": "30/m",
     },
 }
 
@@ -112,6 +113,7 @@ HELP_BY_KEY = {
         "sign_in_ip": "other unauthenticated calls per client IP (callbacks, refresh, verify, steps, device "
         "polls, `/api/auth/me` refusals)",
         "email_send": "emails (sign-in codes, reset links) requested per address",
+        "api_key_ip": "invalid organization API keys per client IP (then 429, WorkOS not asked)",
     },
     "GATEHOUSE_SESSION_POLICY": {
         "enabled": "enforce the default session policy",

@@ -76,6 +76,20 @@ def hit(scope, ident):
     return Limited(scope=scope, wait=max((window + 1) * period - now, 1.0), first=count == limit + 1)
 
 
+def blocked(scope, ident):
+    """A Limited when the scope's window is already full for `ident` (nothing counted), else None:
+    for refusing before costly work, when only failures are counted."""
+    rate = app_settings.GATEHOUSE_RATE_LIMITS.get(scope)
+    if not rate or not ident:
+        return None
+    limit, period = parse_rate(rate)
+    now = time.time()
+    window = int(now // period)
+    if cache.get(_key(scope, ident, window), 0) < limit:
+        return None
+    return Limited(scope=scope, wait=max((window + 1) * period - now, 1.0), first=False)
+
+
 def count(scope, ident):
     """How many attempts the current window holds (for tests and the admin's curiosity)."""
     rate = app_settings.GATEHOUSE_RATE_LIMITS.get(scope)

@@ -32,7 +32,7 @@ PROJECT = [
     ),
     ("LOG_LEVEL", "`INFO`", "the log level"),
 ]
-APPS = ["workos_integration", "accounts", "sso", "directory", "standalone_connect"]
+APPS = ["workos_integration", "accounts", "sso", "directory", "organizations", "standalone_connect"]
 
 
 def _default(value):

@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "workos_integration",
     "sso",
     "directory",
+    "organizations",
     "standalone_connect",
 ]
 
@@ -239,6 +240,8 @@ _FROM_ENVIRONMENT = {
     "GATEHOUSE_OPEN_ORGANIZATION_FALLBACK": ("OPEN_ORGANIZATION_FALLBACK", env_bool),
     "GATEHOUSE_PASSWORD_BACKEND": ("GATEHOUSE_PASSWORD_BACKEND", env_str),
     "GATEHOUSE_TOTP_ISSUER": ("GATEHOUSE_TOTP_ISSUER", env_str),
+    "GATEHOUSE_ORGANIZATION_ADMIN_ROLES": ("ORGANIZATION_ADMIN_ROLES", env_list),
+    "GATEHOUSE_API_KEY_CACHE_SECONDS": ("API_KEY_CACHE_SECONDS", natural_int),
     "GATEHOUSE_ORGANIZATION_DOMAINS": ("GATEHOUSE_ORGANIZATION_DOMAINS", env_str),
     "GATEHOUSE_TRUSTED_PROXY_COUNT": ("TRUSTED_PROXY_COUNT", natural_int),
     "GATEHOUSE_TRUSTED_PROXIES": ("TRUSTED_PROXIES", env_list),
@@ -267,7 +270,7 @@ _DICTS_FROM_ENVIRONMENT = {
     },
     "GATEHOUSE_RATE_LIMITS": {
         scope: (f"THROTTLE_{scope.upper()}", env_str)
-        for scope in ("password_ip", "password_account", "authorize_ip", "sign_in_ip", "email_send")
+        for scope in ("password_ip", "password_account", "authorize_ip", "sign_in_ip", "email_send", "api_key_ip")
     },
 }
 globals().update({setting: from_environment(keys) for setting, keys in _DICTS_FROM_ENVIRONMENT.items()})

@@ -38,6 +38,7 @@ urlpatterns = [
     path("examples/spa/callback/<slug:provider>", examples.spa, name="example-spa-provider-callback"),
     path("", include("accounts.urls")),
     path("", include("sso.urls")),
+    path("", include("organizations.urls")),
     path("", include("workos_integration.urls")),
     path("", include("standalone_connect.urls")),
 ]

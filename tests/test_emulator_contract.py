@@ -415,6 +415,27 @@ def test_users_email_verification_and_the_standalone_mfa_api_through_the_sdk(sdk
     assert_conforms(contract, wos)
 
 
+def test_organization_api_keys_through_the_sdk(sdk, wos, contract):
+    seed(wos)
+    keys = sdk.api_keys
+    made = keys.create_organization_api_key("org_ACME", name="ci", permissions=["widgets:read"])
+    assert made.value.startswith("sk_") and made.obfuscated_value.endswith(made.value[-4:])
+    assert [k.id for k in keys.list_organization_api_keys("org_ACME").data] == [made.id]
+    assert keys.list_organization_api_keys("org_GLOBEX").data == []
+    valid = keys.create_validation(value=made.value).api_key
+    assert valid.id == made.id and valid.permissions == ["widgets:read"] and valid.last_used_at
+    assert keys.create_validation(value="sk_unknown").api_key is None
+    keys.delete_api_key(made.id)
+    assert keys.create_validation(value=made.value).api_key is None
+    with pytest.raises(NotFoundError):
+        keys.delete_api_key(made.id)
+    with pytest.raises(NotFoundError):
+        keys.list_organization_api_keys("org_MISSING")
+    events = [e["event"] for e in wos.store.events]
+    assert events[-2:] == ["api_key.created", "api_key.revoked"]
+    assert_conforms(contract, wos)
+
+
 def test_authkit_steps_through_the_sdk(sdk, wos, contract):
     """Email verification, MFA enrollment and challenge, magic auth, password reset and device
     authorization, each through the SDK's own calls, with the errors each can return."""

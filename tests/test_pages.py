@@ -132,7 +132,7 @@ def test_the_api_docs_list_every_error_code_the_apps_raise():
     readme = "".join(page.read_text() for page in sorted(root.joinpath("docs").glob("*.md")))
     raised = {
         code
-        for app in ("accounts", "sso", "directory", "standalone_connect", "workos_integration")
+        for app in ("accounts", "sso", "directory", "organizations", "standalone_connect", "workos_integration")
         for source in root.joinpath(app).rglob("*.py")
         for code in re.findall(r'code="([a-z_]+)"', source.read_text())
     }

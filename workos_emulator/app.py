@@ -21,6 +21,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.routing import Map
 from werkzeug.wrappers import Request, Response
 
+from workos_emulator.areas.api_keys import ApiKeys
 from workos_emulator.areas.authkit import AuthKit
 from workos_emulator.areas.connect import Connect
 from workos_emulator.areas.control import Control
@@ -36,7 +37,9 @@ from workos_emulator.keys import SigningKey
 from workos_emulator.store import Listed, Store, new_id, public
 
 
-class EmulatorApp(AuthKit, AuthSteps, Users, Organizations, Invitations, SSO, Directories, Connect, Events, Control):
+class EmulatorApp(
+    AuthKit, AuthSteps, Users, Organizations, ApiKeys, Invitations, SSO, Directories, Connect, Events, Control
+):
     """The WSGI application: the product areas' routes in one map, plus plumbing (request log,
     fault injection, dispatch) and the checks every area shares."""
 

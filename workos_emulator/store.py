@@ -92,6 +92,7 @@ LISTED = (
     "directories",
     "directory_users",
     "directory_groups",
+    "api_keys",
 )
 
 
@@ -153,6 +154,8 @@ class Store:
             self.external_auths: dict[str, Any] = {}
             self.consents: dict[str, Any] = {}
             self.invitations = Listed()
+            self.api_keys = Listed()  # organization API keys (the value only as a hash)
+            self.roles: dict[str, Any] = {}  # role slug -> its permission slugs (the environment's roles)
             self.sso_logout_tokens: dict[str, Any] = {}
             self.email_verifications: dict[str, Any] = {}
             self.magic_auths: dict[str, Any] = {}
@@ -194,6 +197,8 @@ class Store:
         "external_auths",
         "consents",
         "invitations",
+        "api_keys",
+        "roles",
         "sso_logout_tokens",
         "email_verifications",
         "magic_auths",
@@ -259,6 +264,8 @@ class Store:
                 "connections": [],
                 "oauth_applications": [],
             }
+            for slug, permissions in (data.get("roles") or {}).items():
+                self.roles[str(slug)] = [str(p) for p in permissions or []]
             for org in data.get("organizations", []):
                 created["organizations"].append(public(self.add_organization(**org)))
             for user in data.get("users", []):

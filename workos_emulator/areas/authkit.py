@@ -326,7 +326,7 @@ class AuthKit:
                     "org_id": session["organization_id"],
                     "role": role or "member",
                     "roles": [role or "member"],
-                    "permissions": [],
+                    "permissions": list(store.roles.get(role or "member", [])),
                 }
             )
         refresh = store.token("rt_", 24)

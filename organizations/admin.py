@@ -1,0 +1,78 @@
+"""Each mirrored organization's API keys, for staff: list, create (the secret shown once) and
+revoke, in WorkOS, audited with the administrator who did it."""
+
+import re
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+
+from accounts.errors import GatehouseError
+from organizations import api_keys
+from organizations.models import OrganizationAPIKeys
+
+_PERMISSION = re.compile(r"^[A-Za-z0-9_.:\-*]{1,100}$")
+
+
+@admin.register(OrganizationAPIKeys)
+class OrganizationAPIKeysAdmin(admin.ModelAdmin):
+    list_display = ("name", "workos_id")
+    search_fields = ("name", "workos_id")
+
+    def has_add_permission(self, request):
+        return False  # organizations come from WorkOS (SSO > Organizations, sync)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        organization = get_object_or_404(OrganizationAPIKeys, pk=object_id)
+        if not self.has_view_or_change_permission(request, organization):
+            raise PermissionDenied
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": f"API keys of {organization.name}",
+            "organization": organization,
+            "can_change": self.has_change_permission(request, organization),
+        }
+        if request.method == "POST":
+            if not context["can_change"]:
+                raise PermissionDenied
+            done = self._post(request, organization, context)
+            if done is not None:
+                return done
+        try:
+            context["keys"] = api_keys.keys_of(organization.workos_id)
+        except GatehouseError as exc:
+            context["keys"] = []
+            self.message_user(request, f"Could not list the keys: {exc.message} ({exc.code})", messages.ERROR)
+        return TemplateResponse(request, "admin/organizations/api_keys.html", context)
+
+    def _post(self, request, organization, context):
+        """Create (then the page shows the secret, once) or revoke (then back to the page)."""
+        if request.POST.get("action") == "revoke":
+            try:
+                key = api_keys.revoke(
+                    organization.workos_id, request.POST.get("key_id", ""), actor=request.user, request=request
+                )
+            except GatehouseError as exc:
+                self.message_user(request, f"Nothing was revoked: {exc.message} ({exc.code})", messages.ERROR)
+            else:
+                self.message_user(request, f"Revoked {key.name}: it no longer works.", messages.SUCCESS)
+            return redirect(request.path)
+        name = (request.POST.get("name") or "").strip()[:100]
+        wanted = [p for p in re.split(r"[\s,]+", request.POST.get("permissions") or "") if p]
+        if not name or not all(_PERMISSION.match(p) for p in wanted):
+            self.message_user(
+                request, "Give the key a name, and permissions as slugs separated by commas.", messages.ERROR
+            )
+            return None
+        try:
+            context["new_key"] = api_keys.create(
+                organization.workos_id, name=name, permissions=wanted, actor=request.user, request=request
+            )
+        except GatehouseError as exc:
+            self.message_user(request, f"No key was created: {exc.message} ({exc.code})", messages.ERROR)
+        return None
