@@ -7,4 +7,5 @@ class OrganizationsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from organizations import events  # noqa: F401  (registers its handlers with the event pipeline)
+        # its event handlers (registered with the pipeline) and its OpenAPI security scheme
+        from organizations import events, schema  # noqa: F401

@@ -218,6 +218,7 @@ def test_a_projects_rates_are_merged_over_the_defaults(settings):
         "authorize_ip": "60/m",
         "sign_in_ip": None,
         "email_send": "5/10m",
+        "api_key_ip": "30/m",
     }
 
 

@@ -13,11 +13,11 @@ class IntegratorSchema(AutoSchema):
         return ""
 
 
-def bearer_scheme(target_class, name, description):
-    """Register a JWT bearer security scheme for a DRF authentication class (by dotted path)."""
+def bearer_scheme(target_class, name, description, bearer_format="JWT"):
+    """Register a bearer security scheme for a DRF authentication class (by dotted path)."""
 
     def get_security_definition(self, auto_schema):
-        return {"type": "http", "scheme": "bearer", "bearerFormat": "JWT", "description": description}
+        return {"type": "http", "scheme": "bearer", "bearerFormat": bearer_format, "description": description}
 
     attrs = {"target_class": target_class, "name": name, "get_security_definition": get_security_definition}
     return type(f"{name[0].upper()}{name[1:]}Scheme", (OpenApiAuthenticationExtension,), attrs)
