@@ -120,7 +120,7 @@ class SSOAuthorizeView(PublicAPIView):
                 "Give an email, an organization_id or a connection_id.", code="sso_target_missing"
             )
         url, state = _sso_url(**data)
-        return Response({"authorization_url": url, "state": state})
+        return Response(style.present({"authorization_url": url, "state": state}))
 
 
 class OrganizationSerializer(serializers.Serializer):

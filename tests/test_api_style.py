@@ -36,10 +36,10 @@ class Seed003Client:
 
     def start(self):
         answer = self.http.get(
-            f"{self.base_url}/api/auth/workos/authorize", params={"redirect_uri": SPA_CALLBACK}, timeout=10
+            f"{self.base_url}/api/auth/workos/authorize", params={"redirectUri": SPA_CALLBACK}, timeout=10
         )
         assert answer.status_code == 200, answer.text
-        return answer.json()
+        return {"authorization_url": answer.json()["authorizationUrl"], "state": answer.json()["state"]}
 
     def callback(self, code, state, organization_id=None, error=None):
         body = {"code": code, "state": state, "redirect_uri": SPA_CALLBACK}

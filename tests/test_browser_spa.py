@@ -184,8 +184,29 @@ def test_spa_passes_mfa_enrollment_and_organization_steps(page, spa, wos, settin
     page.get_by_role("button", name="Beta").click()
     expect(page.locator("#user-email")).to_have_text("steps@example.com")
     expect(page.locator("#user-org")).to_have_text("Beta")
+    expect(page.locator("#recovery-codes li")).to_have_count(10)  # the authenticator's recovery codes, once
+    codes = page.locator("#recovery-codes li").all_inner_texts()
+    page.get_by_role("button", name="I have saved them").click()
+    expect(page.locator("#recovery")).to_be_hidden()
     expect(page.locator("#user-name")).to_have_text("—")
     expect(page.locator("#policy")).to_contain_text("signed out after 30 min idle, at most 8 h")
+
+    # the authenticator is lost: a recovery code, a new authenticator, new codes
+    page.get_by_role("button", name="Log out").click()
+    page.get_by_role("button", name="Continue with WorkOS").click()
+    sign_in_on_authkit(page, wos, "steps@example.com", "pw-steps-123")
+    expect(page.locator("#step-text")).to_contain_text("recovery codes")
+    page.fill("#step-code", codes[0])
+    page.get_by_role("button", name="Continue").click()
+    expect(page.locator("#step-text")).to_contain_text("requires an authenticator app")
+    page.get_by_role("button", name="Set up authenticator").click()
+    expect(page.locator("#totp-qr")).to_be_visible()
+    secret = page.locator("#totp-key").inner_text().removeprefix("Key: ")
+    page.fill("#step-code", totp.code_at(secret, wos.store.now()))
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_role("button", name="Beta").click()
+    expect(page.locator("#recovery-codes li")).to_have_count(10)
+    assert codes[0] not in page.locator("#recovery-codes li").all_inner_texts()
 
 
 def test_spa_warns_before_an_idle_sign_out_and_lets_the_person_stay(page, spa, wos):

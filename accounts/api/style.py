@@ -105,7 +105,16 @@ def query(request):
 
 # The schema components that carry renamed answers (requests, read in both spellings, are
 # documented in the style in force too).
-_ANSWERS = {"TokenPairResponse", "SimplePair", "SessionConfig", "Enrollment", "DeviceStart"}
+_ANSWERS = {
+    "TokenPairResponse",
+    "SimplePair",
+    "SessionConfig",
+    "Enrollment",
+    "DeviceStart",
+    "AuthorizeResponse",
+    "RecoveryCodes",
+    "RecoveryCodesLeft",
+}
 
 
 def _camel_component(schema):

@@ -41,7 +41,7 @@ class WorkOSAuthorizeView(PublicAPIView):
         query = s.AuthorizeQuerySerializer(data=style.query(request))
         query.is_valid(raise_exception=True)
         url, state = workos.authorization_url(**query.validated_data)
-        return Response({"authorization_url": url, "state": state})
+        return Response(style.present({"authorization_url": url, "state": state}))
 
 
 class WorkOSCallbackView(SignInView):

@@ -40,6 +40,7 @@ export class Gatehouse {
     this.refresh = null;
     this.cookieMode = false;
     this.sessionConfig = null; // the sign-in's session policy, from every sign-in and refresh
+    this.recoveryCodes = null; // MFA recovery codes a sign-in just made, until the page shows them
     this.lastServerTouch = 0; // when the server last saw this sign-in (ms)
     this.onChange = () => {};
   }
@@ -73,6 +74,8 @@ export class Gatehouse {
     this.access = access || null;
     this.refresh = refresh || null;
     if (pair.session_config) this.sessionConfig = pair.session_config;
+    // an authenticator was just set up: its one-time recovery codes, for the page to show once
+    if (pair.recovery_codes) this.recoveryCodes = pair.recovery_codes;
     this.lastServerTouch = Date.now();
     this.onChange();
   }

@@ -37,7 +37,7 @@ const ENDS_SIGN_IN = new Set(["one_time_code_expired", "one_time_code_too_many_a
 const STEP_TEXT = {
   email_verification_required: (d) => `We sent a code to ${d.email}. Enter it to verify your address.`,
   mfa_enrollment: () => "Your organization requires an authenticator app. Set one up, then enter the code it shows.",
-  mfa_challenge: () => "Enter the code from your authenticator app.",
+  mfa_challenge: () => "Enter the code from your authenticator app (or, if you lost it, one of your recovery codes).",
   organization_selection_required: () => "Choose the organization to sign in to.",
 };
 
@@ -64,6 +64,7 @@ function showStep(detail) {
   $("totp-qr").hidden = $("totp-key").hidden = true;
   $("step-code-form").hidden = detail.step === "organization_selection_required";
   $("step-code").value = "";
+  $("step-code").inputMode = detail.step === "mfa_challenge" ? "text" : "numeric";
   const orgs = $("step-orgs");
   orgs.replaceChildren();
   for (const org of detail.organizations || []) {
@@ -106,8 +107,23 @@ async function attempt(signIn) {
   busy(false);
   pending = null;
   $("step").hidden = true;
+  showRecoveryCodes();
   await loadUser();
 }
+
+// Shown once, right after the sign-in that set up an authenticator; never kept.
+function showRecoveryCodes() {
+  const codes = api.recoveryCodes;
+  api.recoveryCodes = null;
+  $("recovery").hidden = !codes;
+  $("recovery-codes").replaceChildren(...(codes || []).map((code) => {
+    const item = document.createElement("li");
+    item.textContent = code;
+    return item;
+  }));
+}
+
+$("recovery-saved").addEventListener("click", () => { $("recovery").hidden = true; $("recovery-codes").replaceChildren(); });
 
 $("enroll").addEventListener("click", async () => {
   clearError();
@@ -124,7 +140,10 @@ $("enroll").addEventListener("click", async () => {
 $("step-code-form").addEventListener("submit", (event) => {
   event.preventDefault();
   const kind = pending.step === "email_verification_required" ? "email-verification" : "mfa";
-  attempt(() => api.step(kind, pending.pending_token, { code: $("step-code").value }));
+  const value = $("step-code").value;
+  // at an MFA challenge, letters mean a recovery code: the lost authenticator is replaced next
+  const body = pending.step === "mfa_challenge" && /[a-z]/i.test(value) ? { recovery_code: value } : { code: value };
+  attempt(() => api.step(kind, pending.pending_token, body));
 });
 
 $("send-code-form").addEventListener("submit", async (event) => {
