@@ -13,6 +13,7 @@ from organizations import api_keys
 from organizations.models import OrganizationAPIKeys
 
 _PERMISSION = re.compile(r"^[A-Za-z0-9_.:\-*]{1,100}$")
+_NEW_KEY = "gatehouse_admin_new_api_key"  # a key just made, until the page after the redirect shows it
 
 
 @admin.register(OrganizationAPIKeys)
@@ -40,9 +41,10 @@ class OrganizationAPIKeysAdmin(admin.ModelAdmin):
         if request.method == "POST":
             if not context["can_change"]:
                 raise PermissionDenied
-            done = self._post(request, organization, context)
+            done = self._post(request, organization)
             if done is not None:
                 return done
+        context["new_key"] = request.session.pop(_NEW_KEY, None)
         try:
             context["keys"] = api_keys.keys_of(organization.workos_id)
         except GatehouseError as exc:
@@ -50,8 +52,8 @@ class OrganizationAPIKeysAdmin(admin.ModelAdmin):
             self.message_user(request, f"Could not list the keys: {exc.message} ({exc.code})", messages.ERROR)
         return TemplateResponse(request, "admin/organizations/api_keys.html", context)
 
-    def _post(self, request, organization, context):
-        """Create (then the page shows the secret, once) or revoke (then back to the page)."""
+    def _post(self, request, organization):
+        """Create or revoke, then back to the page (which shows a new key's secret, once)."""
         if request.POST.get("action") == "revoke":
             try:
                 key = api_keys.revoke(
@@ -70,9 +72,11 @@ class OrganizationAPIKeysAdmin(admin.ModelAdmin):
             )
             return None
         try:
-            context["new_key"] = api_keys.create(
+            key = api_keys.create(
                 organization.workos_id, name=name, permissions=wanted, actor=request.user, request=request
             )
         except GatehouseError as exc:
             self.message_user(request, f"No key was created: {exc.message} ({exc.code})", messages.ERROR)
-        return None
+            return None
+        request.session[_NEW_KEY] = {"id": key.id, "name": key.name, "value": key.value}
+        return redirect(request.path)

@@ -5,6 +5,7 @@ from rest_framework import permissions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.api import style
 from accounts.api.base import errors
 from accounts.api.permissions import SignInActive
 from accounts.api.serializers import ErrorSerializer
@@ -60,7 +61,7 @@ class OrganizationAPIKeysView(_OrganizationAdminView):
     )
     def get(self, request):
         keys = api_keys.keys_of(request.user.organization_id)
-        return Response(APIKeySerializer([k.public() for k in keys], many=True).data)
+        return Response(style.present(APIKeySerializer([k.public() for k in keys], many=True).data))
 
     @extend_schema(
         operation_id="organization_api_keys_create",
@@ -88,7 +89,7 @@ class OrganizationAPIKeysView(_OrganizationAdminView):
             actor=request.user,
             request=request,
         )
-        return Response(NewAPIKeySerializer(key.public()).data, status=status.HTTP_201_CREATED)
+        return Response(style.present(NewAPIKeySerializer(key.public()).data), status=status.HTTP_201_CREATED)
 
 
 class OrganizationAPIKeyView(_OrganizationAdminView):
@@ -119,13 +120,15 @@ class KeyInUseView(APIView):
     def get(self, request):
         key = request.auth
         return Response(
-            KeyInUseSerializer(
-                {
-                    "id": key.id,
-                    "name": key.name,
-                    "organization_id": key.organization_id,
-                    "permissions": list(key.permissions),
-                    "created_at": key.created_at,
-                }
-            ).data
+            style.present(
+                KeyInUseSerializer(
+                    {
+                        "id": key.id,
+                        "name": key.name,
+                        "organization_id": key.organization_id,
+                        "permissions": list(key.permissions),
+                        "created_at": key.created_at,
+                    }
+                ).data
+            )
         )

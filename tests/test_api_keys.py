@@ -189,12 +189,13 @@ def test_staff_manage_an_organizations_keys_in_the_admin(admin_client, wos):
 
     acme = Organization.objects.get(workos_id="org_ACME")
     url = f"/admin/organizations/organizationapikeys/{acme.pk}/change/"
-    made = admin_client.post(url, {"action": "create", "name": "ops", "permissions": "widgets:read, reports:read"})
+    made = admin_client.post(
+        url, {"action": "create", "name": "ops", "permissions": "widgets:read, reports:read"}, follow=True
+    )
     assert made.status_code == 200, made.content
-    value = made.context["new_key"].value
+    value, key_id = made.context["new_key"]["value"], made.context["new_key"]["id"]
     assert value.encode() in made.content
     assert b"sk_..." in admin_client.get(url).content and value.encode() not in admin_client.get(url).content
-    key_id = made.context["new_key"].id
     assert with_key(value).get("/api/auth/api-key").json()["permissions"] == ["widgets:read", "reports:read"]
     revoked = admin_client.post(url, {"action": "revoke", "key_id": key_id}, follow=True)
     assert b"Revoked ops" in revoked.content

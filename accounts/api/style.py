@@ -114,6 +114,9 @@ _ANSWERS = {
     "AuthorizeResponse",
     "RecoveryCodes",
     "RecoveryCodesLeft",
+    "APIKey",
+    "NewAPIKey",
+    "KeyInUse",
 }
 
 

@@ -32,13 +32,22 @@ class Command(BaseCommand):
             "  WorkOS (emulator), with 'Continue with WorkOS' on /auth/login (the emulator's sign-in page):"
         )
         self.stdout.write("    alice@example.com / demo-password-alice, carol@acme.test / demo-password-carol")
-        self.stdout.write("    frank@example.com / demo-password-frank   sets up an authenticator app (MFA)")
+        self.stdout.write(
+            "    frank@example.com / demo-password-frank   sets up an authenticator app (MFA) and gets recovery codes;"
+        )
+        self.stdout.write(
+            "                                              next time, one of them replaces a lost authenticator"
+        )
         self.stdout.write("    grace@example.com / demo-password-grace   verifies her email address with a code")
         self.stdout.write("    henry@example.com / demo-password-henry   chooses between two organizations")
         self.stdout.write("  Emailed sign-in code: any of them, 'Email me a sign-in code' on /auth/login")
         self.stdout.write(f"  Codes and links WorkOS would email: {base}/_emulator/mail")
         self.stdout.write("  CLI by device code:  python examples/cli.py --base-url <this app's URL>")
         self.stdout.write("  SSO (emulator):    dave@acme.test, carol@acme.test or erin@globex.test on /auth/sso")
+        self.stdout.write(
+            "  Organization API keys: carol@acme.test is an admin of Acme Corp (POST /api/organization/api-keys,"
+        )
+        self.stdout.write("                     docs/api.md); staff: /admin/organizations/organizationapikeys/")
         self.stdout.write(
             "  Directory sync:    sign in as ivy@acme.test / demo-password-ivy, then Remove (or Suspend) her on"
         )
