@@ -56,6 +56,7 @@ DEFAULTS = {
         "sign_in_ip": "120/m",
         "email_send": "5/10m",
         "api_key_ip": "30/m",
+        "organization": "120/m",
     },
 }
 
@@ -114,6 +115,7 @@ HELP_BY_KEY = {
         "polls, `/api/auth/me` refusals)",
         "email_send": "emails (sign-in codes, reset links) requested per address",
         "api_key_ip": "invalid organization API keys per client IP (then 429, WorkOS not asked)",
+        "organization": "calls of the organization endpoints (switch, members, invitations, keys) per person or key",
     },
     "GATEHOUSE_SESSION_POLICY": {
         "enabled": "enforce the default session policy",

@@ -58,6 +58,21 @@ def check_method(email, method, *, organization_id="", connection_id=""):
     return rule
 
 
+def check_switch(email, method, organization_id):
+    """Refuse moving a sign-in made with `method` into `organization_id` when a rule says that
+    organization's people sign in with SSO (the answer names the step: sign in through SSO), or
+    when the person's own domain rule ties them to another organization."""
+    check_method(email, method, organization_id=organization_id)
+    if method != SignInMethod.SSO and any(
+        rule.organization_id == organization_id and rule.method == SignInMethod.SSO for rule in _rules()
+    ):
+        raise SignInRefused(
+            "This organization requires single sign-on: sign in to it through SSO.",
+            code="sso_required",
+            detail={"organization_id": organization_id, "required_method": SignInMethod.SSO},
+        )
+
+
 def check_signup(rule, identity):
     """With a matching rule, the rule decides whether a first sign-in creates an account."""
     if rule is None:

@@ -43,6 +43,7 @@ class BrowserSessionRevocationMiddleware:
             auth.logout(request)
             messages.info(request, ENDED_BECAUSE.get(reason, ENDED_ELSEWHERE))
             return
+        request.signin_organization_id = row["organization_id"]  # for the page header's organization switcher
         now = timezone.now()
         policy = session_limits.for_organization(row["organization_id"])
         lapsed = policy.lapsed(created_at=row["created_at"], last_seen_at=row["last_seen_at"], now=now)

@@ -195,6 +195,8 @@ class AuthSession(models.Model):
     permissions = models.JSONField(
         default=list, blank=True, help_text="The role's permission slugs, as WorkOS gave them at sign-in or refresh."
     )
+    # Bumped when the sign-in moves to another organization: refresh tokens minted before no longer work.
+    generation = models.PositiveIntegerField(default=0)
     user_agent = models.CharField(max_length=300, blank=True)
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
@@ -371,6 +373,7 @@ class AuditEvent(models.Model):
         RECOVERY_CODE_USED = "recovery_code_used", "MFA recovery code used"
         RECOVERY_CODE_REFUSED = "recovery_code_refused", "MFA recovery code refused"
         MFA_RESET = "mfa_reset", "MFA reset by staff"
+        ORGANIZATION_SWITCHED = "organization_switched", "Organization switched"
 
     kind = models.CharField(max_length=32, choices=Kind.choices)
     user = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="audit_events")

@@ -9,6 +9,7 @@ them): how one refreshes and ends.
 """
 
 import logging
+import re
 from typing import Any
 
 from django.db import transaction
@@ -18,8 +19,8 @@ from django.dispatch import receiver
 from django.http import HttpRequest
 from django.utils import timezone
 
-from accounts import audit, session_limits, tokens, workos_sessions
-from accounts.errors import GatehouseError, TokenError
+from accounts import audit, login_rules, memberships, session_limits, tokens, workos_sessions
+from accounts.errors import GatehouseError, InvalidSignInRequest, SignInRefused, TokenError
 from accounts.models import AuditEvent, AuthSession, User
 
 log = logging.getLogger(__name__)
@@ -41,6 +42,11 @@ def refresh(raw: str) -> tokens.TokenPair:
             raise TokenError("This sign-in has ended. Sign in again.", code="session_revoked")
         if not session.user.is_active:
             raise TokenError("This account is disabled.", code="user_inactive")
+        if claims.get("gen", 0) != session.generation:
+            raise TokenError(
+                "This sign-in moved to another organization: use the tokens that came with the switch.",
+                code="refresh_token_superseded",
+            )
         policy = session_limits.for_session(session)
         lapsed = policy.lapsed(
             created_at=session.created_at, last_seen_at=session.last_seen_at or session.last_refreshed_at, now=now
@@ -87,6 +93,68 @@ def refresh(raw: str) -> tokens.TokenPair:
     raise TokenError("The WorkOS session has ended. Sign in again.", code="session_revoked")
 
 
+# --- switch organization ----------------------------------------------------------------------
+
+_ORG_ID = re.compile(r"^org_[A-Za-z0-9]{1,60}$")
+
+
+def switch_organization(
+    session: AuthSession, organization_id: str, *, request: HttpRequest | None = None
+) -> AuthSession:
+    """Move a sign-in to another organization of its person, without signing in again: WorkOS's
+    refresh with `organization_id` gives that organization's role and permissions. Refresh tokens
+    minted before stop working (`refresh_token_superseded`); the caller mints the new pair.
+
+    Only an active membership admits (403 `organization_not_allowed`); a login rule that ties the
+    person or the organization to SSO is honoured (403 `sso_required` / `method_not_allowed`)."""
+    if not _ORG_ID.match(organization_id or ""):
+        raise InvalidSignInRequest(
+            "organization_id must be a WorkOS organization id (org_...).", code="invalid_organization_id"
+        )
+    user = session.user
+    if not (session.workos_session_id and user.workos_user_id):
+        raise GatehouseError(
+            "Only a sign-in through WorkOS can change organization.", code="organization_switch_unavailable"
+        )
+    if organization_id == session.organization_id:
+        return session
+    if not memberships.is_active_member(user.workos_user_id, organization_id):
+        raise SignInRefused(
+            "You are not an active member of this organization.",
+            code="organization_not_allowed",
+            detail={"organization_id": organization_id},
+        )
+    login_rules.check_switch(user.email, session.method, organization_id)
+    with transaction.atomic():
+        locked = AuthSession.objects.select_for_update().select_related("user").get(id=session.id)
+        if locked.revoked_at:
+            raise TokenError("This sign-in has ended. Sign in again.", code="session_revoked")
+        before = locked.organization_id
+        _refresh_workos(locked, organization_id)
+        locked.organization_id = organization_id
+        locked.generation += 1
+        locked.last_seen_at = timezone.now()
+        locked.save(
+            update_fields=[
+                "workos_refresh_token",
+                "organization_id",
+                "role",
+                "permissions",
+                "generation",
+                "last_seen_at",
+            ]
+        )
+        audit.record(
+            AuditEvent.Kind.ORGANIZATION_SWITCHED,
+            user=locked.user,
+            request=request,
+            organization_id=organization_id,
+            previous_organization_id=before,
+            session=locked.id,
+        )
+    return locked
+
+
 def policy_error(lapsed: str, policy: session_limits.Policy) -> TokenError:
     """The TokenError for a sign-in the session policy has ended."""
     if lapsed == session_limits.IDLE:
@@ -95,15 +163,19 @@ def policy_error(lapsed: str, policy: session_limits.Policy) -> TokenError:
     return TokenError(f"Sign-ins last at most {policy.absolute_lifetime_hours} hours. Sign in again.", code=lapsed)
 
 
-def _refresh_workos(session: AuthSession) -> None:
+def _refresh_workos(session: AuthSession, organization_id: str = "") -> None:
     if not (session.workos_refresh_token or session.workos_session_id):
         return
     changed = workos_sessions.refresh(
         workos_user_id=session.user.workos_user_id or "",
         workos_session_id=session.workos_session_id,
         sealed_refresh_token=session.workos_refresh_token,
+        organization_id=organization_id,
     )
     session.workos_refresh_token = changed.sealed_refresh_token
+    if organization_id:  # a switch: the new organization's role and permissions, whatever they are
+        session.role, session.permissions = changed.role, changed.permissions or []
+        return
     session.organization_id = changed.organization_id or session.organization_id
     session.role = changed.role or session.role
     if changed.permissions is not None:

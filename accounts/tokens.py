@@ -66,6 +66,7 @@ def _claims_for(user: Any, session: AuthSession) -> dict[str, Any]:
         "role": session.role or None,
         "amr": session.method,
         **({"permissions": list(session.permissions)} if session.permissions else {}),
+        **({"gen": session.generation} if session.generation else {}),
     }
 
 

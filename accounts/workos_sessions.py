@@ -68,7 +68,9 @@ class Refreshed:
     permissions: list[str] | None = None  # None: unchanged
 
 
-def refresh(*, workos_user_id: str, workos_session_id: str, sealed_refresh_token: str) -> Refreshed:
+def refresh(
+    *, workos_user_id: str, workos_session_id: str, sealed_refresh_token: str, organization_id: str = ""
+) -> Refreshed:
     """Rotate the WorkOS refresh token behind one of our sign-ins; raises ProviderError
     `invalid_grant` when WorkOS has ended the session.
 
@@ -77,7 +79,15 @@ def refresh(*, workos_user_id: str, workos_session_id: str, sealed_refresh_token
     `invalid_grant` although nobody signed out. Before treating `invalid_grant` as the end of the
     sign-in we ask WorkOS whether the session is still active; if it is, the sign-in goes on and
     later refreshes (with no refresh token left) check the session's liveness the same way.
+
+    `organization_id` moves the session to that organization (WorkOS checks the membership and
+    answers that organization's role and permissions); a refusal is raised as it is.
     """
+    if organization_id and not sealed_refresh_token:
+        raise ProviderError(
+            "This sign-in cannot change organization now: sign out and in again.",
+            code="organization_switch_unavailable",
+        )
     if not sealed_refresh_token:
         if not _session_active(workos_user_id, workos_session_id):
             raise ProviderError("The WorkOS session has ended.", code="invalid_grant")
@@ -88,10 +98,12 @@ def refresh(*, workos_user_id: str, workos_session_id: str, sealed_refresh_token
             "refresh the WorkOS session",
             wos.user_management.authenticate_with_refresh_token,
             refresh_token=secretbox.unseal(sealed_refresh_token),
+            **({"organization_id": organization_id} if organization_id else {}),
         )
     except ProviderError as exc:
         if (
-            exc.code != "invalid_grant"
+            organization_id
+            or exc.code != "invalid_grant"
             or not workos_session_id
             or not _session_active(workos_user_id, workos_session_id)
         ):

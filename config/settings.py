@@ -103,6 +103,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "organizations.context_processors.organization",
             ],
         },
     },
@@ -271,6 +272,7 @@ _DICTS_FROM_ENVIRONMENT = {
     "GATEHOUSE_RATE_LIMITS": {
         scope: (f"THROTTLE_{scope.upper()}", env_str)
         for scope in ("password_ip", "password_account", "authorize_ip", "sign_in_ip", "email_send", "api_key_ip")
+        + ("organization",)
     },
 }
 globals().update({setting: from_environment(keys) for setting, keys in _DICTS_FROM_ENVIRONMENT.items()})

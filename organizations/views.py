@@ -5,14 +5,18 @@ from rest_framework import permissions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts import memberships, sessions, tokens
 from accounts.api import style
-from accounts.api.base import errors
+from accounts.api.base import errors, signed_in
 from accounts.api.permissions import SignInActive
-from accounts.api.serializers import ErrorSerializer
+from accounts.api.serializers import ErrorSerializer, TokenPairResponseSerializer
 from accounts.errors import GatehouseError
+from accounts.models import AuthSession
+from accounts.signin import flow
 from organizations import api_keys
 from organizations.authentication import OrganizationAPIKeyAuthentication
 from organizations.permissions import IsOrganizationAdmin, permissions_of
+from organizations.throttles import OrganizationThrottle
 
 
 class APIKeySerializer(serializers.Serializer):
@@ -49,8 +53,66 @@ class KeyInUseSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField(allow_null=True)
 
 
+class MyOrganizationSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    name = serializers.CharField(allow_blank=True)
+    role = serializers.CharField(allow_blank=True, help_text="My role there.")
+    current = serializers.BooleanField(help_text="The organization of this sign-in.")
+
+
+class SwitchSerializer(serializers.Serializer):
+    organization_id = serializers.CharField(max_length=64)
+
+
+class _SignedInView(APIView):
+    permission_classes = [SignInActive]
+    throttle_classes = [OrganizationThrottle]
+
+
+class MyOrganizationsView(_SignedInView):
+    @extend_schema(
+        operation_id="my_organizations",
+        responses={200: MyOrganizationSerializer(many=True), **errors(401, 429, 502, 503)},
+        summary="The organizations I may switch to (my active WorkOS memberships)",
+    )
+    def get(self, request):
+        session = AuthSession.objects.select_related("user").get(id=request.user.session_id)
+        mine = memberships.active(session.user.workos_user_id or "")
+        body = [
+            {
+                "id": m.organization_id,
+                "name": m.organization_name,
+                "role": m.role,
+                "current": m.organization_id == session.organization_id,
+            }
+            for m in mine
+        ]
+        return Response(style.present(MyOrganizationSerializer(body, many=True).data))
+
+
+class SwitchOrganizationView(_SignedInView):
+    @extend_schema(
+        operation_id="organization_switch",
+        request=SwitchSerializer,
+        responses={200: TokenPairResponseSerializer, **errors(400, 401, 403, 429, 502, 503)},
+        summary="Move this sign-in to another of my organizations (a new token pair, no new sign-in)",
+        description="The answer is a token pair for the organization, with its role, permissions and "
+        "`session_config`; refresh tokens of this sign-in minted before stop working "
+        "(`refresh_token_superseded`). 403 `organization_not_allowed` without an active membership; "
+        "403 `sso_required` (or `method_not_allowed`) when a login rule asks for another way in: sign in "
+        "through it instead. 400 `organization_switch_unavailable` for sign-ins not made through WorkOS.",
+    )
+    def post(self, request):
+        body = SwitchSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        session = AuthSession.objects.select_related("user").get(id=request.user.session_id)
+        session = sessions.switch_organization(session, body.validated_data["organization_id"], request=request)
+        return signed_in(flow.SignIn(user=session.user, session=session, pair=tokens.mint(session.user, session)))
+
+
 class _OrganizationAdminView(APIView):
     permission_classes = [SignInActive, IsOrganizationAdmin]
+    throttle_classes = [OrganizationThrottle]
 
 
 class OrganizationAPIKeysView(_OrganizationAdminView):
@@ -107,6 +169,7 @@ class OrganizationAPIKeyView(_OrganizationAdminView):
 class KeyInUseView(APIView):
     authentication_classes = [OrganizationAPIKeyAuthentication]
     permission_classes = [permissions.IsAuthenticated]
+    throttle_classes = [OrganizationThrottle]
 
     @extend_schema(
         operation_id="api_key_in_use",

@@ -273,3 +273,20 @@ def test_spa_lists_my_sign_ins_and_ends_another_one(page, spa, wos):
     expect(rows).to_have_count(1)
     expect(rows.first).to_contain_text("(this one)")
     assert AuthSession.objects.filter(revoked_at__isnull=True).count() == 1
+
+
+def test_spa_switches_organization_without_signing_in_again(page, spa, wos):
+    from sso import sync
+
+    wos.seed(organizations=[{"id": "org_A", "name": "Alpha"}, {"id": "org_B", "name": "Beta"}])
+    sync.sync_all()
+    wos.add_user("two@example.com", password="pw-two-12345", organizations=["org_A", "org_B"])
+    page.goto(spa)
+    page.get_by_role("button", name="Continue with WorkOS").click()
+    sign_in_on_authkit(page, wos, "two@example.com", "pw-two-12345")
+    page.get_by_role("button", name="Alpha").click()
+    expect(page.locator("#user-org")).to_have_text("Alpha")
+    page.get_by_role("button", name="Switch to Beta").click()
+    expect(page.locator("#user-org")).to_have_text("Beta")
+    expect(page.get_by_role("button", name="Switch to Alpha")).to_be_visible()
+    assert [s["organization_id"] for s in wos.store.sessions.values()] == ["org_B"]

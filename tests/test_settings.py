@@ -219,6 +219,7 @@ def test_a_projects_rates_are_merged_over_the_defaults(settings):
         "sign_in_ip": None,
         "email_send": "5/10m",
         "api_key_ip": "30/m",
+        "organization": "120/m",
     }
 
 

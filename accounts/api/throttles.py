@@ -17,7 +17,7 @@ def _email(request):
     return email if isinstance(email, str) else ""
 
 
-class _RateLimitThrottle(BaseThrottle):
+class RateLimitThrottle(BaseThrottle):
     scope = ""
 
     def ident(self, request):
@@ -35,30 +35,30 @@ class _RateLimitThrottle(BaseThrottle):
         return self.limited.wait if self.limited else None
 
 
-class PasswordIPThrottle(_RateLimitThrottle):
+class PasswordIPThrottle(RateLimitThrottle):
     scope = "password_ip"
 
 
-class PasswordAccountThrottle(_RateLimitThrottle):
+class PasswordAccountThrottle(RateLimitThrottle):
     scope = "password_account"
 
     def ident(self, request):
         return ratelimit.account_ident(_email(request))
 
 
-class AuthorizeIPThrottle(_RateLimitThrottle):
+class AuthorizeIPThrottle(RateLimitThrottle):
     """Starting a sign-in writes a state row: a flood from one address must stop early."""
 
     scope = "authorize_ip"
 
 
-class SignInIPThrottle(_RateLimitThrottle):
+class SignInIPThrottle(RateLimitThrottle):
     """Every other unauthenticated endpoint (code exchanges, refresh, verify)."""
 
     scope = "sign_in_ip"
 
 
-class EmailSendThrottle(_RateLimitThrottle):
+class EmailSendThrottle(RateLimitThrottle):
     """Emails sent to one address (codes, reset links): nobody's inbox can be flooded from here."""
 
     scope = "email_send"

@@ -74,7 +74,10 @@ def complete(request: HttpRequest | None, proven: Identity | Pending, channel: s
                     user,
                     method=identity.method,
                     workos_session_id=identity.workos_session_id,
+                    workos_refresh_token=identity.workos_refresh_token,
                     organization_id=identity.organization_id,
+                    role=identity.role,
+                    permissions=identity.permissions,
                 )
             else:
                 pair = start_token_session(
@@ -151,7 +154,15 @@ def start_token_session(
 
 
 def start_browser_session(
-    request: HttpRequest, user: User, *, method: str, workos_session_id: str = "", organization_id: str = ""
+    request: HttpRequest,
+    user: User,
+    *,
+    method: str,
+    workos_session_id: str = "",
+    workos_refresh_token: str = "",
+    organization_id: str = "",
+    role: str = "",
+    permissions: Sequence[str] = (),
 ) -> AuthSession:
     """Sign the browser in (Django session) and record it as an AuthSession, so that it is listed
     and can be ended like an app sign-in; accounts.middleware signs the browser out once ended."""
@@ -162,7 +173,10 @@ def start_browser_session(
         channel=Channel.BROWSER,
         last_seen_at=timezone.now(),
         workos_session_id=workos_session_id or "",
+        workos_refresh_token=secretbox.seal(workos_refresh_token),
         organization_id=organization_id or "",
+        role=role or "",
+        permissions=list(permissions),
         **_client(request),
     )
     request.session[BROWSER_SESSION_KEY] = session.id

@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 from django.utils.module_loading import import_string
 from workos.pkce import PKCE
 
-from accounts import jws, secretbox
+from accounts import jws, memberships, secretbox
 from accounts.client import client_ip, user_agent
 from accounts.conf import app_settings
 from accounts.errors import InvalidSignInRequest, ProviderError, SignInRefused
@@ -406,15 +406,7 @@ def _admitted_organization(identity, wish):
     domain = identity.email.rsplit("@", 1)[1] if "@" in identity.email else ""
     if identity.email_verified and domain and domain in _verified_domains(org):
         return wish
-    memberships = workos_client.call(
-        "look up the organization membership",
-        wos.organization_membership.list_organization_memberships,
-        user_id=identity.workos_user_id,
-        organization_id=wish,
-        statuses=["active"],
-        limit=1,
-    )
-    if any(m.organization_id == wish for m in memberships.data):
+    if memberships.is_active_member(identity.workos_user_id, wish):
         return wish
     invitations = workos_client.call(
         "look up the invitations",

@@ -242,15 +242,16 @@ class AuthKit:
             record = store.refresh_tokens.get(token or "")
             if record is None or record["used"]:
                 oauth_fail("invalid_grant", "Invalid refresh token.")
-            record["used"] = True
             session = store.sessions.get(record["session_id"])
             if session is None or session["status"] != "active" or session["_expires"] < store.now():
+                record["used"] = True
                 oauth_fail("invalid_grant", "Session has ended.")
             org_id = data.get("organization_id") or session.get("organization_id")
             if data.get("organization_id") and not any(
                 m["organization_id"] == org_id for m in store.memberships_of(session["user_id"])
-            ):
+            ):  # refused before the token is spent: the session goes on in its organization
                 oauth_fail("invalid_grant", "The user is not a member of that organization.")
+            record["used"] = True
             session["organization_id"] = org_id
             user = store.users.get(session["user_id"])
             if user is None:

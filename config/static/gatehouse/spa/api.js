@@ -142,6 +142,15 @@ export class Gatehouse {
     return this.request("GET", "/api/auth/organization");
   }
 
+  organizations() {
+    return this.request("GET", "/api/auth/organizations");
+  }
+
+  // Move this sign-in to another of my organizations: a new pair, that organization's role.
+  async switchOrganization(organizationId) {
+    this.keep(await this.request("POST", "/api/auth/organization/switch", { organization_id: organizationId }));
+  }
+
   sessions() {
     return this.request("GET", "/api/auth/sessions/");
   }

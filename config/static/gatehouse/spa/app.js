@@ -295,6 +295,27 @@ async function loadSessions() {
   }
 }
 
+// The other organizations of the person, each a button that moves this sign-in there.
+async function loadOrganizations() {
+  const list = $("organizations");
+  let mine = [];
+  try {
+    mine = await api.organizations();
+  } catch (err) {
+    showError(err);
+  }
+  list.replaceChildren();
+  $("organizations-box").hidden = mine.length < 2;
+  for (const org of mine.filter((o) => !o.current)) {
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "secondary";
+    button.textContent = `Switch to ${org.name || org.id}`;
+    button.addEventListener("click", () => attempt(() => api.switchOrganization(org.id)));
+    list.append(button);
+  }
+}
+
 async function loadUser() {
   try {
     const user = await api.me();
@@ -302,6 +323,7 @@ async function loadUser() {
     if (!api.sessionConfig) await api.refreshTokens();
     render(user);
     loadSessions();
+    loadOrganizations();
     if (user.organization_id) {
       // named, not shown by id: the organization's name comes from its own endpoint
       api.organization().then((org) => { $("user-org").textContent = org.name || org.id; }).catch(() => {});
