@@ -374,6 +374,11 @@ class AuditEvent(models.Model):
         RECOVERY_CODE_REFUSED = "recovery_code_refused", "MFA recovery code refused"
         MFA_RESET = "mfa_reset", "MFA reset by staff"
         ORGANIZATION_SWITCHED = "organization_switched", "Organization switched"
+        MEMBER_ROLE_CHANGED = "member_role_changed", "Member's role changed"
+        MEMBER_REMOVED = "member_removed", "Member removed"
+        INVITATION_SENT = "invitation_sent", "Invitation sent"
+        INVITATION_REVOKED = "invitation_revoked", "Invitation revoked"
+        INVITATION_RESENT = "invitation_resent", "Invitation resent"
 
     kind = models.CharField(max_length=32, choices=Kind.choices)
     user = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="audit_events")

@@ -13,10 +13,12 @@ from accounts.api.serializers import ErrorSerializer, TokenPairResponseSerialize
 from accounts.errors import GatehouseError
 from accounts.models import AuthSession
 from accounts.signin import flow
-from organizations import api_keys
+from organizations import api_keys, members
 from organizations.authentication import OrganizationAPIKeyAuthentication
 from organizations.permissions import IsOrganizationAdmin, permissions_of
 from organizations.throttles import OrganizationThrottle
+
+ERROR_409 = OpenApiResponse(ErrorSerializer, description="`last_admin`: the organization would have no admin left")
 
 
 class APIKeySerializer(serializers.Serializer):
@@ -195,3 +197,126 @@ class KeyInUseView(APIView):
                 ).data
             )
         )
+
+
+# --- members and invitations -------------------------------------------------------------------
+
+
+class MemberSerializer(serializers.Serializer):
+    id = serializers.CharField(help_text="The WorkOS organization membership.")
+    user_id = serializers.CharField(help_text="The WorkOS user.")
+    email = serializers.CharField()
+    name = serializers.CharField(allow_blank=True)
+    role = serializers.CharField(allow_blank=True)
+    status = serializers.ChoiceField(choices=["active", "inactive", "pending"])
+    last_sign_in_at = serializers.DateTimeField(allow_null=True, help_text="The last sign-in here, if any.")
+
+
+class RoleSerializer(serializers.Serializer):
+    role = serializers.CharField(max_length=64)
+
+
+class InvitationSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    email = serializers.CharField()
+    state = serializers.ChoiceField(choices=["pending", "accepted", "expired", "revoked"])
+    role = serializers.CharField(allow_blank=True)
+    expires_at = serializers.DateTimeField()
+    created_at = serializers.DateTimeField()
+
+
+class InviteSerializer(serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
+    role = serializers.CharField(max_length=64, required=False, default="member")
+
+
+def _members_of(request):
+    return [vars(m) for m in members.members(request.user.organization_id)]
+
+
+class MembersView(_OrganizationAdminView):
+    @extend_schema(
+        operation_id="organization_members",
+        responses={200: MemberSerializer(many=True), **errors(401, 403, 429, 502, 503)},
+        summary="My organization's members (organization admins)",
+    )
+    def get(self, request):
+        return Response(style.present(MemberSerializer(_members_of(request), many=True).data))
+
+
+class MemberView(_OrganizationAdminView):
+    @extend_schema(
+        operation_id="organization_member_update",
+        request=RoleSerializer,
+        responses={200: MemberSerializer, **errors(400, 401, 403, 404, 429, 502, 503), 409: ERROR_409},
+        summary="Change a member's role",
+    )
+    def patch(self, request, membership_id):
+        body = RoleSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        member = members.change_role(
+            request.user.organization_id,
+            membership_id,
+            body.validated_data["role"],
+            actor=request.user,
+            request=request,
+        )
+        return Response(style.present(MemberSerializer(vars(member)).data))
+
+    @extend_schema(
+        operation_id="organization_member_remove",
+        request=None,
+        responses={204: None, **errors(401, 403, 404, 429, 502, 503), 409: ERROR_409},
+        summary="Remove a member (their WorkOS membership is deactivated; they are signed out of it)",
+    )
+    def delete(self, request, membership_id):
+        members.remove(request.user.organization_id, membership_id, actor=request.user, request=request)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class InvitationsView(_OrganizationAdminView):
+    @extend_schema(
+        operation_id="organization_invitations",
+        responses={200: InvitationSerializer(many=True), **errors(401, 403, 429, 502, 503)},
+        summary="My organization's invitations",
+    )
+    def get(self, request):
+        found = members.invitations(request.user.organization_id)
+        return Response(style.present(InvitationSerializer([vars(i) for i in found], many=True).data))
+
+    @extend_schema(
+        operation_id="organization_invite",
+        request=InviteSerializer,
+        responses={201: InvitationSerializer, **errors(400, 401, 403, 429, 502, 503)},
+        summary="Invite someone by email, with a role (WorkOS sends the email)",
+        description="400 with WorkOS's code when the address is already invited "
+        "(`email_already_invited_to_organization`) or already a member (`user_already_organization_member`).",
+    )
+    def post(self, request):
+        body = InviteSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        session = AuthSession.objects.select_related("user").get(id=request.user.session_id)
+        sent = members.invite(
+            request.user.organization_id,
+            body.validated_data["email"],
+            body.validated_data["role"],
+            actor=request.user,
+            inviter_workos_user_id=session.user.workos_user_id or "",
+            request=request,
+        )
+        return Response(style.present(InvitationSerializer(vars(sent)).data), status=status.HTTP_201_CREATED)
+
+
+class InvitationActionView(_OrganizationAdminView):
+    action = ""
+
+    @extend_schema(
+        request=None,
+        responses={200: InvitationSerializer, **errors(400, 401, 403, 404, 429, 502, 503)},
+        summary="Revoke or resend a pending invitation",
+        description="400 with WorkOS's code when the invitation is no longer pending.",
+    )
+    def post(self, request, invitation_id):
+        act = members.revoke_invitation if self.action == "revoke" else members.resend_invitation
+        done = act(request.user.organization_id, invitation_id, actor=request.user, request=request)
+        return Response(style.present(InvitationSerializer(vars(done)).data))

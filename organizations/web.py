@@ -13,6 +13,7 @@ from accounts.errors import GatehouseError
 from accounts.http import error_page, rate_limited, safe_next
 from accounts.models import AuthSession
 from accounts.signin.flow import BROWSER_SESSION_KEY
+from organizations import members
 
 
 @never_cache
@@ -47,3 +48,34 @@ def switch_page(request):
         "organizations/switch.html",
         {"organizations": mine, "current": session.organization_id, "next": request.GET.get("next", "")},
     )
+
+
+_ENDED = {
+    "expired": "This invitation has expired. Ask the organization's administrator for a new one.",
+    "revoked": "This invitation was withdrawn by the organization.",
+    "accepted": "This invitation was already accepted. Sign in to continue.",
+}
+
+
+@never_cache
+@require_http_methods(["GET"])
+@rate_limited("sign_in_ip")
+def invitation_page(request):
+    """Where an invitation email lands (WorkOS's invitation URL): who invites, then AuthKit with
+    the invitation, which makes the person a member with the invitation's role as they sign in."""
+    try:
+        invitation = members.invitation_by_token(request.GET.get("invitation_token", ""))
+    except GatehouseError as exc:
+        return error_page(request, exc, title="The invitation could not be read")
+    if invitation is None:
+        context = {"problem": "This invitation link is not valid. Check that you copied all of it."}
+        return render(request, "organizations/invitation.html", context, status=404)
+    state = str(getattr(invitation.state, "value", invitation.state))
+    context = {
+        "invitation": invitation,
+        "organization": members.organization_name(invitation.organization_id or ""),
+        "problem": _ENDED.get(state, "" if state == "pending" else "This invitation cannot be used."),
+        "start": f"{reverse('web-workos-start')}?"
+        + urlencode({"invitation_token": request.GET["invitation_token"], "login_hint": invitation.email, "next": "/"}),
+    }
+    return render(request, "organizations/invitation.html", context, status=410 if context["problem"] else 200)

@@ -20,10 +20,12 @@ def follow_hosted_sign_in(authorization_url, *, email, password=None):
         return _query(page.headers["Location"])
     assert page.status_code == 200, page.text
     base = "{0.scheme}://{0.netloc}".format(urlsplit(authorization_url))
+    forms = page.text.split("<form ")[1:]
     if "Sign in as " in page.text:  # the SSO profile chooser: one form per profile
-        forms = page.text.split("<form ")[1:]
         form = next(f for f in forms if f"Sign in as {email}" in f)
         fields = hidden_fields(form)
+    elif password is None and f"Continue as {email}<" in page.text:  # a user without a password
+        fields = hidden_fields(next(f for f in forms if f"Continue as {email}<" in f))
     else:
         form = page.text.split("<form ")[1]
         fields = {**hidden_fields(form), "email": email, "password": password or ""}

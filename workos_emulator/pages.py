@@ -22,7 +22,16 @@ def wide(title, body):
 
 
 def _hidden(flow):
-    keys = ("kind", "client_id", "redirect_uri", "state", "code_challenge", "organization_id", "login_hint")
+    keys = (
+        "kind",
+        "client_id",
+        "redirect_uri",
+        "state",
+        "code_challenge",
+        "organization_id",
+        "login_hint",
+        "invitation_token",
+    )
     return (
         "".join(f"<input type='hidden' name='{k}' value='{escape(str(flow.get(k) or ''), quote=True)}'>" for k in keys)
         + "<input type='hidden' name='code_challenge_method' value='S256'>"

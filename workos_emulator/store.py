@@ -165,6 +165,7 @@ class Store:
             self.device_codes: dict[str, Any] = {}
             self.outbox: list[Any] = []
             self.password_reset_url = ""  # the application's reset page; default: the emulator's
+            self.invitation_url = ""  # the application's page an invitation links to; default: the emulator's
             self.webhook_endpoints: dict[str, Any] = {}
             self.events: list[Any] = []
             self.deliveries: list[Any] = []
@@ -208,6 +209,7 @@ class Store:
         "device_codes",
         "outbox",
         "password_reset_url",
+        "invitation_url",
         "webhook_endpoints",
         "events",
     )
@@ -257,6 +259,7 @@ class Store:
             self.connect_login_uri = settings.get("connect_login_uri", self.connect_login_uri)
             self.auto_login = settings.get("auto_login", self.auto_login)
             self.password_reset_url = settings.get("password_reset_url", self.password_reset_url)
+            self.invitation_url = settings.get("invitation_url", self.invitation_url)
             self.device_interval = int(settings.get("device_interval", self.device_interval))
             created: dict[str, list[Record]] = {
                 "organizations": [],

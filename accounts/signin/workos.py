@@ -72,9 +72,11 @@ def authorization_url(
     connection_id="",
     login_hint="",
     domain_hint="",
+    invitation_token="",
     browser=None,
 ):
     """Start an AuthKit or SSO round trip: returns (url, state). PKCE verifier stays server-side.
+    An `invitation_token` (AuthKit) signs the person in accepting that invitation.
 
     `browser` is the request of a browser sign-in: the state is bound to that browser.
     """
@@ -114,6 +116,7 @@ def authorization_url(
             connection_id=connection_id or None,
             login_hint=login_hint or None,
             domain_hint=domain_hint or None,
+            invitation_token=invitation_token or None,
             **common,
         )
     return url, state

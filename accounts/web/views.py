@@ -150,6 +150,7 @@ def workos_start(request):
             organization_id=request.GET.get("organization_id", "")[:64],
             connection_id=request.GET.get("connection_id", "")[:64],
             login_hint=request.GET.get("login_hint", "")[:254],
+            invitation_token=request.GET.get("invitation_token", "")[:200],
             browser=request,
         )
     except GatehouseError as exc:

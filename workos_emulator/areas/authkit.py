@@ -52,6 +52,12 @@ class AuthKit:
                 )
             return self._sso_chooser(flow, conn)
         with store.lock:
+            invited = self._invitation_for(flow["invitation_token"]) if flow["invitation_token"] else None
+            if invited is not None and store.user_by_email(invited["email"]) is None:
+                # signing up by invitation: the invited address becomes a user (WorkOS's sign-up page)
+                self.emit("user.created", public(store.add_user(invited["email"], email_verified=True)))
+            if invited is not None:
+                flow["login_hint"] = invited["email"]
             auto = store.auto_login
             users = [public(u) for u in store.users.values()]
         if auto:
@@ -101,6 +107,7 @@ class AuthKit:
             "provider": args.get("provider") or "",
             "domain_hint": args.get("domain_hint") or "",
             "login_hint": args.get("login_hint") or "",
+            "invitation_token": args.get("invitation_token") or "",
         }
 
     def on_hosted_sign_in(self, request):
@@ -145,6 +152,7 @@ class AuthKit:
                 "redirect_uri": flow["redirect_uri"],
                 "code_challenge": flow["code_challenge"],
                 "organization_id": flow.get("organization_id") or None,
+                "invitation_token": flow.get("invitation_token") or None,
                 "expires": store.now() + CODE_TTL,
                 "used": False,
                 **payload,
@@ -208,9 +216,23 @@ class AuthKit:
 
     def _grant_code(self, request, data):
         record = self._consume_code(data, "authkit")
-        return self._sign_in(
-            request, record["user_id"], record.get("organization_id"), record.get("method", "Password")
-        )
+        organization_id = record.get("organization_id")
+        token = data.get("invitation_token") or record.get("invitation_token")
+        if token:  # the invitation is accepted by this sign-in: its organization, with its role
+            with self.store.lock:
+                invitation = self._invitation_for(token)
+                user = self.store.users.get(record["user_id"])
+                if invitation is None or self._invitation_view(invitation)["state"] != "pending":
+                    fail(400, code="invitation_invalid", message="The invitation is expired, revoked or used.")
+                if user is None or user["email"] != invitation["email"]:
+                    fail(
+                        400,
+                        code="invitation_cannot_be_used_for_email",
+                        message="The invitation was sent to another email address.",
+                    )
+                self.accept_invitation(invitation, user)
+                organization_id = invitation["organization_id"] or organization_id
+        return self._sign_in(request, record["user_id"], organization_id, record.get("method", "Password"))
 
     def _grant_password(self, request, data):
         store = self.store

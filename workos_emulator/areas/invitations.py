@@ -56,6 +56,10 @@ class Invitations:
             html = pages.invitation(self._invitation_view(invitation), org["name"] if org else None)
         return Response(html, content_type="text/html")
 
+    def _invitation_for(self, token):
+        """The invitation a token names, or None (the caller holds the store lock)."""
+        return next((i for i in self.store.invitations.values() if i["token"] == token), None) if token else None
+
     def _invitation_view(self, invitation):
         """The invitation as WorkOS shows it: a pending one past its expiry reads `expired`."""
         if invitation["state"] == "pending" and invitation["_expires"] < self.store.now():
@@ -137,7 +141,10 @@ class Invitations:
                 "_expires": now + days * DAY,
             }
             token = store.token("", 24)
-            invitation.update(token=token, accept_invitation_url=f"{self.public_url}/invite?invitation_token={token}")
+            base = store.invitation_url or f"{self.public_url}/invite"  # the application's page, when set
+            invitation.update(
+                token=token, accept_invitation_url=f"{base}{'&' if '?' in base else '?'}invitation_token={token}"
+            )
             membership = self._pending_membership(invitation)
             if membership is not None and membership["status"] == "active":
                 fail(
@@ -150,8 +157,14 @@ class Invitations:
                 membership["status"] = "pending"
             store.invitations[invitation["id"]] = invitation
             view = self._invitation_view(invitation)
+            self._send_invitation(invitation)
         self.emit("invitation.created", view)
         return as_json(view, 201)
+
+    def _send_invitation(self, invitation):
+        org = self.store.organizations.get(invitation["organization_id"] or "")
+        where = f" to {org['name']}" if org else ""
+        self.send_mail(invitation["email"], f"You are invited{where}", link=invitation["accept_invitation_url"])
 
     def on_invitation(self, request, invitation_id):
         self.require_api_key(request)
@@ -205,6 +218,7 @@ class Invitations:
                 code = {"expired": "invite_expired", "revoked": "invite_revoked", "accepted": "invite_accepted"}[state]
                 fail(400, code=code, message=f"The invitation is {state}.")
             view = self._invitation_view(invitation)
+            self._send_invitation(invitation)
         self.emit("invitation.resent", view)
         return as_json(view)
 
