@@ -37,13 +37,14 @@ class BrowserSessionRevocationMiddleware:
 
     def _check(self, request, session_id):
         mine = AuthSession.objects.filter(id=session_id, revoked_at__isnull=True)
-        row = mine.values("created_at", "last_seen_at", "organization_id").first()
+        row = mine.values("created_at", "last_seen_at", "organization_id", "role").first()
         if row is None:
             reason = AuthSession.objects.filter(id=session_id).values_list("revoked_reason", flat=True).first()
             auth.logout(request)
             messages.info(request, ENDED_BECAUSE.get(reason, ENDED_ELSEWHERE))
             return
-        request.signin_organization_id = row["organization_id"]  # for the page header's organization switcher
+        # for the page header: the organization switcher, and the organization page for its admins
+        request.signin_organization_id, request.signin_role = row["organization_id"], row["role"]
         now = timezone.now()
         policy = session_limits.for_organization(row["organization_id"])
         lapsed = policy.lapsed(created_at=row["created_at"], last_seen_at=row["last_seen_at"], now=now)

@@ -2,6 +2,7 @@
 
 from django.utils.functional import SimpleLazyObject
 
+from organizations.conf import app_settings
 from sso.models import Organization
 
 
@@ -14,4 +15,7 @@ def organization(request):
         name = Organization.objects.filter(workos_id=organization_id).values_list("name", flat=True).first()
         return {"id": organization_id, "name": name or organization_id}
 
-    return {"signin_organization": SimpleLazyObject(current)}
+    return {
+        "signin_organization": SimpleLazyObject(current),
+        "organization_admin": getattr(request, "signin_role", "") in app_settings.GATEHOUSE_ORGANIZATION_ADMIN_ROLES,
+    }

@@ -25,6 +25,7 @@ urlpatterns = [
         name="api-organization-invitation-resend",
     ),
     path("invite", web.invitation_page, name="web-invitation"),
+    path("organization/", web.organization_page, name="web-organization"),
     path("api/auth/organizations", views.MyOrganizationsView.as_view(), name="api-my-organizations"),
     path("api/auth/organization/switch", views.SwitchOrganizationView.as_view(), name="api-organization-switch"),
 ]

@@ -13,7 +13,8 @@ from accounts.errors import GatehouseError
 from accounts.http import error_page, rate_limited, safe_next
 from accounts.models import AuthSession
 from accounts.signin.flow import BROWSER_SESSION_KEY
-from organizations import members
+from organizations import api_keys, members
+from organizations.conf import app_settings
 
 
 @never_cache
@@ -79,3 +80,94 @@ def invitation_page(request):
         + urlencode({"invitation_token": request.GET["invitation_token"], "login_hint": invitation.email, "next": "/"}),
     }
     return render(request, "organizations/invitation.html", context, status=410 if context["problem"] else 200)
+
+
+_NEW_KEY = "gatehouse_new_api_key"  # a key just made, until the page after the redirect shows it once
+
+
+def _admin_session(request):
+    """This browser's sign-in, if it is an admin's of its organization (else None)."""
+    session = AuthSession.objects.filter(id=request.session.get(BROWSER_SESSION_KEY, ""), revoked_at__isnull=True)
+    session = session.select_related("user").first()
+    if session is None or not session.organization_id:
+        return None
+    return session if session.role in app_settings.GATEHOUSE_ORGANIZATION_ADMIN_ROLES else None
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+@rate_limited("organization")
+def organization_page(request):
+    """The organization's members, invitations and API keys, for its admins."""
+    if not request.user.is_authenticated:
+        return redirect(f"{reverse('web-login')}?{urlencode({'next': reverse('web-organization')})}")
+    session = _admin_session(request)
+    if session is None:
+        exc = GatehouseError(
+            "Only an administrator of your organization may see this page.",
+            code="organization_admin_required",
+            status=403,
+        )
+        return error_page(request, exc, title="Your organization")
+    org = session.organization_id
+    if request.method == "POST":
+        try:
+            _act(request, session, org, request.POST)
+        except GatehouseError as exc:
+            messages.error(request, exc.message)
+        return redirect("web-organization")
+    try:
+        context = {
+            "organization": members.organization_name(org),
+            "members": members.members(org),
+            "invitations": [i for i in members.invitations(org) if i.state == "pending"],
+            "keys": api_keys.keys_of(org),
+        }
+    except GatehouseError as exc:
+        return error_page(request, exc, title="Your organization could not be shown")
+    context["new_key"] = request.session.pop(_NEW_KEY, None)
+    context["me"] = session.user.workos_user_id
+    return render(request, "organizations/organization.html", context)
+
+
+def _act(request, session, org, form):
+    """One admin action of the page's forms; its outcome as a message."""
+    action, actor = form.get("action", ""), session.user
+    if action == "invite":
+        sent = members.invite(
+            org,
+            (form.get("email") or "").strip()[:254],
+            form.get("role") or "member",
+            actor=actor,
+            inviter_workos_user_id=actor.workos_user_id or "",
+            request=request,
+        )
+        messages.success(request, f"Invitation sent to {sent.email}.")
+    elif action == "role":
+        changed = members.change_role(
+            org, form.get("membership", ""), form.get("role", ""), actor=actor, request=request
+        )
+        messages.success(request, f"{changed.email} is now {changed.role}.")
+    elif action == "remove":
+        members.remove(org, form.get("membership", ""), actor=actor, request=request)
+        messages.success(request, "The member was removed and signed out of this organization.")
+    elif action in ("revoke_invitation", "resend_invitation"):
+        act = members.revoke_invitation if action == "revoke_invitation" else members.resend_invitation
+        done = act(org, form.get("invitation", ""), actor=actor, request=request)
+        messages.success(
+            request, f"Invitation to {done.email} {'revoked' if action.startswith('revoke') else 'resent'}."
+        )
+    elif action == "create_key":
+        wanted = [p for p in (form.get("permissions") or "").replace(",", " ").split() if p]
+        beyond = sorted(set(wanted) - set(session.permissions))
+        if beyond:
+            raise GatehouseError(f"A key can only have permissions your role has (not {', '.join(beyond)}).")
+        key = api_keys.create(
+            org, name=(form.get("name") or "").strip()[:100] or "key", permissions=wanted, actor=actor, request=request
+        )
+        request.session[_NEW_KEY] = {"name": key.name, "value": key.value}
+    elif action == "revoke_key":
+        key = api_keys.revoke(org, form.get("key", ""), actor=actor, request=request)
+        messages.success(request, f"Revoked {key.name}: it no longer works.")
+    else:
+        raise GatehouseError("Unknown action.")

@@ -147,3 +147,42 @@ def test_an_invited_person_accepts_from_the_email_and_arrives_as_a_member(boss, 
     assert listed["newbie@example.com"]["role"] == "admin"
     used = client.get(link.removeprefix("http://testserver"))
     assert used.status_code == 410 and b"already accepted" in used.content
+
+
+def test_the_organization_page_runs_members_invitations_and_keys_for_its_admins(client, wos):
+    from sso import sync
+
+    _seed(wos)
+    sync.sync_all()
+    start = client.get("/auth/workos/start", {"next": "/organization/"})
+    back = follow_hosted_sign_in(start["Location"], email="boss@acme.test")
+    assert client.get("/auth/callback", {"code": back["code"], "state": back["state"]})["Location"] == "/organization/"
+    page = client.get("/organization/")
+    assert page.status_code == 200 and b'data-testid="organization-page"' in page.content
+    assert {m.email for m in page.context["members"]} == {"boss@acme.test", "staff@acme.test"}
+    staff = membership_of(wos, "staff@acme.test")["id"]
+
+    client.post("/organization/", {"action": "invite", "email": "later@example.com", "role": "member"})
+    assert wos.mail("later@example.com")["link"]
+    client.post("/organization/", {"action": "role", "membership": staff, "role": "admin"})
+    assert membership_of(wos, "staff@acme.test")["role"]["slug"] == "admin"
+    client.post("/organization/", {"action": "create_key", "name": "exports", "permissions": ""})
+    shown = client.get("/organization/")
+    assert shown.context["new_key"]["value"].encode() in shown.content
+    assert [i.email for i in shown.context["invitations"]] == ["later@example.com"]
+    assert (
+        b"exports" in shown.content
+        and shown.context["new_key"]["value"].encode() not in client.get("/organization/").content
+    )
+    client.post("/organization/", {"action": "remove", "membership": staff})
+    assert membership_of(wos, "staff@acme.test")["status"] == "inactive"
+
+
+def test_the_organization_page_is_for_admins_only(client, wos):
+    _seed(wos)
+    start = client.get("/auth/workos/start", {"next": "/"})
+    back = follow_hosted_sign_in(start["Location"], email="staff@acme.test")
+    client.get("/auth/callback", {"code": back["code"], "state": back["state"]})
+    page = client.get("/organization/")
+    assert page.status_code == 403 and b"Only an administrator" in page.content
+    assert b'data-testid="organization-page"' not in client.get("/account/sessions").content
