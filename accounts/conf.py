@@ -46,6 +46,7 @@ DEFAULTS = {
     "GATEHOUSE_DEFAULT_ORGANIZATION_ID": "",
     "GATEHOUSE_OPEN_ORGANIZATION_FALLBACK": False,
     "GATEHOUSE_TOTP_ISSUER": "Gatehouse",
+    "GATEHOUSE_IMPERSONATION_FORBIDDEN": ["api_keys", "members", "recovery_codes"],
     "GATEHOUSE_TRUSTED_PROXY_COUNT": 0,
     "GATEHOUSE_TRUSTED_PROXIES": [],
     # Per scope; a project's dict is merged over these (a scope set to None is not limited).
@@ -102,6 +103,8 @@ HELP = {
     "GATEHOUSE_OPEN_ORGANIZATION_FALLBACK": "single-tenant deployments only: such a person joins the default "
     "organization, else the oldest, without proof",
     "GATEHOUSE_TOTP_ISSUER": "the name authenticator apps show for a factor enrolled at sign-in",
+    "GATEHOUSE_IMPERSONATION_FORBIDDEN": "what support staff signed in as a person (WorkOS impersonation) may not do: "
+    "`api_keys` (create, revoke), `members` (roles, removals, invitations), `recovery_codes` (make new ones)",
     "GATEHOUSE_TRUSTED_PROXY_COUNT": "proxies in front of the app; the client IP is then read from `X-Forwarded-For`",
     "GATEHOUSE_TRUSTED_PROXIES": "or: the proxies' addresses or networks, skipped from the right of `X-Forwarded-For`",
     "GATEHOUSE_RATE_LIMITS": "per scope, `<count>/<period>` (s, m, h or d), counted on the shared cache",

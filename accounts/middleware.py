@@ -37,7 +37,7 @@ class BrowserSessionRevocationMiddleware:
 
     def _check(self, request, session_id):
         mine = AuthSession.objects.filter(id=session_id, revoked_at__isnull=True)
-        row = mine.values("created_at", "last_seen_at", "organization_id", "role").first()
+        row = mine.values("created_at", "last_seen_at", "organization_id", "role", "impersonator").first()
         if row is None:
             reason = AuthSession.objects.filter(id=session_id).values_list("revoked_reason", flat=True).first()
             auth.logout(request)
@@ -45,6 +45,7 @@ class BrowserSessionRevocationMiddleware:
             return
         # for the page header: the organization switcher, and the organization page for its admins
         request.signin_organization_id, request.signin_role = row["organization_id"], row["role"]
+        request.signin_impersonator = row["impersonator"]  # pages show a banner
         now = timezone.now()
         policy = session_limits.for_organization(row["organization_id"])
         lapsed = policy.lapsed(created_at=row["created_at"], last_seen_at=row["last_seen_at"], now=now)

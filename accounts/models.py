@@ -195,6 +195,9 @@ class AuthSession(models.Model):
     permissions = models.JSONField(
         default=list, blank=True, help_text="The role's permission slugs, as WorkOS gave them at sign-in or refresh."
     )
+    impersonator = models.JSONField(
+        null=True, blank=True, help_text="{email, reason} of the support staff who signed in as this person (WorkOS)."
+    )
     # Bumped when the sign-in moves to another organization: refresh tokens minted before no longer work.
     generation = models.PositiveIntegerField(default=0)
     user_agent = models.CharField(max_length=300, blank=True)
@@ -379,6 +382,8 @@ class AuditEvent(models.Model):
         INVITATION_SENT = "invitation_sent", "Invitation sent"
         INVITATION_REVOKED = "invitation_revoked", "Invitation revoked"
         INVITATION_RESENT = "invitation_resent", "Invitation resent"
+        IMPERSONATED_SIGN_IN = "impersonated_sign_in", "Impersonated sign-in (support staff)"
+        FORBIDDEN_WHILE_IMPERSONATING = "forbidden_while_impersonating", "Refused while impersonating"
 
     kind = models.CharField(max_length=32, choices=Kind.choices)
     user = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="audit_events")

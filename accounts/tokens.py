@@ -67,6 +67,7 @@ def _claims_for(user: Any, session: AuthSession) -> dict[str, Any]:
         "amr": session.method,
         **({"permissions": list(session.permissions)} if session.permissions else {}),
         **({"gen": session.generation} if session.generation else {}),
+        **({"imp": session.impersonator} if session.impersonator else {}),
     }
 
 
@@ -207,6 +208,7 @@ class TokenUser(simplejwt_models.TokenUser):
     role = property(lambda self: self.claims.get("role"))
     auth_method = property(lambda self: self.claims.get("amr"))
     permissions = property(lambda self: tuple(self.claims.get("permissions") or ()))
+    impersonator = property(lambda self: self.claims.get("imp"))  # {email, reason} when support staff
 
     def __str__(self) -> str:
         return self.email

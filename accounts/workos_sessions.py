@@ -98,7 +98,7 @@ def refresh(
             "refresh the WorkOS session",
             wos.user_management.authenticate_with_refresh_token,
             refresh_token=secretbox.unseal(sealed_refresh_token),
-            **({"organization_id": organization_id} if organization_id else {}),
+            organization_id=organization_id or None,
         )
     except ProviderError as exc:
         if (

@@ -5,7 +5,7 @@ from rest_framework import permissions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts import memberships, sessions, tokens
+from accounts import impersonation, memberships, sessions, tokens
 from accounts.api import style
 from accounts.api.base import errors, signed_in
 from accounts.api.permissions import SignInActive
@@ -135,6 +135,7 @@ class OrganizationAPIKeysView(_OrganizationAdminView):
         description="403 `permission_not_grantable` when asking for a permission your own role does not have.",
     )
     def post(self, request):
+        impersonation.refuse(request.user.impersonator, "api_keys", user=request.user, request=request)
         body = CreateAPIKeySerializer(data=request.data)
         body.is_valid(raise_exception=True)
         wanted = list(dict.fromkeys(body.validated_data["permissions"]))
@@ -164,6 +165,7 @@ class OrganizationAPIKeyView(_OrganizationAdminView):
         summary="Revoke one of my organization's API keys (it stops working at once)",
     )
     def delete(self, request, key_id):
+        impersonation.refuse(request.user.impersonator, "api_keys", user=request.user, request=request)
         api_keys.revoke(request.user.organization_id, key_id, actor=request.user, request=request)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -252,6 +254,7 @@ class MemberView(_OrganizationAdminView):
         summary="Change a member's role",
     )
     def patch(self, request, membership_id):
+        impersonation.refuse(request.user.impersonator, "members", user=request.user, request=request)
         body = RoleSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         member = members.change_role(
@@ -270,6 +273,7 @@ class MemberView(_OrganizationAdminView):
         summary="Remove a member (their WorkOS membership is deactivated; they are signed out of it)",
     )
     def delete(self, request, membership_id):
+        impersonation.refuse(request.user.impersonator, "members", user=request.user, request=request)
         members.remove(request.user.organization_id, membership_id, actor=request.user, request=request)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -293,6 +297,7 @@ class InvitationsView(_OrganizationAdminView):
         "(`email_already_invited_to_organization`) or already a member (`user_already_organization_member`).",
     )
     def post(self, request):
+        impersonation.refuse(request.user.impersonator, "members", user=request.user, request=request)
         body = InviteSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         session = AuthSession.objects.select_related("user").get(id=request.user.session_id)
@@ -317,6 +322,7 @@ class InvitationActionView(_OrganizationAdminView):
         description="400 with WorkOS's code when the invitation is no longer pending.",
     )
     def post(self, request, invitation_id):
+        impersonation.refuse(request.user.impersonator, "members", user=request.user, request=request)
         act = members.revoke_invitation if self.action == "revoke" else members.resend_invitation
         done = act(request.user.organization_id, invitation_id, actor=request.user, request=request)
         return Response(style.present(InvitationSerializer(vars(done)).data))

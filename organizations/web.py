@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
-from accounts import memberships, sessions
+from accounts import impersonation, memberships, sessions
 from accounts.errors import GatehouseError
 from accounts.http import error_page, rate_limited, safe_next
 from accounts.models import AuthSession
@@ -133,6 +133,8 @@ def organization_page(request):
 def _act(request, session, org, form):
     """One admin action of the page's forms; its outcome as a message."""
     action, actor = form.get("action", ""), session.user
+    area = "api_keys" if action in ("create_key", "revoke_key") else "members"
+    impersonation.refuse(session.impersonator, area, user=actor, request=request)
     if action == "invite":
         sent = members.invite(
             org,

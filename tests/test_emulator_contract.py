@@ -142,6 +142,12 @@ def test_user_management_through_the_sdk(sdk, wos, contract):
     assert memberships == []
     multi = sdk.organization_membership.list_organization_memberships(organization_id="org_ACME").data
     assert sdk.organization_membership.get_organization_membership(multi[0].id).role.slug == "admin"
+    impersonated = um.authenticate_with_code(
+        code=wos.code("pat@example.com", impersonator={"email": "help@vendor.test", "reason": "ticket"})
+    )
+    assert impersonated.impersonator.email == "help@vendor.test" and impersonated.impersonator.reason == "ticket"
+    switched = um.authenticate_with_refresh_token(refresh_token=selected.refresh_token, organization_id="org_ACME")
+    assert switched.organization_id == "org_ACME"
     assert_conforms(contract, wos)
 
 

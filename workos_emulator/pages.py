@@ -151,3 +151,19 @@ def device(user_code, users, error=None):
         + (f"<p class='tag' style='margin-top:1.2rem'>Seeded users</p>{buttons}" if users else "")
         + f"<form method='post' action='/device'><input type='hidden' name='user_code' value='{code}'><button class='alt' type='submit' name='decision' value='deny'>Deny</button></form>",
     )
+
+
+def impersonate(emails):
+    options = "".join(f"<option value='{escape(e, quote=True)}'>{escape(e)}</option>" for e in emails)
+    return _page(
+        "Impersonate a user",
+        "<h1>Impersonate a user</h1><p>As WorkOS's dashboard does for support staff: the application's next "
+        "AuthKit sign-in signs in as this user, with you named on the session.</p>"
+        "<form method='post'><label for='email'>User</label><select id='email' name='email'>" + options + "</select>"
+        "<label for='impersonator'>Your email (support staff)</label>"
+        "<input id='impersonator' type='email' name='impersonator' required>"
+        "<label for='reason'>Reason</label><input id='reason' name='reason' required>"
+        "<label for='app'>The application's sign-in page</label>"
+        "<input id='app' name='app' value='http://127.0.0.1:8000/auth/workos/start'>"
+        "<button type='submit'>Impersonate</button></form>",
+    )

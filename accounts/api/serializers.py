@@ -43,12 +43,20 @@ class UserSerializer(FlatSerializer):
         allow_null=True, help_text="The WorkOS organization of this sign-in, if any."
     )
     role = serializers.CharField(allow_null=True, help_text="The role slug in that organization, if any.")
+    impersonator = serializers.JSONField(
+        allow_null=True,
+        default=None,
+        help_text="`{email, reason}` when support staff signed in as this person (WorkOS impersonation), else null.",
+    )
 
     def to_representation(self, instance):
         data = super().to_representation(instance)
         session = self.context.get("session")
         for name in ("organization_id", "role"):
             data[name] = (getattr(session, name, "") if session is not None else "") or data[name] or None
+        data["impersonator"] = (
+            session.impersonator if session is not None else getattr(instance, "impersonator", None)
+        ) or None
         return data
 
 

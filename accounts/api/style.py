@@ -59,6 +59,7 @@ def camel_user(user):
         "lastName": user.get("last_name", ""),
         "organizationId": user.get("organization_id"),
         "accessRole": role.upper() if role else None,
+        "impersonator": user.get("impersonator"),
     }
 
 
@@ -142,6 +143,10 @@ _CAMEL_USER = {
         "accessRole": {
             "type": ["string", "null"],
             "description": "The WorkOS role slug in that organization, in upper case (`ADMIN`).",
+        },
+        "impersonator": {
+            "type": ["object", "null"],
+            "description": "`{email, reason}` when support staff signed in as this person, else null.",
         },
     },
     "required": ["id", "email", "fullName", "organizationId", "accessRole"],

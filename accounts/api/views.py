@@ -13,7 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_simplejwt.utils import datetime_from_epoch
 
-from accounts import mfa, ratelimit, sessions, tokens
+from accounts import impersonation, mfa, ratelimit, sessions, tokens
 from accounts.api import serializers as s
 from accounts.api import style
 from accounts.api.base import ERRORS, PublicAPIView, SignInView, clear_token_cookies, errors, pair_response, signed_in
@@ -202,6 +202,7 @@ def me_body(user):
         "last_name": user.last_name,
         "organization_id": user.organization_id or None,
         "role": user.role or None,
+        "impersonator": user.impersonator,
     }
 
 
@@ -371,4 +372,5 @@ class RecoveryCodesView(_SignInManagementView):
         summary="Make new MFA recovery codes (the old ones stop working)",
     )
     def post(self, request):
+        impersonation.refuse(request.user.impersonator, "recovery_codes", user=request.user, request=request)
         return Response(style.present({"recovery_codes": mfa.issue_recovery_codes(request.user, request=request)}))

@@ -78,6 +78,7 @@ def complete(request: HttpRequest | None, proven: Identity | Pending, channel: s
                     organization_id=identity.organization_id,
                     role=identity.role,
                     permissions=identity.permissions,
+                    impersonator=identity.impersonator,
                 )
             else:
                 pair = start_token_session(
@@ -89,6 +90,7 @@ def complete(request: HttpRequest | None, proven: Identity | Pending, channel: s
                     organization_id=identity.organization_id,
                     role=identity.role,
                     permissions=identity.permissions,
+                    impersonator=identity.impersonator,
                 )
                 session = pair.session
             codes = mfa.issue_recovery_codes(user, request=request) if identity.mfa_enrolled else []
@@ -133,6 +135,7 @@ def start_token_session(
     organization_id: str = "",
     role: str = "",
     permissions: Sequence[str] = (),
+    impersonator: dict | None = None,
 ) -> tokens.TokenPair:
     """Open an app sign-in for `user` and return its first token pair (joined to the caller's
     transaction, so the sign-in and its audit event are written together or not at all)."""
@@ -146,9 +149,10 @@ def start_token_session(
             organization_id=organization_id or "",
             role=role or "",
             permissions=list(permissions),
+            impersonator=impersonator,
             **_client(request),
         )
-        audit.record(AuditEvent.Kind.SIGN_IN_SUCCEEDED, user=user, request=request, method=method)
+        _audit_sign_in(user, request, method, impersonator)
         user_logged_in.send(sender=user.__class__, request=request, user=user)
         return tokens.mint(user, session)
 
@@ -163,6 +167,7 @@ def start_browser_session(
     organization_id: str = "",
     role: str = "",
     permissions: Sequence[str] = (),
+    impersonator: dict | None = None,
 ) -> AuthSession:
     """Sign the browser in (Django session) and record it as an AuthSession, so that it is listed
     and can be ended like an app sign-in; accounts.middleware signs the browser out once ended."""
@@ -177,6 +182,7 @@ def start_browser_session(
         organization_id=organization_id or "",
         role=role or "",
         permissions=list(permissions),
+        impersonator=impersonator,
         **_client(request),
     )
     request.session[BROWSER_SESSION_KEY] = session.id
@@ -185,8 +191,22 @@ def start_browser_session(
         request.session.set_expiry(int(absolute.total_seconds()))  # the cookie does not outlive the policy
     if workos_session_id:
         request.session[BROWSER_WORKOS_SID_KEY] = workos_session_id
-    audit.record(AuditEvent.Kind.SIGN_IN_SUCCEEDED, user=user, request=request, method=method)
+    _audit_sign_in(user, request, method, impersonator)
     return session
+
+
+def _audit_sign_in(user: User, request: HttpRequest | None, method: str, impersonator: dict | None) -> None:
+    """A sign-in in the audit trail; one made by support staff as the person, named as such too."""
+    if impersonator:
+        audit.record(
+            AuditEvent.Kind.IMPERSONATED_SIGN_IN,
+            user=user,
+            request=request,
+            method=method,
+            impersonator=impersonator["email"],
+            impersonation_reason=impersonator.get("reason", ""),
+        )
+    audit.record(AuditEvent.Kind.SIGN_IN_SUCCEEDED, user=user, request=request, method=method)
 
 
 def sign_in_failed(

@@ -30,6 +30,7 @@ class Identity:
     workos_refresh_token: str = ""
     next_url: str = ""  # where a browser sign-in was going
     may_create: bool = True  # False: existing users only (Google, Okta)
+    impersonator: dict | None = None  # {email, reason}: support staff signed in as this person (WorkOS)
     mfa_enrolled: bool = False  # an authenticator was set up during this sign-in: recovery codes follow
     user: Any = None  # the Django user a local password proved directly
 

@@ -355,12 +355,21 @@ def authenticate(
         organization_id=auth.organization_id or claims.get("org_id") or "",
         role=claims.get("role") or "",
         permissions=_permissions(claims),
+        impersonator=_impersonator(auth),
         organization_hint=organization_hint,
         workos_session_id=claims.get("sid") or "",
         workos_refresh_token=auth.refresh_token or "",
         next_url=next_url,
         mfa_enrolled=mfa_enrolled,
     )
+
+
+def _impersonator(auth):
+    """{email, reason} of the support staff WorkOS says signed in as the person, or None."""
+    who = getattr(auth, "impersonator", None)
+    if who is None or not getattr(who, "email", ""):
+        return None
+    return {"email": str(who.email)[:254], "reason": str(getattr(who, "reason", "") or "")[:500]}
 
 
 def _permissions(claims):

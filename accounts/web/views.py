@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts import login_rules, mfa, ratelimit, sessions
+from accounts import impersonation, login_rules, mfa, ratelimit, sessions
 from accounts.client import client_ip
 from accounts.conf import app_settings
 from accounts.errors import GatehouseError
@@ -232,6 +232,12 @@ def recovery_codes_page(request):
         codes, next_url = fresh["codes"], safe_next(request, fresh.get("next", ""))
         return render(request, "accounts/recovery_codes.html", {"codes": codes, "next": next_url})
     if request.method == "POST":
+        try:
+            impersonation.refuse(
+                getattr(request, "signin_impersonator", None), "recovery_codes", user=request.user, request=request
+            )
+        except GatehouseError as exc:
+            return error_page(request, exc, title="Recovery codes")
         codes = mfa.issue_recovery_codes(request.user, request=request)
         return render(request, "accounts/recovery_codes.html", {"codes": codes, "next": reverse("home")})
     return render(request, "accounts/recovery_codes.html", {"remaining": mfa.remaining_recovery_codes(request.user)})

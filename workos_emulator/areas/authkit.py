@@ -52,6 +52,17 @@ class AuthKit:
                 )
             return self._sso_chooser(flow, conn)
         with store.lock:
+            pretend, store.impersonation = store.impersonation, None
+        if pretend is not None:  # staff started impersonating this user: no sign-in page
+            return redirect_to(
+                self._issue_code(
+                    flow,
+                    user_id=pretend["user_id"],
+                    method="Impersonation",
+                    impersonator={"email": pretend["email"], "reason": pretend["reason"]},
+                )
+            )
+        with store.lock:
             invited = self._invitation_for(flow["invitation_token"]) if flow["invitation_token"] else None
             if invited is not None and store.user_by_email(invited["email"]) is None:
                 # signing up by invitation: the invited address becomes a user (WorkOS's sign-up page)
@@ -232,7 +243,13 @@ class AuthKit:
                     )
                 self.accept_invitation(invitation, user)
                 organization_id = invitation["organization_id"] or organization_id
-        return self._sign_in(request, record["user_id"], organization_id, record.get("method", "Password"))
+        return self._sign_in(
+            request,
+            record["user_id"],
+            organization_id,
+            record.get("method", "Password"),
+            impersonator=record.get("impersonator"),
+        )
 
     def _grant_password(self, request, data):
         store = self.store
@@ -280,14 +297,15 @@ class AuthKit:
                 oauth_fail("invalid_grant", "Session has ended.")
             return as_json(self._auth_response(user, session))
 
-    def _sign_in(self, request, user_id, organization_id, method, passed=()):
+    def _sign_in(self, request, user_id, organization_id, method, passed=(), impersonator=None):
         """A session for the user, once every step of the sign-in is passed (see areas/steps.py)."""
         store = self.store
         with store.lock:
             user = store.users.get(user_id)
             if user is None:
                 oauth_fail("invalid_grant", "The user no longer exists.")
-            self.next_step(user, method, organization_id, set(passed))
+            if impersonator is None:  # an impersonation skips the user's own steps, as WorkOS's does
+                self.next_step(user, method, organization_id, set(passed))
             memberships = store.memberships_of(user_id)
             if organization_id is None and len(memberships) == 1:
                 organization_id = memberships[0]["organization_id"]
@@ -299,10 +317,15 @@ class AuthKit:
                 "user_id": user_id,
                 "organization_id": organization_id,
                 "status": "active",
-                "auth_method": {"SSO": "sso", "Password": "password", "MagicAuth": "magic_code"}.get(method, "oauth"),
+                "auth_method": {
+                    "SSO": "sso",
+                    "Password": "password",
+                    "MagicAuth": "magic_code",
+                    "Impersonation": "impersonation",
+                }.get(method, "oauth"),
                 "ip_address": request.remote_addr,
                 "user_agent": request.headers.get("User-Agent"),
-                "impersonator": None,
+                "impersonator": impersonator,
                 "expires_at": store.iso(now + SESSION_TTL),
                 "ended_at": None,
                 "created_at": store.iso(now),
@@ -362,6 +385,8 @@ class AuthKit:
         }
         if session["organization_id"]:
             body["organization_id"] = session["organization_id"]
+        if session.get("impersonator"):
+            body["impersonator"] = session["impersonator"]
         return body
 
     @property

@@ -3,8 +3,10 @@
 from urllib.parse import parse_qsl, urlsplit
 
 from werkzeug.routing import Rule
+from werkzeug.wrappers import Response
 
-from workos_emulator.http import as_json, fail
+from workos_emulator import pages
+from workos_emulator.http import EMAIL, as_json, fail, is_loopback, redirect_to
 from workos_emulator.store import public
 
 
@@ -22,6 +24,7 @@ class Control:
         Rule("/_emulator/requests", endpoint="ctl_requests", methods=["GET", "DELETE"]),
         Rule("/_emulator/clock", endpoint="ctl_clock", methods=["POST"]),
         Rule("/_emulator/codes", endpoint="ctl_codes", methods=["POST"]),
+        Rule("/_emulator/impersonate", endpoint="ctl_impersonate", methods=["GET", "POST"]),
         Rule("/_emulator/events", endpoint="ctl_events", methods=["GET", "POST"]),
     ]
 
@@ -171,9 +174,39 @@ class Control:
                 user = store.user_by_email(data.get("email"))
                 if user is None:
                     fail(404, message="No WorkOS user has that email.")
-                location = self._issue_code(flow, user_id=user["id"], method=data.get("method", "Password"))
+                impersonator = data.get("impersonator")
+                extra = {"impersonator": self._impersonator(impersonator)} if impersonator else {}
+                location = self._issue_code(flow, user_id=user["id"], method=data.get("method", "Password"), **extra)
         code = dict(parse_qsl(urlsplit(location).query))["code"]
         return as_json({"code": code, "location": location}, 201)
+
+    @staticmethod
+    def _impersonator(given):
+        if not isinstance(given, dict) or not EMAIL.match(str(given.get("email") or "")):
+            fail(422, message="impersonator must be {email, reason}.")
+        return {"email": given["email"].lower(), "reason": str(given.get("reason") or "")[:500] or None}
+
+    def on_ctl_impersonate(self, request):
+        """WorkOS's dashboard "Impersonate user", for the demo: staff name a user and a reason; the
+        next AuthKit sign-in (started by the application's sign-in page, `app`) signs in as that
+        user with the impersonator on the session."""
+        store = self.store
+        if request.method == "GET":
+            with store.lock:
+                users = sorted(u["email"] for u in store.users.values())
+            return Response(pages.impersonate(users), content_type="text/html")
+        form = request.form
+        with store.lock:
+            user = store.user_by_email(form.get("email"))
+            if user is None:
+                page = pages.message("Unknown user", "No user has that email.")
+                return Response(page, status=404, content_type="text/html")
+            store.impersonation = {
+                "user_id": user["id"],
+                **self._impersonator({"email": form.get("impersonator"), "reason": form.get("reason")}),
+            }
+        app = form.get("app") or ""
+        return redirect_to(app if app.startswith("/") or is_loopback(app) else "/")
 
     def on_ctl_events(self, request):
         if request.method == "POST":
