@@ -383,6 +383,7 @@ class AuditEvent(models.Model):
         INVITATION_REVOKED = "invitation_revoked", "Invitation revoked"
         INVITATION_RESENT = "invitation_resent", "Invitation resent"
         IMPERSONATED_SIGN_IN = "impersonated_sign_in", "Impersonated sign-in (support staff)"
+        PORTAL_LINK_CREATED = "portal_link_created", "Admin Portal link created"
         FORBIDDEN_WHILE_IMPERSONATING = "forbidden_while_impersonating", "Refused while impersonating"
 
     kind = models.CharField(max_length=32, choices=Kind.choices)

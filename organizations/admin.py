@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 
 from accounts.errors import GatehouseError
-from organizations import api_keys
+from organizations import api_keys, portal
 from organizations.models import OrganizationAPIKeys
 
 _PERMISSION = re.compile(r"^[A-Za-z0-9_.:\-*]{1,100}$")
@@ -37,6 +37,7 @@ class OrganizationAPIKeysAdmin(admin.ModelAdmin):
             "title": f"API keys of {organization.name}",
             "organization": organization,
             "can_change": self.has_change_permission(request, organization),
+            "intents": portal.INTENTS,
         }
         if request.method == "POST":
             if not context["can_change"]:
@@ -54,6 +55,16 @@ class OrganizationAPIKeysAdmin(admin.ModelAdmin):
 
     def _post(self, request, organization):
         """Create or revoke, then back to the page (which shows a new key's secret, once)."""
+        if request.POST.get("action") == "portal":
+            try:
+                return redirect(
+                    portal.link(
+                        organization.workos_id, request.POST.get("intent", ""), actor=request.user, request=request
+                    )
+                )
+            except GatehouseError as exc:
+                self.message_user(request, f"No portal link: {exc.message} ({exc.code})", messages.ERROR)
+                return redirect(request.path)
         if request.POST.get("action") == "revoke":
             try:
                 key = api_keys.revoke(

@@ -24,6 +24,7 @@ urlpatterns = [
         views.InvitationActionView.as_view(action="resend"),
         name="api-organization-invitation-resend",
     ),
+    path("api/organization/portal-link", views.PortalLinkView.as_view(), name="api-organization-portal-link"),
     path("invite", web.invitation_page, name="web-invitation"),
     path("organization/", web.organization_page, name="web-organization"),
     path("api/auth/organizations", views.MyOrganizationsView.as_view(), name="api-my-organizations"),

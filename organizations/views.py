@@ -13,7 +13,7 @@ from accounts.api.serializers import ErrorSerializer, TokenPairResponseSerialize
 from accounts.errors import GatehouseError
 from accounts.models import AuthSession
 from accounts.signin import flow
-from organizations import api_keys, members
+from organizations import api_keys, members, portal
 from organizations.authentication import OrganizationAPIKeyAuthentication
 from organizations.permissions import IsOrganizationAdmin, permissions_of
 from organizations.throttles import OrganizationThrottle
@@ -326,3 +326,27 @@ class InvitationActionView(_OrganizationAdminView):
         act = members.revoke_invitation if self.action == "revoke" else members.resend_invitation
         done = act(request.user.organization_id, invitation_id, actor=request.user, request=request)
         return Response(style.present(InvitationSerializer(vars(done)).data))
+
+
+class PortalLinkSerializer(serializers.Serializer):
+    intent = serializers.ChoiceField(choices=portal.INTENTS)
+
+
+class LinkSerializer(serializers.Serializer):
+    link = serializers.URLField(help_text="WorkOS's Admin Portal for this organization; short-lived, open it at once.")
+
+
+class PortalLinkView(_OrganizationAdminView):
+    @extend_schema(
+        operation_id="organization_portal_link",
+        request=PortalLinkSerializer,
+        responses={200: LinkSerializer, **errors(400, 401, 403, 429, 502, 503)},
+        summary="An Admin Portal link to set up SSO, directory sync, domains, audit logs or log streams",
+    )
+    def post(self, request):
+        body = PortalLinkSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        made = portal.link(
+            request.user.organization_id, body.validated_data["intent"], actor=request.user, request=request
+        )
+        return Response(style.present({"link": made}))

@@ -13,7 +13,7 @@ from accounts.errors import GatehouseError
 from accounts.http import error_page, rate_limited, safe_next
 from accounts.models import AuthSession
 from accounts.signin.flow import BROWSER_SESSION_KEY
-from organizations import api_keys, members
+from organizations import api_keys, members, portal
 from organizations.conf import app_settings
 
 
@@ -112,6 +112,8 @@ def organization_page(request):
     org = session.organization_id
     if request.method == "POST":
         try:
+            if request.POST.get("action") == "portal":
+                return redirect(portal.link(org, request.POST.get("intent", ""), actor=session.user, request=request))
             _act(request, session, org, request.POST)
         except GatehouseError as exc:
             messages.error(request, exc.message)
@@ -126,6 +128,7 @@ def organization_page(request):
     except GatehouseError as exc:
         return error_page(request, exc, title="Your organization could not be shown")
     context["new_key"] = request.session.pop(_NEW_KEY, None)
+    context["intents"] = portal.INTENTS
     context["me"] = session.user.workos_user_id
     return render(request, "organizations/organization.html", context)
 

@@ -422,7 +422,7 @@ def test_the_emulator_docs_list_every_operation_the_emulator_implements():
         for rule in EmulatorApp().url_map.iter_rules()
         if not rule.rule.startswith("/_emulator/")
     }
-    pages = {"/invite", "/device"}  # hosted pages, named in prose
+    pages = {"/invite", "/device", "/portal"}  # hosted pages, named in prose
     assert routes - pages - listed == set()
     assert listed - routes == set()
 

@@ -439,6 +439,7 @@ def test_organization_api_keys_through_the_sdk(sdk, wos, contract):
         keys.list_organization_api_keys("org_MISSING")
     events = [e["event"] for e in wos.store.events]
     assert events[-2:] == ["api_key.created", "api_key.revoked"]
+    assert sdk.admin_portal.generate_link(organization="org_ACME", intent="sso").link.startswith(f"{wos.url}/portal")
     assert_conforms(contract, wos)
 
 

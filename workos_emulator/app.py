@@ -29,6 +29,7 @@ from workos_emulator.areas.directories import Directories
 from workos_emulator.areas.events import Events
 from workos_emulator.areas.invitations import Invitations
 from workos_emulator.areas.organizations import Organizations
+from workos_emulator.areas.portal import Portal
 from workos_emulator.areas.sso import SSO
 from workos_emulator.areas.steps import AuthSteps
 from workos_emulator.areas.users import Users
@@ -38,7 +39,18 @@ from workos_emulator.store import Listed, Store, new_id, public
 
 
 class EmulatorApp(
-    AuthKit, AuthSteps, Users, Organizations, ApiKeys, Invitations, SSO, Directories, Connect, Events, Control
+    AuthKit,
+    AuthSteps,
+    Users,
+    Organizations,
+    ApiKeys,
+    Invitations,
+    Portal,
+    SSO,
+    Directories,
+    Connect,
+    Events,
+    Control,
 ):
     """The WSGI application: the product areas' routes in one map, plus plumbing (request log,
     fault injection, dispatch) and the checks every area shares."""

@@ -167,3 +167,25 @@ def impersonate(emails):
         "<input id='app' name='app' value='http://127.0.0.1:8000/auth/workos/start'>"
         "<button type='submit'>Impersonate</button></form>",
     )
+
+
+def portal(token, org, intent):
+    hidden = f"<input type='hidden' name='token' value='{escape(token, quote=True)}'>"
+    if intent == "domain_verification":
+        form = (
+            f"<form method='post'>{hidden}<label for='domain'>Domain to verify</label>"
+            "<input id='domain' name='domain' required placeholder='example.com'>"
+            "<button type='submit'>Verify domain</button></form>"
+        )
+    elif intent == "sso":
+        form = (
+            f"<form method='post'>{hidden}<label for='name'>Connection name</label>"
+            f"<input id='name' name='name' value='{escape(org['name'], quote=True)} SAML'>"
+            "<button type='submit'>Add SSO connection</button></form>"
+        )
+    else:
+        form = "<p>This emulator's portal has nothing to set up for this intent.</p>"
+    return _page(
+        "Admin Portal",
+        f"<h1>Admin Portal</h1><p>{escape(org['name'])}: {escape(intent.replace('_', ' '))}</p>{form}",
+    )
