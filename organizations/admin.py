@@ -37,7 +37,7 @@ class OrganizationAPIKeysAdmin(admin.ModelAdmin):
             "title": f"API keys of {organization.name}",
             "organization": organization,
             "can_change": self.has_change_permission(request, organization),
-            "intents": portal.INTENTS,
+            "intents": portal.LABELS.items(),
         }
         if request.method == "POST":
             if not context["can_change"]:

@@ -10,7 +10,15 @@ from accounts.errors import GatehouseError
 from accounts.models import AuditEvent
 from workos_integration import client as workos_client
 
-INTENTS = ("sso", "dsync", "domain_verification", "audit_logs", "log_streams", "certificate_renewal")
+LABELS = {
+    "sso": "Set up SSO",
+    "dsync": "Set up directory sync",
+    "domain_verification": "Verify a domain",
+    "audit_logs": "Audit logs",
+    "log_streams": "Log streams",
+    "certificate_renewal": "Renew a SAML certificate",
+}
+INTENTS = tuple(LABELS)
 
 
 def link(organization_id: str, intent: str, *, actor: Any, request: HttpRequest | None = None) -> str:

@@ -15,6 +15,7 @@ from accounts.models import AuthSession
 from accounts.signin.flow import BROWSER_SESSION_KEY
 from organizations import api_keys, members, portal
 from organizations.conf import app_settings
+from sso.models import Organization
 
 
 @never_cache
@@ -121,6 +122,7 @@ def organization_page(request):
     try:
         context = {
             "organization": members.organization_name(org),
+            "domains": Organization.objects.filter(workos_id=org).values_list("domains", flat=True).first() or [],
             "members": members.members(org),
             "invitations": [i for i in members.invitations(org) if i.state == "pending"],
             "keys": api_keys.keys_of(org),
@@ -128,7 +130,7 @@ def organization_page(request):
     except GatehouseError as exc:
         return error_page(request, exc, title="Your organization could not be shown")
     context["new_key"] = request.session.pop(_NEW_KEY, None)
-    context["intents"] = portal.INTENTS
+    context["intents"] = portal.LABELS.items()
     context["me"] = session.user.workos_user_id
     return render(request, "organizations/organization.html", context)
 

@@ -153,7 +153,7 @@ def device(user_code, users, error=None):
     )
 
 
-def impersonate(emails):
+def impersonate(emails, app):
     options = "".join(f"<option value='{escape(e, quote=True)}'>{escape(e)}</option>" for e in emails)
     return _page(
         "Impersonate a user",
@@ -164,7 +164,7 @@ def impersonate(emails):
         "<input id='impersonator' type='email' name='impersonator' required>"
         "<label for='reason'>Reason</label><input id='reason' name='reason' required>"
         "<label for='app'>The application's sign-in page</label>"
-        "<input id='app' name='app' value='http://127.0.0.1:8000/auth/workos/start'>"
+        f"<input id='app' name='app' value='{escape(app, quote=True)}'>"
         "<button type='submit'>Impersonate</button></form>",
     )
 

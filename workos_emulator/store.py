@@ -168,6 +168,7 @@ class Store:
             self.portal_links: dict[str, Any] = {}  # Admin Portal links: token -> organization, intent
             self.impersonation: Record | None = None  # the next AuthKit sign-in's, set by /_emulator/impersonate
             self.invitation_url = ""  # the application's page an invitation links to; default: the emulator's
+            self.login_uri = ""  # the application's sign-in endpoint (where impersonation sends staff)
             self.webhook_endpoints: dict[str, Any] = {}
             self.events: list[Any] = []
             self.deliveries: list[Any] = []
@@ -212,6 +213,7 @@ class Store:
         "outbox",
         "password_reset_url",
         "invitation_url",
+        "login_uri",
         "webhook_endpoints",
         "events",
     )
@@ -262,6 +264,7 @@ class Store:
             self.auto_login = settings.get("auto_login", self.auto_login)
             self.password_reset_url = settings.get("password_reset_url", self.password_reset_url)
             self.invitation_url = settings.get("invitation_url", self.invitation_url)
+            self.login_uri = settings.get("login_uri", self.login_uri)
             self.device_interval = int(settings.get("device_interval", self.device_interval))
             created: dict[str, list[Record]] = {
                 "organizations": [],

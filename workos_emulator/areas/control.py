@@ -194,7 +194,8 @@ class Control:
         if request.method == "GET":
             with store.lock:
                 users = sorted(u["email"] for u in store.users.values())
-            return Response(pages.impersonate(users), content_type="text/html")
+                app = store.login_uri or "http://127.0.0.1:8000/auth/workos/start"
+            return Response(pages.impersonate(users, app), content_type="text/html")
         form = request.form
         with store.lock:
             user = store.user_by_email(form.get("email"))
