@@ -98,17 +98,22 @@ def members(organization_id: str) -> list[Member]:
     return sorted(found, key=lambda m: (m.status != "active", m.email))
 
 
+def _or_none(action: str, fn: Any, *args: Any) -> Any:
+    """The SDK call's answer, or None when WorkOS has no such thing (404)."""
+    try:
+        return workos_client.call(action, fn, *args)
+    except ProviderError as exc:
+        if exc.status == 404:
+            return None
+        raise
+
+
 def _membership_of(organization_id: str, membership_id: str) -> Any:
     """The membership, if it is one of this organization's (else 404, whatever WorkOS has)."""
     wos = workos_client.client()
-    try:
-        membership = workos_client.call(
-            "look up the membership", wos.organization_membership.get_organization_membership, membership_id
-        )
-    except ProviderError as exc:
-        if exc.status != 404:
-            raise
-        membership = None
+    membership = _or_none(
+        "look up the membership", wos.organization_membership.get_organization_membership, membership_id
+    )
     if membership is None or membership.organization_id != organization_id:
         raise GatehouseError("This organization has no member with this id.", code="member_not_found", status=404)
     return membership
@@ -250,57 +255,36 @@ def invite(
 
 def _invitation_of(organization_id: str, invitation_id: str) -> Invitation:
     wos = workos_client.client()
-    try:
-        found = _invitation(
-            workos_client.call("look up the invitation", wos.user_management.get_invitation, invitation_id)
-        )
-    except ProviderError as exc:
-        if exc.status != 404:
-            raise
-        found = None
-    if found is None or found.organization_id != organization_id:
+    found = _or_none("look up the invitation", wos.user_management.get_invitation, invitation_id)
+    if found is None or (getattr(found, "organization_id", "") or "") != organization_id:
         raise GatehouseError(
             "This organization has no invitation with this id.", code="invitation_not_found", status=404
         )
-    return found
+    return _invitation(found)
 
 
-def revoke_invitation(
-    organization_id: str, invitation_id: str, *, actor: Any, request: HttpRequest | None = None
+# what revoking and resending are: WorkOS's operation, whether it may be retried (a resend
+# sends an email), and the audit event
+_INVITATION_CHANGES = {
+    "revoke": ("revoke_invitation", True, AuditEvent.Kind.INVITATION_REVOKED),
+    "resend": ("resend_invitation", False, AuditEvent.Kind.INVITATION_RESENT),
+}
+
+
+def change_invitation(
+    organization_id: str, invitation_id: str, change: str, *, actor: Any, request: HttpRequest | None = None
 ) -> Invitation:
+    """Revoke or resend ("revoke", "resend") one of the organization's pending invitations."""
+    operation, retried, kind = _INVITATION_CHANGES[change]
     _invitation_of(organization_id, invitation_id)
-    wos = workos_client.client()
-    revoked = _invitation(
-        workos_client.call("revoke the invitation", wos.user_management.revoke_invitation, invitation_id)
+    wos = workos_client.client() if retried else workos_client.one_shot_client()
+    done = _invitation(
+        workos_client.call(f"{change} the invitation", getattr(wos.user_management, operation), invitation_id)
     )
     audit.record(
-        AuditEvent.Kind.INVITATION_REVOKED,
-        user=actor,
-        request=request,
-        organization_id=organization_id,
-        invitation=invitation_id,
-        invited=revoked.email,
+        kind, user=actor, request=request, organization_id=organization_id, invitation=invitation_id, invited=done.email
     )
-    return revoked
-
-
-def resend_invitation(
-    organization_id: str, invitation_id: str, *, actor: Any, request: HttpRequest | None = None
-) -> Invitation:
-    _invitation_of(organization_id, invitation_id)
-    wos = workos_client.one_shot_client()
-    resent = _invitation(
-        workos_client.call("resend the invitation", wos.user_management.resend_invitation, invitation_id)
-    )
-    audit.record(
-        AuditEvent.Kind.INVITATION_RESENT,
-        user=actor,
-        request=request,
-        organization_id=organization_id,
-        invitation=invitation_id,
-        invited=resent.email,
-    )
-    return resent
+    return done
 
 
 def organization_name(organization_id: str) -> str:
@@ -320,9 +304,4 @@ def invitation_by_token(token: str) -> Any:
     if not token or len(token) > 200 or not token.isprintable():
         return None
     wos = workos_client.client()
-    try:
-        return workos_client.call("look up the invitation", wos.user_management.find_invitation_by_token, token)
-    except ProviderError as exc:
-        if exc.status == 404:
-            return None
-        raise
+    return _or_none("look up the invitation", wos.user_management.find_invitation_by_token, token)

@@ -323,8 +323,9 @@ class InvitationActionView(_OrganizationAdminView):
     )
     def post(self, request, invitation_id):
         impersonation.refuse(request.user.impersonator, "members", user=request.user, request=request)
-        act = members.revoke_invitation if self.action == "revoke" else members.resend_invitation
-        done = act(request.user.organization_id, invitation_id, actor=request.user, request=request)
+        done = members.change_invitation(
+            request.user.organization_id, invitation_id, self.action, actor=request.user, request=request
+        )
         return Response(style.present(InvitationSerializer(vars(done)).data))
 
 

@@ -159,11 +159,9 @@ def _act(request, session, org, form):
         members.remove(org, form.get("membership", ""), actor=actor, request=request)
         messages.success(request, "The member was removed and signed out of this organization.")
     elif action in ("revoke_invitation", "resend_invitation"):
-        act = members.revoke_invitation if action == "revoke_invitation" else members.resend_invitation
-        done = act(org, form.get("invitation", ""), actor=actor, request=request)
-        messages.success(
-            request, f"Invitation to {done.email} {'revoked' if action.startswith('revoke') else 'resent'}."
-        )
+        change = action.removesuffix("_invitation")
+        done = members.change_invitation(org, form.get("invitation", ""), change, actor=actor, request=request)
+        messages.success(request, f"Invitation to {done.email} {'revoked' if change == 'revoke' else 'resent'}.")
     elif action == "create_key":
         wanted = [p for p in (form.get("permissions") or "").replace(",", " ").split() if p]
         beyond = sorted(set(wanted) - set(session.permissions))

@@ -208,9 +208,7 @@ class AuthSteps:
         self.require_api_key(request)
         store = self.store
         with store.lock:
-            user = store.users.get(user_id)
-            if user is None:
-                fail(404, message=f"User not found: '{user_id}'.")
+            user = self._user_or_404(user_id)
             if user["email_verified"]:
                 fail(400, code="email_already_verified", message="The email address is already verified.")
             self._email_verification(user)
@@ -223,9 +221,7 @@ class AuthSteps:
             fail(422, code="invalid_request_parameters", message="code is required.")
         store = self.store
         with store.lock:
-            user = store.users.get(user_id)
-            if user is None:
-                fail(404, message=f"User not found: '{user_id}'.")
+            user = self._user_or_404(user_id)
             if user["email_verified"]:
                 fail(400, code="email_previously_verified", message="The email address is already verified.")
             records = [r for r in store.email_verifications.values() if r["user_id"] == user_id]
