@@ -42,7 +42,8 @@ DEFAULTS = {
     "GATEHOUSE_ORGANIZATION_CHOICES": "",
     "GATEHOUSE_SIGNIN_STATE_MAX_AGE": 600,
     "GATEHOUSE_PASSWORD_BACKEND": "django",
-    "GATEHOUSE_SESSION_POLICY": {},  # over accounts.session_limits.Policy's defaults
+    "GATEHOUSE_SESSION_POLICY": {},
+    "GATEHOUSE_REFRESH_REUSE_GRACE_SECONDS": 10,  # over accounts.session_limits.Policy's defaults
     "GATEHOUSE_DEFAULT_ORGANIZATION_ID": "",
     "GATEHOUSE_OPEN_ORGANIZATION_FALLBACK": False,
     "GATEHOUSE_TOTP_ISSUER": "Gatehouse",
@@ -98,6 +99,8 @@ HELP = {
     "GATEHOUSE_SIGNIN_STATE_MAX_AGE": "seconds a sign-in may take (a round trip, a pending step, a device sign-in)",
     "GATEHOUSE_PASSWORD_BACKEND": "where passwords are checked when no login rule says: `django` or `workos`",
     "GATEHOUSE_SESSION_POLICY": "the default session policy (organizations' own are set in the admin)",
+    "GATEHOUSE_REFRESH_REUSE_GRACE_SECONDS": "a refresh token used again this soon after its rotation gets a new pair "
+    "for the same sign-in (a lost answer, two tabs racing); later, reuse ends the sign-in",
     "GATEHOUSE_DEFAULT_ORGANIZATION_ID": "the organization a brand-new person WorkOS places in none joins, if they "
     "belong there (docs/api.md, Organizations of new people)",
     "GATEHOUSE_OPEN_ORGANIZATION_FALLBACK": "single-tenant deployments only: such a person joins the default "

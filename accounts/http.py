@@ -95,6 +95,9 @@ def rate_limited(scope):
     return decorate
 
 
+DATABASE_UNAVAILABLE = "The service is briefly unavailable (its database did not answer). Nothing was saved: try again."
+
+
 def json_error(status_code, code, message):
     """The API's error shape, for responses made outside DRF (Django's error handlers)."""
     return JsonResponse({"code": code, "message": message}, status=status_code)

@@ -4,16 +4,22 @@ the shared cache (Redis when REDIS_URL is set), so every app process sees the sa
 Each (scope, identity) gets a counter per fixed window, bumped with the cache's atomic `incr`:
 concurrent attempts cannot slip through between a read and a write. Used by the API's DRF
 throttles (accounts.api.throttles) and by the browser pages alike.
+
+When the shared cache is down, counting goes on in each process (accounts.sharedcache logs it):
+the limits then hold per process instead of across them, neither refusing everyone nor letting
+guesses through unbounded.
 """
 
 import hashlib
 import re
+import threading
 import time
 from dataclasses import dataclass
 
 from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
 
+from accounts import sharedcache
 from accounts.client import client_ip
 from accounts.conf import app_settings
 from accounts.models import normalize_email
@@ -56,6 +62,43 @@ def _key(scope, ident, window):
     return f"gatehouse:rl:{scope}:{digest}:{window}"
 
 
+# The counters of this process, while the shared cache is down: {key: (count, expires)}.
+_local: dict[str, tuple[int, float]] = {}
+_local_lock = threading.Lock()
+
+
+def _local_incr(key, period, now):
+    with _local_lock:
+        if len(_local) > 10_000:  # windows past: a flood of identities cannot grow it for ever
+            for stale in [k for k, (_, until) in _local.items() if until < now]:
+                del _local[stale]
+        count, until = _local.get(key, (0, now + period + 1))
+        _local[key] = (count + 1, until)
+        return count + 1
+
+
+def _incr(key, period, now):
+    try:
+        cache.add(key, 0, timeout=period + 1)
+        try:
+            return cache.incr(key)
+        except ValueError:  # the key expired between add and incr
+            cache.set(key, 1, timeout=period + 1)
+            return 1
+    except Exception as exc:  # noqa: BLE001 -- any backend's failure is the shared cache being down
+        sharedcache.down(exc, "counting attempts in this process")
+        return _local_incr(key, period, now)
+
+
+def _current(key):
+    try:
+        return cache.get(key, 0)
+    except Exception as exc:  # noqa: BLE001
+        sharedcache.down(exc, "reading this process's counts")
+        with _local_lock:
+            return _local.get(key, (0, 0.0))[0]
+
+
 def hit(scope, ident):
     """Count one attempt; return a Limited when it is over the scope's rate, else None."""
     rate = app_settings.GATEHOUSE_RATE_LIMITS.get(scope)
@@ -64,13 +107,7 @@ def hit(scope, ident):
     limit, period = parse_rate(rate)
     now = time.time()
     window = int(now // period)
-    key = _key(scope, ident, window)
-    cache.add(key, 0, timeout=period + 1)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # the key expired between add and incr
-        cache.set(key, 1, timeout=period + 1)
-        count = 1
+    count = _incr(_key(scope, ident, window), period, now)
     if count <= limit:
         return None
     return Limited(scope=scope, wait=max((window + 1) * period - now, 1.0), first=count == limit + 1)
@@ -85,7 +122,7 @@ def blocked(scope, ident):
     limit, period = parse_rate(rate)
     now = time.time()
     window = int(now // period)
-    if cache.get(_key(scope, ident, window), 0) < limit:
+    if _current(_key(scope, ident, window)) < limit:
         return None
     return Limited(scope=scope, wait=max((window + 1) * period - now, 1.0), first=False)
 
@@ -96,7 +133,7 @@ def count(scope, ident):
     if not rate:
         return 0
     _limit, period = parse_rate(rate)
-    return cache.get(_key(scope, ident, int(time.time() // period)), 0)
+    return _current(_key(scope, ident, int(time.time() // period)))
 
 
 def account_ident(email):

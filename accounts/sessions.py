@@ -54,9 +54,11 @@ def refresh(raw: str) -> tokens.TokenPair:
         if not lapsed:
             use = tokens.mark_used(raw, claims, session.user_id)
             if use == tokens.Use.RACE:
-                raise TokenError(
-                    "This refresh token was just used by another request.", code="refresh_token_already_used"
-                )
+                # used moments ago: an answer that never arrived, or two tabs racing. The sign-in
+                # goes on with a pair of its own (WorkOS's side was rotated by the first use).
+                session.last_seen_at = timezone.now()
+                session.save(update_fields=["last_seen_at"])
+                return tokens.mint(session.user, session)
             if use == tokens.Use.FRESH:
                 try:
                     _refresh_workos(session)

@@ -31,12 +31,12 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 from rest_framework_simplejwt.utils import datetime_from_epoch
 
 from accounts import jws, session_limits
+from accounts.conf import app_settings
 from accounts.errors import TokenError
 from accounts.models import AuthSession
 
 # A rotated refresh token seen again within this window is a client race (two tabs refreshing at
 # once), not theft: the late caller is refused without revoking the session.
-REUSE_GRACE = timedelta(seconds=10)
 
 
 @dataclass
@@ -163,7 +163,8 @@ def mark_used(raw: str, claims: dict[str, Any], user_id: int) -> str:
             BlacklistedToken.objects.create(token=outstanding)
     except IntegrityError:
         used_at = BlacklistedToken.objects.filter(token=outstanding).values_list("blacklisted_at", flat=True).first()
-        return Use.RACE if used_at and timezone.now() - used_at < REUSE_GRACE else Use.REPLAY
+        grace = timedelta(seconds=app_settings.GATEHOUSE_REFRESH_REUSE_GRACE_SECONDS)
+        return Use.RACE if used_at and timezone.now() - used_at < grace else Use.REPLAY
     return Use.FRESH
 
 

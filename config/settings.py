@@ -14,6 +14,7 @@ from django.core.exceptions import ImproperlyConfigured
 from config.env import (
     env_bool,
     env_duration,
+    env_float,
     env_int,
     env_list,
     env_str,
@@ -129,7 +130,17 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 REDIS_URL = env_url("REDIS_URL", schemes=("redis", "rediss", "unix"))
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            # a Redis that is down or hung fails fast (accounts.sharedcache then falls back)
+            "OPTIONS": {
+                "socket_connect_timeout": env_float("REDIS_TIMEOUT", 0.5),
+                "socket_timeout": env_float("REDIS_TIMEOUT", 0.5),
+            },
+        }
+    }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -242,6 +253,7 @@ _FROM_ENVIRONMENT = {
     "GATEHOUSE_OPEN_ORGANIZATION_FALLBACK": ("OPEN_ORGANIZATION_FALLBACK", env_bool),
     "GATEHOUSE_PASSWORD_BACKEND": ("GATEHOUSE_PASSWORD_BACKEND", env_str),
     "GATEHOUSE_TOTP_ISSUER": ("GATEHOUSE_TOTP_ISSUER", env_str),
+    "GATEHOUSE_REFRESH_REUSE_GRACE_SECONDS": ("REFRESH_REUSE_GRACE_SECONDS", natural_int),
     "GATEHOUSE_IMPERSONATION_FORBIDDEN": ("IMPERSONATION_FORBIDDEN", env_list),
     "GATEHOUSE_ORGANIZATION_ADMIN_ROLES": ("ORGANIZATION_ADMIN_ROLES", env_list),
     "GATEHOUSE_API_KEY_CACHE_SECONDS": ("API_KEY_CACHE_SECONDS", natural_int),

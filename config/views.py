@@ -1,12 +1,14 @@
 """Project-level pages: home, health, and the error handlers that speak JSON under /api/."""
 
-from django.db import connection
+import sys
+
+from django.db import DatabaseError, connection
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from accounts.http import json_error
+from accounts.http import DATABASE_UNAVAILABLE, json_error
 
 
 def _is_api(request):
@@ -63,6 +65,22 @@ def handler404(request, exception=None):
 
 
 def handler500(request):
+    # Django calls this while handling the exception: a database that went away (a restart, a
+    # failover) is a 503 the client may retry, not a bug. Connections are health-checked and
+    # reopened on the next request (CONN_HEALTH_CHECKS).
+    if isinstance(sys.exc_info()[1], DatabaseError):
+        response = (
+            json_error(503, "database_unavailable", DATABASE_UNAVAILABLE)
+            if _is_api(request)
+            else render(
+                request,
+                "errors/error.html",
+                {"title": "Briefly unavailable", "message": DATABASE_UNAVAILABLE},
+                status=503,
+            )
+        )
+        response["Retry-After"] = "5"
+        return response
     if _is_api(request):
         return json_error(500, "server_error", "Something went wrong on our side. It has been logged.")
     return render(

@@ -13,11 +13,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.core.cache import cache
 from django.http import HttpRequest
 from django.utils import timezone
 
-from accounts import audit
+from accounts import audit, sharedcache
 from accounts.errors import GatehouseError, ProviderError
 from accounts.models import AuditEvent
 from organizations.conf import MAX_API_KEY_CACHE_SECONDS, app_settings
@@ -152,7 +151,7 @@ def revoke(organization_id: str, key_id: str, *, actor: Any, request: HttpReques
 
 def forget(key_id: str) -> None:
     """The key is revoked: no cached validation of it is trusted from now on."""
-    cache.set(_REVOKED + key_id, 1, timeout=_REVOKED_FOR)
+    sharedcache.set(_REVOKED + key_id, 1, timeout=_REVOKED_FOR)
 
 
 def _cache_key(value: str) -> str:
@@ -164,7 +163,7 @@ def validate(value: str) -> APIKey | None:
     not know it, it was revoked, or it has expired."""
     ttl = min(int(app_settings.GATEHOUSE_API_KEY_CACHE_SECONDS), MAX_API_KEY_CACHE_SECONDS)
     slot = _cache_key(value)
-    key = cache.get(slot) if ttl > 0 else None
+    key = sharedcache.get(slot) if ttl > 0 else None
     if key is None:
         answer = workos_client.call(
             "validate the API key", workos_client.client().api_keys.create_validation, value=value
@@ -173,8 +172,10 @@ def validate(value: str) -> APIKey | None:
             return None
         key = _from_workos(answer.api_key)
         if ttl > 0:
-            cache.set(slot, key, timeout=ttl)
-    if cache.get(_REVOKED + key.id) is not None or (key.expires_at is not None and key.expires_at <= timezone.now()):
-        cache.delete(slot)
+            sharedcache.set(slot, key, timeout=ttl)
+    if sharedcache.get(_REVOKED + key.id) is not None or (
+        key.expires_at is not None and key.expires_at <= timezone.now()
+    ):
+        sharedcache.delete(slot)
         return None
     return key

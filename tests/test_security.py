@@ -468,9 +468,8 @@ def test_concurrent_refresh_with_one_token_has_one_winner(wos):
         t.start()
     for t in threads:
         t.join(60)
-    assert sorted(results)[0] == (200, None)
-    assert [r for r in results if r[0] == 200] == [(200, None)]
-    assert {r for r in results if r[0] != 200} == {(401, "refresh_token_already_used")}
+    # one rotates; the others, inside the grace window, get pairs of their own: nobody is signed out
+    assert results == [(200, None)] * 10
     assert AuthSession.objects.get().revoked_at is None
 
 

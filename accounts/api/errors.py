@@ -7,12 +7,14 @@ holding per-field messages for validation errors.
 import logging
 
 from django.core.exceptions import PermissionDenied
+from django.db import DatabaseError
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
 from accounts.errors import GatehouseError
+from accounts.http import DATABASE_UNAVAILABLE
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +50,11 @@ def exception_handler(exc, context):
         set_rollback()
         headers = {"Retry-After": str(int(exc.retry_after))} if exc.retry_after else {}
         return _response(exc.status, exc.as_dict(), headers)
+    if isinstance(exc, DatabaseError):  # the database went away: retryable, and the transaction is rolled back
+        set_rollback()
+        log.warning("Database unavailable: %s: %s", type(exc).__name__, exc)
+        body = {"code": "database_unavailable", "message": DATABASE_UNAVAILABLE}
+        return _response(503, body, {"Retry-After": "5"})
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
