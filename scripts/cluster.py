@@ -323,8 +323,9 @@ class Recorder:
 
 
 class Person(threading.Thread):
-    """Signs in through WorkOS (a code, as the hosted page gives), then reads /api/auth/me,
-    refreshes every few seconds, and now and then signs out and in again."""
+    """Signs in through WorkOS (a code, as the hosted page gives) or, one person in five, with a
+    password Gatehouse holds; then reads /api/auth/me, refreshes every few seconds, and now and
+    then signs out and in again."""
 
     def __init__(self, index, recorder, stopping):
         super().__init__(daemon=True)
@@ -333,6 +334,12 @@ class Person(threading.Thread):
         self.pair = None
 
     def sign_in(self):
+        if self.index % 5 == 0:  # a password Gatehouse holds
+            status, answer = call("POST", "/api/auth/login", {"email": self.email, "password": "pw-load-12345"})
+            self.recorder.add("sign_in", status, answer)
+            if status == 200:
+                self.pair = answer
+            return
         try:
             code = control("/_emulator/codes", {"email": self.email, "redirect_uri": f"{BASE}/auth/callback"})["code"]
         except (urllib.error.URLError, OSError, KeyError):
@@ -387,6 +394,52 @@ def lost_refresh_answers(people, recorder):
     return kept
 
 
+CALM = 12  # seconds between faults: recovery is measured in them
+CHANGED = []  # organizations made in WorkOS during the faults: the mirror must end up with each
+
+
+def workos_change(name):
+    """A change in WorkOS during the fault (its webhook may fail): an organization is created."""
+    body = json.dumps({"name": f"Chaos: {name}"}).encode()
+    request = urllib.request.Request(
+        f"{EMULATOR}/organizations",
+        data=body,
+        method="POST",
+        headers={"Content-Type": "application/json", "Authorization": "Bearer sk_test_emulator"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            CHANGED.append(json.loads(response.read())["id"])
+    except (urllib.error.URLError, OSError) as exc:
+        print(f"(could not create an organization in WorkOS: {exc})")
+
+
+def manage(*args):
+    env = {**os.environ, **_app_env()}
+    done = subprocess.run([PYTHON, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True)
+    return done.stdout.strip()
+
+
+def afterwards(recorder):
+    """The mirror and the audit once the faults are over (the Events API fills what webhooks missed)."""
+    manage("catch_up_events")
+    ids = ",".join(repr(i) for i in CHANGED)
+    mirrored = manage(
+        "shell",
+        "-c",
+        f"from sso.models import Organization; print(Organization.objects.filter(workos_id__in=[{ids}]).count())",
+    )
+    audited = manage(
+        "shell",
+        "-c",
+        "from accounts.models import AuditEvent; print(AuditEvent.objects.filter(kind='sign_in_succeeded').count())",
+    )
+    signed_in = sum(1 for r in recorder.rows if r[1] == "sign_in" and r[2] == 200)
+    print(f"Mirror: {mirrored} of the {len(CHANGED)} organizations made in WorkOS during the faults.")
+    print(f"Audit: {audited} sign-ins recorded for {signed_in} sign-ins answered 200.")
+    return mirrored == str(len(CHANGED)) and audited == str(signed_in)
+
+
 def faults(people, recorder):
     """(name, start, end) of each fault, injected one at a time with a calm spell between."""
     done = []
@@ -394,10 +447,11 @@ def faults(people, recorder):
     def window(name, begin, end_action, hold):
         start = time.monotonic()
         begin()
+        workos_change(name)
         time.sleep(hold)
         end_action()
         done.append((name, start, time.monotonic()))
-        time.sleep(12)  # recovery is measured in this spell
+        time.sleep(CALM)
 
     victim = INSTANCES[0]
     window(
@@ -437,12 +491,12 @@ def report(recorder, windows):
     print("| " + " | ".join(columns) + " |")
     print("| --- | --- | --- | --- | --- | --- |")
     for name, start, end in windows:
-        during = [r for r in rows if start <= r[0] <= end + 12]
+        during = [r for r in rows if start <= r[0] <= end + CALM]
         graceful = sum(1 for r in during if r[2] in (502, 503) and r[3])
         raw = sum(1 for r in during if r[2] == 0 or (r[2] >= 500 and not r[3]))
-        wrong = sum(1 for t, *_ in recorder.signed_out if start <= t <= end + 12)
-        after = [r for r in rows if r[0] > end]
-        failing = [r[0] for r in after if r[2] == 0 or r[2] >= 500]
+        wrong = sum(1 for t, *_ in recorder.signed_out if start <= t <= end + CALM)
+        # the last failure (graceful or not) in the calm spell after the fault ended
+        failing = [r[0] for r in rows if end < r[0] <= end + CALM and (r[2] == 0 or r[2] >= 500)]
         recovery = max(failing) - end if failing else 0.0
         print(f"| {name} | {len(during)} | {graceful} | {raw} | {wrong} | {max(recovery, 0):.1f} |")
     total_raw = sum(1 for r in rows if r[2] == 0 or (r[2] >= 500 and not r[3]))
@@ -454,11 +508,18 @@ def report(recorder, windows):
 
 
 def chaos(people_count):
+    """The fault run; exits non-zero when a raw 5xx, a dropped request or a wrong sign-out happened."""
     start()
     try:
         recorder, stopping = Recorder(), threading.Event()
         for i in range(people_count):
             control("/_emulator/seed", {"users": [{"email": f"load{i}@example.com", "password": "pw-load-12345"}]})
+        emails = [f"load{i}@example.com" for i in range(0, people_count, 5)]
+        manage(
+            "shell",
+            "-c",
+            f"from accounts.models import User\nfor e in {emails!r}: User.objects.create_user(e, 'pw-load-12345')",
+        )
         people = [Person(i, recorder, stopping) for i in range(people_count)]
         for person in people:
             person.start()
@@ -467,9 +528,11 @@ def chaos(people_count):
         stopping.set()
         for person in people:
             person.join(30)
-        report(recorder, windows)
+        raw, wrong = report(recorder, windows)
+        complete = afterwards(recorder)
     finally:
         stop()
+    return 1 if raw or wrong or not complete else 0
 
 
 def main():
@@ -484,7 +547,8 @@ def main():
     elif args.command == "relay":
         relay()
     else:
-        chaos(args.people)
+        return chaos(args.people)
+    return 0
 
 
 if __name__ == "__main__":
