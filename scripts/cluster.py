@@ -416,8 +416,10 @@ def workos_change(name):
 
 def manage(*args):
     env = {**os.environ, **_app_env()}
+    if args[0] == "shell":
+        args = ("shell", "--no-imports", *args[1:])
     done = subprocess.run([PYTHON, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True)
-    return done.stdout.strip()
+    return (done.stdout.strip().splitlines() or [""])[-1]
 
 
 def afterwards(recorder):
