@@ -1,3 +1,5 @@
+import time
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
@@ -45,16 +47,7 @@ class UserAdmin(BaseUserAdmin):
     form = _UserChangeForm
     add_form = _UserCreationForm
     ordering = ("email",)
-    list_display = (
-        "email",
-        "first_name",
-        "last_name",
-        "workos_user_id",
-        "organization_id",
-        "is_active",
-        "is_staff",
-        "date_joined",
-    )
+    list_display = ("email", "first_name", "last_name", "organization", "is_active", "is_staff", "date_joined")
     list_filter = (
         "is_active",
         "deprovisioned_reason",
@@ -74,6 +67,10 @@ class UserAdmin(BaseUserAdmin):
     )
     inlines = [IdentityInline]
     actions = ["end_all_sign_ins", "reset_mfa"]
+
+    @admin.display(description="organization", ordering="organization_id")
+    def organization(self, obj):
+        return _organization_name(obj.organization_id)
 
     @admin.action(description="End all sign-ins of the selected users", permissions=["change"])
     def end_all_sign_ins(self, request, queryset):
@@ -197,6 +194,18 @@ def _organization_choices():
     return import_string(path)() if path else None
 
 
+_names = {"at": 0.0, "names": {}}
+
+
+def _organization_name(organization_id):
+    """An organization's name for a list's column: the choices read once per list (per 5 s)."""
+    if not organization_id:
+        return "—"
+    if time.monotonic() - _names["at"] > 5:
+        _names.update(at=time.monotonic(), names=dict(_organization_choices() or []))
+    return _names["names"].get(organization_id) or organization_id
+
+
 class OrganizationInput(forms.TextInput):
     """A WorkOS organization id, suggested by name from GATEHOUSE_ORGANIZATION_CHOICES as you type."""
 
@@ -219,17 +228,28 @@ class _OrganizationForm(forms.ModelForm):
     def clean_organization_id(self):
         value = (self.cleaned_data.get("organization_id") or "").strip()
         choices = _organization_choices()
-        if value and choices is not None and value not in {wid for wid, _name in choices}:
-            raise forms.ValidationError(
-                "Choose one of the organizations mirrored from WorkOS (sync them first if it is missing)."
-            )
-        return value
+        if not value or choices is None or value in {wid for wid, _name in choices}:
+            return value
+        named = [wid for wid, name in choices if name.strip().lower() == value.lower()]
+        if len(named) == 1:
+            return named[0]  # typed by name
+        if named:
+            raise forms.ValidationError(f"Several organizations are called {value!r}: choose one by its org_... id.")
+        raise forms.ValidationError(
+            f"No organization mirrored from WorkOS is called {value!r} or has that id. Choose one from the list "
+            "(a new organization appears after SSO > Organizations is synced)."
+        )
 
 
 class _OrganizationFieldAdmin(admin.ModelAdmin):
     """An admin whose `organization_id` is chosen from the known organizations."""
 
     form = _OrganizationForm
+
+    @admin.display(description="organization", ordering="organization_id")
+    def organization(self, obj):
+        """The organization by name (its id when it is not mirrored)."""
+        return _organization_name(obj.organization_id)
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         if db_field.name == "organization_id":
@@ -239,16 +259,7 @@ class _OrganizationFieldAdmin(admin.ModelAdmin):
 
 @admin.register(LoginRule)
 class LoginRuleAdmin(_OrganizationFieldAdmin):
-    list_display = (
-        "priority",
-        "pattern",
-        "method",
-        "organization_id",
-        "connection_id",
-        "allow_signup",
-        "require_verified_email",
-        "enabled",
-    )
+    list_display = ("priority", "pattern", "method", "organization", "allow_signup", "enabled")
     list_display_links = ("pattern",)
     list_editable = ("priority", "enabled")
     list_filter = ("method", "enabled", "allow_signup")
@@ -260,7 +271,7 @@ class SessionPolicyAdmin(_OrganizationFieldAdmin):
     """Per organization; everyone else follows GATEHOUSE_SESSION_POLICY (shown on the list)."""
 
     list_display = (
-        "organization_id",
+        "organization",
         "enabled",
         "idle_timeout_minutes",
         "absolute_lifetime_hours",

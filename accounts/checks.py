@@ -76,14 +76,14 @@ def check_workos(app_configs=None, **kwargs):
     for field, problem in SessionPolicy.problems(asdict(session_limits.default())).items():
         errors.append(Error(f"GATEHOUSE_SESSION_POLICY {field}: {problem}", id="gatehouse.E015"))
     backend = app_settings.GATEHOUSE_PASSWORD_BACKEND
-    if backend not in ("django", "workos"):
+    if backend not in ("django", "workos", "either"):
         errors.append(
-            Error(f"GATEHOUSE_PASSWORD_BACKEND must be django or workos, not {backend!r}.", id="gatehouse.E008")
+            Error(f"GATEHOUSE_PASSWORD_BACKEND must be django, workos or either, not {backend!r}.", id="gatehouse.E008")
         )
-    elif backend == "workos" and not (api_key and client_id):
+    elif backend != "django" and not (api_key and client_id):
         errors.append(
             Error(
-                "GATEHOUSE_PASSWORD_BACKEND is workos but WorkOS is not configured.",
+                f"GATEHOUSE_PASSWORD_BACKEND is {backend} but WorkOS is not configured.",
                 hint="Set WORKOS_API_KEY and WORKOS_CLIENT_ID.",
                 id="gatehouse.E009",
             )

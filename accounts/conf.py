@@ -97,7 +97,8 @@ HELP = {
     "GATEHOUSE_ORGANIZATION_CHOICES": "callable: the organizations the admin offers for login rules and session "
     "policies (empty: type the id); this project wires `sso.mirror.organization_choices`",
     "GATEHOUSE_SIGNIN_STATE_MAX_AGE": "seconds a sign-in may take (a round trip, a pending step, a device sign-in)",
-    "GATEHOUSE_PASSWORD_BACKEND": "where passwords are checked when no login rule says: `django` or `workos`",
+    "GATEHOUSE_PASSWORD_BACKEND": "where passwords are checked when no login rule says: `django`, `workos`, or "
+    "`either` (ours first, then WorkOS's: both kinds of account, as in the demo)",
     "GATEHOUSE_SESSION_POLICY": "the default session policy (organizations' own are set in the admin)",
     "GATEHOUSE_REFRESH_REUSE_GRACE_SECONDS": "a refresh token used again this soon after its rotation gets a new pair "
     "for the same sign-in (a lost answer, two tabs racing); later, reuse ends the sign-in",

@@ -1,3 +1,4 @@
+import fnmatch
 import functools
 import secrets
 
@@ -450,8 +451,6 @@ class LoginRule(models.Model):
             raise ValidationError(errors)
 
     def matches(self, email):
-        import fnmatch
-
         domain = email.rsplit("@", 1)[-1].lower()
         return self.pattern == "*" or fnmatch.fnmatchcase(domain, self.pattern)
 

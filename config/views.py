@@ -2,6 +2,7 @@
 
 import sys
 
+from django.conf import settings
 from django.db import DatabaseError, connection
 from django.http import JsonResponse
 from django.shortcuts import render
@@ -16,7 +17,7 @@ def _is_api(request):
 
 
 def home(request):
-    return render(request, "home.html")
+    return render(request, "home.html", {"examples_enabled": settings.GATEHOUSE_EXAMPLES_ENABLED})
 
 
 @never_cache

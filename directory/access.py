@@ -17,6 +17,7 @@ once the change is committed.
 
 import logging
 
+from django.contrib.auth.models import Group
 from django.contrib.auth.signals import user_logged_in
 from django.db import transaction
 from django.db.models import Q
@@ -268,8 +269,13 @@ def align_groups(user):
         return False
     user.groups.add(*add)
     user.groups.remove(*remove)
-    audit.record(AuditEvent.Kind.GROUPS_CHANGED, user=user, added=sorted(add), removed=sorted(remove))
+    audit.record(AuditEvent.Kind.GROUPS_CHANGED, user=user, added=_names(add), removed=_names(remove))
     return True
+
+
+def _names(group_ids):
+    """Groups as the audit shows them: by name."""
+    return sorted(Group.objects.filter(pk__in=group_ids).values_list("name", flat=True))
 
 
 def _linked_accounts():
@@ -293,7 +299,9 @@ def release_group(group_id):
     released = 0
     for user in _linked_accounts().filter(groups=group_id).iterator():
         user.groups.remove(group_id)
-        audit.record(AuditEvent.Kind.GROUPS_CHANGED, user=user, added=[], removed=[group_id], reason="mapping_removed")
+        audit.record(
+            AuditEvent.Kind.GROUPS_CHANGED, user=user, added=[], removed=_names([group_id]), reason="mapping_removed"
+        )
         released += 1
     return released
 

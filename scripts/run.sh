@@ -18,6 +18,14 @@ export WORKOS_ALLOWED_REDIRECT_URIS=${WORKOS_ALLOWED_REDIRECT_URIS:-http://127.0
 export WORKOS_WEBHOOK_SECRET=${WORKOS_WEBHOOK_SECRET:-$(cat .dev-webhook-secret)}
 export WORKOS_LOGOUT_RETURN_TO=${WORKOS_LOGOUT_RETURN_TO:-http://127.0.0.1:$APP_PORT/}
 export WORKOS_ALLOWED_LOGOUT_RETURN_TOS=${WORKOS_ALLOWED_LOGOUT_RETURN_TOS:-http://127.0.0.1:$APP_PORT/examples/spa/}
+# The demo has passwords of both kinds: pat's (ours) and alice's and the others' (WorkOS's).
+export GATEHOUSE_PASSWORD_BACKEND=${GATEHOUSE_PASSWORD_BACKEND:-either}
+# The emulator starts afresh each run; so does the demo's database (KEEP_DEMO_DATA=1 keeps it),
+# so that nobody a previous run deactivated stays so. DATABASE_URL set: that database, kept.
+if [ -z "${DATABASE_URL:-}" ]; then
+  export DATABASE_URL="sqlite:///$PWD/.demo.sqlite3"
+  [ "${KEEP_DEMO_DATA:-}" = 1 ] || rm -f .demo.sqlite3
+fi
 
 pids=()
 cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; }

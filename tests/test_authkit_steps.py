@@ -588,3 +588,20 @@ def test_password_reset_pages(client, wos, settings):
 def test_hostile_form_posts_get_a_page_not_a_500(client, wos, path, data, status):
     assert client.post(path, data).status_code == status
     assert AuthSession.objects.count() == 0
+
+
+def test_either_backend_checks_our_passwords_then_workos(api, client, wos, settings):
+    """The demo's backend: pat's password is ours, alice's is WorkOS's; both work in one field."""
+    settings.GATEHOUSE_PASSWORD_BACKEND = "either"
+    User.objects.create_user("pat@example.com", "pw-pat-12345")
+    wos.add_user("alice@example.com", password="pw-alice-123")
+    ours = post(api, "/api/token/", email="pat@example.com", password="pw-pat-12345")
+    assert ours.status_code == 200, ours.content
+    theirs = post(api, "/api/token/", email="alice@example.com", password="pw-alice-123")
+    assert theirs.status_code == 200, theirs.content
+    assert AuthSession.objects.get(user__email="alice@example.com").method == SignInMethod.WORKOS_PASSWORD
+    for email, password in (("pat@example.com", "nope"), ("alice@example.com", "nope"), ("who@example.com", "x")):
+        wrong = post(api, "/api/token/", email=email, password=password)
+        assert wrong.status_code == 401 and wrong.json()["code"] == "invalid_credentials"
+    page = client.post("/auth/login", {"email": "alice@example.com"})
+    assert b'data-testid="forgot-password"' in page.content

@@ -615,3 +615,14 @@ def test_an_access_token_seen_before_still_expires(api, wos, settings):
         expired = api.get("/api/auth/me")
     assert expired.status_code == 401
     assert expired.json()["code"] == "token_invalid"
+
+
+def test_a_refused_known_person_is_named_in_the_audit(api, wos):
+    from accounts.models import AuditEvent
+
+    wos_user = wos.add_user("gone2@example.com")
+    User.objects.create_user("gone2@example.com", workos_user_id=wos_user["id"], is_active=False)
+    refused = callback(api, code=wos.code("gone2@example.com"))
+    assert refused.status_code == 403 and refused.json()["code"] == "user_inactive"
+    event = AuditEvent.objects.get(kind=AuditEvent.Kind.SIGN_IN_FAILED)
+    assert event.email == "gone2@example.com" and event.user.email == "gone2@example.com"

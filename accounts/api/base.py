@@ -55,7 +55,9 @@ class SignInView(PublicAPIView):
     def handle_exception(self, exc):
         if isinstance(exc, GatehouseError) and not isinstance(exc, StepRequired):
             data = self.request.data if isinstance(self.request.data, dict) else {}
-            flow.sign_in_failed(self.request, email=data.get("email", ""), reason=exc.code, method=self.method)
+            flow.sign_in_failed(
+                self.request, email=data.get("email", ""), reason=exc.code, method=self.method, error=exc
+            )
         return super().handle_exception(exc)
 
 

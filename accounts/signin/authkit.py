@@ -58,7 +58,7 @@ def verify_magic_code(email, code, *, request, browser=None, next_url=""):
 
 
 def password_backend(email):
-    """Where this email's password is checked: "django" or "workos" (its login rule, else the setting)."""
+    """Where this email's password is checked: "django", "workos" or "either" (its login rule, else the setting)."""
     rule = login_rules.rule_for(email)
     if rule is not None and rule.method == SignInMethod.WORKOS_PASSWORD:
         return "workos"

@@ -24,7 +24,7 @@ from django.utils import timezone
 from accounts import audit, login_rules, mfa, provisioning, secretbox, session_limits, tokens, workos_sessions
 from accounts.client import client_ip, user_agent
 from accounts.conf import app_settings
-from accounts.models import AuditEvent, AuthSession, User
+from accounts.models import AuditEvent, AuthSession, User, normalize_email
 from accounts.signin import workos
 from accounts.signin.identity import Identity, Pending
 
@@ -94,8 +94,9 @@ def complete(request: HttpRequest | None, proven: Identity | Pending, channel: s
                 )
                 session = pair.session
             codes = mfa.issue_recovery_codes(user, request=request) if identity.mfa_enrolled else []
-    except Exception:
+    except Exception as exc:
         workos_sessions.revoke_session(identity.workos_session_id)
+        exc.refused_email = identity.email  # type: ignore[attr-defined]  # the audit names whom it refused
         raise
     return SignIn(
         user=user, created=created, session=session, pair=pair, next_url=identity.next_url, recovery_codes=codes
@@ -210,12 +211,20 @@ def _audit_sign_in(user: User, request: HttpRequest | None, method: str, imperso
 
 
 def sign_in_failed(
-    request: HttpRequest | None, *, email: Any = "", reason: str, method: str, signal: bool = True
+    request: HttpRequest | None,
+    *,
+    email: Any = "",
+    reason: str,
+    method: str,
+    signal: bool = True,
+    error: Exception | None = None,
 ) -> None:
-    """A refused sign-in: audited with its reason code, and announced with `user_login_failed`
+    """A refused sign-in: audited with its reason code (and the person, when the refusal came after
+    their identity was proven: `error` carries it), and announced with `user_login_failed`
     (`signal=False` where Django's own `authenticate()` has announced it already)."""
-    email = email if isinstance(email, str) else ""
-    audit.record(AuditEvent.Kind.SIGN_IN_FAILED, email=email, request=request, reason=reason, method=method)
+    email = getattr(error, "refused_email", "") or (email if isinstance(email, str) else "")
+    user = User.objects.filter(email=normalize_email(email)).first() if getattr(error, "refused_email", "") else None
+    audit.record(AuditEvent.Kind.SIGN_IN_FAILED, user=user, email=email, request=request, reason=reason, method=method)
     if signal:
         user_login_failed.send(sender=__name__, credentials={"email": email, "method": method}, request=request)
 

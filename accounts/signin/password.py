@@ -1,5 +1,6 @@
 """Email + password, for the API and the sign-in page alike: checked by WorkOS where the email's
-login rule (else GATEHOUSE_PASSWORD_BACKEND) says so, else against the Django user's password.
+login rule (else GATEHOUSE_PASSWORD_BACKEND) says so, else against the Django user's password
+(`either`: ours first, then WorkOS's, for a deployment holding both kinds).
 
 A wrong password and an unknown email answer alike (`invalid_credentials`, after the same
 hashing work); the caller records a refusal with accounts.signin.flow.sign_in_failed, which
@@ -27,6 +28,8 @@ def authenticate(email, password, *, request, browser=None, next_url=""):
     elif not user.check_password(password):
         user = None
     if user is None:
+        if authkit.password_backend(email) == "either":  # not ours: perhaps a password WorkOS holds
+            return authkit.password_sign_in(email, password, request=request, browser=browser, next_url=next_url)
         raise GatehouseError("Email or password is incorrect.", code="invalid_credentials", status=401)
     if not user.is_active:
         raise SignInRefused("This account is disabled. Contact your administrator.", code="user_inactive")

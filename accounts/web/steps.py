@@ -27,7 +27,7 @@ def finish(request, attempt, *, failed, email="", method="workos"):
     try:
         signin = flow.complete(request, attempt(), flow.Channel.BROWSER)
     except GatehouseError as exc:
-        flow.sign_in_failed(request, email=email, reason=exc.code, method=method)
+        flow.sign_in_failed(request, email=email, reason=exc.code, method=method, error=exc)
         return failed(exc)
     if signin.pending is not None:
         request.session[PENDING_KEY] = signin.pending.handle

@@ -51,7 +51,7 @@ def _choices(rule, email):
     return {
         "offer_code": workos and login_rules.admits(rule, SignInMethod.MAGIC_CODE),
         "offer_workos": workos and rule is None,
-        "offer_reset": workos and authkit.password_backend(email) == "workos",
+        "offer_reset": workos and authkit.password_backend(email) in ("workos", "either"),
     }
 
 
@@ -210,6 +210,7 @@ def sessions_page(request):
         if target == "all":
             # this browser too: its Django session is one of the sign-ins
             auth.logout(request)
+            messages.success(request, f"Signed out everywhere: {ended} sign-in{'s' if ended != 1 else ''} ended.")
             return redirect("home")
         messages.success(request, f"Ended {ended} sign-in{'s' if ended != 1 else ''}.")
         return redirect("web-sessions")

@@ -40,6 +40,10 @@ class Command(BaseCommand):
         )
         self.stdout.write("    grace@example.com / demo-password-grace   verifies her email address with a code")
         self.stdout.write("    henry@example.com / demo-password-henry   chooses between two organizations")
+        self.stdout.write(
+            "  Their demo passwords also work in the Password field of /auth/login ('Forgot your password?' there"
+        )
+        self.stdout.write("  resets one: the link lands in the emulator's outbox below)")
         self.stdout.write("  Emailed sign-in code: any of them, 'Email me a sign-in code' on /auth/login")
         self.stdout.write(f"  Codes and links WorkOS would email: {base}/_emulator/mail")
         self.stdout.write("  CLI by device code:  python examples/cli.py --base-url <this app's URL>")
