@@ -299,7 +299,8 @@ class SessionPolicyAdmin(_OrganizationFieldAdmin):
             f"warning {d.warning_minutes} min"
         )
         extra_context = {
-            "subtitle": f"Sign-ins outside these organizations follow the default policy: {summary}.",
+            # on the page, not in its title (admin/accounts/sessionpolicy/change_list.html)
+            "default_policy": f"Sign-ins outside these organizations follow the default policy: {summary}.",
             **(extra_context or {}),
         }
         return super().changelist_view(request, extra_context)

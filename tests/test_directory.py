@@ -513,3 +513,17 @@ def test_a_group_no_mapping_names_any_more_loses_what_the_mappings_granted(api, 
     assert list(dana.groups.values_list("name", flat=True)) == ["Builders"]
     RoleMapping.objects.filter(group=builders).delete()
     assert not dana.groups.exists() and list(local.groups.all()) == [engineers]
+
+
+def test_a_sync_gives_access_back_to_someone_the_directory_lists_again(api, wos):
+    """The demo's restart: a person removed earlier, listed active again by a fresh directory."""
+    acme(wos)
+    sign_in(api, wos)
+    removed = wos.store.directory_users.pop("directory_user_DANA")
+    directory_sync.sync_directories()
+    assert not User.objects.get(email=DANA).is_active
+    wos.store.directory_users["directory_user_DANA"] = removed  # listed again, active
+    directory_sync.sync_directories()
+    dana = User.objects.get(email=DANA)
+    assert dana.is_active and dana.deprovisioned_reason == ""
+    assert sign_in(api, wos)["user"]["email"] == DANA

@@ -212,6 +212,7 @@ def test_admin_edits_a_policy_and_the_change_applies_at_once(admin_client, api):
     Organization.objects.create(workos_id="org_A", name="Alpha Inc", last_synced_at=timezone.now())
     page = admin_client.get("/admin/accounts/sessionpolicy/")
     assert page.status_code == 200 and "default policy: idle 30 min" in page.content.decode()
+    assert "default policy" not in page.content.decode().split("</title>")[0]  # the title stays short
     form = admin_client.get("/admin/accounts/sessionpolicy/add/").content.decode()
     assert '<option value="org_A">Alpha Inc</option>' in form  # suggested by name as one types
     unknown = admin_client.post(
