@@ -37,7 +37,7 @@ class AccessTokenAuthentication(authentication.BaseAuthentication):
                     {"code": "token_invalid", "detail": "The Authorization header must be 'Bearer <access token>'."}
                 )
             raw = parts[1]
-        elif app_settings.GATEHOUSE_TOKEN_COOKIES and request.COOKIES.get(ACCESS_COOKIE):
+        elif cookies_accepted() and request.COOKIES.get(ACCESS_COOKIE):
             raw = request.COOKIES[ACCESS_COOKIE]
             from_cookie = True
         else:
@@ -52,6 +52,20 @@ class AccessTokenAuthentication(authentication.BaseAuthentication):
 
     def authenticate_header(self, request):
         return f'{self.keyword} realm="api"'
+
+
+def cookies_accepted():
+    """Are tokens ever delivered as cookies here (always, or when a client asks)?"""
+    return app_settings.GATEHOUSE_TOKEN_COOKIES or app_settings.GATEHOUSE_TOKEN_DELIVERY_CHOICE
+
+
+def wants_cookies(request):
+    """Cookie delivery for this request: the client's `X-Token-Delivery: cookie|body` where
+    GATEHOUSE_TOKEN_DELIVERY_CHOICE allows it, else GATEHOUSE_TOKEN_COOKIES."""
+    asked = request.headers.get("X-Token-Delivery", "").lower() if request is not None else ""
+    if app_settings.GATEHOUSE_TOKEN_DELIVERY_CHOICE and asked in ("cookie", "body"):
+        return asked == "cookie"
+    return app_settings.GATEHOUSE_TOKEN_COOKIES
 
 
 def enforce_csrf(request):

@@ -35,6 +35,7 @@ DEFAULTS = {
     # Gatehouse
     "GATEHOUSE_TOKEN_COOKIES": False,
     "GATEHOUSE_API_STYLE": "snake",
+    "GATEHOUSE_TOKEN_DELIVERY_CHOICE": False,
     "GATEHOUSE_ALLOWED_EMAIL_DOMAINS": [],
     "GATEHOUSE_PROVISIONING_ADAPTER": "accounts.adapter.DefaultAdapter",
     "GATEHOUSE_ORGANIZATION_DOMAINS": "accounts.signin.workos.organization_verified_domains",
@@ -87,6 +88,8 @@ HELP = {
     "OIDC_JWKS_CACHE_SECONDS": "how long Google's and Okta's signing keys are cached",
     "OIDC_HTTP_TIMEOUT": "seconds per Google/Okta request",
     "GATEHOUSE_TOKEN_COOKIES": "deliver tokens as HttpOnly cookies instead of in the body",
+    "GATEHOUSE_TOKEN_DELIVERY_CHOICE": "let each client choose with `X-Token-Delivery: cookie` or `body` on its "
+    "sign-in and refresh requests (GATEHOUSE_TOKEN_COOKIES is the default); the demo turns it on",
     "GATEHOUSE_API_STYLE": "the names sign-in, refresh and step answers use: `snake` (`access_token`, "
     "`session_config`) or `camel` (`token`, `refreshToken`, `sessionConfig`, `user.fullName`: docs/api.md, "
     "API styles); requests are read in both",

@@ -109,7 +109,9 @@ class SwitchOrganizationView(_SignedInView):
         body.is_valid(raise_exception=True)
         session = AuthSession.objects.select_related("user").get(id=request.user.session_id)
         session = sessions.switch_organization(session, body.validated_data["organization_id"], request=request)
-        return signed_in(flow.SignIn(user=session.user, session=session, pair=tokens.mint(session.user, session)))
+        return signed_in(
+            request, flow.SignIn(user=session.user, session=session, pair=tokens.mint(session.user, session))
+        )
 
 
 class _OrganizationAdminView(APIView):

@@ -20,6 +20,8 @@ export WORKOS_LOGOUT_RETURN_TO=${WORKOS_LOGOUT_RETURN_TO:-http://127.0.0.1:$APP_
 export WORKOS_ALLOWED_LOGOUT_RETURN_TOS=${WORKOS_ALLOWED_LOGOUT_RETURN_TOS:-http://127.0.0.1:$APP_PORT/examples/spa/}
 # The demo has passwords of both kinds: pat's (ours) and alice's and the others' (WorkOS's).
 export GATEHOUSE_PASSWORD_BACKEND=${GATEHOUSE_PASSWORD_BACKEND:-either}
+# The example SPA switches between tokens in its memory and in HttpOnly cookies.
+export GATEHOUSE_TOKEN_DELIVERY_CHOICE=${GATEHOUSE_TOKEN_DELIVERY_CHOICE:-true}
 # The emulator starts afresh each run; so does the demo's database (KEEP_DEMO_DATA=1 keeps it),
 # so that nobody a previous run deactivated stays so. DATABASE_URL set: that database, kept.
 if [ -z "${DATABASE_URL:-}" ]; then

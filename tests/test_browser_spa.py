@@ -290,3 +290,20 @@ def test_spa_switches_organization_without_signing_in_again(page, spa, wos):
     expect(page.locator("#user-org")).to_have_text("Beta")
     expect(page.get_by_role("button", name="Switch to Alpha")).to_be_visible()
     assert [s["organization_id"] for s in wos.store.sessions.values()] == ["org_B"]
+
+
+def test_spa_chooses_cookie_or_memory_tokens_without_a_restart(page, spa, wos, settings):
+    settings.GATEHOUSE_TOKEN_DELIVERY_CHOICE = True
+    for choice, shown in (
+        ("in HttpOnly cookies", "HttpOnly cookies"),
+        ("in this page's memory", "memory (response body)"),
+    ):
+        page.goto(spa)
+        page.get_by_label(choice).check()
+        page.get_by_role("button", name="Continue with WorkOS").click()
+        sign_in_on_authkit(page, wos, "spa@example.com", "pw-spa-12345")
+        expect(page.locator("#mode")).to_have_text(shown)
+        has_cookie = any(c["name"] == "gatehouse_access" for c in page.context.cookies())
+        assert has_cookie == (shown == "HttpOnly cookies")
+        page.get_by_role("button", name="Log out").click()
+        page.wait_for_url(spa)

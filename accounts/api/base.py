@@ -12,8 +12,7 @@ from rest_framework.views import APIView
 from accounts.api import serializers as s
 from accounts.api import style
 from accounts.api.throttles import SignInIPThrottle
-from accounts.authentication import ACCESS_COOKIE, REFRESH_COOKIE
-from accounts.conf import app_settings
+from accounts.authentication import ACCESS_COOKIE, REFRESH_COOKIE, wants_cookies
 from accounts.errors import GatehouseError
 from accounts.signin import flow
 from accounts.signin.identity import StepRequired
@@ -83,11 +82,12 @@ def clear_token_cookies(response):
     response.delete_cookie(SIGNED_IN_HINT_COOKIE, path="/", samesite="Lax")
 
 
-def pair_response(pair, body, *, access_key="access", refresh_key="refresh", in_body=False):
+def pair_response(pair, body, *, access_key="access", refresh_key="refresh", in_body=False, cookies=None, request=None):
     """Tokens in the body, or (cookie mode, unless `in_body`: clients without cookies, such as a
     CLI) in HttpOnly cookies and not in the body; with the sign-in's `session_config`; named in
-    the API style in force."""
-    cookies = app_settings.GATEHOUSE_TOKEN_COOKIES and not in_body
+    the API style in force. Cookie mode: `cookies` when given, else what the request asks for
+    (accounts.authentication.wants_cookies)."""
+    cookies = (wants_cookies(request) if cookies is None else cookies) and not in_body
     body = {**body, "session_config": pair.session_config}
     if not cookies:
         body = {access_key: pair.access, refresh_key: pair.refresh, **body}
@@ -97,13 +97,13 @@ def pair_response(pair, body, *, access_key="access", refresh_key="refresh", in_
     return response
 
 
-def signed_in(signin, *, in_body=False, with_user=True):
+def signed_in(request, signin, *, in_body=False, with_user=True):
     """The answer to an app sign-in (what accounts.signin.flow.complete made on the token
     channel): its pair and, `with_user`, the user; a step still to pass is the 403 that names it."""
     if signin.pending is not None:
         raise signin.pending.error()
     if not with_user:
-        return pair_response(signin.pair, {}, in_body=in_body)
+        return pair_response(signin.pair, {}, in_body=in_body, request=request)
     pair = signin.pair
     body = {
         "access_expires_at": pair.access_expires_at,
@@ -113,4 +113,6 @@ def signed_in(signin, *, in_body=False, with_user=True):
     }
     if signin.recovery_codes:  # an authenticator was set up: its recovery codes, this once
         body["recovery_codes"] = signin.recovery_codes
-    return pair_response(pair, body, access_key="access_token", refresh_key="refresh_token", in_body=in_body)
+    return pair_response(
+        pair, body, access_key="access_token", refresh_key="refresh_token", in_body=in_body, request=request
+    )

@@ -55,9 +55,10 @@ class EmailVerificationStepView(_StepView):
     def post(self, request):
         data = _valid(s.CodeStepSerializer, request)
         return signed_in(
+            request,
             flow.complete(
                 request, steps.verify_email(data["pending_token"], data["code"], request=request), flow.Channel.API
-            )
+            ),
         )
 
 
@@ -93,7 +94,7 @@ class MfaStepView(_StepView):
             proven = steps.verify_totp(
                 data["pending_token"], data["code"], factor_id=data.get("factor_id", ""), request=request
             )
-        return signed_in(flow.complete(request, proven, flow.Channel.API))
+        return signed_in(request, flow.complete(request, proven, flow.Channel.API))
 
 
 class OrganizationStepView(_StepView):
@@ -108,11 +109,12 @@ class OrganizationStepView(_StepView):
     def post(self, request):
         data = _valid(s.OrganizationStepSerializer, request)
         return signed_in(
+            request,
             flow.complete(
                 request,
                 steps.choose_organization(data["pending_token"], data["organization_id"], request=request),
                 flow.Channel.API,
-            )
+            ),
         )
 
 
@@ -145,9 +147,10 @@ class MagicCodeVerifyView(SignInView):
     def post(self, request):
         data = _valid(s.MagicCodeVerifySerializer, request)
         return signed_in(
+            request,
             flow.complete(
                 request, authkit.verify_magic_code(data["email"], data["code"], request=request), flow.Channel.API
-            )
+            ),
         )
 
 
@@ -222,6 +225,7 @@ class DeviceTokenView(SignInView):
         data = _valid(s.DeviceTokenSerializer, request)
         # a CLI keeps no cookies: the tokens are in the body whatever GATEHOUSE_TOKEN_COOKIES says
         return signed_in(
+            request,
             flow.complete(request, authkit.poll_device(data["device_code"], request=request), flow.Channel.API),
             in_body=True,
         )

@@ -19,7 +19,7 @@ from accounts.api import style
 from accounts.api.base import ERRORS, PublicAPIView, SignInView, clear_token_cookies, errors, pair_response, signed_in
 from accounts.api.permissions import SignInActive
 from accounts.api.throttles import AuthorizeIPThrottle, PasswordAccountThrottle, PasswordIPThrottle
-from accounts.authentication import REFRESH_COOKIE, AccessTokenAuthentication, enforce_csrf
+from accounts.authentication import REFRESH_COOKIE, AccessTokenAuthentication, cookies_accepted, enforce_csrf
 from accounts.client import client_ip
 from accounts.conf import app_settings
 from accounts.errors import GatehouseError, TokenError
@@ -68,7 +68,7 @@ class WorkOSCallbackView(SignInView):
             error_description=data.get("error_description") or None,
             request=request,
         )
-        return signed_in(flow.complete(request, proven, flow.Channel.API))
+        return signed_in(request, flow.complete(request, proven, flow.Channel.API))
 
 
 _PASSWORD_DESCRIPTION = (
@@ -98,6 +98,7 @@ class PasswordTokenView(SignInView):
         body.is_valid(raise_exception=True)
         data = body.validated_data
         return signed_in(
+            request,
             flow.complete(
                 request, password.authenticate(data["email"], data["password"], request=request), flow.Channel.API
             ),
@@ -132,12 +133,14 @@ class RefreshView(PublicAPIView):
         body = s.RefreshSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         raw = body.validated_data.get("refresh")
-        if not raw and app_settings.GATEHOUSE_TOKEN_COOKIES and request.COOKIES.get(REFRESH_COOKIE):
+        from_cookie = not raw and cookies_accepted() and bool(request.COOKIES.get(REFRESH_COOKIE))
+        if from_cookie:
             enforce_csrf(request)
             raw = request.COOKIES[REFRESH_COOKIE]
         if not raw:
             raise TokenError("A refresh token is required.", code="token_missing")
-        return pair_response(sessions.refresh(raw), {})
+        # answered as it came: a refresh token from the cookie gets cookies back
+        return pair_response(sessions.refresh(raw), {}, cookies=from_cookie or None, request=request)
 
     def handle_exception(self, exc):
         response = super().handle_exception(exc)
@@ -280,7 +283,7 @@ class _OIDCCodeView(SignInView):
             code_verifier=data.get("code_verifier", ""),
             nonce=data.get("nonce", ""),
         )
-        return signed_in(flow.complete(request, identity, flow.Channel.API))
+        return signed_in(request, flow.complete(request, identity, flow.Channel.API))
 
 
 _OIDC_SCHEMA = dict(

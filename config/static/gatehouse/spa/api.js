@@ -50,6 +50,9 @@ export class Gatehouse {
     if (body !== undefined) headers["Content-Type"] = "application/json";
     if (this.access) headers.Authorization = `Bearer ${this.access}`;
     if (method !== "GET") headers["X-CSRFToken"] = csrfToken();
+    // where the server should put the tokens, where it lets clients choose (the demo does)
+    const delivery = sessionStorage.getItem("gatehouse-token-delivery");
+    if (delivery) headers["X-Token-Delivery"] = delivery;
     let response;
     try {
       response = await fetch(path, { method, headers, credentials: "same-origin", body: body === undefined ? undefined : JSON.stringify(body) });

@@ -229,6 +229,12 @@ async function watchSession() {
 
 setInterval(watchSession, 1000);
 
+// Where the tokens go (the server honours it where it lets clients choose): kept for this tab.
+for (const radio of document.querySelectorAll("input[name=delivery]")) {
+  radio.checked = radio.value === (sessionStorage.getItem("gatehouse-token-delivery") || "body");
+  radio.addEventListener("change", () => sessionStorage.setItem("gatehouse-token-delivery", radio.value));
+}
+
 $("stay").addEventListener("click", async () => {
   lastActivity = Date.now();
   $("idle-warning").hidden = true;
