@@ -4,6 +4,9 @@ A `GatehouseError` carries the HTTP status it should become, a stable snake_case
 can branch on, and a sentence a person can read. Subclasses exist where callers catch a family.
 """
 
+# The one wording of a wrong email or password, wherever it is checked (ours, WorkOS's, the page).
+INVALID_CREDENTIALS = "Email or password is incorrect."
+
 
 class GatehouseError(Exception):
     status = 400

@@ -33,7 +33,7 @@ def test_password_sign_in_on_our_page(page, site):
     page.get_by_role("button", name="Continue").click()
     page.fill("#id_password", "wrong")
     page.get_by_role("button", name="Sign in", exact=True).click()
-    assert "Please enter a correct" in page.get_by_role("alert").inner_text()
+    assert "Email or password is incorrect." in page.get_by_role("alert").inner_text()
     page.fill("#id_password", "a-local-password-1")
     page.get_by_role("button", name="Sign in", exact=True).click()
     page.wait_for_url(f"{site}/")

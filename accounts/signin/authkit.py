@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from accounts import login_rules, secretbox
 from accounts.conf import app_settings
-from accounts.errors import GatehouseError, InvalidSignInRequest, ProviderError
+from accounts.errors import INVALID_CREDENTIALS, GatehouseError, InvalidSignInRequest, ProviderError
 from accounts.models import SignInMethod, SignInState, normalize_email
 from accounts.signin import state as signin_state
 from accounts.signin import workos
@@ -85,7 +85,7 @@ def password_sign_in(email, password, *, request, browser=None, next_url=""):
     except ProviderError as exc:
         if exc.status >= 500 or exc.code not in ("invalid_credentials", "user_not_found", "invalid_grant"):
             raise
-        raise GatehouseError("Email or password is incorrect.", code="invalid_credentials", status=401) from None
+        raise GatehouseError(INVALID_CREDENTIALS, code="invalid_credentials", status=401) from None
 
 
 def send_password_reset(email):

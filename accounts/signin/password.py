@@ -9,7 +9,7 @@ audits it and sends `user_login_failed` once."""
 from django.contrib.auth.hashers import make_password
 
 from accounts import login_rules
-from accounts.errors import GatehouseError, SignInRefused
+from accounts.errors import INVALID_CREDENTIALS, GatehouseError, SignInRefused
 from accounts.models import SignInMethod, User, normalize_email
 from accounts.signin import authkit
 from accounts.signin.identity import Identity
@@ -30,7 +30,7 @@ def authenticate(email, password, *, request, browser=None, next_url=""):
     if user is None:
         if authkit.password_backend(email) == "either":  # not ours: perhaps a password WorkOS holds
             return authkit.password_sign_in(email, password, request=request, browser=browser, next_url=next_url)
-        raise GatehouseError("Email or password is incorrect.", code="invalid_credentials", status=401)
+        raise GatehouseError(INVALID_CREDENTIALS, code="invalid_credentials", status=401)
     if not user.is_active:
         raise SignInRefused("This account is disabled. Contact your administrator.", code="user_inactive")
     return Identity(

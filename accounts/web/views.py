@@ -4,7 +4,6 @@ import logging
 from urllib.parse import urlencode
 
 from django.contrib import auth, messages
-from django.contrib.auth.forms import AuthenticationForm
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
@@ -13,7 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts import impersonation, login_rules, mfa, ratelimit, sessions
 from accounts.client import client_ip
 from accounts.conf import app_settings
-from accounts.errors import GatehouseError
+from accounts.errors import INVALID_CREDENTIALS, GatehouseError
 from accounts.http import error_page, rate_limited, safe_next, throttled_page
 from accounts.models import AuthSession, SignInMethod, SignInState
 from accounts.signin import authkit, flow, password, workos
@@ -21,10 +20,6 @@ from accounts.web.steps import RECOVERY_CODES_KEY, finish
 from workos_integration import client as workos_client
 
 log = logging.getLogger(__name__)
-
-
-# What the page says to a wrong local password: Django's own words, as its login form has them.
-_INVALID_LOGIN = AuthenticationForm.error_messages["invalid_login"] % {"username": "email address"}
 
 
 def _route(request, rule, email, next_url):
@@ -84,7 +79,7 @@ def _sign_in(request, email, context):
         if exc.code in ("method_not_allowed", "organization_not_allowed", "connection_not_allowed"):
             context["step"] = "elsewhere"
         if local and exc.code in ("invalid_credentials", "user_inactive"):
-            context["error"] = _INVALID_LOGIN
+            context["error"] = INVALID_CREDENTIALS  # a disabled account reads as a wrong password here
             return render(request, "accounts/login.html", context, status=400)
         context["error"] = exc.message
         return render(request, "accounts/login.html", context, status=exc.status if exc.status < 500 else 503)

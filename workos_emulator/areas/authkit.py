@@ -149,7 +149,9 @@ class AuthKit:
             users = [public(u) for u in store.users.values()]
         if not user:
             return Response(
-                pages.sign_in(flow, users, error="Incorrect email or password."), status=400, content_type="text/html"
+                pages.sign_in(flow, users, error="Email or password is incorrect."),
+                status=400,
+                content_type="text/html",
             )
         return redirect_to(self._issue_code(flow, user_id=user["id"], method="Password"))
 

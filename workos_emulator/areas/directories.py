@@ -275,7 +275,7 @@ class Directories:
                     + "".join(
                         f"<form method='post' action='/_emulator/directory_users/{escape(u['id'])}/{action}' style='display:inline'><button style='width:auto;margin:0'>{label}</button></form> "
                         for action, label in (
-                            ("suspend", "Suspend"),
+                            ("suspend", "Deactivate"),
                             ("reactivate", "Reactivate"),
                             ("remove", "Remove"),
                         )

@@ -53,7 +53,7 @@ class Command(BaseCommand):
         )
         self.stdout.write("                     docs/api.md); staff: /admin/organizations/organizationapikeys/")
         self.stdout.write(
-            "  Directory sync:    sign in as ivy@acme.test / demo-password-ivy, then Remove (or Suspend) her on"
+            "  Directory sync:    sign in as ivy@acme.test / demo-password-ivy, then Remove (or Deactivate) her on"
         )
         self.stdout.write(
             f"                     {base}/_emulator/directory and reload: she is signed out, her account deactivated"
