@@ -324,6 +324,20 @@ def _mapping_deleted(sender, instance, **kwargs):
     release_group(instance.group_id)
 
 
+def _on_provisioned(sender, event, **kwargs):
+    """A new account: the directory entries already listing its email are linked at once (not at
+    the next sync), so the admin shows who they are."""
+    user = event.user
+    if user is None:
+        return
+    for person in DirectoryUser.objects.filter(user__isnull=True, email=user.email.lower()):
+        if account_for(person) == user:
+            DirectoryUser.objects.filter(pk=person.pk).update(user=user)
+
+
+audit.SIGNALS[AuditEvent.Kind.ACCOUNT_PROVISIONED].connect(_on_provisioned, dispatch_uid="gatehouse-link-directory")
+
+
 def _on_sign_in(sender, user, **kwargs):
     if isinstance(user, User):
         align_groups(user)

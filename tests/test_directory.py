@@ -527,3 +527,10 @@ def test_a_sync_gives_access_back_to_someone_the_directory_lists_again(api, wos)
     dana = User.objects.get(email=DANA)
     assert dana.is_active and dana.deprovisioned_reason == ""
     assert sign_in(api, wos)["user"]["email"] == DANA
+
+
+def test_a_first_sign_in_links_the_directory_entry_at_once(api, wos):
+    acme(wos)
+    assert DirectoryUser.objects.get().user is None
+    sign_in(api, wos)
+    assert DirectoryUser.objects.get().user.email == DANA  # no sync needed
