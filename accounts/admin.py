@@ -4,10 +4,11 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.http import StreamingHttpResponse
 from django.utils.html import format_html, format_html_join
 from django.utils.module_loading import import_string
 
-from accounts import audit, mfa, session_limits
+from accounts import audit, audit_export, mfa, session_limits
 from accounts.conf import app_settings
 from accounts.errors import GatehouseError
 from accounts.models import AuditEvent, AuthSession, Identity, LoginRule, SessionPolicy, User
@@ -314,6 +315,20 @@ class AuditEventAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     list_select_related = ("user",)
     readonly_fields = ("created_at", "kind", "user", "email", "ip_address", "user_agent", "reason", "details")
+    actions = ["export_csv", "export_jsonl"]
+
+    def _export(self, queryset, write, content_type, suffix):
+        response = StreamingHttpResponse(write(queryset.order_by("created_at").iterator()), content_type=content_type)
+        response["Content-Disposition"] = f'attachment; filename="gatehouse-audit.{suffix}"'
+        return response
+
+    @admin.action(description="Export selected events as CSV (a spreadsheet)", permissions=["view"])
+    def export_csv(self, request, queryset):
+        return self._export(queryset, audit_export.as_csv, "text/csv; charset=utf-8", "csv")
+
+    @admin.action(description="Export selected events as JSON Lines", permissions=["view"])
+    def export_jsonl(self, request, queryset):
+        return self._export(queryset, audit_export.as_jsonl, "application/x-ndjson", "jsonl")
 
     def has_add_permission(self, request):
         return False

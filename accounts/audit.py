@@ -3,12 +3,20 @@
 Never stores secrets or tokens: only who, what, from where, and a reason code.
 """
 
+import logging
+
 from django.dispatch import Signal
 
 from accounts.client import client_ip, user_agent
 from accounts.models import AuditEvent, User
 
 SIGNALS = {kind: Signal() for kind in AuditEvent.Kind.values}
+log = logging.getLogger("gatehouse.audit")
+_OUTCOMES = {
+    AuditEvent.Kind.SIGN_IN_SUCCEEDED: "succeeded",
+    AuditEvent.Kind.SIGN_IN_FAILED: "refused",
+    AuditEvent.Kind.THROTTLED: "throttled",
+}
 
 
 def _clean(value, limit):
@@ -37,6 +45,21 @@ def record(kind, *, user=None, email="", request=None, reason="", **details):
         user_agent=user_agent(request),
         reason=_clean(reason, 64),
         details={k: _clean(v, 500) if isinstance(v, str) else v for k, v in details.items() if v not in (None, "")},
+    )
+    # the same event as a log line (with LOG_FORMAT=json, fields a log pipeline can count)
+    log.info(
+        "%s %s",
+        kind,
+        event.email or "-",
+        extra={
+            "event": str(kind),
+            "user_id": event.user_id,
+            "email": event.email,
+            "organization": details.get("organization_id") or details.get("organization") or None,
+            "method": details.get("method"),
+            "outcome": _OUTCOMES.get(kind),
+            "reason": event.reason,
+        },
     )
     SIGNALS[kind].send(sender=AuditEvent, event=event, request=request)
     return event

@@ -67,6 +67,14 @@ def _resolve(meta):
     return remote
 
 
+def behind_trusted_proxy(request):
+    """Did this request come through a proxy we run (so its headers may be believed)?"""
+    if app_settings.GATEHOUSE_TRUSTED_PROXY_COUNT:
+        return True
+    remote = _ip(request.META.get("REMOTE_ADDR") or "")
+    return remote is not None and _is_trusted(remote, _trusted_networks())
+
+
 def client_ip(request):
     """The client's IP address as a string (None without a request)."""
     if request is None:

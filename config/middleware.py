@@ -1,12 +1,41 @@
-"""Content-Security-Policy headers built once per process instead of once per response."""
+"""Project middleware: the request id of every response, and Content-Security-Policy headers
+built once per process instead of once per response."""
 
 import functools
+import re
+import uuid
 
 from csp.constants import HEADER, HEADER_REPORT_ONLY
 from csp.middleware import CheckableLazyObject, CSPMiddleware
 from csp.utils import build_policy
 from django.conf import settings
 from django.core.signals import setting_changed
+
+from accounts.client import behind_trusted_proxy
+from config.logging import REQUEST_ID
+
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+
+
+class RequestIDMiddleware:
+    """Every request gets an id (a trusted proxy's `X-Request-ID`, else a new one): in the
+    response's `X-Request-ID` and in every log line written while it is served."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        given = request.META.get("HTTP_X_REQUEST_ID", "")
+        request_id = given if given and _REQUEST_ID.match(given) and behind_trusted_proxy(request) else uuid.uuid4().hex
+        request.request_id = request_id
+        token = REQUEST_ID.set(request_id)
+        try:
+            response = self.get_response(request)
+        finally:
+            REQUEST_ID.reset(token)
+        response["X-Request-ID"] = request_id
+        return response
+
 
 # a response or request carrying any of these needs its own policy: django-csp builds it
 _PER_RESPONSE = (

@@ -17,6 +17,7 @@ urlpatterns = [
     path("api/auth/me", MeView.as_view(), name="api-me"),
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("readyz", views.readyz, name="readyz"),
     # browsers ask for /favicon.ico whatever the page says
     path("favicon.ico", views.favicon),
     path("admin/login/", admin_login, name="admin-login"),

@@ -2,14 +2,18 @@
 
 import sys
 
+import requests
 from django.conf import settings
+from django.core.cache import cache
 from django.db import DatabaseError, connection
+from django.db.migrations.executor import MigrationExecutor
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from accounts.http import DATABASE_UNAVAILABLE, json_error
+from workos_integration.conf import app_settings as workos_settings
 
 
 def _is_api(request):
@@ -23,13 +27,58 @@ def home(request):
 @never_cache
 @require_GET
 def healthz(request):
+    """Liveness: the process answers. No dependency is asked (readyz does that)."""
+    return JsonResponse({"status": "ok"})
+
+
+_migrated = []  # once every migration is applied, this process stops asking
+
+
+def _database():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        cursor.fetchone()
+    return "ok"
+
+
+def _cache():
+    key = "gatehouse:readyz"
+    cache.set(key, "1", 10)
+    return "ok" if cache.get(key) == "1" else "not answering"
+
+
+def _migrations():
+    if not _migrated:
+        executor = MigrationExecutor(connection)
+        if executor.migration_plan(executor.loader.graph.leaf_nodes()):
+            return "pending: run manage.py migrate"
+        _migrated.append(True)
+    return "ok"
+
+
+def _workos():
+    base = workos_settings.WORKOS_BASE_URL or "https://api.workos.com"
     try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-            cursor.fetchone()
-    except Exception as exc:  # any database failure means "not healthy", never a 500
-        return JsonResponse({"status": "error", "database": "unreachable", "message": str(exc)[:200]}, status=503)
-    return JsonResponse({"status": "ok", "database": "ok"})
+        requests.get(base.rstrip("/") + "/health", timeout=2)
+    except requests.RequestException:
+        return "unreachable"
+    return "ok"
+
+
+@never_cache
+@require_GET
+def readyz(request):
+    """Readiness: the database answers, the shared cache answers, every migration is applied
+    (503 naming what is not); WorkOS's reachability is reported but never makes this unready."""
+    checks = {}
+    for name, check in (("database", _database), ("cache", _cache), ("migrations", _migrations)):
+        try:
+            checks[name] = check()
+        except Exception as exc:  # noqa: BLE001 -- any failure of a dependency is "not ready", never a 500
+            checks[name] = f"unavailable: {type(exc).__name__}"
+    ready = all(value == "ok" for value in checks.values())
+    body = {"status": "ready" if ready else "unready", **checks, "workos": _workos()}
+    return JsonResponse(body, status=200 if ready else 503)
 
 
 def handler400(request, exception=None):

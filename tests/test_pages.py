@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import pytest
+from django.db import OperationalError, connection
 
 from accounts.models import User
 
@@ -74,11 +75,64 @@ def test_schema_lists_the_auth_endpoints(client):
     assert b"cdn.jsdelivr" not in docs.content and b"drf_spectacular_sidecar/swagger-ui-dist" in docs.content
 
 
-@pytest.mark.django_db
-def test_healthz_checks_the_database(client):
+def test_healthz_is_alive_without_asking_anything(client):
+    # no django_db mark: a query would raise instead of answering
     response = client.get("/healthz")
-    assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok"}
+    assert response.status_code == 200 and response.json() == {"status": "ok"}
+
+
+@pytest.mark.django_db
+def test_readyz_names_what_is_not_ready_and_recovers(client, wos):
+    ready = client.get("/readyz")
+    assert ready.status_code == 200, ready.content
+    assert ready.json() == {"status": "ready", "database": "ok", "cache": "ok", "migrations": "ok", "workos": "ok"}
+
+    def refuse(execute, sql, params, many, context):
+        raise OperationalError("the database went away")
+
+    with connection.execute_wrapper(refuse):
+        down = client.get("/readyz")
+    assert down.status_code == 503
+    assert down.json()["status"] == "unready" and down.json()["database"] == "unavailable: OperationalError"
+    assert client.get("/readyz").status_code == 200  # back without a restart
+
+
+def test_every_response_carries_a_request_id_and_a_trusted_proxy_may_give_it(client, settings):
+    first, second = client.get("/healthz"), client.get("/healthz")
+    assert len(first["X-Request-ID"]) == 32 and first["X-Request-ID"] != second["X-Request-ID"]
+    assert client.get("/healthz", HTTP_X_REQUEST_ID="from-the-client")["X-Request-ID"] != "from-the-client"
+    settings.GATEHOUSE_TRUSTED_PROXY_COUNT = 1
+    assert client.get("/healthz", HTTP_X_REQUEST_ID="lb-123")["X-Request-ID"] == "lb-123"
+
+
+@pytest.mark.django_db
+def test_json_logs_carry_the_request_id_and_the_sign_in_outcome(client, settings):
+    import io
+    import json
+    import logging
+
+    from accounts.models import User
+    from config.logging import JSONFormatter, RequestIDFilter
+
+    User.objects.create_user("pat@example.com", "pw-pat-12345")
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JSONFormatter())
+    handler.addFilter(RequestIDFilter())
+    audit_log = logging.getLogger("gatehouse.audit")
+    audit_log.addHandler(handler)
+    try:
+        ok = client.post("/api/token/", {"email": "pat@example.com", "password": "pw-pat-12345"}, "application/json")
+        wrong = client.post("/api/token/", {"email": "pat@example.com", "password": "x"}, "application/json")
+    finally:
+        audit_log.removeHandler(handler)
+    lines = [json.loads(line) for line in stream.getvalue().splitlines()]
+    succeeded = next(line for line in lines if line["event"] == "sign_in_succeeded")
+    refused = next(line for line in lines if line["event"] == "sign_in_failed")
+    assert succeeded["request_id"] == ok["X-Request-ID"] and succeeded["outcome"] == "succeeded"
+    assert succeeded["user_id"] and succeeded["method"] == "password"
+    assert refused["request_id"] == wrong["X-Request-ID"] and refused["outcome"] == "refused"
+    assert refused["reason"] == "invalid_credentials" and {"time", "level"} <= set(refused)
 
 
 @pytest.mark.django_db
