@@ -9,6 +9,7 @@ from django.dispatch import Signal
 
 from accounts.client import client_ip, user_agent
 from accounts.models import AuditEvent, User
+from observability import metrics
 
 SIGNALS = {kind: Signal() for kind in AuditEvent.Kind.values}
 log = logging.getLogger("gatehouse.audit")
@@ -46,6 +47,10 @@ def record(kind, *, user=None, email="", request=None, reason="", **details):
         reason=_clean(reason, 64),
         details={k: _clean(v, 500) if isinstance(v, str) else v for k, v in details.items() if v not in (None, "")},
     )
+    if kind in (AuditEvent.Kind.SIGN_IN_SUCCEEDED, AuditEvent.Kind.SIGN_IN_FAILED):
+        metrics.SIGN_INS.labels(str(details.get("method") or "unknown"), _OUTCOMES[kind], event.reason).inc()
+    elif kind == AuditEvent.Kind.USER_DEPROVISIONED:
+        metrics.DEPROVISIONINGS.labels(event.reason).inc()
     # the same event as a log line (with LOG_FORMAT=json, fields a log pipeline can count)
     log.info(
         "%s %s",

@@ -23,6 +23,7 @@ from accounts import sharedcache
 from accounts.client import client_ip
 from accounts.conf import app_settings
 from accounts.models import normalize_email
+from observability import metrics
 
 _UNITS = {
     "s": 1,
@@ -110,6 +111,7 @@ def hit(scope, ident):
     count = _incr(_key(scope, ident, window), period, now)
     if count <= limit:
         return None
+    metrics.THROTTLED.labels(scope).inc()
     return Limited(scope=scope, wait=max((window + 1) * period - now, 1.0), first=count == limit + 1)
 
 
@@ -124,6 +126,7 @@ def blocked(scope, ident):
     window = int(now // period)
     if _current(_key(scope, ident, window)) < limit:
         return None
+    metrics.THROTTLED.labels(scope).inc()
     return Limited(scope=scope, wait=max((window + 1) * period - now, 1.0), first=False)
 
 

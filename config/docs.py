@@ -18,6 +18,8 @@ PROJECT = [
     ("DATABASE_URL", "`sqlite:///db.sqlite3`", "e.g. `postgres://user:pass@host:5432/gatehouse`"),
     ("DB_CONN_MAX_AGE", "`60`", "seconds to keep database connections open"),
     ("REDIS_URL", "none (local memory)", "cache for throttles shared across app instances"),
+    ("METRICS_TOKEN", "none", "bearer token Prometheus scrapes `/metrics` with (neither this nor the next: off)"),
+    ("METRICS_ALLOWED_IPS", "none", "addresses or networks that may scrape `/metrics` without the token"),
     ("LOG_FORMAT", "`plain`", "`json`: one JSON object per line (time, level, event, request id, user, outcome...)"),
     ("REDIS_TIMEOUT", "`0.5`", "seconds a Redis call may take; a Redis down or hung makes throttles count per process"),
     ("JWT_ACCESS_LIFETIME", "`5m`", "access token lifetime (`300`, `300s`, `5m`, `12h`, `7d`)"),

@@ -357,6 +357,9 @@ SIMPLE_JWT = {
 
 # One console handler, each record printed once: Django's own loggers do not also propagate to
 # the root's. The development server logs its requests; the WorkOS SDK's HTTP client only problems.
+# /metrics (Prometheus): a bearer token, or the addresses (or networks) that may scrape; neither: off
+METRICS_TOKEN = env_str("METRICS_TOKEN")
+METRICS_ALLOWED_IPS = env_list("METRICS_ALLOWED_IPS")
 LOG_FORMAT = env_str("LOG_FORMAT", "plain")  # json: one JSON object per line (config/logging.py)
 if LOG_FORMAT not in ("plain", "json"):
     raise ImproperlyConfigured(f"LOG_FORMAT must be plain or json, not {LOG_FORMAT!r}.")

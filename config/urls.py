@@ -18,6 +18,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("readyz", views.readyz, name="readyz"),
+    path("metrics", views.metrics_view, name="metrics"),
     # browsers ask for /favicon.ico whatever the page says
     path("favicon.ico", views.favicon),
     path("admin/login/", admin_login, name="admin-login"),

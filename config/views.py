@@ -1,5 +1,7 @@
 """Project-level pages: home, health, and the error handlers that speak JSON under /api/."""
 
+import hmac
+import ipaddress
 import sys
 
 import requests
@@ -7,12 +9,15 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import DatabaseError, connection
 from django.db.migrations.executor import MigrationExecutor
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from accounts.client import client_ip
 from accounts.http import DATABASE_UNAVAILABLE, json_error
+from accounts.models import AuthSession
+from observability import metrics
 from workos_integration.conf import app_settings as workos_settings
 
 
@@ -163,3 +168,26 @@ def favicon(request):
     from django.templatetags.static import static
 
     return redirect(static("gatehouse/favicon.svg"), permanent=True)
+
+
+def _may_scrape(request):
+    token = settings.METRICS_TOKEN
+    given = request.META.get("HTTP_AUTHORIZATION", "")
+    if token and given.startswith("Bearer ") and hmac.compare_digest(given[7:].encode(), token.encode()):
+        return True
+    address = client_ip(request)
+    if not (address and settings.METRICS_ALLOWED_IPS):
+        return False
+    ip = ipaddress.ip_address(address)
+    return any(ip in ipaddress.ip_network(allowed, strict=False) for allowed in settings.METRICS_ALLOWED_IPS)
+
+
+@never_cache
+@require_GET
+def metrics_view(request):
+    """Prometheus's scrape: only with METRICS_TOKEN as a bearer token or from METRICS_ALLOWED_IPS
+    (404 to anyone else, and to everyone when neither is set)."""
+    if not _may_scrape(request):
+        return handler404(request)
+    text, content_type = metrics.render(AuthSession.objects.filter(revoked_at__isnull=True).count())
+    return HttpResponse(text, content_type=content_type)

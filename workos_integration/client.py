@@ -23,6 +23,7 @@ import workos
 from django.core.signals import setting_changed
 
 from accounts.errors import NotConfigured, ProviderError, ProviderUnavailable
+from observability import metrics
 from workos_integration.conf import app_settings
 from workos_integration.sdk import APIError, HttpxBackend, WorkOSConnectionError, WorkOSTimeoutError
 
@@ -249,12 +250,17 @@ def call(action: str, fn: Callable[..., Any], *args: Any, expect_result: bool = 
     missing is a bad response too.
     """
     started = time.perf_counter()
+    status = "ok"
     try:
         result = fn(*args, **kwargs)
     except (workos.WorkOSError, ValueError, TypeError, KeyError, AttributeError, RecursionError) as exc:
-        raise translate(exc, action=action) from exc
+        translated = translate(exc, action=action)
+        status = str(getattr(exc, "status_code", None) or translated.code)
+        raise translated from exc
     finally:
         elapsed_ms = (time.perf_counter() - started) * 1000
+        metrics.WORKOS_CALLS.labels(action, status).inc()
+        metrics.WORKOS_SECONDS.labels(action).observe(elapsed_ms / 1000)
         log.debug("WorkOS: %s took %.1f ms", action, elapsed_ms)
         if (spent := _time_spent.get()) is not None:
             spent.append(elapsed_ms)

@@ -29,6 +29,7 @@ from django.utils.dateparse import parse_datetime
 from rest_framework import serializers
 
 from accounts.errors import GatehouseError
+from observability import metrics
 from workos_integration import client as workos_client
 from workos_integration.conf import app_settings
 from workos_integration.models import EventCursor, Tombstone, WebhookEvent
@@ -148,10 +149,14 @@ def handled_types():
 
 def process(event):
     """Apply one verified event, from a webhook or the Events API alike: an event id is applied
-    once, whichever way it came. Returns 'applied', 'stale', 'duplicate' or 'ignored'."""
+    once, whichever way it came. Returns 'applied', 'stale', 'duplicate' or 'ignored' (counted)."""
     handler = _HANDLERS.get(event["event"])
-    if handler is None:
-        return "ignored"
+    outcome = _apply(event, handler) if handler is not None else "ignored"
+    metrics.WEBHOOK_EVENTS.labels(event["event"] if handler is not None else "other", outcome).inc()
+    return outcome
+
+
+def _apply(event, handler):
     data = _validated(handler.shape, event["data"])
     try:
         with transaction.atomic():

@@ -26,6 +26,7 @@ from accounts.errors import GatehouseError, TokenError
 from accounts.http import throttled_message
 from accounts.models import AuthSession, SignInMethod
 from accounts.signin import flow, oidc, password, workos
+from observability import metrics
 
 
 class WorkOSAuthorizeView(PublicAPIView):
@@ -140,10 +141,14 @@ class RefreshView(PublicAPIView):
         if not raw:
             raise TokenError("A refresh token is required.", code="token_missing")
         # answered as it came: a refresh token from the cookie gets cookies back
-        return pair_response(sessions.refresh(raw), {}, cookies=from_cookie or None, request=request)
+        response = pair_response(sessions.refresh(raw), {}, cookies=from_cookie or None, request=request)
+        metrics.REFRESHES.labels("succeeded", "").inc()
+        return response
 
     def handle_exception(self, exc):
         response = super().handle_exception(exc)
+        code = response.data.get("code", "") if isinstance(response.data, dict) else ""
+        metrics.REFRESHES.labels("refused", str(code)).inc()
         if response.status_code == 401 and self.request.COOKIES.get(REFRESH_COOKIE):
             clear_token_cookies(response)  # the sign-in is over: the browser forgets it too
         return response
@@ -245,6 +250,7 @@ class MeView(APIView):
         else:
             body = {"code": "not_authenticated", "message": "Authentication credentials were not provided."}
         if result is None:
+            metrics.TOKEN_REFUSALS.labels(body["code"]).inc()
             # refusals are counted per client IP (token guessing); a valid token never touches the cache
             limited = ratelimit.hit("sign_in_ip", client_ip(request))
             if limited is not None:

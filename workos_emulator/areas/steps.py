@@ -396,8 +396,7 @@ class AuthSteps:
     def on_factor_enroll(self, request):
         """The standalone MFA API's enrollment (`POST /auth/factors/enroll`): the factor alone."""
         self.require_api_key(request)
-        body = self.body(request)
-        user_id = body.get("user_id") if isinstance(body, dict) else None
+        user_id = check_types(self.body(request), {"user_id": (str, None)}).get("user_id")
         user = None
         if user_id:
             with self.store.lock:

@@ -1,0 +1,58 @@
+"""Gatehouse's metrics, in Prometheus's format, counted by the code that knows (sign-ins in the
+audit trail, throttles in the rate limiter, WorkOS calls in the client, webhook events in the
+pipeline) and served at `/metrics` (config.views).
+
+Under gunicorn each worker process counts its own; with PROMETHEUS_MULTIPROC_DIR set (the shipped
+gunicorn.conf.py sets it) the scrape adds them up. Label values come from fixed sets (methods,
+stable error codes, scopes, operation names), never from a client.
+"""
+
+import os
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
+
+SIGN_INS = Counter(
+    "gatehouse_sign_ins_total",
+    "Sign-ins by method and outcome (reason: the refusal's code)",
+    ["method", "outcome", "reason"],
+)
+REFRESHES = Counter(
+    "gatehouse_refreshes_total", "Token refreshes by outcome (reason: the refusal's code)", ["outcome", "reason"]
+)
+TOKEN_REFUSALS = Counter("gatehouse_token_refusals_total", "Access tokens refused on /api/auth/me, by code", ["code"])
+THROTTLED = Counter("gatehouse_throttled_total", "Requests refused by a rate limit, by scope", ["scope"])
+WORKOS_CALLS = Counter(
+    "gatehouse_workos_calls_total", "WorkOS API calls by operation and outcome", ["operation", "status"]
+)
+WORKOS_SECONDS = Histogram(
+    "gatehouse_workos_call_seconds",
+    "WorkOS API call latency by operation",
+    ["operation"],
+    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+)
+WEBHOOK_EVENTS = Counter(
+    "gatehouse_workos_events_total", "WorkOS events (webhooks, catch-up) by type and outcome", ["type", "outcome"]
+)
+DEPROVISIONINGS = Counter(
+    "gatehouse_deprovisionings_total", "Accounts whose access was removed, by trigger", ["trigger"]
+)
+OPEN_SIGN_INS = Gauge("gatehouse_open_sign_ins", "Sign-ins not ended (browser and app)", multiprocess_mode="livemax")
+
+
+def render(open_sign_ins: int) -> tuple[bytes, str]:
+    """The exposition text (all worker processes' counts when multiprocess), and its content type."""
+    OPEN_SIGN_INS.set(open_sign_ins)
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+        return generate_latest(registry), CONTENT_TYPE_LATEST
+    return generate_latest(REGISTRY), CONTENT_TYPE_LATEST
