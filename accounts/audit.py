@@ -7,6 +7,7 @@ import logging
 
 from django.dispatch import Signal
 
+from accounts import audit_stream
 from accounts.client import client_ip, user_agent
 from accounts.models import AuditEvent, User
 from observability import metrics
@@ -65,6 +66,10 @@ def record(kind, *, user=None, email="", request=None, reason="", **details):
             "outcome": _OUTCOMES.get(kind),
             "reason": event.reason,
         },
+    )
+    audit_stream.enqueue(
+        event,
+        details.get("organization_id") or details.get("organization") or getattr(user, "organization_id", "") or "",
     )
     SIGNALS[kind].send(sender=AuditEvent, event=event, request=request)
     return event

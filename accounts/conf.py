@@ -44,7 +44,8 @@ DEFAULTS = {
     "GATEHOUSE_SIGNIN_STATE_MAX_AGE": 600,
     "GATEHOUSE_PASSWORD_BACKEND": "django",
     "GATEHOUSE_SESSION_POLICY": {},
-    "GATEHOUSE_REFRESH_REUSE_GRACE_SECONDS": 10,  # over accounts.session_limits.Policy's defaults
+    "GATEHOUSE_REFRESH_REUSE_GRACE_SECONDS": 10,
+    "GATEHOUSE_AUDIT_STREAM": False,  # over accounts.session_limits.Policy's defaults
     "GATEHOUSE_DEFAULT_ORGANIZATION_ID": "",
     "GATEHOUSE_OPEN_ORGANIZATION_FALLBACK": False,
     "GATEHOUSE_TOTP_ISSUER": "Gatehouse",
@@ -103,6 +104,8 @@ HELP = {
     "GATEHOUSE_PASSWORD_BACKEND": "where passwords are checked when no login rule says: `django`, `workos`, or "
     "`either` (ours first, then WorkOS's: both kinds of account, as in the demo)",
     "GATEHOUSE_SESSION_POLICY": "the default session policy (organizations' own are set in the admin)",
+    "GATEHOUSE_AUDIT_STREAM": "queue each audit event of an organization for WorkOS Audit Logs (sent by "
+    "`manage.py stream_audit --every 30`; retried until stored)",
     "GATEHOUSE_REFRESH_REUSE_GRACE_SECONDS": "a refresh token used again this soon after its rotation gets a new pair "
     "for the same sign-in (a lost answer, two tabs racing); later, reuse ends the sign-in",
     "GATEHOUSE_DEFAULT_ORGANIZATION_ID": "the organization a brand-new person WorkOS places in none joins, if they "

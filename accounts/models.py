@@ -468,3 +468,21 @@ class RecoveryCode(models.Model):
 
     def __str__(self):
         return f"Recovery code of {self.user_id} ({'used' if self.used_at else 'unused'})"
+
+
+class AuditDelivery(models.Model):
+    """An audit event on its way to WorkOS Audit Logs (accounts.audit_stream): kept until WorkOS
+    stored it, so a restart or an outage loses nothing; retried with growing pauses."""
+
+    event = models.OneToOneField(AuditEvent, on_delete=models.CASCADE, related_name="delivery")
+    organization_id = models.CharField(max_length=64)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["delivered_at", "next_attempt_at"], name="auditdelivery_pending")]
+
+    def __str__(self):
+        return f"{self.event_id} -> {self.organization_id} ({'delivered' if self.delivered_at else 'pending'})"

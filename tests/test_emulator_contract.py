@@ -440,6 +440,20 @@ def test_organization_api_keys_through_the_sdk(sdk, wos, contract):
     events = [e["event"] for e in wos.store.events]
     assert events[-2:] == ["api_key.created", "api_key.revoked"]
     assert sdk.admin_portal.generate_link(organization="org_ACME", intent="sso").link.startswith(f"{wos.url}/portal")
+    from workos.audit_logs.models import AuditLogEvent
+
+    entry = AuditLogEvent.from_dict(
+        {
+            "action": "gatehouse.test",
+            "occurred_at": "2026-12-02T10:00:00Z",
+            "actor": {"id": "u1", "type": "user"},
+            "targets": [{"id": "u1", "type": "user"}],
+            "context": {"location": "127.0.0.1"},
+        }
+    )
+    for _ in range(2):
+        assert sdk.audit_logs.create_event(organization_id="org_ACME", event=entry, idempotency_key="k-1").success
+    assert len(wos.store.audit_log_events) == 1
     assert_conforms(contract, wos)
 
 

@@ -22,6 +22,7 @@ from werkzeug.routing import Map
 from werkzeug.wrappers import Request, Response
 
 from workos_emulator.areas.api_keys import ApiKeys
+from workos_emulator.areas.audit_logs import AuditLogs
 from workos_emulator.areas.authkit import AuthKit
 from workos_emulator.areas.connect import Connect
 from workos_emulator.areas.control import Control
@@ -46,6 +47,7 @@ class EmulatorApp(
     ApiKeys,
     Invitations,
     Portal,
+    AuditLogs,
     SSO,
     Directories,
     Connect,

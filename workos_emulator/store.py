@@ -165,7 +165,11 @@ class Store:
             self.device_codes: dict[str, Any] = {}
             self.outbox: list[Any] = []
             self.password_reset_url = ""  # the application's reset page; default: the emulator's
-            self.portal_links: dict[str, Any] = {}  # Admin Portal links: token -> organization, intent
+            self.portal_links: dict[str, Any] = {}
+            self.audit_log_events: list[Any] = []  # what applications sent to Audit Logs
+            self.audit_log_keys: dict[
+                str, Any
+            ] = {}  # idempotency keys already stored  # Admin Portal links: token -> organization, intent
             self.impersonation: Record | None = None  # the next AuthKit sign-in's, set by /_emulator/impersonate
             self.invitation_url = ""  # the application's page an invitation links to; default: the emulator's
             self.login_uri = ""  # the application's sign-in endpoint (where impersonation sends staff)
