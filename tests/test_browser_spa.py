@@ -306,4 +306,5 @@ def test_spa_chooses_cookie_or_memory_tokens_without_a_restart(page, spa, wos, s
         has_cookie = any(c["name"] == "gatehouse_access" for c in page.context.cookies())
         assert has_cookie == (shown == "HttpOnly cookies")
         page.get_by_role("button", name="Log out").click()
-        page.wait_for_url(spa)
+        page.wait_for_url(spa)  # back from WorkOS's logout, signed out: the next round starts from here
+        expect(page.get_by_role("button", name="Continue with WorkOS")).to_be_visible()
