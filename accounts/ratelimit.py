@@ -100,34 +100,39 @@ def _current(key):
             return _local.get(key, (0, 0.0))[0]
 
 
-def hit(scope, ident):
-    """Count one attempt; return a Limited when it is over the scope's rate, else None."""
+def _window(scope, ident):
+    """(limit, period, now, the current window's cache key) for a limited scope, else None."""
     rate = app_settings.GATEHOUSE_RATE_LIMITS.get(scope)
     if not rate or not ident:
         return None
     limit, period = parse_rate(rate)
     now = time.time()
-    window = int(now // period)
-    count = _incr(_key(scope, ident, window), period, now)
-    if count <= limit:
-        return None
+    return limit, period, now, _key(scope, ident, int(now // period))
+
+
+def _refused(scope, period, now, first):
     metrics.THROTTLED.labels(scope).inc()
-    return Limited(scope=scope, wait=max((window + 1) * period - now, 1.0), first=count == limit + 1)
+    return Limited(scope=scope, wait=max((int(now // period) + 1) * period - now, 1.0), first=first)
+
+
+def hit(scope, ident):
+    """Count one attempt; return a Limited when it is over the scope's rate, else None."""
+    found = _window(scope, ident)
+    if found is None:
+        return None
+    limit, period, now, key = found
+    count = _incr(key, period, now)
+    return None if count <= limit else _refused(scope, period, now, first=count == limit + 1)
 
 
 def blocked(scope, ident):
     """A Limited when the scope's window is already full for `ident` (nothing counted), else None:
     for refusing before costly work, when only failures are counted."""
-    rate = app_settings.GATEHOUSE_RATE_LIMITS.get(scope)
-    if not rate or not ident:
+    found = _window(scope, ident)
+    if found is None:
         return None
-    limit, period = parse_rate(rate)
-    now = time.time()
-    window = int(now // period)
-    if _current(_key(scope, ident, window)) < limit:
-        return None
-    metrics.THROTTLED.labels(scope).inc()
-    return Limited(scope=scope, wait=max((window + 1) * period - now, 1.0), first=False)
+    limit, period, now, key = found
+    return None if _current(key) < limit else _refused(scope, period, now, first=False)
 
 
 def count(scope, ident):

@@ -141,19 +141,18 @@ def start_token_session(
     """Open an app sign-in for `user` and return its first token pair (joined to the caller's
     transaction, so the sign-in and its audit event are written together or not at all)."""
     with transaction.atomic(savepoint=False):
-        session = AuthSession.objects.create(
-            user=user,
+        session = _new_session(
+            user,
+            Channel.API,
+            request,
             method=method,
-            last_seen_at=timezone.now(),
-            workos_session_id=workos_session_id or "",
-            workos_refresh_token=secretbox.seal(workos_refresh_token),
-            organization_id=organization_id or "",
-            role=role or "",
-            permissions=list(permissions),
+            workos_session_id=workos_session_id,
+            workos_refresh_token=workos_refresh_token,
+            organization_id=organization_id,
+            role=role,
+            permissions=permissions,
             impersonator=impersonator,
-            **_client(request),
         )
-        _audit_sign_in(user, request, method, impersonator)
         user_logged_in.send(sender=user.__class__, request=request, user=user)
         return tokens.mint(user, session)
 
@@ -173,10 +172,45 @@ def start_browser_session(
     """Sign the browser in (Django session) and record it as an AuthSession, so that it is listed
     and can be ended like an app sign-in; accounts.middleware signs the browser out once ended."""
     auth.login(request, user, backend=getattr(user, "backend", None) or "django.contrib.auth.backends.ModelBackend")
+    session = _new_session(
+        user,
+        Channel.BROWSER,
+        request,
+        method=method,
+        workos_session_id=workos_session_id,
+        workos_refresh_token=workos_refresh_token,
+        organization_id=organization_id,
+        role=role,
+        permissions=permissions,
+        impersonator=impersonator,
+    )
+    request.session[BROWSER_SESSION_KEY] = session.id
+    absolute = session_limits.for_session(session).absolute
+    if absolute:
+        request.session.set_expiry(int(absolute.total_seconds()))  # the cookie does not outlive the policy
+    if workos_session_id:
+        request.session[BROWSER_WORKOS_SID_KEY] = workos_session_id
+    return session
+
+
+def _new_session(
+    user: User,
+    channel: str,
+    request: HttpRequest | None,
+    *,
+    method: str,
+    workos_session_id: str,
+    workos_refresh_token: str,
+    organization_id: str,
+    role: str,
+    permissions: Sequence[str],
+    impersonator: dict | None,
+) -> AuthSession:
+    """The AuthSession of a sign-in on either channel (the WorkOS refresh token sealed), audited."""
     session = AuthSession.objects.create(
         user=user,
         method=method,
-        channel=Channel.BROWSER,
+        channel=channel,
         last_seen_at=timezone.now(),
         workos_session_id=workos_session_id or "",
         workos_refresh_token=secretbox.seal(workos_refresh_token),
@@ -186,12 +220,6 @@ def start_browser_session(
         impersonator=impersonator,
         **_client(request),
     )
-    request.session[BROWSER_SESSION_KEY] = session.id
-    absolute = session_limits.for_session(session).absolute
-    if absolute:
-        request.session.set_expiry(int(absolute.total_seconds()))  # the cookie does not outlive the policy
-    if workos_session_id:
-        request.session[BROWSER_WORKOS_SID_KEY] = workos_session_id
     _audit_sign_in(user, request, method, impersonator)
     return session
 
