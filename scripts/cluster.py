@@ -125,6 +125,7 @@ def _app_env():
         "THROTTLE_PASSWORD_IP": "100000/m",
         "THROTTLE_PASSWORD_ACCOUNT": "100000/m",
         "WEB_CONCURRENCY": "2",
+        "METRICS_TOKEN": "cluster-metrics",
         "GUNICORN_ACCESSLOG": "",
     }
 
