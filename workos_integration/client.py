@@ -90,13 +90,16 @@ def _build(max_retries: int) -> workos.WorkOSClient:
         raise NotConfigured(
             "WorkOS is not configured: set WORKOS_API_KEY and WORKOS_CLIENT_ID.", code="workos_not_configured"
         )
+    # WORKOS_REQUEST_TIMEOUT bounds a call with its retries: a WorkOS that hangs holds a worker no
+    # longer than that (and the short pauses between tries), whatever the number of tries.
+    per_try = app_settings.WORKOS_REQUEST_TIMEOUT / (max_retries + 1)
     return _StrictClient(
         api_key=app_settings.WORKOS_API_KEY,
         client_id=app_settings.WORKOS_CLIENT_ID,
         base_url=app_settings.WORKOS_BASE_URL,
-        request_timeout=app_settings.WORKOS_REQUEST_TIMEOUT,
+        request_timeout=per_try,
         max_retries=max_retries,
-        http_client=_StrictJSONBackend(httpx2.Client(timeout=app_settings.WORKOS_REQUEST_TIMEOUT)),
+        http_client=_StrictJSONBackend(httpx2.Client(timeout=per_try)),
     )
 
 

@@ -15,7 +15,8 @@ HELP = {
     "WORKOS_API_KEY": "`sk_...` from the WorkOS dashboard",
     "WORKOS_CLIENT_ID": "`client_...` from the WorkOS dashboard",
     "WORKOS_BASE_URL": "WorkOS's API; point it at the emulator to work offline",
-    "WORKOS_REQUEST_TIMEOUT": "seconds per WorkOS request",
+    "WORKOS_REQUEST_TIMEOUT": "seconds a WorkOS call may take, its retries included (a WorkOS that hangs holds a "
+    "worker no longer)",
     "WORKOS_MAX_RETRIES": "SDK retries for reads and deletes (code exchange, refresh and Connect completion never "
     "retry)",
     "WORKOS_WEBHOOK_SECRET": "secret of the WorkOS webhook endpoint (`/webhooks/workos` refuses events without it)",
