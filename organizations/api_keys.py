@@ -102,8 +102,19 @@ def create(
     permissions: list[str],
     actor: Any,
     request: HttpRequest | None = None,
+    grantable: tuple[str, ...] | None = None,
 ) -> APIKey:
-    """A new key for the organization; its `value` is in this answer only."""
+    """A new key for the organization; its `value` is in this answer only. `grantable`: the
+    permissions the creator may hand out (their role's); None for staff, who may grant any."""
+    permissions = list(dict.fromkeys(permissions))
+    beyond = sorted(set(permissions) - set(grantable)) if grantable is not None else []
+    if beyond:
+        raise GatehouseError(
+            f"A key can only have permissions your own role has (not {', '.join(beyond)}).",
+            code="permission_not_grantable",
+            status=403,
+            detail={"permissions": beyond},
+        )
     api = workos_client.one_shot_client().api_keys  # not retried: a retry could make two keys
     made = workos_client.call(
         "create the API key",

@@ -10,7 +10,6 @@ from accounts.api import style
 from accounts.api.base import errors, signed_in
 from accounts.api.permissions import SignInActive
 from accounts.api.serializers import ErrorSerializer, TokenPairResponseSerializer
-from accounts.errors import GatehouseError
 from accounts.models import AuthSession
 from accounts.signin import flow
 from organizations import api_keys, members, portal
@@ -140,21 +139,13 @@ class OrganizationAPIKeysView(_OrganizationAdminView):
         impersonation.refuse(request.user.impersonator, "api_keys", user=request.user, request=request)
         body = CreateAPIKeySerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        wanted = list(dict.fromkeys(body.validated_data["permissions"]))
-        beyond = sorted(set(wanted) - set(permissions_of(request.user)))
-        if beyond:
-            raise GatehouseError(
-                "A key can only have permissions your own role has.",
-                code="permission_not_grantable",
-                status=403,
-                detail={"permissions": beyond},
-            )
         key = api_keys.create(
             request.user.organization_id,
             name=body.validated_data["name"].strip(),
-            permissions=wanted,
+            permissions=body.validated_data["permissions"],
             actor=request.user,
             request=request,
+            grantable=permissions_of(request.user),
         )
         return Response(style.present(NewAPIKeySerializer(key.public()).data), status=status.HTTP_201_CREATED)
 

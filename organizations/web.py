@@ -1,4 +1,6 @@
-"""Pages of a person's organizations: switch the organization of this browser's sign-in."""
+"""Pages of a person's organizations: switch the organization of this browser's sign-in, land
+from an invitation, and (for an organization's admins) run its members, invitations, keys and
+Admin Portal."""
 
 from urllib.parse import urlencode
 
@@ -25,8 +27,7 @@ def switch_page(request):
     """My organizations, each a button that moves this browser's sign-in there."""
     if not request.user.is_authenticated:
         return redirect(f"{reverse('web-login')}?{urlencode({'next': reverse('web-organization-switch')})}")
-    session = AuthSession.objects.filter(id=request.session.get(BROWSER_SESSION_KEY, ""), revoked_at__isnull=True)
-    session = session.select_related("user").first()
+    session = _browser_session(request)
     if session is None:
         return redirect("web-login")
     if request.method == "POST":
@@ -86,10 +87,15 @@ def invitation_page(request):
 _NEW_KEY = "gatehouse_new_api_key"  # a key just made, until the page after the redirect shows it once
 
 
+def _browser_session(request):
+    """This browser's sign-in (not ended), with its user."""
+    mine = AuthSession.objects.filter(id=request.session.get(BROWSER_SESSION_KEY, ""), revoked_at__isnull=True)
+    return mine.select_related("user").first()
+
+
 def _admin_session(request):
     """This browser's sign-in, if it is an admin's of its organization (else None)."""
-    session = AuthSession.objects.filter(id=request.session.get(BROWSER_SESSION_KEY, ""), revoked_at__isnull=True)
-    session = session.select_related("user").first()
+    session = _browser_session(request)
     if session is None or not session.organization_id:
         return None
     return session if session.role in app_settings.GATEHOUSE_ORGANIZATION_ADMIN_ROLES else None
@@ -163,12 +169,13 @@ def _act(request, session, org, form):
         done = members.change_invitation(org, form.get("invitation", ""), change, actor=actor, request=request)
         messages.success(request, f"Invitation to {done.email} {'revoked' if change == 'revoke' else 'resent'}.")
     elif action == "create_key":
-        wanted = [p for p in (form.get("permissions") or "").replace(",", " ").split() if p]
-        beyond = sorted(set(wanted) - set(session.permissions))
-        if beyond:
-            raise GatehouseError(f"A key can only have permissions your role has (not {', '.join(beyond)}).")
         key = api_keys.create(
-            org, name=(form.get("name") or "").strip()[:100] or "key", permissions=wanted, actor=actor, request=request
+            org,
+            name=(form.get("name") or "").strip()[:100] or "key",
+            permissions=[p for p in (form.get("permissions") or "").replace(",", " ").split() if p],
+            actor=actor,
+            request=request,
+            grantable=tuple(session.permissions),
         )
         request.session[_NEW_KEY] = {"name": key.name, "value": key.value}
     elif action == "revoke_key":
