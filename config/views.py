@@ -3,6 +3,7 @@
 import hmac
 import ipaddress
 import sys
+import time
 
 import requests
 from django.conf import settings
@@ -61,13 +62,22 @@ def _migrations():
     return "ok"
 
 
+_workos_seen = {"at": -60.0, "answer": ""}
+
+
 def _workos():
+    """WorkOS's reachability, asked at most every 30 s by this process: probes arrive often, and
+    `/readyz` is unauthenticated, so a flood of them must not become a flood of calls to WorkOS."""
+    if time.monotonic() - _workos_seen["at"] < 30:
+        return _workos_seen["answer"]
     base = workos_settings.WORKOS_BASE_URL or "https://api.workos.com"
     try:
         requests.get(base.rstrip("/") + "/health", timeout=2)
+        answer = "ok"
     except requests.RequestException:
-        return "unreachable"
-    return "ok"
+        answer = "unreachable"
+    _workos_seen.update(at=time.monotonic(), answer=answer)
+    return answer
 
 
 @never_cache

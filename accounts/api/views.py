@@ -18,7 +18,7 @@ from accounts.api import serializers as s
 from accounts.api import style
 from accounts.api.base import ERRORS, PublicAPIView, SignInView, clear_token_cookies, errors, pair_response, signed_in
 from accounts.api.permissions import SignInActive
-from accounts.api.throttles import AuthorizeIPThrottle, PasswordAccountThrottle, PasswordIPThrottle
+from accounts.api.throttles import AuthorizeIPThrottle, PasswordAccountThrottle, PasswordIPThrottle, SignInIPThrottle
 from accounts.authentication import REFRESH_COOKIE, AccessTokenAuthentication, cookies_accepted, enforce_csrf
 from accounts.client import client_ip
 from accounts.conf import app_settings
@@ -366,6 +366,8 @@ class SessionDetailView(_SignInManagementView):
 
 
 class RecoveryCodesView(_SignInManagementView):
+    throttle_classes = [SignInIPThrottle]  # making codes writes ten rows: not at any rate
+
     @extend_schema(
         operation_id="recovery_codes_left",
         responses={200: s.RecoveryCodesLeftSerializer, **errors(401)},

@@ -65,33 +65,23 @@ def complete(request: HttpRequest | None, proven: Identity | Pending, channel: s
             user, created = (
                 (identity.user, False) if identity.user is not None else provisioning.resolve(identity, rule=rule)
             )
+            # what the sign-in carries into its session, on either channel
+            carried: dict[str, Any] = dict(
+                method=identity.method,
+                workos_session_id=identity.workos_session_id,
+                workos_refresh_token=identity.workos_refresh_token,
+                organization_id=identity.organization_id,
+                role=identity.role,
+                permissions=identity.permissions,
+                impersonator=identity.impersonator,
+            )
             if channel == Channel.BROWSER:
                 if request is None:
                     raise ValueError("A browser sign-in needs the browser's request.")
                 pair = None
-                session = start_browser_session(
-                    request,
-                    user,
-                    method=identity.method,
-                    workos_session_id=identity.workos_session_id,
-                    workos_refresh_token=identity.workos_refresh_token,
-                    organization_id=identity.organization_id,
-                    role=identity.role,
-                    permissions=identity.permissions,
-                    impersonator=identity.impersonator,
-                )
+                session = start_browser_session(request, user, **carried)
             else:
-                pair = start_token_session(
-                    user,
-                    method=identity.method,
-                    request=request,
-                    workos_session_id=identity.workos_session_id,
-                    workos_refresh_token=identity.workos_refresh_token,
-                    organization_id=identity.organization_id,
-                    role=identity.role,
-                    permissions=identity.permissions,
-                    impersonator=identity.impersonator,
-                )
+                pair = start_token_session(user, request=request, **carried)
                 session = pair.session
             codes = mfa.issue_recovery_codes(user, request=request) if identity.mfa_enrolled else []
     except Exception as exc:

@@ -218,6 +218,7 @@ def sessions_page(request):
 
 @never_cache
 @require_http_methods(["GET", "POST"])
+@rate_limited("sign_in_ip")
 def recovery_codes_page(request):
     """MFA recovery codes: the ones a sign-in that set up an authenticator just made (shown this
     once, then forgotten), or how many are left, with a button that makes new ones."""
