@@ -13,7 +13,7 @@ import re
 from typing import Any
 
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 from django.http import HttpRequest
@@ -31,59 +31,32 @@ log = logging.getLogger(__name__)
 
 def refresh(raw: str) -> tokens.TokenPair:
     """Rotate a refresh token: a new pair, or TokenError. Behind an AuthKit sign-in the WorkOS
-    refresh token rotates too, so a sign-in WorkOS has ended stops refreshing here."""
+    refresh token rotates too, so a sign-in WorkOS has ended stops refreshing here.
+
+    No transaction or row lock is held while WorkOS answers: the token is spent first (its own
+    atomic write: of parallel uses one is first), WorkOS is asked, and the answer is written only
+    over the WorkOS refresh token it replaced (`_rotate`). A WorkOS failure gives the token back,
+    so the same token works on retry."""
     claims = tokens.read_refresh(raw)
     now = timezone.now()
-    with transaction.atomic():
-        session = AuthSession.objects.select_for_update().filter(id=claims["sess"]).select_related("user").first()
-        if session is None or session.user_id is None or str(session.user_id) != tokens.user_id_of(claims):
-            raise TokenError("This sign-in no longer exists. Sign in again.", code="session_not_found")
-        if session.revoked_at:
-            raise TokenError("This sign-in has ended. Sign in again.", code="session_revoked")
-        if not session.user.is_active:
-            raise TokenError("This account is disabled.", code="user_inactive")
-        if claims.get("gen", 0) != session.generation:
-            raise TokenError(
-                "This sign-in moved to another organization: use the tokens that came with the switch.",
-                code="refresh_token_superseded",
-            )
-        policy = session_limits.for_session(session)
-        lapsed = policy.lapsed(
-            created_at=session.created_at, last_seen_at=session.last_seen_at or session.last_refreshed_at, now=now
+    session = AuthSession.objects.filter(id=claims["sess"]).select_related("user").first()
+    if session is None or session.user_id is None or str(session.user_id) != tokens.user_id_of(claims):
+        raise TokenError("This sign-in no longer exists. Sign in again.", code="session_not_found")
+    _check_open(session)
+    if claims.get("gen", 0) != session.generation:
+        raise TokenError(
+            "This sign-in moved to another organization: use the tokens that came with the switch.",
+            code="refresh_token_superseded",
         )
-        if not lapsed:
-            use = tokens.mark_used(raw, claims, session.user_id)
-            if use == tokens.Use.RACE:
-                # used moments ago: an answer that never arrived, or two tabs racing. The sign-in
-                # goes on with a pair of its own (WorkOS's side was rotated by the first use).
-                session.last_seen_at = timezone.now()
-                session.save(update_fields=["last_seen_at"])
-                return tokens.mint(session.user, session)
-            if use == tokens.Use.FRESH:
-                try:
-                    _refresh_workos(session)
-                except GatehouseError as exc:
-                    if exc.code != "invalid_grant":
-                        raise  # rolls back the blacklist row: the same token works on retry
-                    ended = "workos_session_ended"
-                else:
-                    session.last_refreshed_at = session.last_seen_at = timezone.now()
-                    session.save(
-                        update_fields=[
-                            "last_refreshed_at",
-                            "last_seen_at",
-                            "workos_refresh_token",
-                            "organization_id",
-                            "role",
-                            "permissions",
-                        ]
-                    )
-                    return tokens.mint(session.user, session)
-    # Endings happen outside the failed rotation so that they are committed.
     sessions = AuthSession.objects.filter(id=session.id)
+    policy = session_limits.for_session(session)
+    lapsed = policy.lapsed(
+        created_at=session.created_at, last_seen_at=session.last_seen_at or session.last_refreshed_at, now=now
+    )
     if lapsed:
         end_sessions(sessions, reason=lapsed, user=session.user)
         raise policy_error(lapsed, policy)
+    use = tokens.mark_used(raw, claims, session.user_id)
     if use == tokens.Use.REPLAY:
         log.warning("Refresh token reuse detected for session %s (user %s): ending it", session.id, session.user_id)
         end_sessions(sessions, reason="refresh_reuse")
@@ -91,13 +64,50 @@ def refresh(raw: str) -> tokens.TokenPair:
         raise TokenError(
             "This refresh token was already used. The sign-in has been ended for safety.", code="refresh_token_reused"
         )
-    end_sessions(sessions, reason=ended, revoke_workos=False)
-    raise TokenError("The WorkOS session has ended. Sign in again.", code="session_revoked")
+    if use == tokens.Use.RACE:
+        # used moments ago: an answer that never arrived, or two tabs racing. The sign-in goes on
+        # with a pair of its own (WorkOS's side is rotated by the first use).
+        sessions.update(last_seen_at=timezone.now())
+        return tokens.mint(session.user, session)
+    try:
+        changed = _refresh_workos(session)
+    except GatehouseError as exc:
+        if exc.code != "invalid_grant":
+            tokens.give_back(claims)  # WorkOS failed, not the sign-in: the same token works on retry
+            raise
+        end_sessions(sessions, reason="workos_session_ended", revoke_workos=False)
+        raise TokenError("The WorkOS session has ended. Sign in again.", code="session_revoked") from None
+    session.last_refreshed_at = session.last_seen_at = timezone.now()
+    fields = {"last_refreshed_at": session.last_refreshed_at, "last_seen_at": session.last_seen_at}
+    if changed is None:
+        sessions.update(**fields)
+    elif not _rotate(session, changed, fields):
+        # ended meanwhile (refused), or a parallel rotation of this sign-in wrote WorkOS's side first
+        _check_open(AuthSession.objects.select_related("user").get(id=session.id))
+        sessions.update(**fields)
+    return tokens.mint(session.user, session)
+
+
+def _check_open(session: AuthSession) -> None:
+    if session.revoked_at:
+        raise TokenError("This sign-in has ended. Sign in again.", code="session_revoked")
+    if not session.user.is_active:
+        raise TokenError("This account is disabled.", code="user_inactive")
 
 
 # --- switch organization ----------------------------------------------------------------------
 
 _ORG_ID = re.compile(r"^org_[A-Za-z0-9]{1,60}$")
+
+# WorkOS's answers to a refresh into an organization that asks more of the person than this
+# sign-in proved: the step they must pass, by signing in to that organization.
+_STEPS = {
+    "mfa_enrollment": "mfa",
+    "mfa_challenge": "mfa",
+    "sso_required": "sso",
+    "organization_authentication_methods_required": "sign_in",
+}
+_STEP_NAMES = {"mfa": "multi-factor authentication", "sso": "single sign-on", "sign_in": "another way of signing in"}
 
 
 def switch_organization(
@@ -108,7 +118,9 @@ def switch_organization(
     minted before stop working (`refresh_token_superseded`); the caller mints the new pair.
 
     Only an active membership admits (403 `organization_not_allowed`); a login rule that ties the
-    person or the organization to SSO is honoured (403 `sso_required` / `method_not_allowed`)."""
+    person or the organization to SSO is honoured (403 `sso_required` / `method_not_allowed`), and
+    an organization whose WorkOS policy asks for a step this sign-in did not pass (MFA, SSO) is
+    403 `organization_step_required`, naming the step: sign in to that organization to pass it."""
     if not _ORG_ID.match(organization_id or ""):
         raise InvalidSignInRequest(
             "organization_id must be a WorkOS organization id (org_...).", code="invalid_organization_id"
@@ -127,34 +139,44 @@ def switch_organization(
             detail={"organization_id": organization_id},
         )
     login_rules.check_switch(user.email, session.method, organization_id)
-    with transaction.atomic():
-        locked = AuthSession.objects.select_for_update().select_related("user").get(id=session.id)
-        if locked.revoked_at:
-            raise TokenError("This sign-in has ended. Sign in again.", code="session_revoked")
-        before = locked.organization_id
-        _refresh_workos(locked, organization_id)
-        locked.organization_id = organization_id
-        locked.generation += 1
-        locked.last_seen_at = timezone.now()
-        locked.save(
-            update_fields=[
-                "workos_refresh_token",
-                "organization_id",
-                "role",
-                "permissions",
-                "generation",
-                "last_seen_at",
-            ]
+    _check_open(session)
+    before = session.organization_id
+    try:
+        changed = _refresh_workos(session, organization_id)
+    except GatehouseError as exc:
+        if exc.code not in _STEPS:
+            raise
+        step = _STEPS[exc.code]
+        raise SignInRefused(
+            f"This organization asks for {_STEP_NAMES[step]}, which this sign-in did not pass: "
+            "sign in to it to continue.",
+            code="organization_step_required",
+            detail={"organization_id": organization_id, "step": step},
+        ) from None
+    if changed is None:
+        raise GatehouseError(
+            "This sign-in cannot change organization now: sign out and in again.",
+            code="organization_switch_unavailable",
         )
+    now = timezone.now()
+    with transaction.atomic():
+        moved = _rotate(
+            session,
+            changed,
+            {"organization_id": organization_id, "generation": F("generation") + 1, "last_seen_at": now},
+        )
+        if not moved:
+            raise TokenError("This sign-in ended or changed while switching. Sign in again.", code="session_revoked")
         audit.record(
             AuditEvent.Kind.ORGANIZATION_SWITCHED,
-            user=locked.user,
+            user=user,
             request=request,
             organization_id=organization_id,
             previous_organization_id=before,
-            session=locked.id,
+            session=session.id,
         )
-    return locked
+    session.organization_id, session.generation, session.last_seen_at = organization_id, session.generation + 1, now
+    return session
 
 
 def policy_error(lapsed: str, policy: session_limits.Policy) -> TokenError:
@@ -165,23 +187,44 @@ def policy_error(lapsed: str, policy: session_limits.Policy) -> TokenError:
     return TokenError(f"Sign-ins last at most {policy.absolute_lifetime_hours} hours. Sign in again.", code=lapsed)
 
 
-def _refresh_workos(session: AuthSession, organization_id: str = "") -> None:
+def _refresh_workos(session: AuthSession, organization_id: str = "") -> workos_sessions.Refreshed | None:
+    """WorkOS's side of a refresh or a switch (None: the sign-in has no WorkOS side). Called with
+    no transaction open: WorkOS's answer can take a while."""
     if not (session.workos_refresh_token or session.workos_session_id):
-        return
-    changed = workos_sessions.refresh(
+        return None
+    return workos_sessions.refresh(
         workos_user_id=session.user.workos_user_id or "",
         workos_session_id=session.workos_session_id,
         sealed_refresh_token=session.workos_refresh_token,
         organization_id=organization_id,
     )
+
+
+def _rotate(session: AuthSession, changed: workos_sessions.Refreshed, fields: dict[str, Any]) -> bool:
+    """Write what WorkOS answered (and `fields`) onto the sign-in, unless it ended or another
+    rotation replaced the WorkOS refresh token this one used meanwhile (False). `session` is
+    updated to what was written."""
+    previous, generation = session.workos_refresh_token, session.generation
     session.workos_refresh_token = changed.sealed_refresh_token
-    if organization_id:  # a switch: the new organization's role and permissions, whatever they are
+    if fields.get("organization_id"):  # a switch: the new organization's role and permissions
         session.role, session.permissions = changed.role, changed.permissions or []
-        return
-    session.organization_id = changed.organization_id or session.organization_id
-    session.role = changed.role or session.role
-    if changed.permissions is not None:
-        session.permissions = changed.permissions
+    else:
+        session.organization_id = changed.organization_id or session.organization_id
+        session.role = changed.role or session.role
+        if changed.permissions is not None:
+            session.permissions = changed.permissions
+    values = {
+        "workos_refresh_token": session.workos_refresh_token,
+        "organization_id": session.organization_id,
+        "role": session.role,
+        "permissions": session.permissions,
+        **fields,
+    }
+    return bool(
+        AuthSession.objects.filter(
+            id=session.id, revoked_at__isnull=True, generation=generation, workos_refresh_token=previous
+        ).update(**values)
+    )
 
 
 # --- end ---------------------------------------------------------------------------------------

@@ -148,7 +148,7 @@ class Use:
 
 
 def mark_used(raw: str, claims: dict[str, Any], user_id: int) -> str:
-    """Record that this refresh token has been used (call inside the rotation's transaction)."""
+    """Record that this refresh token has been used: of parallel uses, one is FRESH."""
     outstanding, _ = OutstandingToken.objects.get_or_create(
         jti=claims[_jwt().JTI_CLAIM],
         defaults={
@@ -166,6 +166,11 @@ def mark_used(raw: str, claims: dict[str, Any], user_id: int) -> str:
         grace = timedelta(seconds=app_settings.GATEHOUSE_REFRESH_REUSE_GRACE_SECONDS)
         return Use.RACE if used_at and timezone.now() - used_at < grace else Use.REPLAY
     return Use.FRESH
+
+
+def give_back(claims: dict[str, Any]) -> None:
+    """Undo `mark_used` for a rotation that failed on WorkOS's side, not the sign-in's."""
+    BlacklistedToken.objects.filter(token__jti=claims[_jwt().JTI_CLAIM]).delete()
 
 
 def user_id_of(claims: dict[str, Any]) -> str:

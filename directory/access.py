@@ -54,6 +54,11 @@ def action_for(trigger):
 # --- who a directory user is here -------------------------------------------------------------
 
 
+def organization_domains(organization_id):
+    """The email domains the organization has verified (GATEHOUSE_ORGANIZATION_DOMAINS)."""
+    return import_string(app_settings.GATEHOUSE_ORGANIZATION_DOMAINS)(organization_id)
+
+
 def account_for(directory_user):
     """The Gatehouse user a directory user is: same email, and either already in the directory's
     organization or with an email domain that organization has verified. A directory can thus
@@ -65,9 +70,7 @@ def account_for(directory_user):
     if user is None:
         return None
     org = directory_user.organization_workos_id
-    if user.organization_id == org or email.rsplit("@", 1)[1] in import_string(
-        app_settings.GATEHOUSE_ORGANIZATION_DOMAINS
-    )(org):
+    if user.organization_id == org or email.rsplit("@", 1)[1] in organization_domains(org):
         return user
     log.warning(
         "Directory user %s (%s) names an account outside organization %s: not linked",

@@ -83,6 +83,12 @@ def _bury(kind, model, data):
     return row
 
 
+def _organization_domains(data):
+    """Before the event's transaction: the verified domains `access.account_for` will check."""
+    if data.get("organization_id"):
+        access.organization_domains(data["organization_id"])
+
+
 # --- access -----------------------------------------------------------------------------------
 
 
@@ -211,4 +217,4 @@ for _type, _shape, _handler in (
     ("organization_membership.deleted", MembershipData, _membership_deleted),
     ("user.deleted", WorkOSUserData, _workos_user_deleted),
 ):
-    register(_type, _shape, _handler)
+    register(_type, _shape, _handler, prepare=_organization_domains)

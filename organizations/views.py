@@ -101,7 +101,9 @@ class SwitchOrganizationView(_SignedInView):
         "`session_config`; refresh tokens of this sign-in minted before stop working "
         "(`refresh_token_superseded`). 403 `organization_not_allowed` without an active membership; "
         "403 `sso_required` (or `method_not_allowed`) when a login rule asks for another way in: sign in "
-        "through it instead. 400 `organization_switch_unavailable` for sign-ins not made through WorkOS.",
+        "through it instead; 403 `organization_step_required` (`detail.step`: `mfa`, `sso`, `sign_in`) when "
+        "the organization's WorkOS policy asks for a step this sign-in did not pass: sign in to it. "
+        "400 `organization_switch_unavailable` for sign-ins not made through WorkOS.",
     )
     def post(self, request):
         body = SwitchSerializer(data=request.data)

@@ -138,3 +138,18 @@ def test_a_browser_switches_organization_from_the_header(client, wos):
     refused = client.post("/organization/switch", {"organization_id": "org_GAMMA"}, follow=True)
     assert b"not an active member" in refused.content
     assert AuthSession.objects.get().organization_id == "org_BETA"
+
+
+def test_an_organization_whose_policy_asks_for_mfa_names_the_step_instead_of_switching(wos):
+    _seed(wos)
+    wos.store.organizations["org_BETA"]["_mfa_required"] = True
+    client, first = sign_in(wos)
+    refused = switch(client, "org_BETA")
+    assert refused.status_code == 403 and refused.json()["code"] == "organization_step_required"
+    assert refused.json()["detail"] == {"organization_id": "org_BETA", "step": "mfa"}
+    assert "multi-factor authentication" in refused.json()["message"]
+    # nothing moved or was spent: the sign-in and its tokens go on in Alpha
+    assert AuthSession.objects.get().organization_id == "org_ALPHA"
+    again = APIClient().post("/api/token/refresh/", {"refresh": first["refresh_token"]}, format="json")
+    assert again.status_code == 200 and claims(again.json()["access"])["org_id"] == "org_ALPHA"
+    assert not AuditEvent.objects.filter(kind=AuditEvent.Kind.ORGANIZATION_SWITCHED).exists()

@@ -2,14 +2,19 @@
 a stable code, nothing half-written, and the next call works."""
 
 import json
+import threading
+import time
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
+from django.db import transaction
+from rest_framework.test import APIClient
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken
 
 from accounts.errors import GatehouseError
 from accounts.models import AuthSession, Identity, User
+from accounts.sessions import end_sessions
 from accounts.signin import workos
 from sso import sync
 from sso.admin import delete_in_workos
@@ -239,3 +244,35 @@ def test_sync_now_in_the_admin_says_why_it_removed_nothing(client, wos):
     text = response.content.decode()
     assert "could not list connections" in text
     assert Connection.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_sign_in_ended_while_its_refresh_waits_on_workos_stays_ended(wos):
+    """No row lock is held while WorkOS answers a refresh: the sign-in can end meanwhile (here
+    an admin's end, written at once), and the refresh's answer is then not written over it."""
+    wos.add_user("w@example.com")
+    pair = APIClient().post("/api/auth/workos/callback", {"code": wos.code("w@example.com")}, format="json").json()
+    wos.slow("/user_management/authenticate", ms=600)
+    answers = []
+    waiting = threading.Thread(
+        target=lambda: answers.append(
+            APIClient().post("/api/token/refresh/", {"refresh": pair["refresh_token"]}, format="json")
+        )
+    )
+    waiting.start()
+    time.sleep(0.2)  # the refresh is now waiting on WorkOS
+    assert end_sessions(AuthSession.objects.all(), reason="admin") == 1
+    waiting.join()
+    assert (answers[0].status_code, answers[0].json()["code"]) == (401, "session_revoked")
+    session = AuthSession.objects.get()
+    assert session.revoked_reason == "admin" and session.workos_refresh_token == ""
+
+
+@pytest.mark.django_db(transaction=True)
+def test_no_workos_call_runs_inside_a_database_transaction(wos, settings):
+    settings.DEBUG = True
+    with pytest.raises(RuntimeError, match="inside a database transaction"), transaction.atomic():
+        workos.organization_verified_domains("org_ANY")
+    settings.DEBUG = False  # in production: logged, and the call goes on
+    with transaction.atomic():
+        assert workos.organization_verified_domains("org_ANY") == set()

@@ -302,9 +302,11 @@ class Store:
         id: str | None = None,
         external_id: str | None = None,
         allow_profiles_outside_organization: bool = False,
+        mfa_required: bool = False,
         **_ignored: Any,
     ) -> Record:
-        """`domains`: names (verified) or {"domain", "state"} dicts, e.g. state "pending"."""
+        """`domains`: names (verified) or {"domain", "state"} dicts, e.g. state "pending".
+        `mfa_required`: the organization's authentication policy asks every member for MFA."""
         now = self.iso()
         org_id = id or new_id("org")
         org = {
@@ -317,6 +319,7 @@ class Store:
             "external_id": external_id,
             "created_at": now,
             "updated_at": now,
+            "_mfa_required": bool(mfa_required),
         }
         self.organizations[org_id] = org
         return org

@@ -20,7 +20,9 @@ from typing import Any, TypeVar
 
 import httpx2
 import workos
+from django.conf import settings
 from django.core.signals import setting_changed
+from django.db import connections
 
 from accounts.errors import NotConfigured, ProviderError, ProviderUnavailable
 from observability import metrics
@@ -246,12 +248,29 @@ def time_spent() -> Iterator[list[float]]:
         _time_spent.reset(token)
 
 
+def _transactions_held() -> list[str]:
+    """The databases on which this thread holds a transaction of its own (a test's wrapping
+    transaction does not count)."""
+    return [
+        alias
+        for alias in connections
+        if (conn := connections[alias]).in_atomic_block
+        and any(not getattr(block, "_from_testcase", False) for block in conn.atomic_blocks)
+    ]
+
+
 def call(action: str, fn: Callable[..., Any], *args: Any, expect_result: bool = True, **kwargs: Any) -> Any:
     """Run one SDK call; any WorkOS failure comes out as a GatehouseError.
 
     The SDK returns None for a 2xx body it cannot parse as JSON, so an expected result that is
     missing is a bad response too.
     """
+    if held := _transactions_held():
+        # A transaction (and its row locks) held while WorkOS answers makes every sign-in wait
+        # on the slowest WorkOS call: a defect, loud in development, logged in production.
+        if settings.DEBUG:
+            raise RuntimeError(f"WorkOS call ({action}) inside a database transaction on {held}")
+        log.error("WorkOS call (%s) inside a database transaction on %s", action, held)
     started = time.perf_counter()
     status = "ok"
     try:

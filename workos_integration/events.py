@@ -131,16 +131,19 @@ class _Handler:
     shape: type
     apply: object
     applied: object = None
+    prepare: object = None
 
 
 _HANDLERS = {}
 
 
-def register(event_type, shape, handler, *, applied=None):
+def register(event_type, shape, handler, *, applied=None, prepare=None):
     """An app's handler for an event type: `shape` (a serializer class) validates the data,
     `handler(data)` applies it inside the event's transaction and returns 'applied' or 'stale';
-    `applied(event)`, when given, runs after an applied event's transaction (its audit, say)."""
-    _HANDLERS[event_type] = _Handler(shape, handler, applied)
+    `applied(event)`, when given, runs after an applied event's transaction (its audit, say);
+    `prepare(data)`, when given, runs before it: the WorkOS reads the handler will need, so that no
+    transaction is held while WorkOS answers."""
+    _HANDLERS[event_type] = _Handler(shape, handler, applied, prepare)
 
 
 def handled_types():
@@ -158,6 +161,8 @@ def process(event):
 
 def _apply(event, handler):
     data = _validated(handler.shape, event["data"])
+    if handler.prepare is not None:
+        handler.prepare(data)
     try:
         with transaction.atomic():
             WebhookEvent.objects.create(event_id=event["id"], event=event["event"])

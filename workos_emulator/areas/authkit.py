@@ -292,6 +292,14 @@ class AuthKit:
                 m["organization_id"] == org_id for m in store.memberships_of(session["user_id"])
             ):  # refused before the token is spent: the session goes on in its organization
                 oauth_fail("invalid_grant", "The user is not a member of that organization.")
+            user = store.users.get(session["user_id"])
+            if (
+                user is not None
+                and org_id != session.get("organization_id")
+                and not session.get("_mfa_passed")
+                and self.mfa_required(user, org_id)
+            ):  # the organization's policy asks for MFA this session never passed: a step, not a move
+                self.mfa_step(user, session["_method"], org_id, {"email", "organization"})
             record["used"] = True
             session["organization_id"] = org_id
             user = store.users.get(session["user_id"])
@@ -334,6 +342,8 @@ class AuthKit:
                 "updated_at": store.iso(now),
                 "_expires": now + SESSION_TTL,
                 "_method": method,
+                # what an organization's MFA policy accepts when the session later moves there
+                "_mfa_passed": "mfa" in set(passed) or method == "SSO" or impersonator is not None,
             }
             store.sessions[session["id"]] = session
             response = self._auth_response(user, session)

@@ -106,25 +106,8 @@ class AuthSteps:
                 email=user["email"],
                 email_verification_id=verification["id"],
             )
-        if "mfa" not in passed and user["_mfa"] and method != "SSO":
-            factors = [public(f) for f in store.auth_factors.values() if f["user_id"] == user["id"]]
-            token = self.pending(user["id"], method, organization_id, passed)
-            if not factors:
-                fail(
-                    403,
-                    code="mfa_enrollment",
-                    message="The user must enroll in MFA to finish authenticating.",
-                    pending_authentication_token=token,
-                    user=public(user),
-                )
-            fail(
-                403,
-                code="mfa_challenge",
-                message="The user must complete an MFA challenge to finish authenticating.",
-                pending_authentication_token=token,
-                user=public(user),
-                authentication_factors=[self._factor_view(f) for f in factors],
-            )
+        if "mfa" not in passed and self.mfa_required(user, organization_id) and method != "SSO":
+            self.mfa_step(user, method, organization_id, passed)
         memberships = store.memberships_of(user["id"])
         if "organization" not in passed and organization_id is None and len(memberships) > 1:
             orgs = [
@@ -140,6 +123,33 @@ class AuthSteps:
                 user=public(user),
                 organizations=orgs,
             )
+
+    def mfa_required(self, user, organization_id):
+        """The person's own setting, or the organization's policy. Holds the store lock."""
+        org = self.store.organizations.get(organization_id or "")
+        return bool(user["_mfa"] or (org and org.get("_mfa_required")))
+
+    def mfa_step(self, user, method, organization_id, passed):
+        """403 `mfa_enrollment` (no authenticator yet) or `mfa_challenge`. Holds the store lock."""
+        store = self.store
+        factors = [public(f) for f in store.auth_factors.values() if f["user_id"] == user["id"]]
+        token = self.pending(user["id"], method, organization_id, passed)
+        if not factors:
+            fail(
+                403,
+                code="mfa_enrollment",
+                message="The user must enroll in MFA to finish authenticating.",
+                pending_authentication_token=token,
+                user=public(user),
+            )
+        fail(
+            403,
+            code="mfa_challenge",
+            message="The user must complete an MFA challenge to finish authenticating.",
+            pending_authentication_token=token,
+            user=public(user),
+            authentication_factors=[self._factor_view(f) for f in factors],
+        )
 
     def _take_pending(self, data):
         """The pending authentication the token names; used up by this attempt."""
