@@ -49,7 +49,7 @@ DEFAULTS = {
     "GATEHOUSE_DEFAULT_ORGANIZATION_ID": "",
     "GATEHOUSE_OPEN_ORGANIZATION_FALLBACK": False,
     "GATEHOUSE_TOTP_ISSUER": "Gatehouse",
-    "GATEHOUSE_IMPERSONATION_FORBIDDEN": ["api_keys", "members", "recovery_codes"],
+    "GATEHOUSE_IMPERSONATION_FORBIDDEN": ["api_keys", "members", "password", "recovery_codes"],
     "GATEHOUSE_TRUSTED_PROXY_COUNT": 0,
     "GATEHOUSE_TRUSTED_PROXIES": [],
     # Per scope; a project's dict is merged over these (a scope set to None is not limited).
@@ -61,6 +61,7 @@ DEFAULTS = {
         "email_send": "5/10m",
         "api_key_ip": "30/m",
         "organization": "120/m",
+        "password_change": "5/10m",
     },
 }
 
@@ -114,7 +115,8 @@ HELP = {
     "organization, else the oldest, without proof",
     "GATEHOUSE_TOTP_ISSUER": "the name authenticator apps show for a factor enrolled at sign-in",
     "GATEHOUSE_IMPERSONATION_FORBIDDEN": "what support staff signed in as a person (WorkOS impersonation) may not do: "
-    "`api_keys` (create, revoke), `members` (roles, removals, invitations), `recovery_codes` (make new ones)",
+    "`api_keys` (create, revoke), `members` (roles, removals, invitations), `password` (change it), "
+    "`recovery_codes` (make new ones)",
     "GATEHOUSE_TRUSTED_PROXY_COUNT": "proxies in front of the app; the client IP is then read from `X-Forwarded-For`",
     "GATEHOUSE_TRUSTED_PROXIES": "or: the proxies' addresses or networks, skipped from the right of `X-Forwarded-For`",
     "GATEHOUSE_RATE_LIMITS": "per scope, `<count>/<period>` (s, m, h or d), counted on the shared cache",
@@ -129,6 +131,7 @@ HELP_BY_KEY = {
         "email_send": "emails (sign-in codes, reset links) requested per address",
         "api_key_ip": "invalid organization API keys per client IP (then 429, WorkOS not asked)",
         "organization": "calls of the organization endpoints (switch, members, invitations, keys) per person or key",
+        "password_change": "password changes tried per signed-in account (each tries the current password)",
     },
     "GATEHOUSE_SESSION_POLICY": {
         "enabled": "enforce the default session policy",

@@ -12,7 +12,7 @@ from accounts.conf import app_settings
 from accounts.errors import GatehouseError
 from accounts.models import AuditEvent
 
-ACTIONS = ("api_keys", "members", "recovery_codes")
+ACTIONS = ("api_keys", "members", "password", "recovery_codes")
 
 
 def refuse(impersonator: dict | None, action: str, *, user: Any = None, request: HttpRequest | None = None) -> None:

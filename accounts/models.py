@@ -361,6 +361,8 @@ class AuditEvent(models.Model):
         IDENTITY_UNLINKED = "identity_unlinked", "Identity unlinked"
         LOGOUT = "logout", "Logout"
         PASSWORD_RESET = "password_reset", "Password reset"
+        PASSWORD_CHANGED = "password_changed", "Password changed"
+        PASSWORD_CHANGE_REFUSED = "password_change_refused", "Password change refused"
         SESSIONS_REVOKED = "sessions_revoked", "Sessions revoked"
         REFRESH_REUSE = "refresh_token_reuse", "Refresh token reuse detected"
         THROTTLED = "throttled", "Throttled attempt"

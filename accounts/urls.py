@@ -37,6 +37,7 @@ urlpatterns = [
     path("account/sessions", web.sessions_page, name="web-sessions"),
     path("account/recovery-codes", web.recovery_codes_page, name="web-recovery-codes"),
     path("api/auth/recovery-codes", api.RecoveryCodesView.as_view(), name="api-recovery-codes"),
+    path("api/auth/password", api.PasswordChangeView.as_view(), name="api-password-change"),
     path("api/auth/google/", api.GoogleView.as_view(), name="api-google"),
     path("api/auth/okta/", api.OktaView.as_view(), name="api-okta"),
     path("api/token/", api.PasswordTokenView.as_view(), name="api-token"),

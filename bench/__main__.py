@@ -21,70 +21,23 @@ Nothing here asserts: numbers are read.
 
 import argparse
 import os
-import platform
 import re
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import requests
 
+from bench import storm
+from bench.common import RESULTS, ROOT, database_url, free_port, machine, stop, wait_until_up
 from bench.report import report
 
-ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "bench-results"
 ROTATE = Path(__file__).resolve().parent / "rotate.lua"
 DISTINCT_TOKENS = 20_000
 WORKERS = 2
-
-
-def _free_port():
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def database_url():
-    if os.environ.get("DATABASE_URL"):
-        return os.environ["DATABASE_URL"]
-    try:
-        import psycopg
-
-        with psycopg.connect(
-            "postgresql://postgres@127.0.0.1:5432/postgres", connect_timeout=2, autocommit=True
-        ) as conn:
-            if not conn.execute("SELECT 1 FROM pg_database WHERE datname = 'gatehouse_bench'").fetchone():
-                conn.execute("CREATE DATABASE gatehouse_bench")
-        return "postgres://postgres@127.0.0.1:5432/gatehouse_bench"
-    except Exception as exc:  # noqa: BLE001 - any failure means "no PostgreSQL here"
-        print(f"PostgreSQL not reachable ({exc.__class__.__name__}); using SQLite", file=sys.stderr)
-        return f"sqlite:///{RESULTS / 'bench.sqlite3'}"
-
-
-def machine():
-    def proc(path, key):
-        try:
-            for line in Path(path).read_text().splitlines():
-                if line.startswith(key):
-                    return line.split(":", 1)[1].strip()
-        except OSError:
-            pass
-        return ""
-
-    memory = proc("/proc/meminfo", "MemTotal")
-    return {
-        "cpu": proc("/proc/cpuinfo", "model name") or platform.processor() or platform.machine(),
-        "cores": os.cpu_count(),
-        "memory_gb": round(int(memory.split()[0]) / 1024 / 1024, 1) if memory else None,
-        "os": platform.platform(terse=True),
-        "python": platform.python_version(),
-    }
 
 
 # --- wrk ----------------------------------------------------------------------------------------
@@ -127,26 +80,9 @@ def wrk(url, token_file, duration, connections):
 # --- servers ------------------------------------------------------------------------------------
 
 
-def wait_until_up(name, url, deadline_s=120):
-    """Until `url` answers 200: connection refused and read timeouts (a worker still importing)
-    both mean "not yet"."""
-    deadline = time.monotonic() + deadline_s
-    last = None
-    while time.monotonic() < deadline:
-        try:
-            response = requests.get(url, timeout=3)
-            if response.ok:
-                return
-            last = f"HTTP {response.status_code}"
-        except requests.RequestException as exc:
-            last = exc.__class__.__name__
-        time.sleep(0.25)
-    raise SystemExit(f"{name} did not answer at {url} within {deadline_s} s (last: {last})")
-
-
 def start_servers(env):
     python = sys.executable
-    ports = {"emulator": _free_port(), "shipped": _free_port(), "sync": _free_port()}
+    ports = {"emulator": free_port(), "shipped": free_port(), "sync": free_port()}
     env["WORKOS_BASE_URL"] = f"http://127.0.0.1:{ports['emulator']}"
     procs = [
         subprocess.Popen(
@@ -193,16 +129,6 @@ def start_servers(env):
         stop(procs)
         raise
     return procs, urls
-
-
-def stop(procs):
-    for proc in procs:
-        proc.terminate()
-    for proc in procs:
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 # --- runs ---------------------------------------------------------------------------------------
@@ -257,6 +183,9 @@ def main(argv=None):
     parser.add_argument("--repeats", type=int, default=15, help="interleaved windows per row (median; at least 3)")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--sync-connections", type=int, default=50_000)
+    parser.add_argument("--storm-latency-ms", type=int, default=250, help="WorkOS's latency in the storm rows")
+    parser.add_argument("--storm-people", type=int, default=400, help="callbacks of the 200-concurrent storm")
+    parser.add_argument("--no-storm", action="store_true", help="leave out the storm rows (bench.storm)")
     args = parser.parse_args(argv)
     if args.repeats < 3:
         parser.error("--repeats must be at least 3: a median of fewer is not a measurement")
@@ -308,6 +237,11 @@ def main(argv=None):
     finally:
         stop(procs)
         shutil.rmtree(work, ignore_errors=True)
+    if not args.no_storm:
+        results["storm"] = {
+            "latency_ms": args.storm_latency_ms,
+            "setups": storm.run(args.storm_latency_ms, args.storm_people),
+        }
     report(results, RESULTS)
 
 

@@ -1,6 +1,7 @@
 """The benchmark's printed tables, its targets, and the saved JSON with the change since last run."""
 
 import json
+import os
 import statistics
 from datetime import UTC, datetime
 
@@ -77,6 +78,39 @@ def targets(results):
         ),
         ("password sign-in: right / wrong / unknown agree", f"{spread:.1f} %", "<= 10 %", spread <= 10),
     ]
+    if "storm" in results:
+        rows += storm_targets(results["storm"])
+    return rows
+
+
+def storm_targets(storm):
+    """The sign-in storm's targets, on the shipped setup (bench.storm)."""
+    shipped, latency = storm["setups"]["shipped"], storm["latency_ms"]
+    rows = []
+    for kind in ("callbacks", "refreshes"):
+        row = shipped["rows"][f"{kind}|200"]
+        rows.append((f"storm: 200 concurrent {kind}, errors", str(row["errors"]), "0", row["errors"] == 0))
+        rows.append(
+            (
+                f"storm: /api/auth/me p99 during 200 {kind}",
+                f"{row['me_p99_ms']:.0f} ms",
+                "<= 100 ms",
+                row["me_p99_ms"] is not None and row["me_p99_ms"] <= 100,
+            )
+        )
+        calm = shipped["rows"][f"{kind}|50"]
+        rows.append(
+            (
+                f"storm: 50 concurrent {kind}, p99",
+                f"{calm['p99_ms']:.0f} ms",
+                f"<= {4 * latency} ms (4x WorkOS)",
+                calm["p99_ms"] is not None and calm["p99_ms"] <= 4 * latency,
+            )
+        )
+    ratio = shipped["rows"]["callbacks|200"]["ratio"]
+    rows.append(("storm: 200 concurrent callbacks, x their limit", f"{ratio:.2f}x", ">= 0.70x", ratio >= 0.70))
+    peak = shipped["peak_mb"]
+    rows.append(("storm: app processes at peak", f"{peak:.0f} MB", "<= 600 MB", peak <= 600))
     return rows
 
 
@@ -161,9 +195,40 @@ def print_tables(results):
             f"  {row['connections']:12,} {row['seconds']:8.2f} {row['seconds'] * 1000 / k:8.1f} {row['workos_requests']:11} {row['workos_requests'] / k:7.1f} {row['queries']:8} {row['queries'] / k:6.1f}"
         )
 
+    if "storm" in results:
+        print()
+        print(storm_table(results["storm"]["setups"], results["storm"]["latency_ms"]))
+
     print("\nTargets")
     for what, measured, target, met in targets(results):
         print(f"  {'met    ' if met else 'MISSED '} {what:58} {measured:32} target {target}")
+
+
+def storm_table(results, latency_ms):
+    """bench.storm's rows: each setup's storms, CPU per request by process, peak memory."""
+    lines = [
+        f"Sign-in storms, WorkOS answering after {latency_ms} ms ({os.cpu_count()} cores)",
+        f"{'setup':<24} {'storm':<16} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7} {'errors':>6} "
+        f"{'CPU ms':>6} {'limit':>6} {'ratio':>5} {'/me p99 ms':>10}",
+    ]
+    for name, setup in results.items():
+        for key, row in setup["rows"].items():
+            kind, concurrency = key.split("|")
+            lines.append(
+                f"{name:<24} {f'{concurrency} {kind}':<16} {row['rps']:>7.1f} {row['p50_ms'] or 0:>7.0f} "
+                f"{row['p99_ms'] or 0:>7.0f} {row['errors']:>6} {row['cpu_ms']:>6.1f} {row['limit_rps']:>6.0f} "
+                f"{row['ratio']:>5.2f} {row['me_p99_ms'] or 0:>10.0f}"
+                + (f"  (idle {row['me_idle_p99_ms']:.0f})" if "me_idle_p99_ms" in row else "")
+            )
+            lines.append(
+                f"{'':<24} CPU ms per request: "
+                + ", ".join(f"{part} {ms:.1f}" for part, ms in row["cpu_ms_by_part"].items())
+                + f", other {row['cpu_ms'] - sum(row['cpu_ms_by_part'].values()):.1f}"
+            )
+            for sample in row["error_sample"]:
+                lines.append(f"{'':<24} error: {sample}")
+        lines.append(f"{name:<24} peak memory of the app's processes: {setup['peak_mb']:.0f} MB")
+    return "\n".join(lines)
 
 
 def headline(results):
@@ -175,6 +240,8 @@ def headline(results):
     out += [(f"callback {case} ms", row["server_ms"], False) for case, row in inproc["callback"].items()]
     out += [(f"sync {row['connections']:,} s", row["seconds"], False) for row in inproc["sync"]]
     out += [("password spread %", inproc["password_ms"]["spread_pct"], False)]
+    for name, setup in results.get("storm", {}).get("setups", {}).items():
+        out += [(f"storm {name} {key.replace('|', ' ')} req/s", row["rps"], True) for key, row in setup["rows"].items()]
     return out
 
 

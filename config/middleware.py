@@ -1,5 +1,6 @@
-"""Project middleware: the request id of every response, and Content-Security-Policy headers
-built once per process instead of once per response."""
+"""Project middleware: where a request starts and ends (for workos_integration.waiting), the
+request id of every response, and Content-Security-Policy headers built once per process instead
+of once per response."""
 
 import functools
 import re
@@ -13,8 +14,27 @@ from django.core.signals import setting_changed
 
 from accounts.client import behind_trusted_proxy
 from config.logging import REQUEST_ID
+from workos_integration import waiting
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+
+
+class WorkOSWaitingMiddleware:
+    """The outermost middleware: a request that waited on WorkOS finishes through the gate of
+    workos_integration.waiting, and leaves it here at the latest."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        waiting.request_started()
+        try:
+            return self.get_response(request)
+        finally:
+            waiting.request_finished()
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        waiting.view_starts(view_func)
 
 
 class RequestIDMiddleware:

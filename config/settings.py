@@ -79,6 +79,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "config.middleware.WorkOSWaitingMiddleware",
     "config.middleware.RequestIDMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -122,6 +123,17 @@ try:
     }
 except ValueError as exc:
     raise ImproperlyConfigured(f"DATABASE_URL is not a database URL Gatehouse understands: {exc}") from None
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool("DB_POOL", True):
+    # A pool per process: a request takes a connection when it first queries and gives it back at
+    # its end, and also before it waits on WorkOS (workos_integration.client.call), so hundreds
+    # of sign-ins waiting on WorkOS hold none and a few connections serve them all.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps them instead
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = False  # the pool checks them
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": 2,
+        "max_size": env_int("DB_POOL_SIZE", 16, minimum=1),
+        "timeout": 10,
+    }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Several app processes (gunicorn workers, the test server) share the file: wait for the
     # write lock instead of failing with "database is locked".
@@ -222,6 +234,7 @@ _FROM_ENVIRONMENT = {
     "WORKOS_ALLOWED_REDIRECT_URIS": ("WORKOS_ALLOWED_REDIRECT_URIS", env_list),
     "WORKOS_WEBHOOK_SECRET": ("WORKOS_WEBHOOK_SECRET", env_str),
     "WORKOS_REQUEST_TIMEOUT": ("WORKOS_REQUEST_TIMEOUT", positive_int),
+    "WORKOS_AFTER_WAIT_SLOTS": ("WORKOS_AFTER_WAIT_SLOTS", positive_int),
     "WORKOS_MAX_RETRIES": ("WORKOS_MAX_RETRIES", natural_int),
     "WORKOS_LOGOUT_RETURN_TO": ("WORKOS_LOGOUT_RETURN_TO", env_url),
     "WORKOS_ALLOWED_LOGOUT_RETURN_TOS": ("WORKOS_ALLOWED_LOGOUT_RETURN_TOS", env_list),

@@ -19,7 +19,7 @@ from directory.events import apply_directory_user
 from directory.mirror import directory_fields, group_fields, user_fields
 from directory.models import Directory, DirectoryGroup, DirectoryUser
 from workos_integration import client as workos_client
-from workos_integration.mirror import PAGE_SIZE, Counts, batches, remove_unseen, upsert_rows
+from workos_integration.mirror import PAGE_SIZE, Counts, batches, measured, remove_unseen, upsert_rows
 
 
 @dataclass
@@ -89,6 +89,7 @@ def _remove_gone_users(started: datetime, seen: set[str]) -> int:
     return removed
 
 
+@measured("directories")
 def sync_directories() -> DirectorySyncReport:
     report = DirectorySyncReport()
     started = timezone.now()

@@ -45,6 +45,13 @@ WEBHOOK_EVENTS = Counter(
 DEPROVISIONINGS = Counter(
     "gatehouse_deprovisionings_total", "Accounts whose access was removed, by trigger", ["trigger"]
 )
+SYNCS = Counter("gatehouse_syncs_total", "Mirror syncs from WorkOS by kind and outcome", ["kind", "outcome"])
+SYNC_SECONDS = Histogram(
+    "gatehouse_sync_seconds", "Mirror sync duration by kind", ["kind"], buckets=(1, 5, 15, 60, 300, 900, 3600)
+)
+SYNC_ROWS = Counter(
+    "gatehouse_sync_rows_total", "Mirror rows a sync wrote or removed, by object and change", ["object", "change"]
+)
 OPEN_SIGN_INS = Gauge("gatehouse_open_sign_ins", "Sign-ins not ended (browser and app)", multiprocess_mode="livemax")
 
 

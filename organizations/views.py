@@ -92,6 +92,8 @@ class MyOrganizationsView(_SignedInView):
 
 
 class SwitchOrganizationView(_SignedInView):
+    waits_on_workos = True  # see workos_integration.waiting
+
     @extend_schema(
         operation_id="organization_switch",
         request=SwitchSerializer,

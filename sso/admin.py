@@ -11,11 +11,12 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.formats import date_format
+from django.utils.html import format_html, format_html_join
 
 from accounts import audit
 from accounts.errors import GatehouseError
-from accounts.models import AuditEvent
+from accounts.models import AuditEvent, AuthSession
 from sso import sync
 from sso.conf import app_settings
 from sso.models import Connection, Organization
@@ -70,6 +71,46 @@ class ReadOnlyMirrorAdmin(admin.ModelAdmin):
 class OrganizationAdmin(ReadOnlyMirrorAdmin):
     list_display = ("name", "workos_id", "domain_list", "last_synced_at")
     search_fields = ("name", "workos_id", "domain_index")
+    readonly_fields = (
+        "workos_id",
+        "name",
+        "domain_list",
+        "workos_created_at",
+        "workos_updated_at",
+        "last_synced_at",
+        "recent_sign_ins",
+    )
+    fields = readonly_fields
+    RECENT = 25
+
+    @admin.display(description=f"members' recent sign-ins (last {RECENT})")
+    def recent_sign_ins(self, obj):
+        recent = (
+            AuthSession.objects.filter(organization_id=obj.workos_id)
+            .select_related("user")
+            .order_by("-created_at")[: self.RECENT]
+        )
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            (
+                (
+                    s.user.email,
+                    s.get_method_display(),
+                    s.role or "-",
+                    date_format(timezone.localtime(s.created_at), "DATETIME_FORMAT"),
+                    f"ended ({s.revoked_reason})" if s.revoked_at else "open",
+                )
+                for s in recent
+            ),
+        )
+        if not rows:
+            return "No member has signed in here yet."
+        return format_html(
+            '<table data-testid="recent-sign-ins"><thead><tr><th>who</th><th>how</th><th>role</th><th>when</th>'
+            "<th>now</th></tr></thead><tbody>{}</tbody></table>",
+            rows,
+        )
 
     @admin.display(description="domains")
     def domain_list(self, obj):

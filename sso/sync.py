@@ -12,7 +12,7 @@ from django.utils import timezone
 from sso.mirror import connection_fields, organization_fields, store_domains
 from sso.models import Connection, Organization
 from workos_integration import client as workos_client
-from workos_integration.mirror import PAGE_SIZE, WRITE_BATCH, Counts, batches, remove_unseen, upsert_rows
+from workos_integration.mirror import PAGE_SIZE, WRITE_BATCH, Counts, batches, measured, remove_unseen, upsert_rows
 
 
 @dataclass
@@ -34,6 +34,7 @@ def _store_changed_domains(rows: list[dict[str, Any]], before: dict[str, dict[st
         store_domains(changed)
 
 
+@measured("organizations_and_connections")
 def sync_all(progress: Callable[[str, int], None] | None = None, batch: int = WRITE_BATCH) -> SyncReport:
     """Mirror every organization and connection, `batch` rows per upsert. `progress(kind, seen)`
     is called after each batch."""

@@ -30,3 +30,24 @@ def test_the_admin_index_charts_what_happened(admin_client, settings):
     assert 'data-testid="open-sign-ins">1<' in html  # pat's sign-in
     other = admin_client.get("/admin/", {"organization": "org_OTHER"}).content.decode()
     assert "password (1)" not in other and 'data-testid="open-sign-ins">0<' in other
+
+
+def test_an_organizations_admin_page_shows_its_members_recent_sign_ins(admin_client, wos):
+    from django.utils import timezone
+
+    from sso.models import Organization
+
+    wos.seed(organizations=[{"id": "org_RECENT", "name": "Recent"}, {"id": "org_OTHER", "name": "Other"}])
+    for email, org in (("rhea@example.com", "org_RECENT"), ("otto@example.com", "org_OTHER")):
+        person = wos.add_user(email)
+        wos.store.add_membership(person["id"], org, role="admin")
+        signed_in = APIClient().post("/api/auth/workos/callback", {"code": wos.code(email)}, format="json")
+        assert signed_in.status_code == 200, signed_in.content
+    mirrored = Organization.objects.create(workos_id="org_RECENT", name="Recent", last_synced_at=timezone.now())
+    page = admin_client.get(f"/admin/sso/organization/{mirrored.pk}/change/")
+    assert page.status_code == 200
+    assert b'data-testid="recent-sign-ins"' in page.content and b"rhea@example.com" in page.content
+    assert b"otto@example.com" not in page.content  # another organization's people stay out
+    empty = Organization.objects.create(workos_id="org_EMPTY", name="Empty", last_synced_at=timezone.now())
+    empty_page = admin_client.get(f"/admin/sso/organization/{empty.pk}/change/")
+    assert b"No member has signed in here yet." in empty_page.content

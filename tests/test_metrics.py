@@ -60,3 +60,25 @@ def test_sign_ins_refusals_throttles_and_workos_errors_are_counted(client, setti
     assert grew("gatehouse_workos_calls_total", operation="exchange the AuthKit code", status="500") == 1
     assert grew("gatehouse_token_refusals_total", code="token_invalid") == 1
     assert value(after, "gatehouse_open_sign_ins") >= 1
+
+
+def test_syncs_are_counted_with_their_rows_and_duration(client, settings, wos):
+    from sso import sync
+
+    settings.METRICS_TOKEN = "scrape-me"
+    wos.seed(organizations=[{"id": "org_M1", "name": "M One"}, {"id": "org_M2", "name": "M Two"}])
+    before = scrape(client)
+    sync.sync_all()
+    wos.inject("/organizations", status=500, times=5)
+    with pytest.raises(Exception, match="WorkOS"):
+        sync.sync_all()
+    after = scrape(client)
+
+    def grew(name, **labels):
+        return value(after, name, **labels) - value(before, name, **labels)
+
+    kind = "organizations_and_connections"
+    assert grew("gatehouse_syncs_total", kind=kind, outcome="ok") == 1
+    assert grew("gatehouse_syncs_total", kind=kind, outcome="failed") == 1
+    assert grew("gatehouse_sync_seconds_count", kind=kind) == 2
+    assert grew("gatehouse_sync_rows_total", object="organizations", change="created") == 2

@@ -200,3 +200,31 @@ def test_the_home_pages_schema_link_opens_json_a_browser_shows(client):
     assert response.status_code == 200 and response["Content-Type"].startswith("application/json")
     assert response.json()["info"]["title"] == "Gatehouse API"
     assert b"/api/schema.json" in client.get("/").content
+
+
+@pytest.mark.django_db
+def test_json_logs_name_workos_request_id_of_every_workos_call(client, wos):
+    import io
+    import json
+    import logging
+
+    from config.logging import JSONFormatter, RequestIDFilter
+
+    wos.add_user("kim@example.com")
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JSONFormatter())
+    handler.addFilter(RequestIDFilter())
+    workos_log = logging.getLogger("workos_integration.client")
+    workos_log.addHandler(handler)
+    try:
+        signed_in = client.post("/api/auth/workos/callback", {"code": wos.code("kim@example.com")}, "application/json")
+        refused = client.post("/api/auth/workos/callback", {"code": "spent-or-wrong"}, "application/json")
+    finally:
+        workos_log.removeHandler(handler)
+    calls = [json.loads(line) for line in stream.getvalue().splitlines()]
+    exchange = [c for c in calls if c["event"] == "workos_call" and "AuthKit code" in c["message"]]
+    assert [c["request_id"] for c in exchange] == [signed_in["X-Request-ID"], refused["X-Request-ID"]]
+    assert exchange[0]["outcome"] == "ok" and exchange[1]["outcome"] == "400"
+    assert len({c["workos_request_id"] for c in exchange}) == 2  # WorkOS's X-Request-ID of each answer
+    assert all(len(c["workos_request_id"]) == 36 for c in exchange)

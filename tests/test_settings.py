@@ -220,6 +220,7 @@ def test_a_projects_rates_are_merged_over_the_defaults(settings):
         "email_send": "5/10m",
         "api_key_ip": "30/m",
         "organization": "120/m",
+        "password_change": "5/10m",
     }
 
 

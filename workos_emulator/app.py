@@ -14,6 +14,7 @@ import json
 import os
 import random
 import time
+import uuid
 from pathlib import Path
 
 import orjson
@@ -145,6 +146,8 @@ class EmulatorApp(
                 # "after" faults: the request was carried out, then its answer is lost (replaced, or late)
                 response = self._take_injection(request.method, path, after=True) or response
         if not control:
+            # as WorkOS does: an id per answer, to quote when asking WorkOS about a request
+            response.headers.setdefault("X-Request-ID", str(uuid.uuid4()))
             self._log(log, request, response, time.perf_counter() - started)
         return response
 

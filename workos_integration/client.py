@@ -26,6 +26,7 @@ from django.db import connections
 
 from accounts.errors import NotConfigured, ProviderError, ProviderUnavailable
 from observability import metrics
+from workos_integration import waiting
 from workos_integration.conf import app_settings
 from workos_integration.sdk import APIError, HttpxBackend, WorkOSConnectionError, WorkOSTimeoutError
 
@@ -50,6 +51,8 @@ class _StrictJSONBackend(HttpxBackend):
 
     def request(self, method: str, url: str, **kwargs: Any) -> Any:
         response = super().request(method, url, **kwargs)
+        if (spent := _workos_request_ids.get()) is not None:
+            spent.append(response.headers.get("x-request-id", ""))
         if 200 <= response.status_code < 300 and response.content:
             try:
                 json.loads(response.content)
@@ -59,6 +62,10 @@ class _StrictJSONBackend(HttpxBackend):
 
 
 _expect_list = contextvars.ContextVar("gatehouse_expect_list", default=False)
+# WorkOS's ids of the answers to the call under way (its retries included): for the log line
+_workos_request_ids: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar(
+    "gatehouse_workos_request_ids", default=None
+)
 
 
 class _StrictClient(workos.WorkOSClient):
@@ -101,7 +108,11 @@ def _build(max_retries: int) -> workos.WorkOSClient:
         base_url=app_settings.WORKOS_BASE_URL,
         request_timeout=per_try,
         max_retries=max_retries,
-        http_client=_StrictJSONBackend(httpx2.Client(timeout=per_try)),
+        # as many connections to WorkOS as calls in flight (a storm of sign-ins waits on WorkOS
+        # in parallel; httpx's default of 100 would queue the rest), at most 64 kept idle
+        http_client=_StrictJSONBackend(
+            httpx2.Client(timeout=per_try, limits=httpx2.Limits(max_connections=None, max_keepalive_connections=64))
+        ),
     )
 
 
@@ -259,6 +270,14 @@ def _transactions_held() -> list[str]:
     ]
 
 
+def _release_pooled_connections() -> None:
+    """Give pooled database connections back before waiting on WorkOS: a request waiting on
+    WorkOS then holds none (the next query takes one again)."""
+    for conn in connections.all(initialized_only=True):
+        if conn.connection is not None and getattr(conn, "pool", None) and not conn.in_atomic_block:
+            conn.close()
+
+
 def call(action: str, fn: Callable[..., Any], *args: Any, expect_result: bool = True, **kwargs: Any) -> Any:
     """Run one SDK call; any WorkOS failure comes out as a GatehouseError.
 
@@ -271,8 +290,12 @@ def call(action: str, fn: Callable[..., Any], *args: Any, expect_result: bool = 
         if settings.DEBUG:
             raise RuntimeError(f"WorkOS call ({action}) inside a database transaction on {held}")
         log.error("WorkOS call (%s) inside a database transaction on %s", action, held)
+    _release_pooled_connections()
     started = time.perf_counter()
     status = "ok"
+    waiting.give_turn()
+    request_ids: list[str] = []
+    ids_token = _workos_request_ids.set(request_ids)
     try:
         result = fn(*args, **kwargs)
     except (workos.WorkOSError, ValueError, TypeError, KeyError, AttributeError, RecursionError) as exc:
@@ -280,10 +303,20 @@ def call(action: str, fn: Callable[..., Any], *args: Any, expect_result: bool = 
         status = str(getattr(exc, "status_code", None) or translated.code)
         raise translated from exc
     finally:
+        _workos_request_ids.reset(ids_token)
+        waiting.take_turn()
         elapsed_ms = (time.perf_counter() - started) * 1000
         metrics.WORKOS_CALLS.labels(action, status).inc()
         metrics.WORKOS_SECONDS.labels(action).observe(elapsed_ms / 1000)
-        log.debug("WorkOS: %s took %.1f ms", action, elapsed_ms)
+        workos_request_id = ",".join(filter(None, request_ids))
+        log.info(
+            "WorkOS: %s: %s in %.1f ms (WorkOS request %s)",
+            action,
+            status,
+            elapsed_ms,
+            workos_request_id or "-",
+            extra={"event": "workos_call", "outcome": status, "workos_request_id": workos_request_id},
+        )
         if (spent := _time_spent.get()) is not None:
             spent.append(elapsed_ms)
     if expect_result and result is None:

@@ -10,6 +10,7 @@ DEFAULTS = {
     "WORKOS_REQUEST_TIMEOUT": 10,
     "WORKOS_MAX_RETRIES": 2,
     "WORKOS_WEBHOOK_SECRET": "",
+    "WORKOS_AFTER_WAIT_SLOTS": 2,
 }
 HELP = {
     "WORKOS_API_KEY": "`sk_...` from the WorkOS dashboard",
@@ -20,6 +21,8 @@ HELP = {
     "WORKOS_MAX_RETRIES": "SDK retries for reads and deletes (code exchange, refresh and Connect completion never "
     "retry)",
     "WORKOS_WEBHOOK_SECRET": "secret of the WorkOS webhook endpoint (`/webhooks/workos` refuses events without it)",
+    "WORKOS_AFTER_WAIT_SLOTS": "threads per process that finish requests after a WorkOS answer at once (the others "
+    "wait their turn asleep, so requests that never wait on WorkOS are not slowed by a storm of sign-ins)",
 }
 
 app_settings = AppSettings(DEFAULTS)

@@ -8,18 +8,22 @@ part way removes nothing. A page fetched before a deletion WorkOS has since told
 revives the object (tombstones).
 """
 
+import functools
+import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, fields
 from datetime import datetime
 from typing import Any, TypeVar
 
 from django.db import models, transaction
 from django.utils.dateparse import parse_datetime
 
+from observability import metrics
 from workos_integration.models import Tombstone
 
 PAGE_SIZE = 100  # objects per WorkOS request (the API's maximum)
 T = TypeVar("T")
+R = TypeVar("R")
 WRITE_BATCH = 1000  # rows per upsert: fewer, larger statements cost the database less per row
 
 
@@ -37,6 +41,31 @@ class Counts:
 
     def __str__(self) -> str:
         return f"{self.created} created, {self.updated} updated, {self.unchanged} unchanged, {self.removed} removed"
+
+
+def measured(kind: str) -> Callable[[Callable[..., R]], Callable[..., R]]:
+    """A sync function's metrics: each run (`kind`, ok or failed) and its duration, and the rows of
+    its report (a dataclass of Counts per object) by object and change."""
+
+    def decorate(sync: Callable[..., R]) -> Callable[..., R]:
+        @functools.wraps(sync)
+        def run(*args: Any, **kwargs: Any) -> R:
+            started, outcome = time.perf_counter(), "failed"
+            try:
+                report = sync(*args, **kwargs)
+                outcome = "ok"
+            finally:
+                metrics.SYNCS.labels(kind, outcome).inc()
+                metrics.SYNC_SECONDS.labels(kind).observe(time.perf_counter() - started)
+            for part in fields(report):  # type: ignore[arg-type]
+                for change, rows in asdict(getattr(report, part.name)).items():
+                    if rows:
+                        metrics.SYNC_ROWS.labels(part.name, change).inc(rows)
+            return report
+
+        return run
+
+    return decorate
 
 
 def batches(iterator: Iterable[T], size: int = WRITE_BATCH) -> Iterator[list[T]]:

@@ -50,6 +50,7 @@ class SignInView(PublicAPIView):
     """A sign-in endpoint: every refusal is audited and announced (`user_login_failed`)."""
 
     method = ""
+    waits_on_workos = True  # its work queues at workos_integration.waiting's gate, not /api/auth/me
 
     def handle_exception(self, exc):
         if isinstance(exc, GatehouseError) and not isinstance(exc, StepRequired):

@@ -308,6 +308,15 @@ class RecoveryCodesLeftSerializer(serializers.Serializer):
     remaining = serializers.IntegerField(help_text="Unused MFA recovery codes.")
 
 
+class PasswordChangeSerializer(FlatSerializer):
+    current_password = serializers.CharField(max_length=1000, trim_whitespace=False)
+    new_password = serializers.CharField(max_length=1000, trim_whitespace=False)
+
+
+class PasswordChangedSerializer(serializers.Serializer):
+    ended = serializers.IntegerField(help_text="Sign-ins ended, this one included: sign in again.")
+
+
 class RecoveryCodesSerializer(serializers.Serializer):
     recovery_codes = serializers.ListField(
         child=serializers.CharField(), help_text="Ten one-time codes, shown this once; they replace the old ones."

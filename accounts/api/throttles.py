@@ -46,6 +46,15 @@ class PasswordAccountThrottle(RateLimitThrottle):
         return ratelimit.account_ident(_email(request))
 
 
+class PasswordChangeThrottle(RateLimitThrottle):
+    """A password change tries the current password: counted against the signed-in account."""
+
+    scope = "password_change"
+
+    def ident(self, request):
+        return ratelimit.account_ident(getattr(request.user, "email", ""))
+
+
 class AuthorizeIPThrottle(RateLimitThrottle):
     """Starting a sign-in writes a state row: a flood from one address must stop early."""
 

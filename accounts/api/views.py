@@ -13,18 +13,24 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_simplejwt.utils import datetime_from_epoch
 
-from accounts import impersonation, mfa, ratelimit, sessions, tokens
+from accounts import impersonation, mfa, passwords, ratelimit, sessions, tokens
 from accounts.api import serializers as s
 from accounts.api import style
 from accounts.api.base import ERRORS, PublicAPIView, SignInView, clear_token_cookies, errors, pair_response, signed_in
 from accounts.api.permissions import SignInActive
-from accounts.api.throttles import AuthorizeIPThrottle, PasswordAccountThrottle, PasswordIPThrottle, SignInIPThrottle
+from accounts.api.throttles import (
+    AuthorizeIPThrottle,
+    PasswordAccountThrottle,
+    PasswordChangeThrottle,
+    PasswordIPThrottle,
+    SignInIPThrottle,
+)
 from accounts.authentication import REFRESH_COOKIE, AccessTokenAuthentication, cookies_accepted, enforce_csrf
 from accounts.client import client_ip
 from accounts.conf import app_settings
 from accounts.errors import GatehouseError, TokenError
 from accounts.http import throttled_message
-from accounts.models import AuthSession, SignInMethod
+from accounts.models import AuthSession, SignInMethod, User
 from accounts.signin import flow, oidc, password, workos
 from observability import metrics
 
@@ -124,6 +130,8 @@ class PasswordLoginView(PasswordTokenView):
 
 
 class RefreshView(PublicAPIView):
+    waits_on_workos = True  # see workos_integration.waiting
+
     @extend_schema(
         operation_id="token_refresh",
         request=s.RefreshSerializer,
@@ -363,6 +371,32 @@ class SessionDetailView(_SignInManagementView):
         return Response(
             {"revoked": sessions.end_sessions(chosen, reason="signed_out", user=request.user, request=request)}
         )
+
+
+class PasswordChangeView(_SignInManagementView):
+    throttle_classes = [SignInIPThrottle, PasswordChangeThrottle]
+
+    @extend_schema(
+        operation_id="password_change",
+        request=s.PasswordChangeSerializer,
+        responses={200: s.PasswordChangedSerializer, **errors(400, 401, 403, 429, 502, 503)},
+        summary="Change my password (every sign-in of mine ends, this one included)",
+        description="The current password is checked where it is held (here, or by WorkOS); the new one "
+        "must pass the password validators (400 `password_too_weak`). 400 `invalid_credentials` for a wrong "
+        "current password, `password_unavailable` for an account without one here; 403 "
+        "`forbidden_while_impersonating` for support staff signed in as the person.",
+    )
+    def post(self, request):
+        body = s.PasswordChangeSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        ended = passwords.change(
+            User.objects.get(pk=request.user.pk),
+            body.validated_data["current_password"],
+            body.validated_data["new_password"],
+            impersonator=request.user.impersonator,
+            request=request,
+        )
+        return Response(style.present({"ended": ended}))
 
 
 class RecoveryCodesView(_SignInManagementView):

@@ -6,8 +6,9 @@ import logging
 from datetime import timedelta
 
 from django.utils import timezone
+from workos.user_management import PasswordPlaintext
 
-from accounts import login_rules, secretbox
+from accounts import jws, login_rules, secretbox, workos_sessions
 from accounts.conf import app_settings
 from accounts.errors import INVALID_CREDENTIALS, GatehouseError, InvalidSignInRequest, ProviderError
 from accounts.models import SignInMethod, SignInState, normalize_email
@@ -86,6 +87,45 @@ def password_sign_in(email, password, *, request, browser=None, next_url=""):
         if exc.status >= 500 or exc.code not in ("invalid_credentials", "user_not_found", "invalid_grant"):
             raise
         raise GatehouseError(INVALID_CREDENTIALS, code="invalid_credentials", status=401) from None
+
+
+def password_is_right(email, password, *, request=None):
+    """Whether WorkOS holds `password` for `email`, checked by a password sign-in whose session is
+    revoked at once (WorkOS has no other check). A step it then asks for (MFA, an organization)
+    comes after the password was found right."""
+    wos = workos_client.one_shot_client()
+    try:
+        auth = workos_client.call(
+            "check the current password",
+            wos.user_management.authenticate_with_password,
+            email=normalize_email(email),
+            password=password,
+            **workos.client_kwargs(request),
+        )
+    except ProviderError as exc:
+        if exc.status == 403:
+            return True
+        if exc.status >= 500 or exc.code not in ("invalid_credentials", "user_not_found", "invalid_grant"):
+            raise
+        return False
+    workos_sessions.revoke_session(jws.unverified_payload(auth.access_token).get("sid") or "")
+    return True
+
+
+def set_workos_password(workos_user_id, new_password):
+    """Give the WorkOS user a new password; WorkOS's refusal of a weak one is `password_too_weak`."""
+    wos = workos_client.one_shot_client()
+    try:
+        workos_client.call(
+            "set the new password",
+            wos.user_management.update_user,
+            workos_user_id,
+            password=PasswordPlaintext(password=new_password),
+        )
+    except ProviderError as exc:
+        if exc.status >= 500 or exc.status == 404:
+            raise
+        raise InvalidSignInRequest(exc.message, code="password_too_weak") from None
 
 
 def send_password_reset(email):

@@ -18,6 +18,7 @@ from accounts.models import AuthSession, SignInMethod, SignInState
 from accounts.signin import authkit, flow, password, workos
 from accounts.web.steps import RECOVERY_CODES_KEY, finish
 from workos_integration import client as workos_client
+from workos_integration import waiting
 
 log = logging.getLogger(__name__)
 
@@ -153,6 +154,7 @@ def workos_start(request):
     return redirect(url)
 
 
+@waiting.waits_on_workos
 @never_cache
 @require_GET
 @rate_limited("sign_in_ip")
