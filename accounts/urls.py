@@ -36,6 +36,7 @@ urlpatterns = [
     path("api/auth/sessions/<str:session_id>/", api.SessionDetailView.as_view(), name="api-session"),
     path("account/sessions", web.sessions_page, name="web-sessions"),
     path("account/recovery-codes", web.recovery_codes_page, name="web-recovery-codes"),
+    path("account/password", web.password_change_page, name="web-password-change"),
     path("api/auth/recovery-codes", api.RecoveryCodesView.as_view(), name="api-recovery-codes"),
     path("api/auth/password", api.PasswordChangeView.as_view(), name="api-password-change"),
     path("api/auth/google/", api.GoogleView.as_view(), name="api-google"),

@@ -82,7 +82,7 @@ def wrk(url, token_file, duration, connections):
 
 def start_servers(env):
     python = sys.executable
-    ports = {"emulator": free_port(), "shipped": free_port(), "sync": free_port()}
+    ports = {"emulator": free_port(), "shipped": free_port(), "metrics": free_port(), "sync": free_port()}
     env["WORKOS_BASE_URL"] = f"http://127.0.0.1:{ports['emulator']}"
     procs = [
         subprocess.Popen(
@@ -91,7 +91,8 @@ def start_servers(env):
             env=env,
             stdout=subprocess.DEVNULL,
         ),
-        # the shipped configuration, as the README deploys it (access log off, as for the peer)
+        # the shipped configuration, as the README deploys it (access log off, as for the peer;
+        # metrics off: no scraper is configured)
         subprocess.Popen(
             [python, "-m", "gunicorn", "-c", "gunicorn.conf.py", "config.wsgi", "--log-level", "warning"],
             cwd=ROOT,
@@ -100,6 +101,18 @@ def start_servers(env):
                 "BIND": f"127.0.0.1:{ports['shipped']}",
                 "WEB_CONCURRENCY": str(WORKERS),
                 "GUNICORN_ACCESSLOG": "",
+            },
+        ),
+        # the same with metrics on (a scraper may read them: every worker counts)
+        subprocess.Popen(
+            [python, "-m", "gunicorn", "-c", "gunicorn.conf.py", "config.wsgi", "--log-level", "warning"],
+            cwd=ROOT,
+            env={
+                **env,
+                "BIND": f"127.0.0.1:{ports['metrics']}",
+                "WEB_CONCURRENCY": str(WORKERS),
+                "GUNICORN_ACCESSLOG": "",
+                "METRICS_TOKEN": "bench-scrape",
             },
         ),
         # gunicorn's defaults: sync workers, one connection per request
@@ -124,6 +137,7 @@ def start_servers(env):
     try:
         wait_until_up("the emulator", f"{urls['emulator']}/_emulator/health")
         wait_until_up("gunicorn (shipped config)", f"{urls['shipped']}/healthz")
+        wait_until_up("gunicorn (shipped config, metrics on)", f"{urls['metrics']}/healthz")
         wait_until_up("gunicorn (sync workers)", f"{urls['sync']}/healthz")
     except BaseException:
         stop(procs)
@@ -145,6 +159,7 @@ def http_cells():
     server comparison with many tokens."""
     cells = [("shipped", tokens, name) for tokens in ("one", "many") for name in ENDPOINTS]
     cells += [("sync", "many", "bare Django view"), ("sync", "many", "Gatehouse /api/auth/me")]
+    cells += [("metrics", "many", "Gatehouse /api/auth/me")]
     return cells
 
 

@@ -34,6 +34,27 @@ def test_metrics_are_closed_unless_configured(client, settings):
     assert client.get("/metrics").status_code == 200
 
 
+def test_nothing_is_counted_while_nobody_may_scrape(client, settings):
+    User.objects.create_user("pat@example.com", "pw-pat-12345")
+    settings.METRICS_TOKEN = "scrape-me"
+    before = value(scrape(client), "gatehouse_sign_ins_total", method="password", outcome="succeeded", reason="")
+    settings.METRICS_TOKEN = ""
+    api = APIClient()
+    assert (
+        api.post("/api/token/", {"email": "pat@example.com", "password": "pw-pat-12345"}, format="json").status_code
+        == 200
+    )
+    settings.METRICS_TOKEN = "scrape-me"
+    after = value(scrape(client), "gatehouse_sign_ins_total", method="password", outcome="succeeded", reason="")
+    assert after == before
+    assert (
+        api.post("/api/token/", {"email": "pat@example.com", "password": "pw-pat-12345"}, format="json").status_code
+        == 200
+    )
+    counted = value(scrape(client), "gatehouse_sign_ins_total", method="password", outcome="succeeded", reason="")
+    assert counted == before + 1
+
+
 def test_sign_ins_refusals_throttles_and_workos_errors_are_counted(client, settings, wos):
     settings.METRICS_TOKEN = "scrape-me"
     settings.GATEHOUSE_RATE_LIMITS = {"password_account": "2/m"}

@@ -89,3 +89,28 @@ def test_an_account_without_a_password_here_is_told_so_and_anonymous_callers_are
     refused = change(client, "anything")
     assert (refused.status_code, refused.json()["code"]) == (400, "password_unavailable")
     assert change(APIClient(), "x").status_code == 401
+
+
+def test_a_browser_changes_the_password_and_is_signed_out(client):
+    User.objects.create_user("bea@example.com", "old-Passphrase-1")
+    assert client.login(username="bea@example.com", password="old-Passphrase-1")
+    page = client.get("/account/password")
+    assert page.status_code == 200 and b"Change your password" in page.content
+    differ = client.post(
+        "/account/password",
+        {"current_password": "old-Passphrase-1", "new_password": NEW, "new_password_again": NEW + "x"},
+    )
+    assert differ.status_code == 400 and b"The two new passwords differ." in differ.content
+    wrong = client.post(
+        "/account/password", {"current_password": "nope", "new_password": NEW, "new_password_again": NEW}
+    )
+    assert wrong.status_code == 400 and b"The current password is not right." in wrong.content
+    done = client.post(
+        "/account/password",
+        {"current_password": "old-Passphrase-1", "new_password": NEW, "new_password_again": NEW},
+        follow=True,
+    )
+    assert b"Your password changed. Sign in with the new one." in done.content
+    assert done.redirect_chain[-1][0].startswith("/auth/login")
+    assert client.get("/account/password").status_code == 302  # signed out
+    assert User.objects.get().check_password(NEW)

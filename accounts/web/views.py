@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts import impersonation, login_rules, mfa, ratelimit, sessions
+from accounts import impersonation, login_rules, mfa, passwords, ratelimit, sessions
 from accounts.client import client_ip
 from accounts.conf import app_settings
 from accounts.errors import INVALID_CREDENTIALS, GatehouseError
@@ -216,6 +216,37 @@ def sessions_page(request):
         "accounts/sessions.html",
         {"sessions": mine.filter(revoked_at__isnull=True), "current": request.session.get(flow.BROWSER_SESSION_KEY)},
     )
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def password_change_page(request):
+    """Change my password (accounts.passwords): every sign-in ends, this browser's too."""
+    if not request.user.is_authenticated:
+        return redirect(f"{reverse('web-login')}?{urlencode({'next': reverse('web-password-change')})}")
+    if request.method == "GET":
+        return render(request, "accounts/password_change.html")
+    limited = ratelimit.hit("password_change", ratelimit.account_ident(request.user.email))
+    if limited is not None:
+        return throttled_page(request, limited)
+    new = request.POST.get("new_password", "")
+    if new != request.POST.get("new_password_again", ""):
+        return render(request, "accounts/password_change.html", {"error": "The two new passwords differ."}, status=400)
+    try:
+        passwords.change(
+            request.user,
+            request.POST.get("current_password", ""),
+            new,
+            impersonator=getattr(request, "signin_impersonator", None),
+            request=request,
+        )
+    except GatehouseError as exc:
+        if exc.status == 403:
+            return error_page(request, exc, title="Change your password")
+        return render(request, "accounts/password_change.html", {"error": exc.message}, status=400)
+    auth.logout(request)
+    messages.success(request, "Your password changed. Sign in with the new one.")
+    return redirect("web-login")
 
 
 @never_cache
