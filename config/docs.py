@@ -24,7 +24,11 @@ PROJECT = [
     ),
     ("DB_POOL_SIZE", "`16`", "PostgreSQL: the most connections a process's pool opens"),
     ("REDIS_URL", "none (local memory)", "cache for throttles shared across app instances"),
-    ("METRICS_TOKEN", "none", "bearer token Prometheus scrapes `/metrics` with (neither this nor the next: off, nothing counted)"),
+    (
+        "METRICS_TOKEN",
+        "none",
+        "bearer token Prometheus scrapes `/metrics` with (neither this nor the next: off, nothing counted)",
+    ),
     ("METRICS_ALLOWED_IPS", "none", "addresses or networks that may scrape `/metrics` without the token"),
     ("LOG_FORMAT", "`plain`", "`json`: one JSON object per line (time, level, event, request id, user, outcome...)"),
     ("REDIS_TIMEOUT", "`0.5`", "seconds a Redis call may take; a Redis down or hung makes throttles count per process"),
