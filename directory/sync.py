@@ -15,6 +15,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from directory import access
 from directory.events import apply_directory_user
 from directory.mirror import directory_fields, group_fields, user_fields
 from directory.models import Directory, DirectoryGroup, DirectoryUser
@@ -82,6 +83,8 @@ def _remove_gone_users(started: datetime, seen: set[str]) -> int:
     for person in DirectoryUser.objects.filter(last_synced_at__lt=started).iterator():
         if person.workos_id in seen:
             continue
+        if not person.user_id:  # WorkOS's word on the organization's domains, before the transaction
+            access.organization_domains(person.organization_workos_id)
         with transaction.atomic():
             if DirectoryUser.objects.filter(pk=person.pk, last_synced_at__lt=started).delete()[0]:
                 apply_directory_user(person, removed=True)

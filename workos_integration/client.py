@@ -271,8 +271,11 @@ def _transactions_held() -> list[str]:
 
 
 def _release_pooled_connections() -> None:
-    """Give pooled database connections back before waiting on WorkOS: a request waiting on
-    WorkOS then holds none (the next query takes one again)."""
+    """Give pooled database connections back before a request waits on WorkOS: it then holds
+    none (its next query takes one again). Only requests: a command may be reading rows through
+    a server-side cursor that must outlive the call."""
+    if not waiting.in_request():
+        return
     for conn in connections.all(initialized_only=True):
         if conn.connection is not None and getattr(conn, "pool", None) and not conn.in_atomic_block:
             conn.close()

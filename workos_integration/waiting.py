@@ -37,6 +37,11 @@ def _the_gate() -> threading.BoundedSemaphore:
         return _gate
 
 
+def in_request() -> bool:
+    """Whether this thread is serving a request now."""
+    return getattr(_state, "in_request", False)
+
+
 def _forget(setting: str = "", **kwargs: Any) -> None:
     global _gate
     if setting == "WORKOS_AFTER_WAIT_SLOTS":
@@ -82,7 +87,7 @@ def give_turn() -> None:
 def take_turn() -> None:
     """WorkOS answered (or a marked view starts): this request's work goes on once the gate
     lets it."""
-    if getattr(_state, "in_request", False) and _state.holding is None:
+    if in_request() and _state.holding is None:
         gate = _the_gate()
         gate.acquire()
         _state.holding = gate
