@@ -32,7 +32,7 @@ from pathlib import Path
 import requests
 
 from bench import storm
-from bench.common import RESULTS, ROOT, database_url, free_port, machine, stop, wait_until_up
+from bench.common import RESULTS, ROOT, app_env, free_port, machine, stop, wait_until_up
 from bench.report import report
 
 ROTATE = Path(__file__).resolve().parent / "rotate.lua"
@@ -207,20 +207,9 @@ def main(argv=None):
     if not shutil.which("wrk"):
         sys.exit("bench needs wrk: apt-get install wrk")
     RESULTS.mkdir(exist_ok=True)
-    env = dict(os.environ)
+    env = app_env("bench.settings")
     env.update(
-        DATABASE_URL=database_url(),
-        DJANGO_SETTINGS_MODULE="bench.settings",
-        DEBUG="false",
-        SECRET_KEY=os.environ.get("SECRET_KEY") or "bench-" + os.urandom(24).hex(),
-        ALLOWED_HOSTS="127.0.0.1,localhost",
-        SECURE_SSL_REDIRECT="false",  # plain HTTP on loopback
-        SECURE_HSTS_SECONDS="0",
-        WORKOS_API_KEY="sk_test_emulator",
-        WORKOS_CLIENT_ID="client_emulator",
-        WORKOS_REDIRECT_URI="http://127.0.0.1/auth/callback",
         DB_CONN_MAX_AGE="600",
-        WORKOS_WEBHOOK_SECRET="whsec_bench",
         # the bench's tokens are minted once, before the load windows: they must outlive the run
         JWT_ACCESS_LIFETIME="6h",
     )

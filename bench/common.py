@@ -83,3 +83,47 @@ def stop(procs):
             proc.wait(10)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+def app_env(settings_module):
+    """The environment of the benchmark's app processes: production settings on loopback (plain
+    HTTP), WorkOS's keys as the emulator knows them, the benchmark's database."""
+    env = dict(os.environ)
+    env.update(
+        DATABASE_URL=database_url(),
+        DJANGO_SETTINGS_MODULE=settings_module,
+        DEBUG="false",
+        SECRET_KEY=os.environ.get("SECRET_KEY") or "bench-" + os.urandom(24).hex(),
+        ALLOWED_HOSTS="127.0.0.1,localhost",
+        SECURE_SSL_REDIRECT="false",  # plain HTTP on loopback
+        SECURE_HSTS_SECONDS="0",
+        WORKOS_API_KEY="sk_test_emulator",
+        WORKOS_CLIENT_ID="client_emulator",
+        WORKOS_REDIRECT_URI="http://127.0.0.1/auth/callback",
+        WORKOS_WEBHOOK_SECRET="whsec_bench",
+    )
+    return env
+
+
+class Emulator:
+    """The emulator's control surface, as the benchmarks use it."""
+
+    def __init__(self, url):
+        self.url = url
+
+    def post(self, path, body):
+        response = requests.post(f"{self.url}/_emulator/{path}", json=body, timeout=120)
+        response.raise_for_status()
+        return response.json()
+
+    def latency(self, ms):
+        """Every API answer from now on after `ms` (0: at once)."""
+        requests.delete(f"{self.url}/_emulator/latency", timeout=10).raise_for_status()
+        if ms:
+            self.post("latency", {"ms": ms})
+
+    def clear_log(self):
+        requests.delete(f"{self.url}/_emulator/requests", timeout=5)
+
+    def log(self):
+        return requests.get(f"{self.url}/_emulator/requests", timeout=30).json()

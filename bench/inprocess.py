@@ -20,6 +20,7 @@ from rest_framework_simplejwt.tokens import AccessToken
 from accounts import tokens
 from accounts.models import AuthSession, User
 from accounts.signin import oidc
+from bench.common import Emulator
 from fake_idp import FakeOIDC
 from sso.models import Connection
 from sso.sync import sync_all
@@ -136,22 +137,6 @@ def verification(many, rounds=5):
         },
         rounds,
     )
-
-
-class Emulator:
-    def __init__(self, url):
-        self.url = url
-
-    def post(self, path, body):
-        response = requests.post(f"{self.url}/_emulator/{path}", json=body, timeout=120)
-        response.raise_for_status()
-        return response.json()
-
-    def clear_log(self):
-        requests.delete(f"{self.url}/_emulator/requests", timeout=5)
-
-    def log(self):
-        return requests.get(f"{self.url}/_emulator/requests", timeout=30).json()
 
 
 class WSGI:

@@ -163,8 +163,8 @@ def print_tables(results):
 
     on = _cell(http, "metrics", "many", names[1])
     print(
-        f"{names[1] + ', metrics on (a scraper configured)':42} {'':8} {'':8}   {on['rps']:8.0f} {on['p99_ms']:8.2f}   "
-        f"{metrics_cost(http):9.2f} x metrics off"
+        f"{'Gatehouse /api/auth/me, metrics on':42} {'':8} {'':8}   {on['rps']:8.0f} {on['p99_ms']:8.2f}   "
+        f"{metrics_cost(http):12.2f} x metrics off (no scraper)"
     )
 
     print("\nOne request through Django without a server (us, median of interleaved rounds)")

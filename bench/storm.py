@@ -34,9 +34,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import requests
-
-from bench.common import ROOT, database_url, free_port, stop, wait_until_up
+from bench.common import ROOT, Emulator, app_env, free_port, stop, wait_until_up
 from bench.report import storm_table
 
 SETUPS = {
@@ -269,31 +267,14 @@ def _address(n):
     return f"10.{(n >> 16) & 255}.{(n >> 8) & 255}.{n & 255}"
 
 
-class Emulator:
-    def __init__(self, url):
-        self.url = url
-
-    def post(self, path, body):
-        response = requests.post(f"{self.url}/_emulator/{path}", json=body, timeout=60)
-        response.raise_for_status()
-        return response.json()
-
-    def latency(self, ms):
-        requests.delete(f"{self.url}/_emulator/latency", timeout=10).raise_for_status()
-        if ms:
-            self.post("latency", {"ms": ms})
-
-    def people(self, prefix, count):
-        emails = [f"{prefix}-{n}@storm.example" for n in range(count)]
-        self.post("seed", {"users": [{"email": e, "password": "storm-password-1"} for e in emails]})
-        return emails
-
-    def codes(self, emails):
-        return [self.post("codes", {"email": e})["code"] for e in emails]
+def _people(emulator, prefix, count):
+    emails = [f"{prefix}-{n}@storm.example" for n in range(count)]
+    emulator.post("seed", {"users": [{"email": e, "password": "storm-password-1"} for e in emails]})
+    return emails
 
 
 def _callbacks(emulator, emails, first_address):
-    codes = emulator.codes(emails)
+    codes = [emulator.post("codes", {"email": e})["code"] for e in emails]
     return [
         ("POST", "/api/auth/workos/callback", {"code": code}, [("X-Forwarded-For", _address(first_address + n))])
         for n, code in enumerate(codes)
@@ -343,8 +324,8 @@ def run_setup(name, overrides, env, emulator, plan, emulator_pid):
             count = plan.people if concurrency == 200 else plan.people // 2
             prefix = f"s{plan.prefix}-c{concurrency}"
             emulator.latency(0)
-            known = emulator.people(f"{prefix}-known", count // 2)
-            fresh = emulator.people(f"{prefix}-new", count - count // 2)
+            known = _people(emulator, f"{prefix}-known", count // 2)
+            fresh = _people(emulator, f"{prefix}-new", count - count // 2)
             warm = asyncio.run(_flood(url, _callbacks(emulator, known, 1), 20))  # they signed in before
             me_tokens = [pair["access_token"] for pair in _pairs(warm)]
             if len(me_tokens) != len(known):
@@ -390,22 +371,8 @@ def _row(results, wall, cpus, me, concurrency, latency_s):
 
 def run(latency_ms=250, people=400, setups=tuple(SETUPS)):
     """{setup: {"rows": {"callbacks|200": {...}, ...}, "peak_mb": ...}} for the chosen setups."""
-    env = dict(os.environ)
-    env.update(
-        DATABASE_URL=database_url(),
-        DJANGO_SETTINGS_MODULE="config.settings",
-        DEBUG="false",
-        SECRET_KEY=os.environ.get("SECRET_KEY") or "bench-" + os.urandom(24).hex(),
-        ALLOWED_HOSTS="127.0.0.1,localhost",
-        SECURE_SSL_REDIRECT="false",
-        SECURE_HSTS_SECONDS="0",
-        WORKOS_API_KEY="sk_test_emulator",
-        WORKOS_CLIENT_ID="client_emulator",
-        WORKOS_REDIRECT_URI="http://127.0.0.1/auth/callback",
-        WORKOS_WEBHOOK_SECRET="whsec_bench",
-        TRUSTED_PROXY_COUNT="1",  # each person from an address of their own, through the proxy
-        WEB_CONCURRENCY="2",
-    )
+    env = app_env("config.settings")  # the real throttles, unlike the other rows' bench.settings
+    env.update(TRUSTED_PROXY_COUNT="1", WEB_CONCURRENCY="2")  # each person from an address of their own
     subprocess.run([sys.executable, "manage.py", "migrate", "--no-input", "-v0"], cwd=ROOT, env=env, check=True)
     emulator_port = free_port()
     env["WORKOS_BASE_URL"] = f"http://127.0.0.1:{emulator_port}"

@@ -1,6 +1,7 @@
 """The benchmark's own arithmetic: what it reads from wrk and how it pairs windows."""
 
 from bench.__main__ import parse_wrk
+from bench.common import Emulator
 from bench.report import paired_ratio
 
 WRK = """Running 3s test @ http://127.0.0.1:1/api/auth/me
@@ -40,7 +41,7 @@ def test_the_callback_measurement_signs_people_in_through_the_wsgi_handler(wos, 
     for signal in (signals.request_started, signals.request_finished):
         signal.disconnect(close_old_connections)
     try:
-        result = inprocess.callback(inprocess.Emulator(wos.url), runs=2)
+        result = inprocess.callback(Emulator(wos.url), runs=2)
     finally:
         for signal in (signals.request_started, signals.request_finished):
             signal.connect(close_old_connections)

@@ -1,11 +1,16 @@
 """The API's error shape, the schema, health, the pages, and the documented error codes."""
 
+import contextlib
+import io
+import json
+import logging
 from pathlib import Path
 
 import pytest
 from django.db import OperationalError, connection
 
 from accounts.models import User
+from config.logging import JSONFormatter, RequestIDFilter
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -105,28 +110,29 @@ def test_every_response_carries_a_request_id_and_a_trusted_proxy_may_give_it(cli
     assert client.get("/healthz", HTTP_X_REQUEST_ID="lb-123")["X-Request-ID"] == "lb-123"
 
 
-@pytest.mark.django_db
-def test_json_logs_carry_the_request_id_and_the_sign_in_outcome(client, settings):
-    import io
-    import json
-    import logging
-
-    from accounts.models import User
-    from config.logging import JSONFormatter, RequestIDFilter
-
-    User.objects.create_user("pat@example.com", "pw-pat-12345")
+@contextlib.contextmanager
+def json_log_lines(logger_name):
+    """What `logger_name` logs meanwhile, as LOG_FORMAT=json writes it: one dict per line."""
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
     handler.setFormatter(JSONFormatter())
     handler.addFilter(RequestIDFilter())
-    audit_log = logging.getLogger("gatehouse.audit")
-    audit_log.addHandler(handler)
+    logger = logging.getLogger(logger_name)
+    logger.addHandler(handler)
+    lines = []
     try:
+        yield lines
+    finally:
+        logger.removeHandler(handler)
+        lines.extend(json.loads(line) for line in stream.getvalue().splitlines())
+
+
+@pytest.mark.django_db
+def test_json_logs_carry_the_request_id_and_the_sign_in_outcome(client, settings):
+    User.objects.create_user("pat@example.com", "pw-pat-12345")
+    with json_log_lines("gatehouse.audit") as lines:
         ok = client.post("/api/token/", {"email": "pat@example.com", "password": "pw-pat-12345"}, "application/json")
         wrong = client.post("/api/token/", {"email": "pat@example.com", "password": "x"}, "application/json")
-    finally:
-        audit_log.removeHandler(handler)
-    lines = [json.loads(line) for line in stream.getvalue().splitlines()]
     succeeded = next(line for line in lines if line["event"] == "sign_in_succeeded")
     refused = next(line for line in lines if line["event"] == "sign_in_failed")
     assert succeeded["request_id"] == ok["X-Request-ID"] and succeeded["outcome"] == "succeeded"
@@ -204,25 +210,10 @@ def test_the_home_pages_schema_link_opens_json_a_browser_shows(client):
 
 @pytest.mark.django_db
 def test_json_logs_name_workos_request_id_of_every_workos_call(client, wos):
-    import io
-    import json
-    import logging
-
-    from config.logging import JSONFormatter, RequestIDFilter
-
     wos.add_user("kim@example.com")
-    stream = io.StringIO()
-    handler = logging.StreamHandler(stream)
-    handler.setFormatter(JSONFormatter())
-    handler.addFilter(RequestIDFilter())
-    workos_log = logging.getLogger("workos_integration.client")
-    workos_log.addHandler(handler)
-    try:
+    with json_log_lines("workos_integration.client") as calls:
         signed_in = client.post("/api/auth/workos/callback", {"code": wos.code("kim@example.com")}, "application/json")
         refused = client.post("/api/auth/workos/callback", {"code": "spent-or-wrong"}, "application/json")
-    finally:
-        workos_log.removeHandler(handler)
-    calls = [json.loads(line) for line in stream.getvalue().splitlines()]
     exchange = [c for c in calls if c["event"] == "workos_call" and "AuthKit code" in c["message"]]
     assert [c["request_id"] for c in exchange] == [signed_in["X-Request-ID"], refused["X-Request-ID"]]
     assert exchange[0]["outcome"] == "ok" and exchange[1]["outcome"] == "400"
