@@ -88,6 +88,9 @@ def check_workos(app_configs=None, **kwargs):
                 id="gatehouse.E009",
             )
         )
+    links = app_settings.GATEHOUSE_PASSWORD_RESET_LINKS
+    if links not in ("ours", "any"):
+        errors.append(Error(f"GATEHOUSE_PASSWORD_RESET_LINKS must be ours or any, not {links!r}.", id="gatehouse.E031"))
     style = app_settings.GATEHOUSE_API_STYLE
     if style not in ("snake", "camel"):
         errors.append(Error(f"GATEHOUSE_API_STYLE must be snake or camel, not {style!r}.", id="gatehouse.E017"))

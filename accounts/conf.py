@@ -43,6 +43,7 @@ DEFAULTS = {
     "GATEHOUSE_ORGANIZATION_CHOICES": "",
     "GATEHOUSE_SIGNIN_STATE_MAX_AGE": 600,
     "GATEHOUSE_PASSWORD_BACKEND": "django",
+    "GATEHOUSE_PASSWORD_RESET_LINKS": "ours",
     "GATEHOUSE_SESSION_POLICY": {},
     "GATEHOUSE_REFRESH_REUSE_GRACE_SECONDS": 10,
     "GATEHOUSE_AUDIT_STREAM": False,  # over accounts.session_limits.Policy's defaults
@@ -104,6 +105,9 @@ HELP = {
     "GATEHOUSE_SIGNIN_STATE_MAX_AGE": "seconds a sign-in may take (a round trip, a pending step, a device sign-in)",
     "GATEHOUSE_PASSWORD_BACKEND": "where passwords are checked when no login rule says: `django`, `workos`, or "
     "`either` (ours first, then WorkOS's: both kinds of account, as in the demo)",
+    "GATEHOUSE_PASSWORD_RESET_LINKS": "which reset links the reset page accepts: `ours` (only those Gatehouse asked "
+    "WorkOS for; any other is refused before the form) or `any` (also links made in WorkOS's dashboard, checked "
+    "when the new password is sent)",
     "GATEHOUSE_SESSION_POLICY": "the default session policy (organizations' own are set in the admin)",
     "GATEHOUSE_AUDIT_STREAM": "queue each audit event of an organization for WorkOS Audit Logs (sent by "
     "`manage.py stream_audit --every 30`; retried until stored)",

@@ -457,6 +457,18 @@ class LoginRule(models.Model):
         return self.pattern == "*" or fnmatch.fnmatchcase(domain, self.pattern)
 
 
+class PasswordResetLink(models.Model):
+    """A password reset Gatehouse asked WorkOS for, kept as a keyed hash of its token until it is
+    used or expires: a link that is not one of these is refused before the form
+    (GATEHOUSE_PASSWORD_RESET_LINKS, accounts.signin.authkit)."""
+
+    digest = models.CharField(max_length=64, unique=True)
+    expires_at = models.DateTimeField(db_index=True)
+
+    def __str__(self):
+        return f"Password reset link until {self.expires_at:%Y-%m-%d %H:%M}"
+
+
 class RecoveryCode(models.Model):
     """A one-time MFA recovery code, kept only as a keyed hash (accounts.recovery)."""
 

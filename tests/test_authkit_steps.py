@@ -7,6 +7,7 @@ import time
 import pytest
 import requests
 import time_machine
+from rest_framework.test import APIClient
 
 from accounts import mfa
 from accounts.models import AuditEvent, AuthSession, LoginRule, SignInMethod, SignInState, User
@@ -428,8 +429,6 @@ def test_browser_steps_after_the_authkit_redirect(client, wos):
 
     # the handle is bound to this browser: the API refuses it
     handle = client.session[PENDING_KEY]
-    from rest_framework.test import APIClient
-
     stolen = APIClient().post(
         "/api/auth/steps/email-verification",
         {"pending_token": handle, "code": wos.mail("all@example.com")["code"]},
@@ -570,6 +569,35 @@ def test_password_reset_pages(client, wos, settings):
         {"token": token, "new_password": "a-new-password", "new_password_again": "a-new-password"},
     )
     assert again.status_code == 400 and again.context["code"] == "password_reset_invalid"
+    # a used link, followed again, says so before the form
+    spent = other.get(link)
+    assert spent.status_code == 400 and spent.context["code"] == "password_reset_invalid"
+    assert b"invalid, expired or already used" in spent.content and b"new_password" not in spent.content
+
+
+def test_a_bogus_reset_link_is_refused_before_the_form_unless_links_may_come_from_elsewhere(client, wos, settings):
+    settings.GATEHOUSE_PASSWORD_BACKEND = "workos"
+    wos.add_user("pat@example.com", password="pw-pat-12345")
+    bogus = client.get("/auth/password-reset/confirm", {"token": "A" * 32})
+    assert bogus.status_code == 400 and bogus.context["code"] == "password_reset_invalid"
+    assert b"new_password" not in bogus.content  # no form to fill in vain
+    assert b"invalid, expired or already used" in bogus.content
+    api = APIClient()
+    refused = post(api, "/api/auth/password-reset/confirm", token="A" * 32, new_password="a-new-password")
+    assert (refused.status_code, refused.json()["code"]) == (400, "password_reset_invalid")
+    assert not wos.log("/user_management/password_reset/confirm")  # WorkOS was not asked
+    # a link made in WorkOS's dashboard (not asked for here) is taken once the setting allows it
+    settings.GATEHOUSE_PASSWORD_RESET_LINKS = "any"
+    made_elsewhere = requests.post(
+        f"{wos.url}/user_management/password_reset",
+        json={"email": "pat@example.com"},
+        headers={"Authorization": "Bearer sk_test_emulator"},
+        timeout=5,
+    ).json()["password_reset_token"]
+    form = client.get("/auth/password-reset/confirm", {"token": made_elsewhere})
+    assert form.status_code == 200 and form.context["step"] == "confirm"
+    done = post(api, "/api/auth/password-reset/confirm", token=made_elsewhere, new_password="a-new-password")
+    assert done.status_code == 200, done.content
 
 
 @pytest.mark.parametrize(

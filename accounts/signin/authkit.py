@@ -6,12 +6,14 @@ import logging
 from datetime import timedelta
 
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
+from django.utils.dateparse import parse_datetime
 from workos.user_management import PasswordPlaintext
 
 from accounts import jws, login_rules, secretbox, workos_sessions
 from accounts.conf import app_settings
 from accounts.errors import INVALID_CREDENTIALS, GatehouseError, InvalidSignInRequest, ProviderError
-from accounts.models import SignInMethod, SignInState, normalize_email
+from accounts.models import PasswordResetLink, SignInMethod, SignInState, normalize_email
 from accounts.signin import state as signin_state
 from accounts.signin import workos
 from accounts.signin.steps import one_time_code
@@ -19,6 +21,7 @@ from workos_integration import client as workos_client
 from workos_integration.conf import app_settings as workos_settings
 
 log = logging.getLogger(__name__)
+RESET_LINK_INVALID = "This reset link is invalid, expired or already used. Ask for a new one."
 
 
 # --- emailed codes -----------------------------------------------------------------------------
@@ -129,20 +132,43 @@ def set_workos_password(workos_user_id, new_password):
 
 
 def send_password_reset(email):
-    """Ask WorkOS to email a reset link; the same answer whether or not the address is known."""
+    """Ask WorkOS to email a reset link; the same answer whether or not the address is known. The
+    link's token is remembered (a keyed hash, until it expires) so that the reset page can tell
+    a link of ours from a bogus one before asking for a new password."""
     email = normalize_email(email)
     wos = workos_client.one_shot_client()
     try:
-        workos_client.call("send the reset email", wos.user_management.reset_password, email=email)
+        reset = workos_client.call("send the reset email", wos.user_management.reset_password, email=email)
     except ProviderError as exc:
         if exc.status >= 500:
             raise
         log.info("WorkOS sent no password reset email (%s)", exc.code)
+        return
+    now = timezone.now()
+    PasswordResetLink.objects.filter(expires_at__lt=now).delete()
+    expires = parse_datetime(str(getattr(reset, "expires_at", "") or "")) or now + timedelta(hours=1)
+    PasswordResetLink.objects.get_or_create(
+        digest=_reset_digest(reset.password_reset_token), defaults={"expires_at": expires}
+    )
+
+
+def reset_link_usable(token):
+    """Whether the reset page should ask for a new password for this link: one of ours that has
+    not expired or been used (GATEHOUSE_PASSWORD_RESET_LINKS `any`: every link)."""
+    if app_settings.GATEHOUSE_PASSWORD_RESET_LINKS == "any":
+        return True
+    return PasswordResetLink.objects.filter(digest=_reset_digest(token), expires_at__gte=timezone.now()).exists()
+
+
+def _reset_digest(token):
+    return salted_hmac("gatehouse.password-reset-link", token, algorithm="sha256").hexdigest()
 
 
 def confirm_password_reset(token, new_password):
     """Set the new password at WorkOS; the WorkOS user whose password it was (their sign-ins here
     end: accounts.sessions.end_for_password_reset)."""
+    if not reset_link_usable(token):
+        raise InvalidSignInRequest(RESET_LINK_INVALID, code="password_reset_invalid")
     wos = workos_client.one_shot_client()
     try:
         answer = workos_client.call(
@@ -157,10 +183,11 @@ def confirm_password_reset(token, new_password):
         ]
         weak = any("password" in r and "token" not in r for r in reasons)
         raise InvalidSignInRequest(
-            exc.message if weak else "This reset link is invalid, expired or already used. Ask for a new one.",
+            exc.message if weak else RESET_LINK_INVALID,
             code="password_too_weak" if weak else "password_reset_invalid",
             detail={"reasons": reasons} if reasons else None,
         ) from None
+    PasswordResetLink.objects.filter(digest=_reset_digest(token)).delete()  # spent
     return answer.user
 
 

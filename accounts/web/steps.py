@@ -114,6 +114,12 @@ def password_reset_confirm_page(request):
             InvalidSignInRequest("This reset link is incomplete. Ask for a new one.", code="password_reset_invalid"),
             title="Reset your password",
         )
+    if not authkit.reset_link_usable(token):  # said before the form, not after the password is typed twice
+        return error_page(
+            request,
+            InvalidSignInRequest(authkit.RESET_LINK_INVALID, code="password_reset_invalid"),
+            title="Reset your password",
+        )
     if request.method == "POST":
         password, again = request.POST.get("new_password", ""), request.POST.get("new_password_again", "")
         if password != again or len(password) > 1024:
