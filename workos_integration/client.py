@@ -270,17 +270,6 @@ def _transactions_held() -> list[str]:
     ]
 
 
-def _release_pooled_connections() -> None:
-    """Give pooled database connections back before a request waits on WorkOS: it then holds
-    none (its next query takes one again). Only requests: a command may be reading rows through
-    a server-side cursor that must outlive the call."""
-    if not waiting.in_request():
-        return
-    for conn in connections.all(initialized_only=True):
-        if conn.connection is not None and getattr(conn, "pool", None) and not conn.in_atomic_block:
-            conn.close()
-
-
 def call(action: str, fn: Callable[..., Any], *args: Any, expect_result: bool = True, **kwargs: Any) -> Any:
     """Run one SDK call; any WorkOS failure comes out as a GatehouseError.
 
@@ -293,10 +282,9 @@ def call(action: str, fn: Callable[..., Any], *args: Any, expect_result: bool = 
         if settings.DEBUG:
             raise RuntimeError(f"WorkOS call ({action}) inside a database transaction on {held}")
         log.error("WorkOS call (%s) inside a database transaction on %s", action, held)
-    _release_pooled_connections()
     started = time.perf_counter()
     status = "ok"
-    waiting.give_turn()
+    waiting.give_turn()  # and the pooled database connection: the wait holds neither
     request_ids: list[str] = []
     ids_token = _workos_request_ids.set(request_ids)
     try:

@@ -9,6 +9,9 @@ passes through a gate of WORKOS_AFTER_WAIT_SLOTS threads per process: the others
 turn asleep, in order, and the rest of the traffic shares the lock with only those few. Throughput
 is the same (the lock lets one thread run at a time anyway); only who waits changes.
 
+A request waiting (on WorkOS or at the gate) gives its pooled database connection back first, so
+that the few threads at work always find one, however many wait.
+
 The gate is held from a WorkOS answer to the end of the request or the next WorkOS call,
 whichever comes first, and by a view marked `waits_on_workos` (the sign-in and refresh
 endpoints) from its start, so that its work before the first call queues too. A thread never
@@ -21,6 +24,7 @@ import threading
 from typing import Any
 
 from django.core.signals import setting_changed
+from django.db import connections
 
 from workos_integration.conf import app_settings
 
@@ -77,17 +81,32 @@ def view_starts(view) -> None:
 
 
 def give_turn() -> None:
-    """A WorkOS call is about to wait: the gate goes to another thread meanwhile."""
+    """A WorkOS call is about to wait: the gate goes to another thread meanwhile, and so does the
+    pooled database connection."""
     holding = getattr(_state, "holding", None)
     if holding is not None:
         _state.holding = None
         holding.release()
+    _give_back_connections()
 
 
 def take_turn() -> None:
     """WorkOS answered (or a marked view starts): this request's work goes on once the gate
-    lets it."""
+    lets it. It waits holding no pooled database connection: the threads at work must find one."""
     if in_request() and _state.holding is None:
+        _give_back_connections()
         gate = _the_gate()
         gate.acquire()
         _state.holding = gate
+
+
+def _give_back_connections() -> None:
+    """Return this request's pooled database connections (PostgreSQL with DB_POOL) before it
+    waits, on WorkOS or at the gate: a waiting request holds none, and its next query takes one
+    again. Only requests: a command may be reading rows through a server-side cursor that must
+    outlive a WorkOS call. Never inside a transaction (there is no WorkOS call inside one)."""
+    if not in_request():
+        return
+    for conn in connections.all(initialized_only=True):
+        if conn.connection is not None and getattr(conn, "pool", None) and not conn.in_atomic_block:
+            conn.close()
