@@ -292,6 +292,33 @@ def test_spa_switches_organization_without_signing_in_again(page, spa, wos):
     assert [s["organization_id"] for s in wos.store.sessions.values()] == ["org_B"]
 
 
+def test_spa_signs_in_to_an_organization_that_asks_for_mfa_instead_of_switching(page, spa, wos):
+    from sso import sync
+    from workos_emulator import totp
+
+    wos.seed(organizations=[{"id": "org_A", "name": "Alpha"}, {"id": "org_B", "name": "Beta", "mfa_required": True}])
+    sync.sync_all()
+    wos.add_user("strict@example.com", password="pw-strict-123", organizations=["org_A", "org_B"])
+    page.goto(spa)
+    page.get_by_role("button", name="Continue with WorkOS").click()
+    sign_in_on_authkit(page, wos, "strict@example.com", "pw-strict-123")
+    page.get_by_role("button", name="Alpha").click()
+    expect(page.locator("#user-org")).to_have_text("Alpha")
+    page.get_by_role("button", name="Switch to Beta").click()
+    expect(page.locator("#error")).to_contain_text("asks for multi-factor authentication")
+    expect(page.locator("#user-org")).to_have_text("Alpha")  # still signed in, where it was
+    page.get_by_test_id("sign-in-to-organization").click()
+    sign_in_on_authkit(page, wos, "strict@example.com", "pw-strict-123")
+    page.get_by_role("button", name="Beta").click()  # AuthKit's organization step, then Beta's MFA
+    expect(page.locator("#step-text")).to_contain_text("requires an authenticator app")
+    page.get_by_role("button", name="Set up authenticator").click()
+    expect(page.locator("#totp-qr")).to_be_visible()
+    secret = page.locator("#totp-key").inner_text().removeprefix("Key: ")
+    page.fill("#step-code", totp.code_at(secret, wos.store.now()))
+    page.get_by_role("button", name="Continue").click()
+    expect(page.locator("#user-org")).to_have_text("Beta")
+
+
 def test_spa_chooses_cookie_or_memory_tokens_without_a_restart(page, spa, wos, settings):
     settings.GATEHOUSE_TOKEN_DELIVERY_CHOICE = True
     for choice, shown in (

@@ -90,8 +90,9 @@ export class Gatehouse {
     this.onChange();
   }
 
-  authorizeUrl(redirectUri) {
-    return this.request("GET", `/api/auth/workos/authorize?redirect_uri=${encodeURIComponent(redirectUri)}`);
+  authorizeUrl(redirectUri, organizationId = "") {
+    const organization = organizationId ? `&organization_id=${encodeURIComponent(organizationId)}` : "";
+    return this.request("GET", `/api/auth/workos/authorize?redirect_uri=${encodeURIComponent(redirectUri)}${organization}`);
   }
 
   async exchange(code, state, redirectUri) {

@@ -317,9 +317,39 @@ async function loadOrganizations() {
     button.type = "button";
     button.className = "secondary";
     button.textContent = `Switch to ${org.name || org.id}`;
-    button.addEventListener("click", () => attempt(() => api.switchOrganization(org.id)));
+    button.addEventListener("click", () => switchTo(org));
     list.append(button);
   }
+}
+
+// A refused switch leaves the sign-in as it was; an organization asking for a step this sign-in
+// did not pass is signed in to instead: through its SSO (step "sso"), else through AuthKit, where
+// the person chooses it and is asked for the step (MFA).
+async function switchTo(org) {
+  clearError();
+  busy(true);
+  try {
+    await api.switchOrganization(org.id);
+  } catch (err) {
+    busy(false);
+    showError(err);
+    if (err.code === "organization_step_required") {
+      const again = document.createElement("button");
+      again.type = "button";
+      again.dataset.testid = "sign-in-to-organization";
+      again.textContent = `Sign in to ${org.name || org.id}`;
+      again.addEventListener("click", async () => {
+        const sso = err.detail?.step === "sso";
+        const { authorization_url, state } = await api.authorizeUrl(callbackUri, sso ? org.id : "");
+        sessionStorage.setItem(WORKOS_STATE, state);
+        location.assign(authorization_url);
+      });
+      $("organizations").append(again);
+    }
+    return;
+  }
+  busy(false);
+  await loadUser();
 }
 
 async function loadUser() {
