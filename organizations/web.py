@@ -5,6 +5,7 @@ Admin Portal."""
 from urllib.parse import urlencode
 
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
@@ -23,10 +24,9 @@ from sso.models import Organization
 @never_cache
 @require_http_methods(["GET", "POST"])
 @rate_limited("organization")
+@login_required
 def switch_page(request):
     """My organizations, each a button that moves this browser's sign-in there."""
-    if not request.user.is_authenticated:
-        return redirect(f"{reverse('web-login')}?{urlencode({'next': reverse('web-organization-switch')})}")
     session = _browser_session(request)
     if session is None:
         return redirect("web-login")
@@ -104,10 +104,9 @@ def _admin_session(request):
 @never_cache
 @require_http_methods(["GET", "POST"])
 @rate_limited("organization")
+@login_required
 def organization_page(request):
     """The organization's members, invitations and API keys, for its admins."""
-    if not request.user.is_authenticated:
-        return redirect(f"{reverse('web-login')}?{urlencode({'next': reverse('web-organization')})}")
     session = _admin_session(request)
     if session is None:
         exc = GatehouseError(

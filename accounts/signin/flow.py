@@ -12,7 +12,7 @@ Every start is audited and announced with Django's `user_logged_in`; a refused a
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from django.contrib import auth
 from django.contrib.auth.models import update_last_login
@@ -65,9 +65,7 @@ def complete(request: HttpRequest | None, proven: Identity | Pending, channel: s
             user, created = (
                 (identity.user, False) if identity.user is not None else provisioning.resolve(identity, rule=rule)
             )
-            # what the sign-in carries into its session, on either channel
-            carried: dict[str, Any] = dict(
-                method=identity.method,
+            carried = Carried(
                 workos_session_id=identity.workos_session_id,
                 workos_refresh_token=identity.workos_refresh_token,
                 organization_id=identity.organization_id,
@@ -79,9 +77,9 @@ def complete(request: HttpRequest | None, proven: Identity | Pending, channel: s
                 if request is None:
                     raise ValueError("A browser sign-in needs the browser's request.")
                 pair = None
-                session = start_browser_session(request, user, **carried)
+                session = start_browser_session(request, user, method=identity.method, **carried)
             else:
-                pair = start_token_session(user, request=request, **carried)
+                pair = start_token_session(user, method=identity.method, request=request, **carried)
                 session = pair.session
             codes = mfa.issue_recovery_codes(user, request=request) if identity.mfa_enrolled else []
     except Exception as exc:
@@ -116,97 +114,57 @@ def _client(request: HttpRequest | None) -> dict[str, str]:
     return {"user_agent": user_agent(request), "ip_address": client_ip(request)}
 
 
+class Carried(TypedDict, total=False):
+    """What a sign-in carries into its session, on either channel (all optional)."""
+
+    workos_session_id: str
+    workos_refresh_token: str  # sealed when stored
+    organization_id: str
+    role: str
+    permissions: Sequence[str]
+    impersonator: dict | None  # {email, reason} of support staff signed in as the person
+
+
 def start_token_session(
-    user: User,
-    *,
-    method: str,
-    request: HttpRequest | None = None,
-    workos_session_id: str = "",
-    workos_refresh_token: str = "",
-    organization_id: str = "",
-    role: str = "",
-    permissions: Sequence[str] = (),
-    impersonator: dict | None = None,
+    user: User, *, method: str, request: HttpRequest | None = None, **carried: Unpack[Carried]
 ) -> tokens.TokenPair:
     """Open an app sign-in for `user` and return its first token pair (joined to the caller's
     transaction, so the sign-in and its audit event are written together or not at all)."""
     with transaction.atomic(savepoint=False):
-        session = _new_session(
-            user,
-            Channel.API,
-            request,
-            method=method,
-            workos_session_id=workos_session_id,
-            workos_refresh_token=workos_refresh_token,
-            organization_id=organization_id,
-            role=role,
-            permissions=permissions,
-            impersonator=impersonator,
-        )
+        session = _new_session(user, Channel.API, request, method=method, **carried)
         user_logged_in.send(sender=user.__class__, request=request, user=user)
         return tokens.mint(user, session)
 
 
-def start_browser_session(
-    request: HttpRequest,
-    user: User,
-    *,
-    method: str,
-    workos_session_id: str = "",
-    workos_refresh_token: str = "",
-    organization_id: str = "",
-    role: str = "",
-    permissions: Sequence[str] = (),
-    impersonator: dict | None = None,
-) -> AuthSession:
+def start_browser_session(request: HttpRequest, user: User, *, method: str, **carried: Unpack[Carried]) -> AuthSession:
     """Sign the browser in (Django session) and record it as an AuthSession, so that it is listed
     and can be ended like an app sign-in; accounts.middleware signs the browser out once ended."""
     auth.login(request, user, backend=getattr(user, "backend", None) or "django.contrib.auth.backends.ModelBackend")
-    session = _new_session(
-        user,
-        Channel.BROWSER,
-        request,
-        method=method,
-        workos_session_id=workos_session_id,
-        workos_refresh_token=workos_refresh_token,
-        organization_id=organization_id,
-        role=role,
-        permissions=permissions,
-        impersonator=impersonator,
-    )
+    session = _new_session(user, Channel.BROWSER, request, method=method, **carried)
     request.session[BROWSER_SESSION_KEY] = session.id
     absolute = session_limits.for_session(session).absolute
     if absolute:
         request.session.set_expiry(int(absolute.total_seconds()))  # the cookie does not outlive the policy
-    if workos_session_id:
-        request.session[BROWSER_WORKOS_SID_KEY] = workos_session_id
+    if session.workos_session_id:
+        request.session[BROWSER_WORKOS_SID_KEY] = session.workos_session_id
     return session
 
 
 def _new_session(
-    user: User,
-    channel: str,
-    request: HttpRequest | None,
-    *,
-    method: str,
-    workos_session_id: str,
-    workos_refresh_token: str,
-    organization_id: str,
-    role: str,
-    permissions: Sequence[str],
-    impersonator: dict | None,
+    user: User, channel: str, request: HttpRequest | None, *, method: str, **carried: Unpack[Carried]
 ) -> AuthSession:
     """The AuthSession of a sign-in on either channel (the WorkOS refresh token sealed), audited."""
+    impersonator = carried.get("impersonator")
     session = AuthSession.objects.create(
         user=user,
         method=method,
         channel=channel,
         last_seen_at=timezone.now(),
-        workos_session_id=workos_session_id or "",
-        workos_refresh_token=secretbox.seal(workos_refresh_token),
-        organization_id=organization_id or "",
-        role=role or "",
-        permissions=list(permissions),
+        workos_session_id=carried.get("workos_session_id") or "",
+        workos_refresh_token=secretbox.seal(carried.get("workos_refresh_token") or ""),
+        organization_id=carried.get("organization_id") or "",
+        role=carried.get("role") or "",
+        permissions=list(carried.get("permissions") or ()),
         impersonator=impersonator,
         **_client(request),
     )

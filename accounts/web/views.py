@@ -4,6 +4,7 @@ import logging
 from urllib.parse import urlencode
 
 from django.contrib import auth, messages
+from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
@@ -190,10 +191,9 @@ def logout_view(request):
 
 @never_cache
 @require_http_methods(["GET", "POST"])
+@login_required
 def sessions_page(request):
     """The signed-in person's sign-ins, with "end this one" and "sign out everywhere"."""
-    if not request.user.is_authenticated:
-        return redirect(f"{reverse('web-login')}?next={reverse('web-sessions')}")
     mine = AuthSession.objects.filter(user=request.user)
     if request.method == "POST":
         target = request.POST.get("session", "")
@@ -220,10 +220,9 @@ def sessions_page(request):
 
 @never_cache
 @require_http_methods(["GET", "POST"])
+@login_required
 def password_change_page(request):
     """Change my password (accounts.passwords): every sign-in ends, this browser's too."""
-    if not request.user.is_authenticated:
-        return redirect(f"{reverse('web-login')}?{urlencode({'next': reverse('web-password-change')})}")
     if request.method == "GET":
         return render(request, "accounts/password_change.html")
     limited = ratelimit.hit("password_change", ratelimit.account_ident(request.user.email))
@@ -252,11 +251,10 @@ def password_change_page(request):
 @never_cache
 @require_http_methods(["GET", "POST"])
 @rate_limited("sign_in_ip")
+@login_required
 def recovery_codes_page(request):
     """MFA recovery codes: the ones a sign-in that set up an authenticator just made (shown this
     once, then forgotten), or how many are left, with a button that makes new ones."""
-    if not request.user.is_authenticated:
-        return redirect(f"{reverse('web-login')}?{urlencode({'next': reverse('web-recovery-codes')})}")
     fresh = request.session.pop(RECOVERY_CODES_KEY, None)
     if fresh:
         codes, next_url = fresh["codes"], safe_next(request, fresh.get("next", ""))
