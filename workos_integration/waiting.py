@@ -61,7 +61,7 @@ def request_started() -> None:
 
 
 def request_finished() -> None:
-    give_turn()
+    _release_gate()  # Django gives the database connections back itself at the request's end
     _state.in_request = False
 
 
@@ -83,11 +83,15 @@ def view_starts(view) -> None:
 def give_turn() -> None:
     """A WorkOS call is about to wait: the gate goes to another thread meanwhile, and so does the
     pooled database connection."""
+    _release_gate()
+    _give_back_connections()
+
+
+def _release_gate() -> None:
     holding = getattr(_state, "holding", None)
     if holding is not None:
         _state.holding = None
         holding.release()
-    _give_back_connections()
 
 
 def take_turn() -> None:
