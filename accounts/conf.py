@@ -63,6 +63,7 @@ DEFAULTS = {
         "api_key_ip": "30/m",
         "organization": "120/m",
         "password_change": "5/10m",
+        "readiness_ip": "600/m",
     },
 }
 
@@ -136,6 +137,7 @@ HELP_BY_KEY = {
         "api_key_ip": "invalid organization API keys per client IP (then 429, WorkOS not asked)",
         "organization": "calls of the organization endpoints (switch, members, invitations, keys) per person or key",
         "password_change": "password changes tried per signed-in account (each tries the current password)",
+        "readiness_ip": "`/readyz` probes per client IP (each costs a database round trip)",
     },
     "GATEHOUSE_SESSION_POLICY": {
         "enabled": "enforce the default session policy",

@@ -16,7 +16,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from accounts.client import client_ip
-from accounts.http import DATABASE_UNAVAILABLE, json_error
+from accounts import ratelimit
+from accounts.http import DATABASE_UNAVAILABLE, json_error, throttled_message
 from accounts.models import AuthSession
 from observability import metrics
 from workos_integration.conf import app_settings as workos_settings
@@ -84,7 +85,14 @@ def _workos():
 @require_GET
 def readyz(request):
     """Readiness: the database answers, the shared cache answers, every migration is applied
-    (503 naming what is not); WorkOS's reachability is reported but never makes this unready."""
+    (503 naming what is not); WorkOS's reachability is reported but never makes this unready.
+    Counted per address (`readiness_ip`, generous: a load balancer probes every few seconds), as
+    each answer costs a database round trip."""
+    limited = ratelimit.hit("readiness_ip", client_ip(request))
+    if limited is not None:
+        response = json_error(429, "throttled", throttled_message(limited))
+        response["Retry-After"] = str(int(limited.wait) + 1)
+        return response
     checks = {}
     for name, check in (("database", _database), ("cache", _cache), ("migrations", _migrations)):
         try:

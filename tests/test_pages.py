@@ -219,3 +219,12 @@ def test_json_logs_name_workos_request_id_of_every_workos_call(client, wos):
     assert exchange[0]["outcome"] == "ok" and exchange[1]["outcome"] == "400"
     assert len({c["workos_request_id"] for c in exchange}) == 2  # WorkOS's X-Request-ID of each answer
     assert all(len(c["workos_request_id"]) == 36 for c in exchange)
+
+
+@pytest.mark.django_db
+def test_readiness_probes_are_counted_per_address(client, settings):
+    settings.GATEHOUSE_RATE_LIMITS = {"readiness_ip": "2/m"}
+    assert [client.get("/readyz").status_code for _ in range(2)] == [200, 200]
+    refused = client.get("/readyz")
+    assert refused.status_code == 429 and refused.json()["code"] == "throttled"
+    assert int(refused["Retry-After"]) >= 1

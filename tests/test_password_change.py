@@ -105,6 +105,11 @@ def test_a_browser_changes_the_password_and_is_signed_out(client):
         "/account/password", {"current_password": "nope", "new_password": NEW, "new_password_again": NEW}
     )
     assert wrong.status_code == 400 and b"The current password is not right." in wrong.content
+    huge = "x" * 5000
+    too_long = client.post(
+        "/account/password", {"current_password": huge, "new_password": huge, "new_password_again": huge}
+    )
+    assert too_long.status_code == 400 and b"Use at most 1000 characters." in too_long.content
     done = client.post(
         "/account/password",
         {"current_password": "old-Passphrase-1", "new_password": NEW, "new_password_again": NEW},

@@ -221,6 +221,7 @@ def test_a_projects_rates_are_merged_over_the_defaults(settings):
         "api_key_ip": "30/m",
         "organization": "120/m",
         "password_change": "5/10m",
+        "readiness_ip": "600/m",
     }
 
 

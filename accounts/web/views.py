@@ -228,13 +228,15 @@ def password_change_page(request):
     limited = ratelimit.hit("password_change", ratelimit.account_ident(request.user.email))
     if limited is not None:
         return throttled_page(request, limited)
-    new = request.POST.get("new_password", "")
+    new, current = request.POST.get("new_password", ""), request.POST.get("current_password", "")
+    if len(new) > 1000 or len(current) > 1000:
+        return render(request, "accounts/password_change.html", {"error": "Use at most 1000 characters."}, status=400)
     if new != request.POST.get("new_password_again", ""):
         return render(request, "accounts/password_change.html", {"error": "The two new passwords differ."}, status=400)
     try:
         passwords.change(
             request.user,
-            request.POST.get("current_password", ""),
+            current,
             new,
             impersonator=getattr(request, "signin_impersonator", None),
             request=request,
