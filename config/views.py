@@ -15,8 +15,8 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from accounts.client import client_ip
 from accounts import ratelimit
+from accounts.client import client_ip
 from accounts.http import DATABASE_UNAVAILABLE, json_error, throttled_message
 from accounts.models import AuthSession
 from observability import metrics
